@@ -136,69 +136,73 @@ def forward(x, h0, Wx, Wh, b, c0=None):
     # the i, f, o columns of the weights are halved: fewer NumPy calls per step.
     half = np.ones(4 * H, dtype=dtype)
     half[:3 * H] = 0.5
-    xw = (x @ Wx + b) * half  # (N, T, 4H) the input part of every step in one matmul
+    xw = (x.transpose(1, 0, 2) @ Wx + b) * half  # (T, N, 4H): every step's input part in one matmul
     Wh_s = Wh * half
-    gates = np.empty((N, T, 4 * H), dtype=dtype)
-    c = np.empty((N, T, H), dtype=dtype)
-    tanh_c = np.empty((N, T, H), dtype=dtype)
-    h = np.empty((N, T, H), dtype=dtype)
-    a = np.empty((N, 4 * H), dtype=dtype)
+    # Time-major storage so that each step reads and writes contiguous (N, .) blocks.
+    gates = np.empty((T, N, 4 * H), dtype=dtype)
+    c = np.empty((T, N, H), dtype=dtype)
+    tanh_c = np.empty((T, N, H), dtype=dtype)
+    h = np.empty((T, N, H), dtype=dtype)
     prev_h, prev_c = h0, c0
     for t in range(T):
-        np.matmul(prev_h, Wh_s, out=a)
-        a += xw[:, t]
-        gt = gates[:, t]
-        np.tanh(a, out=gt)
+        gt = gates[t]
+        np.matmul(prev_h, Wh_s, out=gt)
+        gt += xw[t]
+        np.tanh(gt, out=gt)
         ifo = gt[:, :3 * H]
         ifo *= 0.5
         ifo += 0.5
-        ct = c[:, t]
+        ct = c[t]
         np.multiply(gt[:, H:2 * H], prev_c, out=ct)  # f * c_{t-1}
         ct += gt[:, :H] * gt[:, 3 * H:]  # + i * g
-        np.tanh(ct, out=tanh_c[:, t])
-        np.multiply(gt[:, 2 * H:3 * H], tanh_c[:, t], out=h[:, t])
-        prev_h, prev_c = h[:, t], ct
-    return h, Cache(x, h0, c0, Wx, Wh, b, gates, c, tanh_c, h)
+        np.tanh(ct, out=tanh_c[t])
+        np.multiply(gt[:, 2 * H:3 * H], tanh_c[t], out=h[t])
+        prev_h, prev_c = h[t], ct
+    bt = lambda arr: arr.transpose(1, 0, 2)  # noqa: E731  (T, N, .) -> (N, T, .) view
+    return bt(h), Cache(x, h0, c0, Wx, Wh, b, bt(gates), bt(c), bt(tanh_c), bt(h))
 
 
 def backward_all(dh, cache: Cache, dc=None) -> Backward:
     """BPTT for upstream dh (N, T, H) = dL/dh_t and optional dc (N, T, H) = direct dL/dc_t."""
     N, T, H = dh.shape
     dtype = cache.gates.dtype
-    i, f, o, g, tanh_c = cache.i, cache.f, cache.o, cache.g, cache.tanh_c
+    tm = lambda arr: arr.transpose(1, 0, 2)  # noqa: E731  (N, T, .) <-> (T, N, .) view
+    i, f, o, g = (tm(cache.gates[..., k * H:(k + 1) * H]) for k in range(4))
+    tanh_c = tm(cache.tanh_c)
     # Local derivatives for every step at once; the loop then only does the recurrence.
-    K = o * (1.0 - tanh_c**2)  # dh_t/dc_t
-    A = np.empty((N, T, 4, H), dtype=dtype)  # dL/da per unit of dL/dc_t (i, f, g) or dL/dh_t (o)
+    K = o * (1.0 - tanh_c**2)  # dh_t/dc_t, (T, N, H)
+    A = np.empty((T, N, 4, H), dtype=dtype)  # dL/da per unit of dL/dc_t (i, f, g) or of dL/dh_t (o)
     A[:, :, 0] = g * i * (1.0 - i)
-    A[:, :, 1] = cache.c_prev * f * (1.0 - f)
+    A[:, :, 1] = tm(cache.c_prev) * f * (1.0 - f)
     A[:, :, 2] = tanh_c * o * (1.0 - o)
     A[:, :, 3] = i * (1.0 - g**2)
-    da = np.empty((N, T, 4, H), dtype=dtype)
-    dh_total = np.empty((N, T, H), dtype=dtype)
-    dc_total = np.empty((N, T, H), dtype=dtype)
+    dh_tm, dc_tm = tm(dh), None if dc is None else tm(dc)
+    da = np.empty((T, N, 4, H), dtype=dtype)
+    dh_total = np.empty((T, N, H), dtype=dtype)
+    dc_total = np.empty((T, N, H), dtype=dtype)
     carry_h = np.zeros((N, H), dtype=dtype)
     carry_c = np.zeros((N, H), dtype=dtype)
-    WhT = cache.Wh.T
+    WhT = np.ascontiguousarray(cache.Wh.T)
     for t in range(T - 1, -1, -1):
-        dht = dh_total[:, t]
-        np.add(dh[:, t], carry_h, out=dht)
-        dct = dc_total[:, t]
-        np.multiply(dht, K[:, t], out=dct)
+        dht = dh_total[t]
+        np.add(dh_tm[t], carry_h, out=dht)
+        dct = dc_total[t]
+        np.multiply(dht, K[t], out=dct)
         dct += carry_c
-        if dc is not None:
-            dct += dc[:, t]
-        dat = da[:, t]
-        np.multiply(dct[:, None, :], A[:, t], out=dat)
-        np.multiply(dht, A[:, t, 2], out=dat[:, 2])
-        carry_c = dct * f[:, t]
+        if dc_tm is not None:
+            dct += dc_tm[t]
+        dat = da[t]
+        np.multiply(dct[:, None, :], A[t], out=dat)
+        np.multiply(dht, A[t, :, 2], out=dat[:, 2])
+        carry_c = dct * f[t]
         carry_h = dat.reshape(N, 4 * H) @ WhT
-    da = da.reshape(N, T, 4 * H)
     D = cache.x.shape[2]
-    da2 = da.reshape(N * T, 4 * H)
-    dWx = cache.x.reshape(N * T, D).T @ da2
-    dWh = cache.h_prev.reshape(N * T, H).T @ da2
+    da2 = da.reshape(T * N, 4 * H)
+    dWx = tm(cache.x).reshape(T * N, D).T @ da2
+    dWh = tm(cache.h_prev).reshape(T * N, H).T @ da2
+    da = tm(da.reshape(T, N, 4 * H))
     dx = da @ cache.Wx.T
-    return Backward(dx, carry_h, carry_c, dWx, dWh, da2.sum(axis=0), dh_total, dc_total, da)
+    return Backward(dx, carry_h, carry_c, dWx, dWh, da2.sum(axis=0), tm(dh_total), tm(dc_total), da)
 
 
 def backward(dh, cache: Cache):

@@ -1,0 +1,43 @@
+"""The frame: page config, navigation over pages/, the shared sidebar, pg.run().
+
+Shared widgets live here so they keep their state across pages: lecture mode (in the URL
+as ?lecture=true) and the reset button. Run with `streamlit run app.py`.
+"""
+import streamlit as st
+
+import ui
+from ui.show import apply_lecture_css
+
+st.set_page_config(page_title="Gradient flow in RNNs", page_icon="🌀", layout="wide",
+                   initial_sidebar_state="expanded")
+
+# (file, title, icon); Start is the default page at "/", the others at /<file name>.
+# NB: no custom url_path, so AppTest.switch_page("pages/x.py") finds a page before the first run.
+PAGES = [
+    ("pages/start.py", "Start", "🏁"),
+    ("pages/rnn_vanishing.py", "RNN: vanishing gradients", "📉"),
+    ("pages/lstm_cell_state.py", "LSTM: cell-state flow", "🧮"),
+    ("pages/exploding.py", "Exploding gradients", "💥"),
+    ("pages/remedies_lab.py", "Remedies lab", "🧪"),
+]
+pg = st.navigation([st.Page(f, title=t, icon=i, default=(f == "pages/start.py")) for f, t, i in PAGES])
+
+ui.controls.begin_run()
+with st.sidebar:
+    ui.toggle("Lecture mode", "lecture", False, where=st.sidebar,
+              help="Larger type and chart labels for a projector. Kept in the URL (?lecture=true).")
+    st.button("Reset this page's controls", on_click=ui.controls.reset, width="stretch",
+              help="Puts every control on this page back to its default and clears them from the URL.")
+    st.markdown(
+        "**About.** Every curve here is computed live by a NumPy engine (`gradcore`) from a real "
+        "forward and backward pass at the settings on screen. Every control lives in the URL, "
+        "so any view can be shared as a link.")
+    st.markdown(
+        "**Sources**\n"
+        "- Alexey Kravets, *Backpropagation and Vanishing Gradient Problem in RNN (Part 2)*, "
+        "[Towards AI](https://towardsai.net), 2023\n"
+        "- Jefkine, *Vanishing And Exploding Gradient Problems*, "
+        "[jefkine.com](https://www.jefkine.com), 21 May 2018")
+apply_lecture_css()
+
+pg.run()

@@ -1,0 +1,148 @@
+"""Start: backpropagation through time in one screen, a live figure, the map and the presets."""
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import ui
+from gradcore import activations, init, rnn
+
+# Lecture presets: (page file, name, what you will see, URL query params).
+# Page authors: these are the agreed URL keys; please honour them on your page.
+PRESETS = [
+    ("pages/rnn_vanishing.py", "tanh forgets fast",
+     "tanh at spectral radius 0.9: ||dh_T/dh_k|| falls geometrically with distance, under the bound.",
+     {"act": "tanh", "init": "gaussian_radius", "scale": "0.9", "T": "100"}),
+    ("pages/rnn_vanishing.py", "Sigmoid's quarter",
+     "gamma_h = 1/4 for the sigmoid: the bound (gamma_W gamma_h)^(t-k) drops 4x per step.",
+     {"act": "sigmoid", "init": "gaussian_radius", "scale": "1.0", "T": "60"}),
+    ("pages/rnn_vanishing.py", "Orthogonal and linear",
+     "Every singular value is 1: the gradient neither vanishes nor explodes over 200 steps.",
+     {"act": "linear", "init": "orthogonal", "scale": "1.0", "T": "200"}),
+    ("pages/rnn_vanishing.py", "Non-normal surprise",
+     "Spectral radius 0.9 < 1, yet the norm first grows: the bound is about the spectral norm.",
+     {"act": "linear", "init": "nonnormal", "scale": "0.9", "T": "60"}),
+    ("pages/lstm_cell_state.py", "Forget bias 0",
+     "Forget gates near 1/2: the cell path prod f_t decays almost as fast as an RNN.",
+     {"fbias": "0", "T": "100"}),
+    ("pages/lstm_cell_state.py", "Forget bias 3",
+     "Forget gates near sigmoid(3) = 0.95: the cell path carries gradient across 100 steps.",
+     {"fbias": "3", "T": "100"}),
+    ("pages/exploding.py", "Spectral radius 1.5",
+     "A linear RNN at radius 1.5: the gradient grows ~1.5x per step until it overflows.",
+     {"act": "linear", "init": "gaussian_radius", "scale": "1.5", "T": "100"}),
+    ("pages/exploding.py", "Clipping on the cliff",
+     "Pascanu's one-unit cliff: descent with and without clipping by norm.",
+     {"clip": "norm", "threshold": "1.0"}),
+    ("pages/remedies_lab.py", "Adding problem, T = 50",
+     "The remedies trained live on the adding task, against the papers' numbers.",
+     {"task": "adding", "T": "50"}),
+]
+
+PAGE_MAP = [
+    ("pages/rnn_vanishing.py", "Jacobian products dh_t/dh_k, the bound, eigenvalues, the T x T attribution table."),
+    ("pages/lstm_cell_state.py", "Gates and cell state over time; the forget-gate path against the full Jacobian; GRU."),
+    ("pages/exploding.py", "Growth above radius 1, Pascanu's cliff, clipping by norm and by value."),
+    ("pages/remedies_lab.py", "Every remedy of the article trained live on long-range tasks."),
+]
+SCALES = (0.8, 1.2)  # spectral radii of the two runs: one below 1, one above
+
+
+@st.cache_data(max_entries=64)
+def jacobian_norms(T: int, act: str, H: int, seed: int) -> pd.DataFrame:
+    """log10 ||dh_T/dh_k||_2 = log10 ||J_T ... J_{k+1}||, J_s = diag(f'(a_s)) Wh^T, per radius.
+
+    The product is renormalised at every step and its log-norm accumulated, so no float
+    over- or underflows however long T is.
+    """
+    D = 4
+    rows = []
+    for scale in SCALES:
+        rng = np.random.default_rng(seed)  # same draw for both radii: only the scale differs
+        Wh = init.make_Wh("gaussian_radius", H, scale, rng)
+        Wx = rng.standard_normal((D, H)) / np.sqrt(D)
+        x = rng.standard_normal((1, T, D))  # (N=1, T, D)
+        _, cache = rnn.forward(x, np.zeros((1, H)), Wx, Wh, np.zeros(H), activation=act)
+        fprime = activations.get(act).df(cache.a, cache.h)[0]  # (T, H): f'(a_t)
+        P, log10_norm = np.eye(H), 0.0
+        rows.append((scale, 0, 0.0))
+        for d in range(1, T + 1):  # d = T - k: multiply in J_{k+1} on the right
+            P = P @ (fprime[T - d][:, None] * Wh.T)
+            s = np.linalg.norm(P, 2)
+            if s == 0.0 or not np.isfinite(log10_norm):
+                log10_norm = -np.inf  # an exact zero (dead relu units) stays zero
+            else:
+                log10_norm += np.log10(s)
+                P = P / s
+            rows.append((scale, d, log10_norm))
+    df = pd.DataFrame(rows, columns=["scale", "distance", "log10_norm"])
+    df["run"] = [f"spectral radius {s:g}" for s in df["scale"]]
+    return df
+
+
+st.title("Why gradients vanish and explode in recurrent networks")
+left, right = st.columns([1, 1.25], gap="large")
+with left:
+    st.markdown(
+        "A recurrent network applies the same step at every time $t$; backpropagation through "
+        "time (BPTT) runs the chain rule back through all of them. The gradient that step $k$ "
+        "receives from the loss at step $T$ passes through one Jacobian per step in between:")
+    ui.equation(r"h_t = f(x_t W_x + h_{t-1} W_h + b), \qquad "
+                r"\frac{\partial h_T}{\partial h_k} = \prod_{s=k+1}^{T} "
+                r"\operatorname{diag}\big(f'(a_s)\big)\, W_h^{\top}",
+                computed_by="gradcore.rnn.forward, then the product below")
+    st.markdown(
+        "A product of $T-k$ matrices shrinks or grows geometrically: below spectral radius 1 "
+        "the signal from the distant past **vanishes**, above it it **explodes**. The figure "
+        "runs a real RNN twice, with the same random $W_h$ scaled to two radii.")
+    c1, c2 = st.columns(2)
+    with c1:
+        T = ui.slider("Sequence length T", "T", 10, 300, 100, step=5)
+        H = ui.slider("Hidden size H", "H", 4, 128, 32, step=4)
+    with c2:
+        act = ui.select("Activation f", "act", ["linear", "tanh", "relu", "sigmoid"], "linear",
+                        help="Linear shows the pure effect of W_h; tanh and sigmoid add f' < 1.")
+        seed = ui.number("Seed", "seed", 0, 9999, 0, step=1)
+
+df = jacobian_norms(int(T), act, int(H), int(seed))
+end = df[df["distance"] == T].set_index("scale")["log10_norm"]
+with right:
+    chart = ui.charts.log_line(df, "distance", "log10_norm", "run", log10=True, floor=1e-300,
+                               x_title="distance T - k (steps)", y_title="||dh_T / dh_k||  (spectral norm)",
+                               title=f"Vanilla RNN ({act}, H = {H}): gradient norm against distance",
+                               height=360)
+    ui.show_chart(chart, data=df, filename="start-jacobian-norms.csv")
+
+
+def _say(v: float) -> str:
+    """log10 value -> '1e-12' style text (or 'exactly 0')."""
+    return "exactly 0" if not np.isfinite(v) else f"1e{v:+.0f}".replace("+", "")
+
+
+with left:
+    lo, hi = end.get(SCALES[0]), end.get(SCALES[1])
+    st.markdown(
+        f"**Read it off:** after {T} steps the gradient norm is {_say(lo)} at radius {SCALES[0]:g} "
+        f"and {_say(hi)} at radius {SCALES[1]:g}"
+        + (f", about {10 ** (lo / T):.2f}x and {10 ** (hi / T):.2f}x per step."
+           if np.isfinite(lo) and np.isfinite(hi) else "."))
+    if act != "linear":
+        st.caption(f"With {act}, every step also multiplies by f'(a_t) <= {activations.get(act).gamma:g}, "
+                   "so saturated units pull even the larger radius down.")
+
+ui.show_code(jacobian_norms, rnn.forward)
+
+st.subheader("The pages")
+cols = st.columns(len(PAGE_MAP))
+for col, (page, text) in zip(cols, PAGE_MAP, strict=True):
+    with col:
+        st.page_link(page)
+        st.caption(text)
+
+st.subheader("Lecture presets")
+st.caption("Each link opens a page at prepared settings; the URL holds them, so you can bookmark it.")
+extra = {"lecture": "true"} if ui.lecture_mode() else {}
+cols = st.columns(3)
+for i, (page, name, what, params) in enumerate(PRESETS):
+    with cols[i % 3].container(border=True):
+        st.page_link(page, label=f"**{name}**", icon="▶️", query_params={**params, **extra})
+        st.caption(what)

@@ -1,0 +1,134 @@
+"""Shared test helpers: the repo on sys.path, AppTest set up for st.navigation, page discovery.
+
+Pages are discovered from app.py itself (every "pages/....py" string in it), so a page
+registered later is covered by the page tests without touching them.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+APP = str(ROOT / "app.py")
+
+
+def _use_navigation_v2_in_apptest() -> None:
+    """Make AppTest run app.py (the frame) on every rerun, as the server does.
+
+    NB: AppTest resets PagesManager.uses_pages_directory to None before each run; with a
+    pages/ folder next to app.py it then takes the legacy "pages directory" path and runs
+    the page script alone on reruns, dropping the frame's sidebar. The real server sets
+    the flag to False for good once st.navigation has been called; we do the same.
+    """
+    import streamlit.testing.v1.app_test as app_test_module
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if getattr(app_test_module.PagesManager, "_v2_patch", False):
+        return
+
+    class V2PagesManager(PagesManager):
+        _v2_patch = True
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            PagesManager.uses_pages_directory = False
+
+    app_test_module.PagesManager = V2PagesManager
+
+
+_use_navigation_v2_in_apptest()
+
+
+def registered_pages() -> list[str]:
+    """Every page file app.py registers ("pages/x.py" string literals in app.py), in order."""
+    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    found = [n.value for n in ast.walk(tree)
+             if isinstance(n, ast.Constant) and isinstance(n.value, str)
+             and n.value.startswith("pages/") and n.value.endswith(".py")]
+    return list(dict.fromkeys(found))
+
+
+def presets() -> list[tuple[str, str, str, dict]]:
+    """The Start page's PRESETS list (page, name, what you will see, query params)."""
+    tree = ast.parse((ROOT / "pages" / "start.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "PRESETS" for t in node.targets):
+            return [tuple(p) for p in ast.literal_eval(node.value)]
+    return []
+
+
+def new_app(page: str | None = None, query: dict | None = None, timeout: float = 120):
+    """A fresh AppTest of app.py, switched to `page`, with URL query params (not yet run)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    if page is not None and page != "pages/start.py":
+        at.switch_page(page)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    return at
+
+
+def chart_problems(at) -> list[str]:
+    """Non-finite or missing numbers in any Vega-Lite chart's spec or datasets on the page."""
+    import pyarrow as pa
+
+    problems: list[str] = []
+    for i, chart in enumerate(at.get("vega_lite_chart")):
+        proto = chart.proto
+
+        def bad_constant(c, i=i):
+            problems.append(f"chart {i}: spec contains {c}")
+            return 0.0
+
+        spec = json.loads(proto.spec, parse_constant=bad_constant)
+        _walk_numbers(spec, f"chart {i} spec", problems)
+        datasets = [d.data.data for d in proto.datasets] + [proto.data.data]
+        for raw in datasets:
+            if not raw:
+                continue
+            table = pa.ipc.open_stream(raw).read_all()
+            for name, col in zip(table.column_names, table.columns, strict=True):
+                if not (pa.types.is_floating(col.type) or pa.types.is_integer(col.type)
+                        or pa.types.is_decimal(col.type)):
+                    continue
+                if col.null_count:
+                    problems.append(f"chart {i}: column {name!r} has {col.null_count} null/NaN values")
+                values = col.to_numpy(zero_copy_only=False)
+                nonfinite = [v for v in values.tolist() if v is not None and not math.isfinite(v)]
+                if nonfinite:
+                    problems.append(f"chart {i}: column {name!r} has non-finite values {nonfinite[:3]}")
+    return problems
+
+
+def _walk_numbers(obj, where: str, problems: list[str]) -> None:
+    """Append a problem for every non-finite float inside a parsed JSON object."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        problems.append(f"{where}: {obj}")
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            _walk_numbers(v, f"{where}.{k}", problems)
+    elif isinstance(obj, list):
+        for v in obj:
+            _walk_numbers(v, where, problems)
+
+
+def assert_healthy(at, context: str) -> None:
+    """No exception element, no error alert with a traceback, every chart finite."""
+    assert not at.exception, f"{context}: exception {[e.value for e in at.exception]}"
+    problems = chart_problems(at)
+    assert not problems, f"{context}: {problems}"
+
+
+@pytest.fixture
+def app_factory():
+    """Fixture form of new_app for tests that prefer fixtures."""
+    return new_app

@@ -1,0 +1,66 @@
+"""UI helpers shared by every page (read this first if you write a page).
+
+A page is: title, a few lines of intro, controls, one cached engine call, charts, "what to
+notice". Example::
+
+    import numpy as np, pandas as pd, streamlit as st
+    import ui
+    from gradcore import rnn
+
+    st.title("RNN: vanishing gradients")
+    T = ui.slider("Sequence length T", "T", 5, 200, 50)
+    act = ui.select("Activation", "act", ["tanh", "sigmoid", "relu", "linear"], "tanh")
+
+    @st.cache_data(max_entries=32)
+    def norms(T: int, act: str) -> pd.DataFrame: ...   # plain values in, data out
+
+    df = norms(T, act)
+    ui.show_chart(ui.charts.log_line(df, "distance", "norm", "series",
+                                     x_title="T - k", y_title="||dh_T/dh_k||",
+                                     dashed=["bound"]), data=df, filename="norms.csv")
+    ui.show_code(rnn.backward)
+    ui.what_to_notice([f"At T - k = {T}, the norm is {df.norm.iloc[-1]:.1e}."])
+
+Controls (ui.controls; each has key=<URL parameter>, bind="query-params", records its
+default for the frame's reset button, and prints one caption if the URL value was invalid):
+    slider(label, key, min_value, max_value, default, step=None, help=None, format=None, where=None)
+    number(label, key, min_value, max_value, default, step=None, help=None, format=None, where=None)
+    select(label, key, options, default, help=None, where=None)       # string options
+    radio(label, key, options, default, help=None, horizontal=True, where=None)
+    toggle(label, key, default=False, help=None, where=None) -> bool
+    lecture_mode() -> bool                                           # the frame's ?lecture=true
+  `where` is a container (st.sidebar, a column); default st. Shared URL keys: T, H, D, N,
+  act, init, scale, rho, seed, fbias, clip, mode, lr, steps, task (see pages/start.py PRESETS).
+
+Charts (ui.charts; DataFrame in, alt.Chart out, no st. calls, never a non-finite number in
+the spec; palette colours by series name, e.g. "RNN", "LSTM", "GRU", "bound", "cell path"):
+    log_line(df, x, y, color=None, *, x_title, y_title, floor=1e-30, log10=False, dashed=(),
+             title=None, legend_title=None, height=320, points=False)
+        # 0/underflow -> floor with a labelled rule; inf/NaN -> "<series> overflowed at x = k".
+        # log10=True: y holds log10 values (use for products beyond float64's range).
+    clean_log(df, x, y, color=None, *, floor=1e-30, log10=False) -> (df, LogFlags(floored, overflow))
+    line(df, x, y, color=None, *, x_title, y_title, dashed=(), title=None, legend_title=None, height=320)
+    heatmap(df, x, y, value, *, x_title, y_title, value_title, diverging=False, log=False, floor=1e-30)
+    bars(df, x, y, color=None, *, x_title, y_title, log=False, floor=1e-30, title=None)
+    eigen_scatter(eigvals, *, radius=None, title=None, label="eigenvalue", size=320)
+    configure(chart, lecture=False)        # fonts; show_chart() calls it for you
+
+Display (ui.show, re-exported here):
+    show_chart(chart, data=None, filename=None, caption=None)   # lecture-aware + CSV button
+    download_csv(df, filename, label="Download the data (CSV)")
+    show_code(*functions, label=None)     # "Show the code" expander with inspect.getsource
+    equation(latex, computed_by=None)     # st.latex + "Computed live by `gradcore...`"
+    what_to_notice(points)                # closing list
+    coming_soon(title, what)              # placeholder page body
+
+Palette (ui.palette): Okabe-Ito; colour(name), colours(names), scale(names), QUANTITY, CYCLE.
+"""
+from ui import charts, controls, palette
+from ui.controls import lecture_mode, number, radio, select, slider, toggle
+from ui.show import coming_soon, download_csv, equation, show_chart, show_code, what_to_notice
+
+__all__ = [
+    "charts", "controls", "palette", "lecture_mode", "number", "radio", "select", "slider",
+    "toggle", "coming_soon", "download_csv", "equation", "show_chart", "show_code",
+    "what_to_notice",
+]

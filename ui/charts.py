@@ -1,0 +1,232 @@
+"""Chart builders: tidy DataFrames or arrays in, an Altair chart out. No st. calls here.
+
+Every builder keeps non-finite numbers out of the Vega-Lite spec: a log axis never sees
+0, inf or NaN. Values at or below `floor` are drawn on the floor (with a labelled dashed
+rule), and a series that overflowed gets an "overflowed at x = k" marker instead of a line
+to infinity. Pages call `ui.show_chart(chart)`, which applies `configure` (font sizes for
+lecture mode) and draws it; tests call the builders directly and inspect the spec.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from ui import palette
+
+DEFAULT_FLOOR = 1e-30  # smallest value a native log axis is asked to show
+SERIES = "series"  # column name used when a builder has to invent a series column
+
+
+class LogFlags(NamedTuple):
+    """What clean_log had to do: rows put on the floor, first x of overflow per series."""
+
+    floored: int
+    overflow: dict  # series name -> first x where the value was inf or NaN
+
+
+def configure(chart: alt.TopLevelMixin, lecture: bool = False) -> alt.TopLevelMixin:
+    """Top-level fonts and line widths; lecture=True scales them ~1.6x for a projector."""
+    s = 1.6 if lecture else 1.0
+    return (
+        chart.configure_axis(labelFontSize=12 * s, titleFontSize=13 * s, titleFontWeight="normal")
+        .configure_legend(labelFontSize=12 * s, titleFontSize=13 * s, symbolSize=120 * s,
+                          symbolStrokeWidth=2 * s, labelLimit=400)
+        .configure_title(fontSize=15 * s, anchor="start")
+        .configure_header(labelFontSize=13 * s, titleFontSize=13 * s)
+        .configure_text(fontSize=12 * s)
+        .configure_line(strokeWidth=2 * s)
+        .configure_point(size=40 * s)
+        .configure_rule(strokeWidth=1.5 * s)
+    )
+
+
+def _series_col(df: pd.DataFrame, color: str | None) -> tuple[pd.DataFrame, str]:
+    """Return (df, colour column), adding a constant series column if there is none."""
+    if color is not None:
+        return df, color
+    df = df.assign(**{SERIES: "value"})
+    return df, SERIES
+
+
+def _colour_enc(df: pd.DataFrame, color: str, title: str | None):
+    """Colour encoding with the palette's fixed colour per series name."""
+    names = list(dict.fromkeys(df[color].astype(str)))
+    return alt.Color(f"{color}:N", title=title, scale=palette.scale(names),
+                     legend=alt.Legend(orient="bottom") if len(names) > 1 else None)
+
+
+def _dash_enc(dashed):
+    """strokeDash: dashed for the series listed in `dashed` (bounds), solid otherwise."""
+    return alt.StrokeDash("_style:N", legend=None,
+                          scale=alt.Scale(domain=["solid", "dashed"], range=[[1, 0], [6, 4]]))
+
+
+def clean_log(df: pd.DataFrame, x: str, y: str, color: str | None = None, *,
+              floor: float = DEFAULT_FLOOR, log10: bool = False) -> tuple[pd.DataFrame, LogFlags]:
+    """y -> finite rows with y >= floor; 0/underflow -> floor, inf/NaN -> dropped and reported.
+
+    With log10=True, y already holds log10 values (so nothing can overflow float64 before
+    plotting); -inf there means an exact zero and goes to the floor log10(floor).
+    """
+    df, color = _series_col(df.copy(), color)
+    xs = pd.to_numeric(df[x], errors="coerce").astype(float)
+    ys = pd.to_numeric(df[y], errors="coerce").astype(float)
+    df = df.assign(**{x: xs, y: ys})
+    df = df[np.isfinite(xs.to_numpy())]
+    v = df[y].to_numpy(dtype=float)
+    lo = np.log10(floor) if log10 else floor
+    if log10:
+        over = np.isnan(v) | (v == np.inf)
+        under = (v == -np.inf) | (np.isfinite(v) & (v < lo))
+    else:
+        over = ~np.isfinite(v)
+        under = np.isfinite(v) & (v < floor)  # exact zeros, underflow and (invalid) negatives
+    overflow = {}
+    for name, xv in zip(df[color].astype(str)[over], df[x][over], strict=True):
+        overflow.setdefault(name, float(xv))
+        overflow[name] = min(overflow[name], float(xv))
+    out = df[~over].copy()
+    out[y] = np.where(under[~over], lo, out[y].to_numpy(dtype=float))
+    out["_floored"] = under[~over]
+    return out, LogFlags(int(under.sum()), overflow)
+
+
+def log_line(df: pd.DataFrame, x: str, y: str, color: str | None = None, *,
+             x_title: str, y_title: str, floor: float = DEFAULT_FLOOR, log10: bool = False,
+             dashed=(), title: str | None = None, legend_title: str | None = None,
+             height: int = 320, points: bool = False) -> alt.LayerChart:
+    """Line chart of y against x on a log axis, safe for 0, underflow, inf and NaN.
+
+    log10=True: y holds log10 values; the axis is linear in log10 with labels 1e-k, which
+    shows products far beyond float64's range (1e-400 is fine). `dashed` lists series
+    names drawn dashed (bounds).
+    """
+    clean, flags = clean_log(df, x, y, color, floor=floor, log10=log10)
+    clean, color = _series_col(clean, color)
+    clean["_style"] = np.where(clean[color].astype(str).isin([str(d) for d in dashed]),
+                               "dashed", "solid")
+    if log10:
+        clean["_value"] = [f"1e{v:+.2f}" for v in clean[y]]
+        y_enc = alt.Y(f"{y}:Q", title=y_title,
+                      axis=alt.Axis(labelExpr="'1e' + format(datum.value, 'd')", tickMinStep=1))
+        floor_y = float(np.log10(floor))
+    else:
+        clean["_value"] = [f"{v:.3e}" for v in clean[y]]
+        y_enc = alt.Y(f"{y}:Q", title=y_title, scale=alt.Scale(type="log"),
+                      axis=alt.Axis(format=".0e"))
+        floor_y = float(floor)
+    base = alt.Chart(clean)
+    tooltip = [alt.Tooltip(f"{color}:N", title="series"), alt.Tooltip(f"{x}:Q", title=x_title),
+               alt.Tooltip("_value:N", title=y_title)]
+    lines = base.mark_line(point=points).encode(
+        x=alt.X(f"{x}:Q", title=x_title), y=y_enc,
+        color=_colour_enc(clean, color, legend_title), strokeDash=_dash_enc(dashed),
+        detail=f"{color}:N", tooltip=tooltip)
+    layers = [lines]
+    if flags.floored:
+        fl = pd.DataFrame({"y": [floor_y], "label": [f"floor {floor:.0e}: smaller values and 0 drawn here"]})
+        layers.append(alt.Chart(fl).mark_rule(strokeDash=[2, 3], color=palette.GREY).encode(y="y:Q"))
+        layers.append(alt.Chart(fl).mark_text(align="left", baseline="bottom", dx=4, dy=-2,
+                                              color=palette.GREY)
+                      .encode(y="y:Q", text="label:N", x=alt.value(0)))
+        layers.append(base.transform_filter("datum._floored").mark_point(shape="triangle-down", filled=True)
+                      .encode(x=f"{x}:Q", y=f"{y}:Q", color=_colour_enc(clean, color, legend_title),
+                              tooltip=tooltip))
+    if flags.overflow:
+        ov = pd.DataFrame({"x": list(flags.overflow.values()),
+                           "label": [f"{k} overflowed at {x_title} = {v:g}" for k, v in flags.overflow.items()]})
+        layers.append(alt.Chart(ov).mark_rule(strokeDash=[4, 2], color=palette.VERMILLION).encode(x="x:Q"))
+        layers.append(alt.Chart(ov).mark_text(align="left", baseline="top", dx=4, angle=0,
+                                              color=palette.VERMILLION)
+                      .encode(x="x:Q", y=alt.value(4), text="label:N"))
+    chart = alt.layer(*layers).properties(height=height)
+    return chart.properties(title=title) if title else chart
+
+
+def line(df: pd.DataFrame, x: str, y: str, color: str | None = None, *, x_title: str,
+         y_title: str, dashed=(), title: str | None = None, legend_title: str | None = None,
+         height: int = 320, points: bool = False) -> alt.Chart:
+    """Line chart on linear axes; rows with non-finite x or y are dropped."""
+    df, color = _series_col(df.copy(), color)
+    df = df[np.isfinite(pd.to_numeric(df[x], errors="coerce").astype(float))
+            & np.isfinite(pd.to_numeric(df[y], errors="coerce").astype(float))].copy()
+    df["_style"] = np.where(df[color].astype(str).isin([str(d) for d in dashed]), "dashed", "solid")
+    chart = alt.Chart(df).mark_line(point=points).encode(
+        x=alt.X(f"{x}:Q", title=x_title), y=alt.Y(f"{y}:Q", title=y_title),
+        color=_colour_enc(df, color, legend_title), strokeDash=_dash_enc(dashed),
+        detail=f"{color}:N",
+        tooltip=[alt.Tooltip(f"{color}:N", title="series"), alt.Tooltip(f"{x}:Q", title=x_title),
+                 alt.Tooltip(f"{y}:Q", title=y_title, format=".4g")]).properties(height=height)
+    return chart.properties(title=title) if title else chart
+
+
+def heatmap(df: pd.DataFrame, x: str, y: str, value: str, *, x_title: str, y_title: str,
+            value_title: str, diverging: bool = False, log: bool = False,
+            floor: float = DEFAULT_FLOOR, title: str | None = None, height: int = 320) -> alt.Chart:
+    """Rect heatmap of value over (x, y); log=True colours log10|value| (floored); NaN/inf cells are left blank."""
+    df = df.copy()
+    v = pd.to_numeric(df[value], errors="coerce").astype(float).to_numpy()
+    if log:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v = np.log10(np.maximum(np.abs(v), floor))
+        value_title = f"log10 |{value_title}|"
+    df[value] = v
+    df = df[np.isfinite(v)]
+    scale = (alt.Scale(scheme=palette.DIVERGING, domainMid=0) if diverging and not log
+             else alt.Scale(scheme=palette.SEQUENTIAL))
+    chart = alt.Chart(df).mark_rect().encode(
+        x=alt.X(f"{x}:O", title=x_title), y=alt.Y(f"{y}:O", title=y_title, sort="descending"),
+        color=alt.Color(f"{value}:Q", title=value_title, scale=scale),
+        tooltip=[alt.Tooltip(f"{x}:O", title=x_title), alt.Tooltip(f"{y}:O", title=y_title),
+                 alt.Tooltip(f"{value}:Q", title=value_title, format=".4g")]).properties(height=height)
+    return chart.properties(title=title) if title else chart
+
+
+def bars(df: pd.DataFrame, x: str, y: str, color: str | None = None, *, x_title: str,
+         y_title: str, log: bool = False, floor: float = DEFAULT_FLOOR, title: str | None = None,
+         legend_title: str | None = None, height: int = 300) -> alt.Chart:
+    """Bar chart of y per category x (log=True: log axis, values below floor drawn at floor)."""
+    df, color = _series_col(df.copy(), color)
+    v = pd.to_numeric(df[y], errors="coerce").astype(float).to_numpy()
+    df[y] = np.maximum(v, floor) if log else v
+    df = df[np.isfinite(df[y].to_numpy(dtype=float))]
+    y_enc = (alt.Y(f"{y}:Q", title=y_title, scale=alt.Scale(type="log"), axis=alt.Axis(format=".0e"))
+             if log else alt.Y(f"{y}:Q", title=y_title))
+    chart = alt.Chart(df).mark_bar().encode(
+        x=alt.X(f"{x}:N", title=x_title, sort=None, axis=alt.Axis(labelAngle=0)), y=y_enc,
+        color=_colour_enc(df, color, legend_title), xOffset=f"{color}:N",
+        tooltip=[alt.Tooltip(f"{x}:N", title=x_title), alt.Tooltip(f"{color}:N", title="series"),
+                 alt.Tooltip(f"{y}:Q", title=y_title, format=".4g")]).properties(height=height)
+    return chart.properties(title=title) if title else chart
+
+
+def eigen_scatter(eigvals, *, radius: float | None = None, title: str | None = None,
+                  label: str = "eigenvalue", size: int = 320) -> alt.LayerChart:
+    """Eigenvalues in the complex plane with the unit circle (and a dashed circle at `radius`)."""
+    ev = np.asarray(eigvals, dtype=complex).ravel()
+    ev = ev[np.isfinite(ev.real) & np.isfinite(ev.imag)]
+    pts = pd.DataFrame({"re": ev.real, "im": ev.imag, "abs": np.abs(ev), "kind": label})
+    th = np.linspace(0.0, 2 * np.pi, 181)
+    circles = [pd.DataFrame({"re": np.cos(th), "im": np.sin(th), "order": np.arange(th.size),
+                             "circle": "|λ| = 1"})]
+    if radius is not None and np.isfinite(radius) and radius > 0:
+        circles.append(pd.DataFrame({"re": radius * np.cos(th), "im": radius * np.sin(th),
+                                     "order": np.arange(th.size),
+                                     "circle": f"spectral radius {radius:.3g}"}))
+    circ = pd.concat(circles, ignore_index=True)
+    m = float(max(1.1, 1.1 * (np.abs(ev).max() if ev.size else 1.0), 1.1 * (radius or 0)))
+    sx = alt.Scale(domain=[-m, m], nice=False)
+    ring = alt.Chart(circ).mark_line(color=palette.GREY).encode(
+        x=alt.X("re:Q", title="Re", scale=sx), y=alt.Y("im:Q", title="Im", scale=sx),
+        order="order:Q", detail="circle:N",
+        strokeDash=alt.StrokeDash("circle:N", legend=alt.Legend(title=None, orient="bottom"),
+                                  scale=alt.Scale(range=[[1, 0], [6, 4]])))
+    dots = alt.Chart(pts).mark_circle(size=50, color=palette.VERMILLION, opacity=0.8).encode(
+        x="re:Q", y="im:Q",
+        tooltip=[alt.Tooltip("re:Q", format=".3f"), alt.Tooltip("im:Q", format=".3f"),
+                 alt.Tooltip("abs:Q", title="|λ|", format=".3f")])
+    chart = alt.layer(ring, dots).properties(width=size, height=size)
+    return chart.properties(title=title) if title else chart

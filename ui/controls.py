@@ -1,0 +1,133 @@
+"""Controls bound to the URL: every widget has key=<query param name>, bind="query-params".
+
+Streamlit silently drops a URL value it cannot use (`?T=abc`, out of range, unknown
+option) and falls back to the default. We read the raw value from st.query_params before
+the widget is made and compare it with what the widget returned; if they differ, one
+caption under the widget says so: "URL value for T ('abc') was invalid; using default 50."
+
+Every call records (key -> default) for the reset button in the frame. Keys are the URL
+parameter names, so keep them short and shared across pages: T, H, act, init, scale,
+rho, seed, fbias, clip, lr, ...
+"""
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+LECTURE_KEY = "lecture"
+_REGISTRY = "_ui_bound_defaults"  # session_state: key -> default of every bound control this run
+
+
+def begin_run() -> None:
+    """Forget the controls of the previous run (the frame calls this before the page runs)."""
+    st.session_state[_REGISTRY] = {}
+
+
+def _register(key: str, default) -> None:
+    """Remember key -> default so reset() can restore it."""
+    st.session_state.setdefault(_REGISTRY, {})[key] = default
+
+
+def reset(keep=(LECTURE_KEY,)) -> None:
+    """Callback: set every bound control of the last run back to its default (clears the URL)."""
+    for key, default in dict(st.session_state.get(_REGISTRY, {})).items():
+        if key not in keep:
+            st.session_state[key] = default
+
+
+def lecture_mode() -> bool:
+    """True when the frame's lecture-mode toggle is on (also ?lecture=true in the URL)."""
+    return bool(st.session_state.get(LECTURE_KEY, False))
+
+
+def _raw(key: str) -> str | None:
+    """The URL's value for key before the widget runs (None if absent)."""
+    try:
+        return st.query_params.get(key)
+    except Exception:  # NB: never let a malformed URL break a page
+        return None
+
+
+def _same_number(raw: str, value, integer: bool) -> bool:
+    """Does the URL string mean exactly this number?"""
+    try:
+        f = float(raw)
+    except (TypeError, ValueError):
+        return False
+    if not math.isfinite(f) or (integer and not f.is_integer()):
+        return False
+    return math.isclose(f, float(value), rel_tol=1e-9, abs_tol=1e-12)
+
+
+def _notice(where, key: str, raw: str | None, value, default, ok: bool) -> None:
+    """One caption when the URL held a value the widget could not use."""
+    if raw is None or ok:
+        return
+    shown = raw.replace("`", "")[:40]
+    using = f"default {value}" if value == default else f"{value}"
+    where.caption(f"URL value for {key} (`{shown}`) was invalid; using {using}.")
+
+
+def slider(label: str, key: str, min_value, max_value, default, step=None, help: str | None = None,
+           format: str | None = None, where=None):
+    """st.slider bound to ?key=...; ints if min/max/default are ints, floats otherwise."""
+    where = where or st
+    raw = _raw(key)
+    _register(key, default)
+    value = where.slider(label, min_value=min_value, max_value=max_value, value=default, step=step,
+                         help=help, format=format, key=key, bind="query-params")
+    integer = isinstance(default, int) and not isinstance(default, bool)
+    ok = raw is not None and _same_number(raw, value, integer)
+    _notice(where, key, raw, value, default, ok)
+    return value
+
+
+def number(label: str, key: str, min_value, max_value, default, step=None, help: str | None = None,
+           format: str | None = None, where=None):
+    """st.number_input bound to ?key=...; out-of-range or non-numeric URL values fall back to default."""
+    where = where or st
+    raw = _raw(key)
+    _register(key, default)
+    value = where.number_input(label, min_value=min_value, max_value=max_value, value=default,
+                               step=step, help=help, format=format, key=key, bind="query-params")
+    integer = isinstance(default, int) and not isinstance(default, bool)
+    ok = raw is not None and _same_number(raw, value, integer)
+    _notice(where, key, raw, value, default, ok)
+    return value
+
+
+def select(label: str, key: str, options, default, help: str | None = None, where=None):
+    """st.selectbox over string options bound to ?key=option."""
+    where = where or st
+    options = [str(o) for o in options]
+    raw = _raw(key)
+    _register(key, str(default))
+    value = where.selectbox(label, options, index=options.index(str(default)), help=help, key=key,
+                            bind="query-params")
+    _notice(where, key, raw, value, str(default), raw is not None and raw == value)
+    return value
+
+
+def radio(label: str, key: str, options, default, help: str | None = None, horizontal: bool = True,
+          where=None):
+    """st.radio over string options bound to ?key=option (for 2-4 choices)."""
+    where = where or st
+    options = [str(o) for o in options]
+    raw = _raw(key)
+    _register(key, str(default))
+    value = where.radio(label, options, index=options.index(str(default)), help=help, key=key,
+                        horizontal=horizontal, bind="query-params")
+    _notice(where, key, raw, value, str(default), raw is not None and raw == value)
+    return value
+
+
+def toggle(label: str, key: str, default: bool = False, help: str | None = None, where=None) -> bool:
+    """st.toggle bound to ?key=true/false."""
+    where = where or st
+    raw = _raw(key)
+    _register(key, bool(default))
+    value = where.toggle(label, value=bool(default), help=help, key=key, bind="query-params")
+    ok = raw is not None and raw.strip().lower() in ("true", "false") and (raw.strip().lower() == "true") == value
+    _notice(where, key, raw, value, bool(default), ok)
+    return value

@@ -1,0 +1,511 @@
+"""The LSTM page's computation layer: seed 000 made live, with an RNN or GRU beside the LSTM.
+
+Pure NumPy on top of gradcore (no streamlit, altair or pandas here), so the tests can call
+every function the page shows. Steps are counted t = 1..T as in the seeds; arrays hold step
+t at index t - 1. N = 1 (one sequence, as in the article).
+
+The problem (one draw per seed, shared by the three cells so the comparison is fair):
+    x_t ~ xscale * N(0, I_D)                         the same inputs for every cell
+    LSTM: Wx (D, 4H) ~ N(0, 1/D); each H x H gate block of Wh Gaussian with spectral radius rho;
+          b = 0 except b_f = forget bias
+    RNN:  tanh, Wx = Wx_g, Wh = Wh_g, b = 0          the LSTM's candidate path without gates
+    GRU:  (r, z, n) take the LSTM's (i, f, g) weights and b_z = forget bias (z keeps h as f keeps c)
+    L_t = -log softmax(h_t Wy)[y_t], V = 4 classes  seed 000's output layer and loss
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from gradcore import gru, init, jacobians, losses, lstm, rnn
+from gradcore.activations import sigmoid
+from gradcore.gradcheck import rel_error
+
+V = 4  # output classes, as in the article's first example
+COMPARE = ("RNN", "GRU", "none")
+
+
+class Problem(NamedTuple):
+    """Inputs, weights of the three cells and the loss head of one settings draw."""
+
+    x: np.ndarray  # (1, T, D)
+    lstm: dict  # Wx (D, 4H), Wh (H, 4H), b (4H,)
+    rnn: dict  # Wx (D, H), Wh (H, H), b (H,)
+    gru: dict  # Wx (D, 3H), Wh (H, 3H), b (3H,)
+    Wy: np.ndarray  # (H, V)
+    targets: np.ndarray  # (1, T)
+
+
+def make_problem(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, seed: int) -> Problem:
+    """Draw x, the LSTM weights (gate blocks of Wh at spectral radius `scale`), the matched RNN/GRU and Wy."""
+    rx, rw, ry = (np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(3))
+    # NB: separate streams, so T changes only the tail of x and the weights stay put.
+    x = xscale * rx.standard_normal((1, T, D))
+    Wx = rw.standard_normal((D, 4 * H)) / np.sqrt(D)
+    Wh = np.concatenate([init.gaussian_spectral_radius(H, scale, rw) for _ in range(4)], axis=1)
+    b = np.zeros(4 * H)
+    b[H:2 * H] = fbias
+    gate = {k: slice(j * H, (j + 1) * H) for j, k in enumerate("ifog")}
+    rnn_w = dict(Wx=Wx[:, gate["g"]].copy(), Wh=Wh[:, gate["g"]].copy(), b=np.zeros(H))
+    pick = np.r_[0:2 * H, 3 * H:4 * H]  # i, f, g columns -> r, z, n
+    gb = np.zeros(3 * H)
+    gb[H:2 * H] = fbias
+    gru_w = dict(Wx=Wx[:, pick].copy(), Wh=Wh[:, pick].copy(), b=gb)
+    Wy = ry.standard_normal((H, V)) / np.sqrt(H)
+    targets = ry.integers(V, size=(1, T))
+    return Problem(x, dict(Wx=Wx, Wh=Wh, b=b), rnn_w, gru_w, Wy, targets)
+
+
+def run_cell(cell: str, p: Problem):
+    """Forward pass of 'LSTM', 'RNN' (tanh) or 'GRU' on the problem's inputs -> (h, cache)."""
+    H = p.Wy.shape[0]
+    h0 = np.zeros((1, H))
+    if cell == "LSTM":
+        return lstm.forward(p.x, h0, **p.lstm)
+    if cell == "RNN":
+        return rnn.forward(p.x, h0, activation="tanh", **p.rnn)
+    if cell == "GRU":
+        return gru.forward(p.x, h0, **p.gru)
+    raise ValueError(f"unknown cell {cell!r}")
+
+
+def loss_t(h: np.ndarray, p: Problem, t: int) -> float:
+    """L_t = -log softmax(h_t Wy)[y_t] for one step t (1..T)."""
+    mask = np.zeros(p.targets.shape)
+    mask[:, t - 1] = 1.0
+    return losses.softmax_cross_entropy(h, p.Wy, np.zeros(V), p.targets, mask).total
+
+
+def dh_of_loss(h: np.ndarray, p: Problem, t: int) -> np.ndarray:
+    """dL_t/dh_s for every s (N, T, H): nonzero only at s = t (the direct gradient of L_t)."""
+    mask = np.zeros(p.targets.shape)
+    mask[:, t - 1] = 1.0
+    return losses.softmax_cross_entropy(h, p.Wy, np.zeros(V), p.targets, mask).dh
+
+
+# ----------------------------------------------------------------------------- seed 000's decomposition
+
+
+def _truncate(cache, t: int):
+    """The cache of the first t steps only (every (N, T, ...) field sliced)."""
+    T = cache.h.shape[1]
+    return cache._replace(**{k: v[:, :t] for k, v in cache._asdict().items()
+                             if isinstance(v, np.ndarray) and v.ndim == 3 and v.shape[1] == T})
+
+
+def _backward_all(cell: str, dh, cache):
+    return {"LSTM": lstm.backward_all, "RNN": rnn.backward_all, "GRU": gru.backward_all}[cell](dh, cache)
+
+
+def components(cell: str, cache, dh_t: np.ndarray, t: int) -> np.ndarray:
+    """||dL_t/dWx^(k)||_F for k = 1..t, where dL_t/dWx^(k) = x_k^T da_k is step k's share (seed 000 fig. 13).
+
+    dh_t (N, H) is the direct gradient dL_t/dh_t; BPTT runs from t back to 1 only.
+    Returns (t,) with index k - 1.
+    """
+    sub = _truncate(cache, t)
+    dh = np.zeros(sub.h.shape)
+    dh[:, t - 1] = dh_t
+    da = _backward_all(cell, dh, sub).da  # (N, t, G*H)
+    parts = np.einsum("ntd,ntg->tdg", sub.x, da)  # (t, D, G*H): x_k^T da_k
+    return np.sqrt(np.einsum("tdg,tdg->t", parts, parts))
+
+
+def component_table(cell: str, cache, dh_direct: np.ndarray, ts) -> np.ndarray:
+    """table[r, k-1] = ||dL_t/dWx^(k)||_F for t = ts[r] and k = 1..t (NaN for k > t): the T x T table's rows."""
+    T = cache.h.shape[1]
+    out = np.full((len(ts), T), np.nan)
+    for r, t in enumerate(ts):
+        out[r, :t] = components(cell, cache, dh_direct[:, t - 1], t)
+    return out
+
+
+class CellSplit(NamedTuple):
+    """dL_t/dc_k for k = 1..t split into the cell path only and the rest (seed 000 fig. 18)."""
+
+    total: np.ndarray  # (t, H) dL_t/dc_k, every path
+    cell: np.ndarray  # (t, H) dL_t/dc_t * prod_{s=k+1}^t f_s: only along c
+    rest: np.ndarray  # (t, H) total - cell: every path that leaves c through h (Wh terms)
+
+
+def cell_split(cache: lstm.Cache, dh_t: np.ndarray, t: int) -> CellSplit:
+    """dL_t/dc_k = dL_t/dc_t prod_{s=k+1}^t f_s  +  (paths through h_s and Wh), for k = 1..t (N = 1)."""
+    sub = _truncate(cache, t)
+    dh = np.zeros(sub.h.shape)
+    dh[:, t - 1] = dh_t
+    total = lstm.backward_all(dh, sub).dc_total[0]  # (t, H)
+    f = sub.f[0]  # (t, H)
+    # prod_{s=k+1}^t f_s for k = 1..t: reversed cumulative product of f_{k+1..t} (empty product 1 at k = t)
+    tail = np.ones_like(f)
+    if t > 1:
+        tail[:-1] = np.cumprod(f[:0:-1], axis=0)[::-1]
+    cell = total[t - 1][None, :] * tail
+    return CellSplit(total, cell, total - cell)
+
+
+# ----------------------------------------------------------------------------- path norms and rates
+
+
+class Paths(NamedTuple):
+    """ln-norms against distance d = T - k = 0..T."""
+
+    distance: np.ndarray
+    cell: np.ndarray  # ln ||prod diag(f)||_2
+    full_c: np.ndarray  # ln ||dc_T/dc_k||_2 (c-c block of the state product, h_k held)
+    compare: np.ndarray | None  # ln ||dh_T/dh_k||_2 of the comparison cell
+
+
+def paths(lstm_cache, cmp_cell: str, cmp_cache, spectral: bool = True) -> Paths:
+    """The three curves of the 'two paths' chart, from gradcore.jacobians."""
+    pn = jacobians.lstm_product_norms(lstm_cache, spectral=spectral)
+    full = pn.log_spec_c if spectral else pn.log_fro_c
+    cmp = None
+    if cmp_cell == "RNN":
+        q = jacobians.rnn_product_norms(cmp_cache, spectral=spectral)
+        cmp = q.log_spec if spectral else q.log_fro
+    elif cmp_cell == "GRU":
+        q = jacobians.gru_product_norms(cmp_cache, spectral=spectral)
+        cmp = q.log_spec if spectral else q.log_fro
+    return Paths(pn.distance, pn.log_spec_cell, full, cmp)
+
+
+def decay_rate(log_norm: np.ndarray, upto: int | None = None) -> float:
+    """Least-squares slope of ln||.|| against distance d = 0..upto (ln per step; -inf entries cut the fit)."""
+    y = np.asarray(log_norm, dtype=float)[: (None if upto is None else upto + 1)]
+    ok = np.isfinite(y)
+    if ok.sum() < 2:
+        return float("-inf")
+    d = np.arange(y.size)[ok]
+    return float(np.polyfit(d, y[ok], 1)[0])
+
+
+# ----------------------------------------------------------------------------- finite-difference checks
+
+
+def fd_check_dWx(p: Problem, t: int, n_entries: int = 6, eps: float = 1e-6, seed: int = 0) -> float:
+    """max relative error of dL_t/dWx (LSTM, backward_all) against centred differences on a few entries."""
+    h, cache = run_cell("LSTM", p)
+    g = lstm.backward_all(dh_of_loss(h, p, t), cache).dWx
+    rng = np.random.default_rng(seed)
+    D, G = g.shape
+    idx = [(int(rng.integers(D)), int(rng.integers(G))) for _ in range(n_entries)]
+    num = np.empty(len(idx))
+    for j, ix in enumerate(idx):
+        vals = []
+        for s in (+1, -1):
+            Wx = p.lstm["Wx"].copy()
+            Wx[ix] += s * eps
+            hh, _ = lstm.forward(p.x, np.zeros_like(cache.h0), Wx, p.lstm["Wh"], p.lstm["b"])
+            vals.append(loss_t(hh, p, t))
+        num[j] = (vals[0] - vals[1]) / (2 * eps)
+    ana = np.array([g[ix] for ix in idx])
+    return rel_error(ana, num)
+
+
+def _loss_from_state(p: Problem, t: int, k: int, h_k, c_k) -> float:
+    """L_t as a function of the state (h_k, c_k) after step k (k < t): run steps k+1..t."""
+    hh, _ = lstm.forward(p.x[:, k:t], h_k, **p.lstm, c0=c_k)
+    H = p.Wy.shape[0]
+    full = np.zeros((1, p.x.shape[1], H))
+    full[:, k:t] = hh
+    return loss_t(full, p, t)
+
+
+def fd_check_dc(p: Problem, t: int, ks, units: int = 3, eps: float = 1e-6) -> float:
+    """max relative error of dL_t/dc_k (total, with h_k = o_k tanh(c_k) following c_k) against differences."""
+    h, cache = run_cell("LSTM", p)
+    split = cell_split(cache, dh_of_loss(h, p, t)[:, t - 1], t)
+    H = p.Wy.shape[0]
+    errs = []
+    for k in ks:
+        if not 1 <= k < t:
+            continue
+        o_k, c_k = cache.o[:, k - 1], cache.c[:, k - 1]
+        ana, num = [], []
+        for j in range(min(units, H)):
+            vals = []
+            for s in (+1, -1):
+                c = c_k.copy()
+                c[0, j] += s * eps
+                vals.append(_loss_from_state(p, t, k, o_k * np.tanh(c), c))
+            num.append((vals[0] - vals[1]) / (2 * eps))
+            ana.append(split.total[k - 1, j])
+        errs.append(rel_error(np.array(ana), np.array(num)))
+    return max(errs) if errs else 0.0
+
+
+def fd_check_component(p: Problem, t: int, k: int, n_entries: int = 4, eps: float = 1e-6) -> float:
+    """Relative error of step k's share x_k^T da_k against differences of L_t in a Wx used at step k only."""
+    h, cache = run_cell("LSTM", p)
+    dh = dh_of_loss(h, p, t)
+    sub = _truncate(cache, t)
+    d = np.zeros(sub.h.shape)
+    d[:, t - 1] = dh[:, t - 1]
+    da = lstm.backward_all(d, sub).da
+    share = p.x[0, k - 1][:, None] * da[0, k - 1][None, :]  # (D, 4H)
+    H = p.Wy.shape[0]
+    h_prev = cache.h0 if k == 1 else cache.h[:, k - 2]
+    c_prev = cache.c0 if k == 1 else cache.c[:, k - 2]
+    flat = np.argsort(-np.abs(share).ravel(), kind="stable")[:n_entries]  # the largest entries
+    ana, num = [], []
+    for fi in flat:
+        ix = np.unravel_index(fi, share.shape)
+        vals = []
+        for s in (+1, -1):
+            Wk = p.lstm["Wx"].copy()
+            Wk[ix] += s * eps
+            hk, ck, _ = lstm.step_forward(p.x[:, k - 1], h_prev, c_prev, Wk, p.lstm["Wh"], p.lstm["b"])
+            if k == t:
+                full = np.zeros((1, p.x.shape[1], H))
+                full[:, t - 1] = hk
+                vals.append(loss_t(full, p, t))
+            else:
+                vals.append(_loss_from_state(p, t, k, hk, ck))
+        num.append((vals[0] - vals[1]) / (2 * eps))
+        ana.append(share[ix])
+    return rel_error(np.array(ana), np.array(num))
+
+
+# ----------------------------------------------------------------------------- the article's code
+
+
+def article_lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b):
+    """Seed 000's lstm_step_forward, verbatim (it names the pre-activation `h`)."""
+    h = x @ Wx + prev_h @ Wh + b
+    assert h.shape[-1] % 4 == 0
+    ai, af, ao, ag = np.array_split(h, 4, axis=-1)
+    i = sigmoid(ai)
+    f = sigmoid(af)
+    o = sigmoid(ao)
+    g = np.tanh(ag)
+    next_c = f * prev_c + i * g
+    next_h = o * np.tanh(next_c)
+    cache = (x, next_h, prev_h, prev_c, Wx, Wh, h, np.tanh(next_c), i, f, o, g)
+    return next_h, next_c, cache
+
+
+def article_lstm_forward(x, h0, Wx, Wh, b, next_c=None, fixed: bool = False):
+    """Seed 000's lstm_forward; fixed=True adds the missing `else:` and `cache.append(cache_s)`."""
+    cache = []
+    N, T, _ = x.shape
+    H = h0.shape[-1]
+    h = np.zeros((N, T, H))
+    if next_c is None:
+        next_c = np.zeros((N, H))
+    for t in range(x.shape[1]):
+        xt = x[:, t, :]
+        if t == 0:
+            next_h, next_c, cache_s = article_lstm_step_forward(xt, h0, next_c, Wx, Wh, b)
+            if fixed:
+                cache.append(cache_s)
+        if not fixed or t > 0:  # NB: the article has no `else`, so step 0 runs a second time
+            next_h, next_c, cache_s = article_lstm_step_forward(xt, next_h, next_c, Wx, Wh, b)
+            if fixed:
+                cache.append(cache_s)
+        h[:, t, :] = next_h
+    return h, cache
+
+
+def article_dc_da(h, prev_c, next_c_t, i, f, o, g, fixed: bool = False):
+    """Seed 000's dc_da; as written it reads `dgrad.shape` before any dgrad exists (fixed: h.shape)."""
+    dgrad_c = np.zeros((h.shape[0], 4 * h.shape[1]))
+    dgrad_h = np.zeros((h.shape[0], 4 * h.shape[1]))
+    H = h.shape[1] if fixed else dgrad.shape[1] // 4  # noqa: F821  (the article's NameError, kept on purpose)
+    dnextc_dai = (i * (1 - i)) * g
+    dnextc_daf = (f * (1 - f)) * prev_c
+    dnextc_dao = 0
+    dnextc_dag = (1 - g**2) * i
+    dh_dc = o * (1 - next_c_t**2)
+    dnexth_dai = dh_dc * dnextc_dai
+    dnexth_daf = dh_dc * dnextc_daf
+    dnexth_dao = (o * (1 - o) * next_c_t)
+    dnexth_dag = dh_dc * dnextc_dag
+    dgrad_c[:, 0:H] = dnextc_dai
+    dgrad_c[:, H:2 * H] = dnextc_daf
+    dgrad_c[:, 2 * H:3 * H] = dnextc_dao
+    dgrad_c[:, 3 * H:4 * H] = dnextc_dag
+    dgrad_h[:, 0:H] = dnexth_dai
+    dgrad_h[:, H:2 * H] = dnexth_daf
+    dgrad_h[:, 2 * H:3 * H] = dnexth_dao
+    dgrad_h[:, 3 * H:4 * H] = dnexth_dag
+    return dgrad_c, dgrad_h
+
+
+def article_bptt(dout, cache, h0, Wh, idx: int, stale_dnext_h: bool = False):
+    """Seed 000's loop for loss idx+1 (0-based idx), corrected -> ({j: dL/dWx^(j)}, {j: dnext_h into step j-1}).
+
+    stale_dnext_h=True keeps the article's dead line: dnext_h computed from the *updated*
+    dnext_c (the article then overwrites it with dgrad @ Wh.T, which is right).
+    """
+    comps, dh_into = {}, {}
+    dnext_c = np.zeros(h0.shape)
+    dnext_h = dout[:, idx, :]
+    for j in range(idx, -1, -1):
+        (x, _, prev_h, prev_c, _, _, _, next_c_t, i, f, o, g) = cache[j]
+        dgrad_c, dgrad_h = article_dc_da(h0, prev_c, next_c_t, i, f, o, g, fixed=True)
+        dgrad = dnext_c * dgrad_c + dnext_h * dgrad_h
+        comps[j] = x.T @ dgrad
+        dnext_c = dnext_c * f + dnext_h * o * (1 - next_c_t**2) * f
+        if stale_dnext_h:
+            dnext_h = (dnext_h * dgrad_h + dnext_c * dgrad_c) @ Wh.T
+        else:
+            dnext_h = dgrad @ Wh.T
+        dh_into[j] = dnext_h
+    return comps, dh_into
+
+
+class Mistake(NamedTuple):
+    """One mistake of seed 000's code: what it says, the fix, and what running it shows."""
+
+    title: str
+    article: str  # the article's line(s)
+    fixed: str  # our corrected line(s)
+    shows: str  # what the live run showed (computed)
+
+
+def _err(fn) -> str:
+    try:
+        fn()
+    except Exception as e:  # NB: we run the article's broken code on purpose and report what it raises
+        return f"{type(e).__name__}: {e}"
+    return "no error"
+
+
+def tiny_example(seed: int):
+    """Seed 000's own example N, D, T, H = 1, 3, 3, 1 with a random dout: arrays for the demos."""
+    rng = np.random.default_rng(seed)
+    N, D, T, H = 1, 3, 3, 1
+    x = rng.standard_normal((N, T, D))
+    h0 = rng.standard_normal((N, H))
+    Wx = rng.standard_normal((D, 4 * H))
+    Wh = rng.standard_normal((H, 4 * H))
+    b = rng.standard_normal(4 * H)
+    dout = rng.standard_normal((N, T, H))
+    return dict(x=x, h0=h0, Wx=Wx, Wh=Wh, b=b, dout=dout)
+
+
+def _L3(x, h0, Wx, Wh, b, dout, k=None, dW=None):
+    """L3 = sum(dout_3 * h_3) (the article's "define the dout"); dW added to Wx at step k only."""
+    prev_h, prev_c = h0, np.zeros_like(h0)
+    for s in range(x.shape[1]):
+        W = Wx + dW if (dW is not None and s == k) else Wx
+        prev_h, prev_c, _ = lstm.step_forward(x[:, s], prev_h, prev_c, W, Wh, b)
+    return float(np.sum(dout[:, -1] * prev_h))
+
+
+class Tiny(NamedTuple):
+    """The tiny example run through gradcore, the corrected article code and finite differences."""
+
+    norms: np.ndarray  # (3,) ||dL3/dWx^(k)||_F, components 0, 1, 2 (the article's numbering)
+    parts: np.ndarray  # (3, D, 4H) the components
+    article_norms: np.ndarray  # (3,) the same from the article's loop, corrected
+    fd_rel_error: float  # max over components of the relative error against centred differences
+    f_column_zero: bool  # component 0's forget-gate column is exactly 0 (c_0 = 0)
+
+
+def run_tiny(seed: int) -> Tiny:
+    """dL3/dWx of the tiny example split by step, three ways, and checked by finite differences."""
+    a = tiny_example(seed)
+    x, h0, Wx, Wh, b, dout = (a[k] for k in ("x", "h0", "Wx", "Wh", "b", "dout"))
+    h, cache = lstm.forward(x, h0, Wx, Wh, b)
+    dh = np.zeros_like(h)
+    dh[:, -1] = dout[:, -1]
+    da = lstm.backward_all(dh, cache).da
+    parts = np.einsum("ntd,ntg->tdg", x, da)
+    norms = np.sqrt(np.einsum("tdg,tdg->t", parts, parts))
+    _, acache = article_lstm_forward(x, h0, Wx, Wh, b, fixed=True)
+    comps, _ = article_bptt(dout, acache, h0, Wh, idx=2)
+    art = np.array([np.linalg.norm(comps[j]) for j in range(3)])
+    eps, errs = 1e-6, []
+    for k in range(3):
+        num = np.zeros_like(Wx)
+        for ix in np.ndindex(Wx.shape):
+            E = np.zeros_like(Wx)
+            E[ix] = eps
+            num[ix] = (_L3(x, h0, Wx, Wh, b, dout, k, E) - _L3(x, h0, Wx, Wh, b, dout, k, -E)) / (2 * eps)
+        errs.append(rel_error(parts[k], num))
+    H = h0.shape[1]
+    return Tiny(norms, parts, art, max(errs), bool(np.all(parts[0][:, H:2 * H] == 0.0)))
+
+
+def mistakes(seed: int) -> list[Mistake]:
+    """Run each mistake of seed 000's code on the tiny example and report what happens, live."""
+    a = tiny_example(seed)
+    x, h0, Wx, Wh, b, dout = (a[k] for k in ("x", "h0", "Wx", "Wh", "b", "dout"))
+    out = []
+    # 1. step 0 runs twice
+    h_art, _ = article_lstm_forward(x, h0, Wx, Wh, b)
+    h_ok, _ = lstm.forward(x, h0, Wx, Wh, b)
+    h1_twice, c1, _ = lstm.step_forward(x[:, 0], h0, np.zeros_like(h0), Wx, Wh, b)
+    h1_twice, _, _ = lstm.step_forward(x[:, 0], h1_twice, c1, Wx, Wh, b)
+    out.append(Mistake(
+        "The time loop runs step 0 twice",
+        "if t == 0:\n    next_h, next_c, cache_s = lstm_step_forward(xt, h0, next_c, Wx, Wh, b)\n"
+        "next_h, next_c, cache_s = lstm_step_forward(xt, next_h, next_c, Wx, Wh, b)",
+        "prev_h = h0 if t == 0 else next_h   # one step per t\n"
+        "next_h, next_c, cache_s = lstm_step_forward(xt, prev_h, next_c, Wx, Wh, b)",
+        f"The article's loop gives h_1 = {h_art[0, 0, 0]:.6f} (x_1 fed twice: {h1_twice[0, 0]:.6f}); "
+        f"one step gives h_1 = {h_ok[0, 0, 0]:.6f} (gradcore.lstm.forward). Every later state inherits "
+        f"the error: h_3 = {h_art[0, -1, 0]:.6f} instead of {h_ok[0, -1, 0]:.6f}."))
+    # 2. cache never filled
+    _, cache_art = article_lstm_forward(x, h0, Wx, Wh, b)
+    out.append(Mistake(
+        "lstm_forward never appends to cache",
+        "cache = []\n...\nreturn h, cache          # cache is still []\n...\ncache[2]",
+        "cache.append(cache_s)    # after every step (gradcore keeps a named lstm.Cache)",
+        f"Running it: cache has {len(cache_art)} entries, and `cache[2]` raises "
+        f"{_err(lambda: cache_art[2])}."))
+    # 3. dgrad read before it exists
+    _, cache_fix = article_lstm_forward(x, h0, Wx, Wh, b, fixed=True)
+    c2 = cache_fix[2]
+    out.append(Mistake(
+        "dc_da reads dgrad.shape before any dgrad exists",
+        "H = dgrad.shape[1] // 4",
+        "H = h.shape[1]           # h is passed in for exactly this",
+        "Calling it: " + _err(lambda: article_dc_da(h0, c2[3], c2[-5], c2[-4], c2[-3], c2[-2], c2[-1]))
+        + ". (In a notebook it only works if a stale global `dgrad` is left over from a later cell.)"))
+    # 4. Wx (D, H)
+    N, D, T, H4 = 2, 5, 3, 4
+    rng = np.random.default_rng(seed)
+    xw, h0w = rng.standard_normal((N, T, D)), rng.standard_normal((N, H4))
+    Wxw, Whw, bw = rng.standard_normal((D, H4)), rng.standard_normal((H4, H4)), rng.standard_normal(H4)
+    _, _, cw = article_lstm_step_forward(xw[:, 0], h0w, np.zeros((N, H4)), Wxw, Whw, bw)
+    hw, _ = article_lstm_forward(xw, h0w, Wxw, Whw, bw, fixed=True)
+    spread = float(np.max(hw.max(axis=2) - hw.min(axis=2)))
+    out.append(Mistake(
+        "The first example gives Wx shape (D, H) for an LSTM that needs (D, 4H)",
+        "Wx = np.random.randn(D, H)\nWh = np.random.randn(H, H)\nb = np.random.randn(H)",
+        "Wx = np.random.randn(D, 4 * H)\nWh = np.random.randn(H, 4 * H)\nb = np.random.randn(4 * H)",
+        f"With H = {H4}, array_split gives each gate width {cw[8].shape[1]} (= H/4). Broadcasting against "
+        f"c of width {H4} hides it: h still has width {hw.shape[2]} and the loop runs without an error, but "
+        f"all {H4} units share one i, one f, one o and one g, so they stay identical copies of one unit "
+        f"(largest spread between the {H4} units of h over all steps: {spread:.1e})."))
+    # 5. dnext_h from the updated dnext_c
+    _, into_stale = article_bptt(dout, cache_fix, h0, Wh, idx=2, stale_dnext_h=True)
+    _, into_ok = article_bptt(dout, cache_fix, h0, Wh, idx=2)
+    num = np.array([[_fd_dL3_dh(x, h0, Wx, Wh, b, dout, j=1)]])  # dL3/dh_1 (0-based step 1), what flows into step 1 from step 2
+    out.append(Mistake(
+        "In the BPTT loop dnext_h is computed from the already-updated dnext_c",
+        "dnext_c = dnext_c * f + dnext_h * o * (1 - next_c_t**2) * f\n"
+        "dnext_h = (dnext_h * dgrad_h + dnext_c * dgrad_c) @ Wh.T   # uses the new dnext_c\n"
+        "dnext_h = dgrad @ Wh.T                                       # ...then overwritten",
+        "dgrad = dnext_c * dgrad_c + dnext_h * dgrad_h     # old dnext_c and dnext_h\n"
+        "dnext_h = dgrad @ Wh.T\n"
+        "dnext_c = dnext_c * f + dnext_h_old * o * (1 - next_c_t**2) * f",
+        f"dL3/dh_2 by centred differences is {num[0, 0]:.8f}; the overwritten line gives "
+        f"{into_ok[2][0, 0]:.8f} (relative error {rel_error(into_ok[2], num):.1e}); the dead line alone "
+        f"would give {into_stale[2][0, 0]:.8f} (relative error {rel_error(into_stale[2], num):.1e}). "
+        "The loop is right only because the second line overwrites the first."))
+    return out
+
+
+def _fd_dL3_dh(x, h0, Wx, Wh, b, dout, j: int, eps: float = 1e-6) -> float:
+    """dL3/dh_j (0-based j < 2, H = 1) by centred differences: perturb h_j, run the rest."""
+    h, cache = lstm.forward(x, h0, Wx, Wh, b)
+    vals = []
+    for s in (+1, -1):
+        hj = h[:, j] + s * eps
+        hh, _ = lstm.forward(x[:, j + 1:], hj, Wx, Wh, b, c0=cache.c[:, j])
+        vals.append(float(np.sum(dout[:, -1] * hh[:, -1])))
+    return (vals[0] - vals[1]) / (2 * eps)

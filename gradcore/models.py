@@ -8,18 +8,19 @@ seed 001 eq. 14:
 
 NB: unlike the teaching cells, these carry a leading model axis M on every parameter
 (Wx (M, D, G*H), Wh (M, H, G*H), b (M, G*H)), so an ensemble of M models (seeds or settings
-of the same shape) runs as one computation; one model is M = 1. Internally arrays are
-time-major, (T, M, N, .), so each step reads one contiguous slab; the input projection
-x Wx and the weight gradients are one matmul over all steps, and only h_{t-1} Wh and the
-elementwise gate maths run inside the Python time loop.
+of the same shape) runs as one computation; one model is M = 1. Inputs are batch-first
+(M, N, T, D); states and gradients are stored (M, T, N, .) so that (time, batch) flattens
+without a copy: the input projection x Wx and the weight gradients are one matmul over all
+steps, and only h_{t-1} Wh and the elementwise gate maths run inside the Python time loop,
+written in place (out=) to keep the per-step overhead low.
 
 Left padding: where step_mask is False a model holds its state (h_t = h_{t-1}, c_t = c_{t-1}),
 so a left-padded shorter sequence gives exactly the shorter sequence's result (the mask is
 binary; the backward pass relies on m^2 = m).
 
-backward(...) accepts upstream gradients dh (T, M, N, H) = dL/dh_t (the loss's direct part)
-and optional extra gradients at the pre-activations (da_extra, used by the Omega
+backward(...) accepts upstream gradients dh = dL/dh_t (the loss's direct part) and optional extra gradients at the pre-activations (da_extra, used by the Omega
 regulariser), and optionally truncates BPTT to Williams & Peng's BPTT(k1, k2).
+dh (M, T, N, H) is the loss's direct dL/dh_t.
 """
 from __future__ import annotations
 
@@ -84,24 +85,29 @@ class Spec:
 
 
 class Cache(NamedTuple):
-    """Everything backward needs; time-major arrays (T, M, N, .)."""
+    """Everything backward needs; arrays (M, T, N, .): model, time, batch, features."""
 
     spec: Spec
-    x: np.ndarray  # (M, N, T, D) the inputs as given
+    x_tm: np.ndarray  # (M, T, N, D) the inputs, time before batch
     Wh: np.ndarray  # (M, H, G*H)
     alpha: np.ndarray | None  # (M, 1, H) leaky only
-    h: np.ndarray  # (T, M, N, H) hidden states h_1..h_T
-    a: np.ndarray | None  # (T, M, N, H) rnn/leaky pre-activations
-    fa: np.ndarray | None  # (T, M, N, H) rnn/leaky f(a)
-    gates: np.ndarray | None  # (T, M, N, G*H) lstm [i f o g] / gru [r z n], after nonlinearity
-    c: np.ndarray | None  # (T, M, N, H) lstm cell states
-    tanh_c: np.ndarray | None  # (T, M, N, H)
-    hold: np.ndarray | None  # (T, M, N, 1) 1.0 at real steps, 0.0 where the state is held
+    hbuf: np.ndarray  # (M, T+1, N, H): h_0 = 0, then h_1..h_T
+    a: np.ndarray | None  # (M, T, N, H) rnn/leaky pre-activations
+    fa: np.ndarray | None  # (M, T, N, H) rnn/leaky f(a)
+    gates: np.ndarray | None  # (M, T, N, G*H) lstm [i f o g] / gru [r z n], after nonlinearity
+    cbuf: np.ndarray | None  # (M, T+1, N, H) lstm cell states, c_0 = 0 first
+    tanh_c: np.ndarray | None  # (M, T, N, H)
+    hold: np.ndarray | None  # (M, T, N, 1) 1.0 at real steps, 0.0 where the state is held
+
+    @property
+    def h(self) -> np.ndarray:
+        """(M, T, N, H) h_t for t = 1..T (a view)."""
+        return self.hbuf[:, 1:]
 
     @property
     def h_prev(self) -> np.ndarray:
-        """(T, M, N, H) h_{t-1} for every t (h_0 = 0)."""
-        return np.concatenate([np.zeros_like(self.h[:1]), self.h[:-1]], axis=0)
+        """(M, T, N, H) h_{t-1} for every t (a view; h_0 = 0)."""
+        return self.hbuf[:, :-1]
 
 
 class Grads(NamedTuple):
@@ -110,100 +116,140 @@ class Grads(NamedTuple):
     dWx: np.ndarray  # (M, D, G*H)
     dWh: np.ndarray  # (M, H, G*H)
     db: np.ndarray  # (M, G*H)
-    dh_total: np.ndarray  # (T, M, N, H) dL/dh_t along every path (within the truncation)
-    da: np.ndarray  # (T, M, N, G*H) dL/da_t
+    dh_total: np.ndarray  # (M, T, N, H) dL/dh_t along every path (within the truncation)
+    da: np.ndarray  # (M, T, N, G*H) dL/da_t
 
 
-def _hold_array(step_mask, T, dtype):
-    """(T, M, N, 1) float mask, or None when every step is real."""
+def _hold_array(step_mask, dtype):
+    """(M, T, N, 1) float mask from step_mask (M, N, T), or None when every step is real."""
     if step_mask is None or bool(np.all(step_mask)):
         return None
-    return np.ascontiguousarray(np.moveaxis(step_mask, -1, 0)[..., None].astype(dtype))
+    return np.ascontiguousarray(step_mask.transpose(0, 2, 1)[..., None].astype(dtype))
+
+
+def _held_steps(hold) -> set:
+    """Steps where some sequence holds its state (one vectorised test, not T of them)."""
+    if hold is None:
+        return set()
+    return set(np.flatnonzero(~np.all(hold > 0, axis=(0, 2, 3))).tolist())
+
+
+def _blend(new, old, m):
+    """new <- old + m (new - old) in place: keep the old state where m = 0."""
+    new -= old
+    new *= m
+    new += old
 
 
 def forward(spec: Spec, Wx, Wh, b, x, step_mask=None, alpha=None, store=True):
-    """Run M models over x (M, N, T, D) -> (h (T, M, N, H), Cache or None).
+    """Run M models over x (M, N, T, D) -> (h (M, T, N, H), Cache or None).
 
     a_t = x_t Wx + h_{t-1} Wh + b, then the cell's update; h_0 = c_0 = 0.
-    store=False keeps only h (evaluation), halving the memory and the time.
+    store=False keeps only h (evaluation).
     """
     M, N, T, D = x.shape
-    GH = Wh.shape[2]
-    H = Wh.shape[1]
+    GH, H = Wh.shape[2], Wh.shape[1]
     dtype = Wh.dtype
-    # all input projections at once, then time-major so each step reads one slab
-    xa = np.matmul(x.reshape(M, N * T, D), Wx).reshape(M, N, T, GH) + b[:, None, None, :]
-    xa = np.ascontiguousarray(xa.transpose(2, 0, 1, 3))  # (T, M, N, G*H)
-    hold = _hold_array(step_mask, T, dtype)
-    held = set() if hold is None else {t for t in range(T) if not np.all(hold[t])}
-    hs = np.empty((T, M, N, H), dtype=dtype)
-    h = np.zeros((M, N, H), dtype=dtype)
+    x_tm = np.ascontiguousarray(x.transpose(0, 2, 1, 3), dtype=dtype)  # (M, T, N, D)
+    # all input projections in one matmul: (M, T*N, D) @ (M, D, G*H)
+    xa = np.matmul(x_tm.reshape(M, T * N, D), Wx).reshape(M, T, N, GH)
+    xa += b[:, None, None, :]
+    hold = _hold_array(step_mask, dtype)
+    held = _held_steps(hold)
+    hbuf = np.zeros((M, T + 1, N, H), dtype=dtype)
+    h = hbuf[:, 0]
+    tmp = np.empty((M, N, GH), dtype=dtype)
     cell = spec.cell
-    a_s = fa_s = gates_s = c_s = tc_s = None
+    a_s = fa_s = gates_s = cbuf = tc_s = None
     al = None
     if cell in ("rnn", "leaky"):
         f = _F[spec.activation]
         if cell == "leaky":
             al = np.asarray(alpha, dtype=dtype).reshape(M, 1, H)
             one_m_al = 1.0 - al
-        if store:
-            a_s = np.empty((T, M, N, H), dtype=dtype)
-            fa_s = np.empty((T, M, N, H), dtype=dtype)
+        a_s = np.empty((M, T, N, H), dtype=dtype) if store else None
+        fa_s = np.empty((M, T, N, H), dtype=dtype) if store else None
         for t in range(T):
-            a = xa[t] + np.matmul(h, Wh)
-            fa = f(a)
-            hn = fa if al is None else al * h + one_m_al * fa
+            np.matmul(h, Wh, out=tmp)
+            tmp += xa[:, t]
+            fa = f(tmp)
+            hn = hbuf[:, t + 1]
+            if al is None:
+                hn[...] = fa
+            else:
+                np.multiply(al, h, out=hn)
+                hn += one_m_al * fa
             if t in held:
-                hn = h + hold[t] * (hn - h)
+                _blend(hn, h, hold[:, t])
             if store:
-                a_s[t] = a
-                fa_s[t] = fa
-            hs[t] = hn
+                a_s[:, t] = tmp
+                fa_s[:, t] = fa
             h = hn
     elif cell == "lstm":
-        c = np.zeros((M, N, H), dtype=dtype)
-        if store:
-            gates_s = np.empty((T, M, N, GH), dtype=dtype)
-            c_s = np.empty((T, M, N, H), dtype=dtype)
-            tc_s = np.empty((T, M, N, H), dtype=dtype)
-        H3 = 3 * H
+        # sigma(a) = 0.5 + 0.5 tanh(a / 2): one tanh over all four gates, then a scale and shift
+        sc = np.full(GH, 0.5, dtype=dtype)
+        sc[3 * H:] = 1.0
+        off = np.full(GH, 0.5, dtype=dtype)
+        off[3 * H:] = 0.0
+        gates_s = np.empty((M, T, N, GH), dtype=dtype) if store else None
+        cbuf = np.zeros((M, T + 1, N, H), dtype=dtype)
+        tc_s = np.empty((M, T, N, H), dtype=dtype) if store else None
+        gt_scratch = np.empty((M, N, GH), dtype=dtype)
+        tc_scratch = np.empty((M, N, H), dtype=dtype)
+        c = cbuf[:, 0]
         for t in range(T):
-            a = xa[t] + np.matmul(h, Wh)
-            gt = np.empty_like(a)
-            gt[..., :H3] = sigmoid(a[..., :H3])
-            gt[..., H3:] = np.tanh(a[..., H3:])
-            cn = gt[..., H:2 * H] * c + gt[..., :H] * gt[..., H3:]
+            np.matmul(h, Wh, out=tmp)
+            tmp += xa[:, t]
+            tmp *= sc
+            gt = gates_s[:, t] if store else gt_scratch
+            np.tanh(tmp, out=gt)
+            gt *= sc
+            gt += off
+            cn = cbuf[:, t + 1]
+            np.multiply(gt[..., H:2 * H], c, out=cn)
+            cn += gt[..., :H] * gt[..., 3 * H:]
             if t in held:
-                cn = c + hold[t] * (cn - c)
-            tc = np.tanh(cn)
-            hn = gt[..., 2 * H:H3] * tc
+                _blend(cn, c, hold[:, t])
+            tc = tc_s[:, t] if store else tc_scratch
+            np.tanh(cn, out=tc)
+            hn = hbuf[:, t + 1]
+            np.multiply(gt[..., 2 * H:3 * H], tc, out=hn)
             if t in held:
-                hn = h + hold[t] * (hn - h)
-            if store:
-                gates_s[t] = gt
-                c_s[t] = cn
-                tc_s[t] = tc
-            hs[t] = hn
+                _blend(hn, h, hold[:, t])
             h, c = hn, cn
+        if not store:
+            cbuf = None
     else:  # gru
         Wh_rz, Wh_n = Wh[..., :2 * H], Wh[..., 2 * H:]
-        if store:
-            gates_s = np.empty((T, M, N, GH), dtype=dtype)
+        gates_s = np.empty((M, T, N, GH), dtype=dtype) if store else None
+        gt_scratch = np.empty((M, N, GH), dtype=dtype)
+        rz_in = np.empty((M, N, 2 * H), dtype=dtype)
+        n_in = np.empty((M, N, H), dtype=dtype)
         for t in range(T):
-            rz = sigmoid(xa[t, ..., :2 * H] + np.matmul(h, Wh_rz))
+            gt = gates_s[:, t] if store else gt_scratch
+            np.matmul(h, Wh_rz, out=rz_in)
+            rz_in += xa[:, t, :, :2 * H]
+            rz_in *= 0.5
+            rz = gt[..., :2 * H]
+            np.tanh(rz_in, out=rz)
+            rz *= 0.5
+            rz += 0.5
             r, z = rz[..., :H], rz[..., H:]
-            n = np.tanh(xa[t, ..., 2 * H:] + np.matmul(r * h, Wh_n))
-            hn = n + z * (h - n)
+            np.matmul(r * h, Wh_n, out=n_in)
+            n_in += xa[:, t, :, 2 * H:]
+            n = gt[..., 2 * H:]
+            np.tanh(n_in, out=n)
+            hn = hbuf[:, t + 1]
+            np.subtract(h, n, out=hn)
+            hn *= z
+            hn += n
             if t in held:
-                hn = h + hold[t] * (hn - h)
-            if store:
-                gates_s[t, ..., :2 * H] = rz
-                gates_s[t, ..., 2 * H:] = n
-            hs[t] = hn
+                _blend(hn, h, hold[:, t])
             h = hn
+    hs = hbuf[:, 1:]
     if not store:
         return hs, None
-    return hs, Cache(spec, x, Wh, al, hs, a_s, fa_s, gates_s, c_s, tc_s, hold)
+    return hs, Cache(spec, x_tm, Wh, al, hbuf, a_s, fa_s, gates_s, cbuf, tc_s, hold)
 
 
 def _chunks(T: int, tbptt):
@@ -223,108 +269,115 @@ def _chunks(T: int, tbptt):
 
 
 def backward(cache: Cache, dh, da_extra=None, tbptt=None) -> Grads:
-    """BPTT of M models: dh (T, M, N, H) = direct dL/dh_t -> Grads.
+    """BPTT of M models: dh (M, T, N, H) = direct dL/dh_t -> Grads.
 
-    da_extra (T, M, N, G*H), if given, is added to dL/da_t at every step and travels back
+    da_extra (M, T, N, G*H), if given, is added to dL/da_t at every step and travels back
     with the rest. tbptt=(k1, k2) truncates: a loss at step t in the chunk ending at tau
-    reaches back only to step tau - k2 + 1 (k2 = T or more is full BPTT).
+    reaches back only to step tau - k2 + 1 (k2 >= T is full BPTT).
     """
     spec, Wh = cache.spec, cache.Wh
     if da_extra is not None and spec.cell == "gru":
         raise ValueError("da_extra is supported for rnn, leaky and lstm cells")
-    T, M, N, H = cache.h.shape
+    M, T, N, H = cache.hbuf.shape[0], cache.hbuf.shape[1] - 1, cache.hbuf.shape[2], cache.hbuf.shape[3]
     GH = Wh.shape[2]
     dtype = Wh.dtype
     WhT = np.ascontiguousarray(Wh.transpose(0, 2, 1))  # (M, G*H, H)
     hold = cache.hold
-    held = set() if hold is None else {t for t in range(T) if not np.all(hold[t])}
-    da = np.zeros((T, M, N, GH), dtype=dtype)
-    dh_total = np.zeros((T, M, N, H), dtype=dtype)
-    has_dh = [bool(np.any(dh[t])) for t in range(T)]
+    held = _held_steps(hold)
+    chunks = _chunks(T, tbptt)
+    single = len(chunks) == 1
+    da = (np.empty if single else np.zeros)((M, T, N, GH), dtype=dtype)
+    dh_total = (np.empty if single else np.zeros)((M, T, N, H), dtype=dtype)
+    has_dh = set(np.flatnonzero(np.any(dh, axis=(0, 2, 3))).tolist())
     cell = spec.cell
-    h_prev = cache.h_prev
+    al = cache.alpha
     if cell in ("rnn", "leaky"):
-        fp = dfa(spec.activation, cache.a, cache.fa)  # (T, M, N, H) f'(a_t), all steps at once
-        al = cache.alpha
+        fp = dfa(spec.activation, cache.a, cache.fa)  # (M, T, N, H) f'(a_t), all steps at once
         if al is not None:
-            fp = fp * (1.0 - al)
+            fp *= 1.0 - al[:, None]
     elif cell == "lstm":
-        gates = cache.gates
-        dact = np.empty_like(gates)  # d(gate)/d(a) for every step
-        dact[..., :3 * H] = gates[..., :3 * H] * (1.0 - gates[..., :3 * H])
-        dact[..., 3 * H:] = 1.0 - gates[..., 3 * H:] ** 2
-        c_prev = np.concatenate([np.zeros_like(cache.c[:1]), cache.c[:-1]], axis=0)
-        dtc = 1.0 - cache.tanh_c ** 2
+        # every step's local derivatives at once, so the loop only chains them:
+        # da = [dc g i(1-i), dc c_prev f(1-f), dh tanh(c) o(1-o), dc i (1-g^2)]
+        g4 = cache.gates.reshape(M, T, N, 4, H)
+        i, f, o, g = g4[..., 0, :], g4[..., 1, :], g4[..., 2, :], g4[..., 3, :]
+        Q = np.empty_like(g4)
+        Q[..., 0, :] = g * i * (1.0 - i)
+        Q[..., 1, :] = cache.cbuf[:, :-1] * f * (1.0 - f)
+        Q[..., 2, :] = cache.tanh_c * o * (1.0 - o)
+        Q[..., 3, :] = i * (1.0 - g * g)
+        Ot = o * (1.0 - cache.tanh_c ** 2)  # dc_t/dh_t along h_t = o tanh(c_t)
     else:
-        gates = cache.gates
-        r, z, n = gates[..., :H], gates[..., H:2 * H], gates[..., 2 * H:]
-        drz = gates[..., :2 * H] * (1.0 - gates[..., :2 * H])
-        dn_da = 1.0 - n * n
+        gt = cache.gates
+        hp_all = cache.h_prev
+        r, z, n = gt[..., :H], gt[..., H:2 * H], gt[..., 2 * H:]
+        Pn = (1.0 - z) * (1.0 - n * n)  # da_n = dh Pn
+        Pz = (hp_all - n) * z * (1.0 - z)  # da_z = dh Pz
+        Pr = hp_all * r * (1.0 - r)  # da_r = d(r h) Pr
         Wh_nT = np.ascontiguousarray(Wh[..., 2 * H:].transpose(0, 2, 1))
         Wh_rzT = np.ascontiguousarray(Wh[..., :2 * H].transpose(0, 2, 1))
-    for t_end, t_stop, inj_from in _chunks(T, tbptt):
+    scratch_a = np.empty((M, N, GH), dtype=dtype)
+    for t_end, t_stop, inj_from in chunks:
         carry = np.zeros((M, N, H), dtype=dtype)
         carry_c = np.zeros((M, N, H), dtype=dtype) if cell == "lstm" else None
         for t in range(t_end, t_stop - 1, -1):
-            dht = carry + dh[t] if (has_dh[t] and t >= inj_from) else carry
-            dh_total[t] += dht
+            dht = carry + dh[:, t] if (t in has_dh and t >= inj_from) else carry
+            if single:
+                dh_total[:, t] = dht
+            else:
+                dh_total[:, t] += dht
             if t in held:
-                m = hold[t]
+                m = hold[:, t]
                 keep = dht - m * dht  # the held part goes straight to h_{t-1}
                 dht = m * dht
+            dat = da[:, t] if single else scratch_a
             if cell in ("rnn", "leaky"):
-                dat = dht * fp[t]
+                np.multiply(dht, fp[:, t], out=dat)
                 if da_extra is not None:
-                    dat = dat + da_extra[t]
-                da[t] += dat
+                    dat += da_extra[:, t]
                 carry = np.matmul(dat, WhT)
                 if al is not None:
-                    carry = carry + al * dht
+                    carry += al * dht
             elif cell == "lstm":
-                gt = gates[t]
                 if t in held:
                     keep_c = carry_c - m * carry_c
                     carry_c = m * carry_c
-                dct = carry_c + dht * gt[..., 2 * H:3 * H] * dtc[t]
-                dg = np.empty((M, N, GH), dtype=dtype)
-                dg[..., :H] = dct * gt[..., 3 * H:]
-                dg[..., H:2 * H] = dct * c_prev[t]
-                dg[..., 2 * H:3 * H] = dht * cache.tanh_c[t]
-                dg[..., 3 * H:] = dct * gt[..., :H]
-                dat = dg * dact[t]
+                dct = dht * Ot[:, t]
+                dct += carry_c
+                dat4 = dat.reshape(M, N, 4, H)
+                np.multiply(Q[:, t], dct[..., None, :], out=dat4)
+                np.multiply(Q[:, t, :, 2], dht, out=dat4[..., 2, :])
                 if da_extra is not None:
-                    dat = dat + da_extra[t]
-                da[t] += dat
+                    dat += da_extra[:, t]
                 carry = np.matmul(dat, WhT)
-                carry_c = dct * gt[..., H:2 * H]
+                carry_c = dct * f[:, t]
                 if t in held:
-                    carry_c = carry_c + keep_c
+                    carry_c += keep_c
             else:  # gru
-                hp = h_prev[t]
-                dat = np.empty((M, N, GH), dtype=dtype)
-                dan = dht * (1.0 - z[t]) * dn_da[t]
+                dan = dat[..., 2 * H:]
+                np.multiply(dht, Pn[:, t], out=dan)
                 drh = np.matmul(dan, Wh_nT)
-                dat[..., :H] = drh * hp * drz[t, ..., :H]
-                dat[..., H:2 * H] = dht * (hp - n[t]) * drz[t, ..., H:]
-                dat[..., 2 * H:] = dan
-                da[t] += dat
-                carry = dht * z[t] + drh * r[t] + np.matmul(dat[..., :2 * H], Wh_rzT)
+                np.multiply(drh, Pr[:, t], out=dat[..., :H])
+                np.multiply(dht, Pz[:, t], out=dat[..., H:2 * H])
+                carry = np.matmul(dat[..., :2 * H], Wh_rzT)
+                carry += dht * z[:, t]
+                carry += drh * r[:, t]
             if t in held:
-                carry = carry + keep
+                carry += keep
+            if not single:
+                da[:, t] += dat
     return _param_grads(cache, da, dh_total)
 
 
 def _param_grads(cache: Cache, da, dh_total) -> Grads:
-    """dWx = sum_t x_t^T da_t, dWh = sum_t h_{t-1}^T da_t, db = sum_t da_t, each as one matmul."""
-    T, M, N, GH = da.shape
-    H = cache.h.shape[-1]
-    D = cache.x.shape[-1]
-    da_m = da.transpose(1, 2, 0, 3).reshape(M, N * T, GH)  # (M, N*T, G*H), the order of x
-    x_m = cache.x.reshape(M, N * T, D)
-    dWx = np.matmul(x_m.transpose(0, 2, 1), da_m)
-    hp = cache.h_prev.transpose(1, 2, 0, 3).reshape(M, N * T, H)
+    """dWx = sum_t x_t^T da_t, dWh = sum_t h_{t-1}^T da_t, db = sum_t da_t, each one matmul."""
+    M, T, N, GH = da.shape
+    H = cache.hbuf.shape[-1]
+    D = cache.x_tm.shape[-1]
+    da_m = da.reshape(M, T * N, GH)  # a view: time and batch are adjacent
+    dWx = np.matmul(cache.x_tm.reshape(M, T * N, D).transpose(0, 2, 1), da_m)
+    hp = cache.h_prev.reshape(M, T * N, H)
     if cache.spec.cell == "gru":
-        r = cache.gates[..., :H].transpose(1, 2, 0, 3).reshape(M, N * T, H)
+        r = cache.gates[..., :H].reshape(M, T * N, H)
         dWh = np.concatenate([np.matmul(hp.transpose(0, 2, 1), da_m[..., :2 * H]),
                               np.matmul((r * hp).transpose(0, 2, 1), da_m[..., 2 * H:])], axis=2)
     else:
@@ -335,8 +388,8 @@ def _param_grads(cache: Cache, da, dh_total) -> Grads:
 
 def input_gradient(Wx, grads: Grads) -> np.ndarray:
     """dL/dx (M, N, T, D) = da_t Wx^T for every step."""
-    da_m = grads.da.transpose(1, 2, 0, 3)  # (M, N, T, G*H)
-    return np.matmul(da_m, Wx[:, None].transpose(0, 1, 3, 2))
+    dx = np.matmul(grads.da, Wx[:, None].transpose(0, 1, 3, 2))  # (M, T, N, D)
+    return dx.transpose(0, 2, 1, 3)
 
 
 def recurrent_block(cell: str, Wh: np.ndarray) -> np.ndarray:

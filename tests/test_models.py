@@ -20,7 +20,7 @@ def test_matches_teaching_cells(cell, act):
     M, N, T, D, H = 3, 4, 7, 3, 5
     Wx, Wh, b = _params(cell, M, D, H, rng)
     x = rng.standard_normal((M, N, T, D))
-    dh = rng.standard_normal((T, M, N, H))
+    dh = rng.standard_normal((M, T, N, H))
     spec = models.Spec(cell, act)
     h, cache = models.forward(spec, Wx, Wh, b, x)
     g = models.backward(cache, dh)
@@ -29,16 +29,16 @@ def test_matches_teaching_cells(cell, act):
         h0 = np.zeros((N, H))
         if cell == "rnn":
             hr, c = rnn.forward(x[m], h0, Wx[m], Wh[m], b[m], act)
-            ref = rnn.backward_all(dh[:, m].transpose(1, 0, 2), c)
+            ref = rnn.backward_all(dh[m].transpose(1, 0, 2), c)
         elif cell == "lstm":
             hr, c = lstm.forward(x[m], h0, Wx[m], Wh[m], b[m])
-            ref = lstm.backward_all(dh[:, m].transpose(1, 0, 2), c)
+            ref = lstm.backward_all(dh[m].transpose(1, 0, 2), c)
         else:
             hr, c = gru.forward(x[m], h0, Wx[m], Wh[m], b[m])
-            ref = gru.backward_all(dh[:, m].transpose(1, 0, 2), c)
-        assert np.allclose(h[:, m].transpose(1, 0, 2), hr, rtol=1e-12, atol=1e-14)
+            ref = gru.backward_all(dh[m].transpose(1, 0, 2), c)
+        assert np.allclose(h[m].transpose(1, 0, 2), hr, rtol=1e-12, atol=1e-14)
         for ours, theirs in [(g.dWx[m], ref.dWx), (g.dWh[m], ref.dWh), (g.db[m], ref.db), (dx[m], ref.dx),
-                             (g.dh_total[:, m].transpose(1, 0, 2), ref.dh_total)]:
+                             (g.dh_total[m].transpose(1, 0, 2), ref.dh_total)]:
             assert np.allclose(ours, theirs, rtol=1e-11, atol=1e-13)
 
 
@@ -60,7 +60,7 @@ def test_gradcheck_with_padding(cell):
     step_mask[0, 1, :2] = False  # left padding of two steps
     step_mask[1, 2, :1] = False
     alpha = rng.uniform(0.02, 0.2, size=(M, H)) if cell == "leaky" else None
-    w = rng.standard_normal((T, M, N, H))
+    w = rng.standard_normal((M, T, N, H))
     spec = models.Spec(cell, "tanh")
     _, cache = models.forward(spec, Wx, Wh, b, x, step_mask, alpha)
     g = models.backward(cache, w)
@@ -80,7 +80,7 @@ def test_padding_equals_shorter_sequence():
         spec = models.Spec(cell)
         h_s, _ = models.forward(spec, Wx, Wh, b, x_short, None, alpha)
         h_p, _ = models.forward(spec, Wx, Wh, b, x_pad, mask, alpha)
-        assert np.allclose(h_p[3:], h_s, rtol=1e-13) and np.all(h_p[:3] == 0)
+        assert np.allclose(h_p[:, 3:], h_s, rtol=1e-13) and np.all(h_p[:, :3] == 0)
 
 
 def test_leaky_alpha_zero_is_rnn_and_alpha_slows_units():
@@ -93,7 +93,7 @@ def test_leaky_alpha_zero_is_rnn_and_alpha_slows_units():
     # eq. 14: a unit with alpha close to 1 moves by at most (1 - alpha) * 2 per step
     alpha = np.array([[0.0, 0.5, 0.9, 0.99]])
     h, _ = models.forward(models.Spec("leaky"), Wx, Wh, b, x, alpha=alpha)
-    steps = np.abs(np.diff(h, axis=0)).max(axis=(0, 1, 2))
+    steps = np.abs(np.diff(h, axis=1)).max(axis=(0, 1, 2))
     assert np.all(steps <= 2 * (1 - alpha[0]) + 1e-12) and steps[3] < steps[0]
 
 
@@ -103,16 +103,16 @@ def test_truncation_zeroes_contributions_beyond_k2():
     for cell in ("rnn", "lstm", "gru"):
         Wx, Wh, b = _params(cell, M, D, H, rng)
         x = rng.standard_normal((M, N, T, D))
-        dh = np.zeros((T, M, N, H))
-        dh[-1] = rng.standard_normal((M, N, H))  # loss only at the last step, as in the adding task
+        dh = np.zeros((M, T, N, H))
+        dh[:, -1] = rng.standard_normal((M, N, H))  # loss only at the last step, as in the adding task
         _, cache = models.forward(models.Spec(cell), Wx, Wh, b, x)
         full = models.backward(cache, dh)
         k2 = 5
         tr = models.backward(cache, dh, tbptt=(k2, k2))
         # the last chunk ends at T-1 and reaches back k2 steps; nothing before it
-        assert np.all(tr.da[:T - k2] == 0) and np.any(tr.da[T - k2:] != 0)
-        assert np.allclose(tr.da[T - k2:], full.da[T - k2:], rtol=1e-12)
-        assert np.abs(full.da[:T - k2]).max() > 0
+        assert np.all(tr.da[:, :T - k2] == 0) and np.any(tr.da[:, T - k2:] != 0)
+        assert np.allclose(tr.da[:, T - k2:], full.da[:, T - k2:], rtol=1e-12)
+        assert np.abs(full.da[:, :T - k2]).max() > 0
         dx_tr = models.input_gradient(Wx, tr)
         assert np.all(dx_tr[:, :, :T - k2] == 0)
         # k2 >= T is full BPTT
@@ -129,9 +129,9 @@ def test_bptt_k1_k2_chunks():
     _, cache = models.forward(models.Spec("rnn"), Wx, Wh, b, x)
     k1, k2 = 3, 5
     for t in range(T):  # one loss at a time; the truncated gradient reaches exactly the window
-        dh = np.zeros((T, M, N, H))
-        dh[t] = 1.0
+        dh = np.zeros((M, T, N, H))
+        dh[:, t] = 1.0
         tr = models.backward(cache, dh, tbptt=(k1, k2))
         tau = min((t // k1 + 1) * k1, T) - 1
-        reached = np.flatnonzero(np.abs(tr.da).sum(axis=(1, 2, 3)) > 0)
+        reached = np.flatnonzero(np.abs(tr.da).sum(axis=(0, 2, 3)) > 0)
         assert reached.min() == max(tau - k2 + 1, 0) and reached.max() == t

@@ -25,8 +25,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from gradcore import generation, models, optim, regularisers
 from gradcore import init as winit
-from gradcore import models, optim, regularisers
 from gradcore.tasks import Batch, Task, make_task
 
 __all__ = ["TrainConfig", "Progress", "TrainResult", "Stepper", "train", "train_ensemble", "init_params",
@@ -58,7 +58,8 @@ class TrainConfig:
     l1: float = 0.0  # L1 on Wh
     l2: float = 0.0  # L2 on Wh
     omega: float = 0.0  # weight of Pascanu's Omega (rnn / leaky)
-    teacher_forcing: bool = True  # noisy_sine only: False trains free-running (gradcore.generation)
+    teacher_forcing: bool = True  # noisy_sine only: False trains the closed loop (gradcore.generation)
+    prime: int = 10  # free running: steps read from the data before the model's outputs are fed back
     seed: int = 0
     dtype: str = "float64"
     stop_when_solved: bool = True
@@ -276,10 +277,15 @@ def _full_out(out_S, steps, T):
     return full
 
 
-def evaluate(spec: models.Spec, params: dict, alpha, task: Task, batches: list[Batch]) -> np.ndarray:
-    """(M,) wrong fraction of each model on its own batch (forward only)."""
+def evaluate(spec: models.Spec, params: dict, alpha, task: Task, batches: list[Batch],
+             free_prime: int | None = None) -> np.ndarray:
+    """(M,) wrong fraction of each model on its own batch (forward only; closed loop when
+    free_prime is given)."""
     dtype = params["Wh"].dtype
     x, y, lm, sm = _stack_batches(batches, dtype)
+    if free_prime is not None:
+        full = generation.free_run(spec, params, x, free_prime, alpha)
+        return np.array([task.error_rate(full[m], batches[m]) for m in range(len(batches))])
     hs, _ = models.forward(spec, params["Wx"], params["Wh"], params["b"], x, sm, alpha, store=False)
     steps = np.flatnonzero(lm.any(axis=(0, 1)))
     out = np.matmul(hs[:, steps], params["Wy"][:, None]) + params["by"][:, None, None, :]
@@ -310,8 +316,10 @@ class Stepper:
     def __init__(self, configs: list[TrainConfig]):
         _check_ensemble(configs)
         c0 = configs[0]
-        if c0.task == "noisy_sine" and not c0.teacher_forcing:
-            raise ValueError("free-running training of the generation task lives in gradcore.generation")
+        self.free = c0.task == "noisy_sine" and not c0.teacher_forcing
+        if self.free and (c0.cell not in ("rnn", "leaky") or c0.tbptt is not None
+                          or any(c.omega != 0 for c in configs)):
+            raise ValueError("free-running training supports rnn / leaky cells, full BPTT and no Omega")
         self.configs = list(configs)
         self.c0 = c0
         self.M = M = len(configs)
@@ -351,8 +359,17 @@ class Stepper:
         c0, M = self.c0, self.M
         batches = [self.task.sample(self.data_rng[m], c0.batch) for m in range(M)]
         x, y, lm, sm = _stack_batches(batches, self.dtype)
-        loss, grads, aux = value_and_grad(self.spec, self.params, x, y, lm, sm, self.task.kind, self.alpha,
-                                          c0.tbptt, self.hyper["l1"], self.hyper["l2"], self.hyper["omega"])
+        if self.free:
+            loss, grads, yfree, dh_total = generation.value_and_grad_free(self.spec, self.params, x, y, lm,
+                                                                           c0.prime, self.alpha)
+            pen = np.zeros(M, dtype=self.dtype)
+            if np.any(self.hyper["l1"] != 0) or np.any(self.hyper["l2"] != 0):
+                pen, pg = regularisers.penalty(self.params["Wh"], self.hyper["l1"], self.hyper["l2"])
+                grads["Wh"] = grads["Wh"] + pg
+            aux = Aux(yfree, np.arange(x.shape[2]), dh_total, pen, None)
+        else:
+            loss, grads, aux = value_and_grad(self.spec, self.params, x, y, lm, sm, self.task.kind, self.alpha,
+                                              c0.tbptt, self.hyper["l1"], self.hyper["l2"], self.hyper["omega"])
         full = _full_out(aux.out, aux.steps, x.shape[2])
         right = np.array([np.mean(self.task.correct(full[m], batches[m])) for m in range(M)])
         clipped, before, after = clip(grads, c0.clip, self.hyper["clip_threshold"])
@@ -387,7 +404,7 @@ class Stepper:
             return
         self.last_check = self.k
         batches = [self.task.sample(self.eval_rng[m], self.task.eval_size) for m in range(self.M)]
-        err = evaluate(self.spec, self.params, self.alpha, self.task, batches)
+        err = evaluate(self.spec, self.params, self.alpha, self.task, batches, self.c0.prime if self.free else None)
         for m in range(self.M):
             self.evals[m].append((self.k, float(err[m])))
             if todo[m] and err[m] < self.task.max_wrong:

@@ -217,3 +217,39 @@ def test_lstm_learns_short_adding():
                             report_every=50)
     r = train.train(cfg)
     assert r.history["loss"][-50:].mean() < 0.05  # predicting the mean scores 1/6
+
+
+@pytest.mark.parametrize("cell", ["rnn", "leaky"])
+def test_free_running_gradcheck_and_teacher_forcing_limit(cell):
+    from gradcore import generation
+    rng = np.random.default_rng(6)
+    M, N, T, H = 2, 3, 8, 4
+    spec = models.Spec(cell)
+    p = {"Wx": 0.6 * rng.standard_normal((M, 1, H)), "Wh": 0.6 * rng.standard_normal((M, H, H)),
+         "b": 0.1 * rng.standard_normal((M, H)), "Wy": 0.6 * rng.standard_normal((M, H, 1)),
+         "by": 0.1 * rng.standard_normal((M, 1))}
+    x, yt = rng.standard_normal((M, N, T, 1)), rng.standard_normal((M, N, T, 1))
+    lm = np.ones((M, N, T), bool)
+    al = rng.uniform(0.02, 0.2, (M, H)) if cell == "leaky" else None
+    for prime in (1, 3):
+        loss, g, _, _ = generation.value_and_grad_free(spec, p, x, yt, lm, prime, al)
+        errs = gradcheck.check(lambda **q: float(generation.value_and_grad_free(spec, q, x, yt, lm, prime, al)[0].sum()),
+                               p, g)
+        assert max(errs.values()) < 1e-6, errs
+    # feeding the data at every step (prime = T) is teacher forcing: the ordinary loss and gradient
+    loss, g, _, _ = generation.value_and_grad_free(spec, p, x, yt, lm, T, al)
+    l2, g2, _ = train.value_and_grad(spec, p, x, yt, lm, lm, "regression", al)
+    assert np.allclose(loss, l2, rtol=1e-12) and all(np.allclose(g[k], g2[k], rtol=1e-12) for k in g)
+
+
+def test_teacher_forcing_and_free_running_train():
+    base = train.TrainConfig(task="noisy_sine", T=30, cell="rnn", H=16, steps=150, lr=1e-2, prime=5,
+                             stop_when_solved=False)
+    tf = train.train(base)
+    fr = train.train(replace(base, teacher_forcing=False))
+    assert tf.history["loss"][-20:].mean() < 0.5 * tf.history["loss"][:5].mean()
+    # the closed loop is much harder to train (Doya 1993): it improves, but slowly
+    assert fr.history["loss"][-20:].mean() < 0.85 * fr.history["loss"][:5].mean()
+    assert fr.history["loss"][-20:].mean() > tf.history["loss"][-20:].mean()
+    with pytest.raises(ValueError):
+        train.Stepper([replace(base, teacher_forcing=False, cell="lstm")])

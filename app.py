@@ -11,14 +11,14 @@ from ui.show import apply_lecture_css
 st.set_page_config(page_title="Gradient flow in RNNs", page_icon="🌀", layout="wide",
                    initial_sidebar_state="expanded")
 
-# (file, title, icon); Start is the default page at "/", the others at /<file name>.
+# (file, title, icon); Material icons come from Streamlit's bundled font (no internet). Start is the default page at "/", the others at /<file name>.
 # NB: no custom url_path, so AppTest.switch_page("pages/x.py") finds a page before the first run.
 PAGES = [
-    ("pages/start.py", "Start", "🏁"),
-    ("pages/rnn_vanishing.py", "RNN: vanishing gradients", "📉"),
-    ("pages/lstm_cell_state.py", "LSTM: cell-state flow", "🧮"),
-    ("pages/exploding.py", "Exploding gradients", "💥"),
-    ("pages/remedies_lab.py", "Remedies lab", "🧪"),
+    ("pages/start.py", "Start", ":material/home:"),
+    ("pages/rnn_vanishing.py", "RNN: vanishing gradients", ":material/trending_down:"),
+    ("pages/lstm_cell_state.py", "LSTM: cell-state flow", ":material/memory:"),
+    ("pages/exploding.py", "Exploding gradients", ":material/bolt:"),
+    ("pages/remedies_lab.py", "Remedies lab", ":material/science:"),
 ]
 pg = st.navigation([st.Page(f, title=t, icon=i, default=(f == "pages/start.py")) for f, t, i in PAGES])
 

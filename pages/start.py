@@ -10,10 +10,10 @@ from gradcore import activations, init, rnn
 # Page authors: these are the agreed URL keys; please honour them on your page.
 PRESETS = [
     ("pages/rnn_vanishing.py", "tanh forgets fast",
-     "tanh at spectral radius 0.9: ||dh_T/dh_k|| falls geometrically with distance, under the bound.",
+     "tanh at spectral radius 0.9: ‖∂h_T/∂h_k‖ falls geometrically with distance, under the bound.",
      {"act": "tanh", "init": "gaussian_radius", "scale": "0.9", "T": "100"}),
     ("pages/rnn_vanishing.py", "Sigmoid's quarter",
-     "gamma_h = 1/4 for the sigmoid: the bound (gamma_W gamma_h)^(t-k) drops 4x per step.",
+     "γ_h = 1/4 for the sigmoid: the bound (γ_W γ_h)^(t−k) drops at least 4× per step.",
      {"act": "sigmoid", "init": "gaussian_radius", "scale": "1.0", "T": "60"}),
     ("pages/rnn_vanishing.py", "Orthogonal and linear",
      "Every singular value is 1: the gradient neither vanishes nor explodes over 200 steps.",
@@ -22,13 +22,13 @@ PRESETS = [
      "Spectral radius 0.9 < 1, yet the norm first grows: the bound is about the spectral norm.",
      {"act": "linear", "init": "nonnormal", "scale": "0.9", "T": "60"}),
     ("pages/lstm_cell_state.py", "Forget bias 0",
-     "Forget gates near 1/2: the cell path prod f_t decays almost as fast as an RNN.",
+     "Forget gates near 1/2: the cell path ∏ f_t decays almost as fast as an RNN.",
      {"fbias": "0", "T": "100"}),
     ("pages/lstm_cell_state.py", "Forget bias 3",
-     "Forget gates near sigmoid(3) = 0.95: the cell path carries gradient across 100 steps.",
+     "Forget gates near σ(3) ≈ 0.95: the cell path carries gradient across 100 steps.",
      {"fbias": "3", "T": "100"}),
     ("pages/exploding.py", "Spectral radius 1.5",
-     "A linear RNN at radius 1.5: the gradient grows ~1.5x per step until it overflows.",
+     "A linear RNN at radius 1.5: the gradient grows about 1.5× per step.",
      {"act": "linear", "init": "gaussian_radius", "scale": "1.5", "T": "100"}),
     ("pages/exploding.py", "Clipping on the cliff",
      "Pascanu's one-unit cliff: descent with and without clipping by norm.",
@@ -80,16 +80,16 @@ def jacobian_norms(T: int, act: str, H: int, seed: int) -> pd.DataFrame:
 
 
 st.title("Why gradients vanish and explode in recurrent networks")
-left, right = st.columns([1, 1.25], gap="large")
+left, right = st.columns([1, 1.15], gap="large")
 with left:
     st.markdown(
         "A recurrent network applies the same step at every time $t$; backpropagation through "
         "time (BPTT) runs the chain rule back through all of them. The gradient that step $k$ "
         "receives from the loss at step $T$ passes through one Jacobian per step in between:")
-    ui.equation(r"h_t = f(x_t W_x + h_{t-1} W_h + b), \qquad "
-                r"\frac{\partial h_T}{\partial h_k} = \prod_{s=k+1}^{T} "
+    st.latex(r"h_t = f(\underbrace{x_t W_x + h_{t-1} W_h + b}_{a_t})")
+    ui.equation(r"\frac{\partial h_T}{\partial h_k} = \prod_{s=k+1}^{T} "
                 r"\operatorname{diag}\big(f'(a_s)\big)\, W_h^{\top}",
-                computed_by="gradcore.rnn.forward, then the product below")
+                computed_by=["gradcore.rnn.forward", "jacobian_norms"])
     st.markdown(
         "A product of $T-k$ matrices shrinks or grows geometrically: below spectral radius 1 "
         "the signal from the distant past **vanishes**, above it it **explodes**. The figure "
@@ -108,7 +108,7 @@ end = df[df["distance"] == T].set_index("scale")["log10_norm"]
 with right:
     chart = ui.charts.log_line(df, "distance", "log10_norm", "run", log10=True, floor=1e-300,
                                x_title="distance T - k (steps)", y_title="||dh_T / dh_k||  (spectral norm)",
-                               title=f"Vanilla RNN ({act}, H = {H}): gradient norm against distance",
+                               title=f"Vanilla RNN, {act}, H = {H}",
                                height=360)
     ui.show_chart(chart, data=df, filename="start-jacobian-norms.csv")
 
@@ -144,5 +144,5 @@ extra = {"lecture": "true"} if ui.lecture_mode() else {}
 cols = st.columns(3)
 for i, (page, name, what, params) in enumerate(PRESETS):
     with cols[i % 3].container(border=True):
-        st.page_link(page, label=f"**{name}**", icon="▶️", query_params={**params, **extra})
+        st.page_link(page, label=f"**{name}**", icon=":material/play_circle:", query_params={**params, **extra})
         st.caption(what)

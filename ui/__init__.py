@@ -49,7 +49,7 @@ Display (ui.show, re-exported here):
     show_chart(chart, data=None, filename=None, caption=None)   # lecture-aware + CSV button
     download_csv(df, filename, label="Download the data (CSV)")
     show_code(*functions, label=None)     # "Show the code" expander with inspect.getsource
-    equation(latex, computed_by=None)     # st.latex + "Computed live by `gradcore...`"
+    equation(latex, computed_by=None)     # st.latex + "Computed live by `gradcore...`" (str or list)
     what_to_notice(points)                # closing list
     coming_soon(title, what)              # placeholder page body
 

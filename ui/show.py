@@ -17,8 +17,7 @@ LECTURE_CSS = """
 [data-testid="stMain"] [data-testid="stMarkdownContainer"] p,
 [data-testid="stMain"] [data-testid="stMarkdownContainer"] li,
 [data-testid="stMain"] [data-testid="stCaptionContainer"],
-[data-testid="stSidebar"] [data-testid="stMarkdownContainer"] p,
-[data-testid="stWidgetLabel"] p { font-size: 1.3rem !important; line-height: 1.5; }
+[data-testid="stWidgetLabel"] [data-testid="stMarkdownContainer"] p { font-size: 1.3rem !important; line-height: 1.5; }
 [data-testid="stMain"] h1 { font-size: 3.2rem !important; }
 [data-testid="stMain"] h2 { font-size: 2.4rem !important; }
 [data-testid="stMain"] h3 { font-size: 1.9rem !important; }
@@ -26,6 +25,9 @@ LECTURE_CSS = """
 [data-testid="stMain"] code { font-size: 1.05em !important; }
 </style>
 """
+
+
+LECTURE_HEIGHT = 1.45  # chart height factor in lecture mode
 
 
 def apply_lecture_css() -> None:
@@ -42,7 +44,16 @@ def _slug(text: str) -> str:
 def show_chart(chart: alt.TopLevelMixin, data: pd.DataFrame | None = None,
                filename: str | None = None, caption: str | None = None) -> None:
     """Draw a chart with the page fonts (lecture mode aware) and, given data, a CSV download."""
-    st.altair_chart(charts.configure(chart, lecture_mode()), width="stretch")
+    lecture = lecture_mode()
+    if lecture:
+        # NB: Streamlit fits the whole chart (title, axes, legend) into its height; bigger
+        # labels would squeeze the plot and push the title out, so grow the chart too.
+        h, w = getattr(chart, "height", alt.Undefined), getattr(chart, "width", alt.Undefined)
+        if isinstance(h, (int, float)):
+            chart = chart.properties(height=int(h * LECTURE_HEIGHT))
+        if isinstance(w, (int, float)):
+            chart = chart.properties(width=int(w * LECTURE_HEIGHT))
+    st.altair_chart(charts.configure(chart, lecture), width="stretch")
     if caption:
         st.caption(caption)
     if data is not None:
@@ -70,11 +81,12 @@ def show_code(*functions, label: str | None = None) -> None:
             st.code(src, language="python")
 
 
-def equation(latex: str, computed_by: str | None = None) -> None:
-    """st.latex plus a caption naming the gradcore function that computes it."""
+def equation(latex: str, computed_by: str | list[str] | None = None) -> None:
+    """st.latex plus a caption naming the gradcore function(s) that compute it."""
     st.latex(latex)
     if computed_by:
-        st.caption(f"Computed live by `{computed_by}`.")
+        names = [computed_by] if isinstance(computed_by, str) else list(computed_by)
+        st.caption("Computed live by " + ", ".join(f"`{n}`" for n in names) + ".")
 
 
 def what_to_notice(points) -> None:

@@ -1,0 +1,218 @@
+"""Browser tests: `streamlit run app.py` driven by Playwright in Debian's Chromium.
+
+Every page registered in app.py is opened; each must finish its script run with no
+exception box, the menu must list every page exactly once (first load and reload), and
+no request may leave localhost (the app has to work in a lecture hall without internet).
+One screenshot per page goes to screenshots/ (git-ignored). Set UPDATE_README_SCREENSHOT=1
+to also refresh docs/screenshot-start.png.
+
+Skips only when Chromium or Playwright is missing; with CI=true that is a failure.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from conftest import ROOT, registered_pages
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic", "--disable-default-apps", "--disable-extensions"]
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+SHOTS = ROOT / "screenshots"
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+PAGES = registered_pages()
+IN_CI = os.environ.get("CI", "").lower() in ("true", "1", "yes")
+
+
+def _unavailable(reason: str):
+    """Skip locally, fail in CI: the browser tests must run there."""
+    if IN_CI:
+        pytest.fail(f"browser tests cannot run in CI: {reason}")
+    pytest.skip(reason)
+
+
+def url_path(page: str) -> str:
+    """URL path Streamlit gives a page: "/" for the default, else "/<file stem>"."""
+    return "/" if page == "pages/start.py" else "/" + Path(page).stem
+
+
+def free_port() -> int:
+    """An unused TCP port on localhost."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int) -> subprocess.Popen:
+    """`streamlit run app.py` headless on 127.0.0.1:port, logs to a temp file."""
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+           "--server.port", str(port), "--server.address", "127.0.0.1",
+           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    log = open(SHOTS.parent / ".streamlit-test-server.log", "w")  # noqa: SIM115 (closed with the process)
+    return subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+
+
+def wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 60) -> float:
+    """Poll /_stcore/health until it answers 'ok'; return the seconds it took."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                if r.read().strip() == b"ok":
+                    return time.perf_counter() - t0
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError("streamlit did not become healthy")
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A running app server for this module; yields its base URL."""
+    if not CHROMIUM.exists():
+        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _unavailable("playwright is not installed (pip install -r requirements-dev.txt)")
+    SHOTS.mkdir(exist_ok=True)
+    port = free_port()
+    proc = start_server(port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(base, proc)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class Visit:
+    """A browser page that records every request and websocket it opens."""
+
+    def __init__(self, browser, width: int = 1280, height: int = 720):
+        self.context = browser.new_context(viewport={"width": width, "height": height})
+        self.page = self.context.new_page()
+        self.urls: list[str] = []
+        self.page.on("request", lambda r: self.urls.append(r.url))
+        self.page.on("websocket", lambda ws: self.urls.append(ws.url))
+
+    def open(self, url: str, timeout: float = 90_000) -> None:
+        """Go to url and wait until the script run is finished and charts are drawn."""
+        self.page.goto(url)
+        wait_idle(self.page, timeout)
+
+    def foreign_requests(self) -> list[str]:
+        """Requests that left localhost (data: and blob: URLs are local)."""
+        out = []
+        for u in self.urls:
+            p = urlparse(u)
+            if p.scheme in ("data", "blob", "about", "chrome", "chrome-extension"):
+                continue
+            if p.hostname not in LOCAL_HOSTS:
+                out.append(u)
+        return out
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def wait_idle(page, timeout: float = 90_000) -> None:
+    """The app has rendered something, its script is idle, and every chart has drawn."""
+    page.wait_for_selector("[data-testid='stMain'] h1", timeout=timeout)
+    page.wait_for_selector(IDLE, timeout=timeout)
+    page.wait_for_function(
+        """() => [...document.querySelectorAll("[data-testid='stVegaLiteChart']")]
+                 .every(c => c.querySelector('canvas, svg'))""", timeout=timeout)
+    page.wait_for_selector(IDLE, timeout=timeout)
+
+
+def nav_labels(page) -> list[str]:
+    """Texts of the navigation links in the sidebar."""
+    return [t.strip() for t in page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()]
+
+
+@pytest.mark.parametrize("page_file", PAGES)
+def test_page_loads_clean(server, browser, page_file):
+    v = Visit(browser)
+    try:
+        v.open(server + url_path(page_file))
+        assert v.page.locator("[data-testid='stException']").count() == 0, "exception box on page"
+        name = Path(page_file).stem
+        v.page.screenshot(path=str(SHOTS / f"{name}.png"))
+        if page_file == "pages/start.py" and os.environ.get("UPDATE_README_SCREENSHOT"):
+            (ROOT / "docs").mkdir(exist_ok=True)
+            v.page.screenshot(path=str(ROOT / "docs" / "screenshot-start.png"))
+        assert not v.foreign_requests(), f"requests left localhost: {v.foreign_requests()}"
+    finally:
+        v.close()
+
+
+def test_menu_lists_every_page_once_on_load_and_reload(server, browser):
+    v = Visit(browser)
+    try:
+        v.open(server + "/")
+        first = nav_labels(v.page)
+        v.page.reload()
+        wait_idle(v.page)
+        again = nav_labels(v.page)
+        assert len(first) == len(PAGES) and len(set(first)) == len(first), first
+        assert again == first, (first, again)
+    finally:
+        v.close()
+
+
+def test_lecture_mode_survives_navigation_and_enlarges_text(server, browser):
+    v = Visit(browser)
+    try:
+        v.open(server + "/?lecture=true")
+        size_on = v.page.eval_on_selector("[data-testid='stMain'] [data-testid='stMarkdownContainer'] p",
+                                          "e => parseFloat(getComputedStyle(e).fontSize)")
+        v.page.locator("[data-testid='stSidebarNav'] a").nth(3).click()
+        wait_idle(v.page)
+        assert "lecture=true" in v.page.url, v.page.url
+        toggle = v.page.locator("[data-testid='stSidebar'] input[type='checkbox']").first
+        assert toggle.is_checked()
+        v.open(server + "/")
+        size_off = v.page.eval_on_selector("[data-testid='stMain'] [data-testid='stMarkdownContainer'] p",
+                                           "e => parseFloat(getComputedStyle(e).fontSize)")
+        assert size_on >= 1.2 * size_off, (size_on, size_off)
+    finally:
+        v.close()
+
+
+def test_invalid_url_value_shows_notice(server, browser):
+    v = Visit(browser)
+    try:
+        v.open(server + "/?T=abc&rho=1e999&act=%3Cscript%3E")
+        text = v.page.locator("[data-testid='stMain']").inner_text()
+        assert "URL value for T" in text and "using default 100" in text
+        assert v.page.locator("[data-testid='stException']").count() == 0
+    finally:
+        v.close()

@@ -128,7 +128,10 @@ def rnn_step_jacobians(cache: rnn.Cache, sample: int = 0) -> np.ndarray:
 
 
 def _lstm_blocks(cache: lstm.Cache, n: int, t: int):
-    """The four H x H blocks of d(h_t, c_t)/d(h_{t-1}, c_{t-1}) at array index t (step t+1)."""
+    """d(h_t, c_t)/d(h_{t-1}, c_{t-1}) at array index t (step t+1) as (dh/dh, dc/dh, diag dh/dc, diag dc/dc).
+
+    The two blocks with respect to c_{t-1} are diagonal, so only their diagonals are returned.
+    """
     H = cache.h.shape[2]
     i, f, o, g = (cache.gates[n, t, k * H:(k + 1) * H] for k in range(4))
     c_prev = cache.c0[n] if t == 0 else cache.c[n, t - 1]
@@ -138,9 +141,7 @@ def _lstm_blocks(cache: lstm.Cache, n: int, t: int):
              + (i * (1 - g * g))[:, None] * WhT[3 * H:])
     k = o * (1 - tc * tc)  # dh_t/dc_t
     dh_dh = (o * (1 - o) * tc)[:, None] * WhT[2 * H:3 * H] + k[:, None] * dc_dh
-    dh_dc = np.diag(k * f)
-    dc_dc = np.diag(f)
-    return dh_dh, dh_dc, dc_dh, dc_dc
+    return dh_dh, dc_dh, k * f, f
 
 
 def lstm_step_jacobians(cache: lstm.Cache, sample: int = 0) -> np.ndarray:
@@ -154,8 +155,8 @@ def lstm_step_jacobians(cache: lstm.Cache, sample: int = 0) -> np.ndarray:
     T, H = cache.h.shape[1:]
     J = np.empty((T, 2 * H, 2 * H), dtype=cache.h.dtype)
     for t in range(T):
-        hh, hc, ch, cc = _lstm_blocks(cache, n, t)
-        J[t, :H, :H], J[t, :H, H:], J[t, H:, :H], J[t, H:, H:] = hh, hc, ch, cc
+        hh, ch, hc, cc = _lstm_blocks(cache, n, t)
+        J[t, :H, :H], J[t, :H, H:], J[t, H:, :H], J[t, H:, H:] = hh, np.diag(hc), ch, np.diag(cc)
     return J
 
 
@@ -340,11 +341,11 @@ def lstm_product_norms(cache: lstm.Cache, t: int | None = None, sample: int = 0,
     H = cache.h.shape[2]
 
     def right_mul(P, s):
-        hh, hc, ch, cc = _lstm_blocks(cache, n, s)
+        hh, ch, hc, cc = _lstm_blocks(cache, n, s)
         out = np.empty_like(P)
         Ph, Pc = P[:, :H], P[:, H:]
         out[:, :H] = Ph @ hh + Pc @ ch
-        out[:, H:] = Ph * np.diag(hc)[None, :] + Pc * np.diag(cc)[None, :]  # both blocks diagonal
+        out[:, H:] = Ph * hc[None, :] + Pc * cc[None, :]  # both blocks wrt c_{t-1} are diagonal
         return out
 
     blocks = ((slice(None), slice(None)), (slice(0, H), slice(0, H)), (slice(H, None), slice(H, None)))

@@ -1,0 +1,221 @@
+"""Named, recorded experiments: ``python -m gradcore.experiments NAME --out results/NAME.json``.
+
+Each experiment is a function of nothing but its fixed settings (seeds included), so the
+JSON it writes (and the tidy CSV beside it, same stem) is the same bit for bit on every run
+of the same code. Wall-clock times are never written. ``--list`` shows the names.
+
+JSON layout: {"name", "description", "settings", "series": {label: {metric: [...]}}, "step":
+[...], "summary": {label: {...}}}; curves are window means of the per-step values over
+``every`` steps (the step recorded is the window's last).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import numpy as np
+
+from gradcore import esn, generation, models, tasks, train
+
+__all__ = ["EXPERIMENTS", "run", "main"]
+
+EXPERIMENTS: dict = {}
+
+
+def experiment(name: str, description: str):
+    def deco(fn):
+        EXPERIMENTS[name] = (fn, description)
+        return fn
+    return deco
+
+
+def _window_means(a: np.ndarray, every: int) -> list:
+    n = len(a) // every
+    if n == 0:
+        return []
+    return [float(v) for v in np.asarray(a[:n * every], dtype=np.float64).reshape(n, every).mean(axis=1)]
+
+
+def _curves(results: list, labels: list, every: int) -> tuple[list, dict, dict]:
+    longest = max(len(r.history["loss"]) for r in results)
+    step = [every * (i + 1) for i in range(longest // every)]
+    series, summary = {}, {}
+    for lab, r in zip(labels, results):
+        series[lab] = {k: _window_means(r.history[k], every) for k in ("loss", "accuracy", "grad_norm",
+                                                                         "clipped_norm")}
+        series[lab]["spectral_radius_at"] = [int(s) for s in r.reports["step"]]
+        series[lab]["spectral_radius"] = [float(v) for v in r.reports["spectral_radius"]]
+        # ||dL/dh_k|| at the last report, the vanishing-gradient profile the pages plot
+        series[lab]["dh_norms_last"] = [float(v) for v in r.reports["dh_norms"][-1]] if len(r.reports["step"]) else []
+        summary[lab] = {"steps": r.steps, "solved_step": r.solved_step, "sequences_seen": r.sequences_seen,
+                        "final_error": r.final_error, "diverged": r.diverged,
+                        "final_loss_mean_last_100": float(np.mean(r.history["loss"][-100:]))}
+    return step, series, summary
+
+
+def _cfg_dict(c: train.TrainConfig) -> dict:
+    d = asdict(c)
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()}
+
+
+# ---------------------------------------------------------------------------------------
+@experiment("adding_lstm_vs_rnn", "Hochreiter's adding problem at T = 50: LSTM (H = 32, Adam 3e-3, batch 32, "
+                                  "clip 1, forget bias 1) against a tanh RNN with the same recipe and steps")
+def adding_lstm_vs_rnn(steps: int = 3000):
+    base = train.TrainConfig(task="adding", T=50, H=32, steps=steps, dtype="float32", report_every=100,
+                             stop_when_solved=False)
+    runs = [train.train(replace(base, cell="lstm")), train.train(replace(base, cell="rnn"))]
+    step, series, summary = _curves(runs, ["lstm", "rnn_tanh"], 50)
+    return {"settings": [_cfg_dict(r.config) for r in runs], "step": step, "series": series, "summary": summary}
+
+
+@experiment("adding_lstm_T100", "LSTM on Hochreiter's adding problem at T = 100 until solved (paper: 74,000 "
+                                "sequences); long: several minutes")
+def adding_lstm_T100(steps: int = 12000):
+    cfg = train.TrainConfig(task="adding", T=100, H=32, steps=steps, dtype="float32", report_every=200)
+    r = train.train(cfg)
+    step, series, summary = _curves([r], ["lstm"], 100)
+    summary["lstm"]["paper_sequences"] = 74000
+    return {"settings": [_cfg_dict(cfg)], "step": step, "series": series, "summary": summary}
+
+
+@experiment("clipping_thresholds", "ReLU RNN from the identity (IRNN, Le et al. 2015) on the adding problem at "
+                                   "T = 20, SGD 0.05: clipping by norm at 0.1, 1, 10 and never")
+def clipping_thresholds(steps: int = 600):
+    base = train.TrainConfig(task="adding", T=20, cell="rnn", activation="relu", H=32, init="identity",
+                             init_scale=1.0, optimiser="sgd", lr=0.05, steps=steps, report_every=50,
+                             stop_when_solved=False)
+    thr = [0.1, 1.0, 10.0, 1e30]
+    runs = train.train_ensemble(train.ensemble_over(base, clip_threshold=thr))
+    step, series, summary = _curves(runs, ["clip_0.1", "clip_1", "clip_10", "no_clip"], 25)
+    return {"settings": [_cfg_dict(r.config) for r in runs], "step": step, "series": series, "summary": summary}
+
+
+@experiment("initialisers", "tanh RNN on the adding problem (Le et al. variant, T = 30) from four initialisations "
+                            "of Wh: PyTorch uniform, Gaussian radius 1.1, orthogonal, identity")
+def initialisers(steps: int = 1500):
+    base = train.TrainConfig(task="adding_le", T=30, cell="rnn", H=32, steps=steps, report_every=100,
+                             stop_when_solved=False, dtype="float32")
+    inits = [("uniform", 1.0), ("gaussian_radius", 1.1), ("orthogonal", 1.0), ("identity", 1.0)]
+    runs = train.train_ensemble(train.ensemble_over(base, init=[i for i, _ in inits], init_scale=[s for _, s in inits]))
+    step, series, summary = _curves(runs, [i for i, _ in inits], 50)
+    for lab in summary:
+        summary[lab]["baseline_mse"] = 1 / 6
+    return {"settings": [_cfg_dict(r.config) for r in runs], "step": step, "series": series, "summary": summary}
+
+
+@experiment("omega_regulariser", "tanh RNN (Gaussian radius 0.9) on the adding problem at T = 30 with Pascanu's "
+                                 "Omega at weights 0, 1 and 4 (clip 1)")
+def omega_regulariser(steps: int = 1500):
+    base = train.TrainConfig(task="adding", T=30, cell="rnn", H=32, init="gaussian_radius", init_scale=0.9,
+                             steps=steps, report_every=100, stop_when_solved=False)
+    runs = train.train_ensemble(train.ensemble_over(base, omega=[0.0, 1.0, 4.0]))
+    step, series, summary = _curves(runs, ["omega_0", "omega_1", "omega_4"], 50)
+    return {"settings": [_cfg_dict(r.config) for r in runs], "step": step, "series": series, "summary": summary}
+
+
+@experiment("truncation", "LSTM on the adding problem at T = 30 with full BPTT and BPTT(k1, k2) with k2 = 20 and "
+                          "k2 = 5: the marked values sit in the first half, beyond a short truncation")
+def truncation(steps: int = 1500):
+    base = train.TrainConfig(task="adding", T=30, H=32, steps=steps, dtype="float32", report_every=100,
+                             stop_when_solved=False)
+    variants = [("full", None), ("k2_20", (20, 20)), ("k2_5", (5, 5))]
+    runs = [train.train(replace(base, tbptt=tb)) for _, tb in variants]
+    step, series, summary = _curves(runs, [v for v, _ in variants], 50)
+    return {"settings": [_cfg_dict(r.config) for r in runs], "step": step, "series": series, "summary": summary}
+
+
+@experiment("leaky_vs_rnn", "Leaky-integrator RNN (alpha ~ U(0.02, 0.2), seed 001 eq. 14) against the plain tanh "
+                            "RNN on the temporal order problem at T = 20")
+def leaky_vs_rnn(steps: int = 1500):
+    base = train.TrainConfig(task="temporal_order", T=20, H=32, steps=steps, report_every=100,
+                             stop_when_solved=False, dtype="float32", init="orthogonal")
+    runs = [train.train(replace(base, cell="rnn")), train.train(replace(base, cell="leaky"))]
+    step, series, summary = _curves(runs, ["rnn", "leaky"], 50)
+    return {"settings": [_cfg_dict(r.config) for r in runs], "step": step, "series": series, "summary": summary}
+
+
+@experiment("teacher_forcing", "Noisy-sine generation (T = 30, tanh RNN H = 16): trained with teacher forcing and "
+                               "free running, then both run free for 60 steps after a 10-step prime")
+def teacher_forcing(steps: int = 800):
+    base = train.TrainConfig(task="noisy_sine", T=30, cell="rnn", H=16, steps=steps, lr=1e-2, prime=5,
+                             report_every=100, stop_when_solved=False)
+    runs = [train.train(base), train.train(replace(base, teacher_forcing=False))]
+    step, series, summary = _curves(runs, ["teacher_forced", "free_running"], 25)
+    b = tasks.noisy_sine(np.random.default_rng(12345), 256, 70, noise=0.05)
+    for lab, r in zip(["teacher_forced", "free_running"], runs):
+        p = {k: v[None] for k, v in r.params.items()}
+        y = generation.free_run(models.Spec("rnn"), p, b.x[None], 10)[0]
+        rms = np.sqrt(np.mean((y[..., 0] - b.info["clean_next"]) ** 2, axis=0))
+        series[lab]["free_run_rms_by_step"] = [float(v) for v in rms]
+        summary[lab]["free_run_rms_after_prime"] = float(np.sqrt(np.mean(rms[10:] ** 2)))
+    return {"settings": [_cfg_dict(r.config) for r in runs], "step": step, "series": series, "summary": summary}
+
+
+@experiment("esn_memory", "Echo state network (H = 50, input scale 0.1): memory capacity against spectral radius, "
+                          "and r^2 of the delayed-copy readout against the delay at radius 0.9")
+def esn_memory():
+    rhos = [0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0, 1.05, 1.1, 1.2, 1.5]
+    mc = esn.memory_capacity_curve(rhos, H=50, seed=0)
+    res = esn.make_reservoir(50, 1, 0.9, np.random.default_rng(1), input_scale=0.1)
+    delays = list(range(1, 101))
+    r2 = esn.delay_r2(res, delays, np.random.default_rng(2), T_train=2000, T_test=1000, washout=150)
+    return {"settings": {"H": 50, "input_scale": 0.1, "density": 0.1, "ridge": 1e-6},
+            "step": delays, "series": {"mc_vs_rho": {"rho": rhos, "mc": [float(v) for v in mc]},
+                                       "r2_vs_delay_rho_0.9": {"delay": delays, "r2": [float(v) for v in r2]}},
+            "summary": {"mc_max": float(mc.max()), "rho_at_mc_max": rhos[int(np.argmax(mc))]}}
+
+
+# ---------------------------------------------------------------------------------------
+def run(name: str, **kw) -> dict:
+    """Run experiment `name` and return its record (no file written)."""
+    try:
+        fn, desc = EXPERIMENTS[name]
+    except KeyError:
+        raise ValueError(f"unknown experiment {name!r}; expected one of {sorted(EXPERIMENTS)}") from None
+    rec = fn(**kw)
+    return {"name": name, "description": desc, **rec}
+
+
+def _write_csv(rec: dict, path: Path):
+    """Tidy rows (series, metric, index, value) for every list of numbers in the record."""
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["series", "metric", "index", "value"])
+        for lab, metrics in rec["series"].items():
+            for metric, values in metrics.items():
+                for i, v in enumerate(values):
+                    w.writerow([lab, metric, i, repr(float(v))])
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m gradcore.experiments", description=__doc__.splitlines()[0])
+    ap.add_argument("name", nargs="?")
+    ap.add_argument("--out", help="JSON path (a CSV with the same stem is written beside it)")
+    ap.add_argument("--steps", type=int, help="override the experiment's step budget")
+    ap.add_argument("--list", action="store_true")
+    a = ap.parse_args(argv)
+    if a.list or not a.name:
+        for n, (_, d) in EXPERIMENTS.items():
+            print(f"{n:22s} {d}")
+        return 0
+    kw = {"steps": a.steps} if a.steps else {}
+    rec = run(a.name, **kw)
+    text = json.dumps(rec, indent=1, sort_keys=True)
+    if a.out:
+        out = Path(a.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n")
+        _write_csv(rec, out.with_suffix(".csv"))
+        print(f"wrote {out} and {out.with_suffix('.csv')}")
+    else:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -153,6 +153,14 @@ def wait_idle(page, timeout: float = 90_000) -> None:
     page.wait_for_selector(IDLE, timeout=timeout)
 
 
+def small_png(path: Path) -> None:
+    """Shrink a screenshot for the README: 128-colour palette PNG (Pillow comes with Streamlit)."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        im.convert("RGB").quantize(colors=128, method=Image.Quantize.FASTOCTREE).save(path, optimize=True)
+
+
 def nav_labels(page) -> list[str]:
     """Texts of the navigation links in the sidebar."""
     return [t.strip() for t in page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()]
@@ -168,7 +176,9 @@ def test_page_loads_clean(server, browser, page_file):
         v.page.screenshot(path=str(SHOTS / f"{name}.png"))
         if page_file == "pages/start.py" and os.environ.get("UPDATE_README_SCREENSHOT"):
             (ROOT / "docs").mkdir(exist_ok=True)
-            v.page.screenshot(path=str(ROOT / "docs" / "screenshot-start.png"))
+            shot = ROOT / "docs" / "screenshot-start.png"
+            v.page.screenshot(path=str(shot))
+            small_png(shot)
         assert not v.foreign_requests(), f"requests left localhost: {v.foreign_requests()}"
     finally:
         v.close()

@@ -1,0 +1,108 @@
+"""Unit tests of the ui helpers that need no running app: chart builders and the palette."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ui import charts, palette
+
+
+def _spec_numbers(chart) -> list[float]:
+    """Every number in the chart's full Vega-Lite spec, datasets included (json refuses NaN/inf)."""
+    text = json.dumps(chart.to_dict(), allow_nan=False)  # raises ValueError on NaN/inf
+    out: list[float] = []
+
+    def walk(o):
+        if isinstance(o, bool):
+            return
+        if isinstance(o, (int, float)):
+            out.append(float(o))
+        elif isinstance(o, dict):
+            for v in o.values():
+                walk(v)
+        elif isinstance(o, list):
+            for v in o:
+                walk(v)
+
+    walk(json.loads(text))
+    return out
+
+
+def _layer_texts(chart) -> list[str]:
+    """All text-mark labels in a layered chart's datasets."""
+    d = chart.to_dict()
+    texts = []
+    for rows in d.get("datasets", {}).values():
+        texts += [r["label"] for r in rows if "label" in r]
+    return texts
+
+
+def test_log_line_floors_zero_and_marks_overflow():
+    df = pd.DataFrame({"k": [0, 1, 2, 3, 0, 1, 2, 3],
+                       "norm": [1.0, 0.0, 1e-40, np.nan, 1.0, 1e10, np.inf, np.inf],
+                       "series": ["RNN"] * 4 + ["LSTM"] * 4})
+    chart = charts.log_line(df, "k", "norm", "series", x_title="t - k", y_title="norm", floor=1e-30)
+    nums = _spec_numbers(chart)
+    assert all(math.isfinite(v) for v in nums)
+    labels = _layer_texts(chart)
+    assert any("LSTM overflowed at t - k = 2" in t for t in labels), labels
+    assert any("RNN overflowed at t - k = 3" in t for t in labels), labels
+    assert any(t.startswith("floor 1e-30") for t in labels), labels
+    clean, flags = charts.clean_log(df, "k", "norm", "series", floor=1e-30)
+    assert flags.floored == 2 and flags.overflow == {"RNN": 3.0, "LSTM": 2.0}
+    assert clean["norm"].min() == 1e-30
+
+
+def test_log_line_log10_input_goes_far_beyond_float64():
+    df = pd.DataFrame({"k": np.arange(5), "log10_norm": [0.0, -200.0, -400.0, -np.inf, 500.0]})
+    clean, flags = charts.clean_log(df, "k", "log10_norm", log10=True, floor=1e-300)
+    assert flags.floored == 2  # -400 is below the floor 1e-300, -inf is an exact 0
+    assert list(clean["log10_norm"]) == [0.0, -200.0, -300.0, -300.0, 500.0]
+    chart = charts.log_line(df, "k", "log10_norm", log10=True, floor=1e-300, x_title="k", y_title="n")
+    assert all(math.isfinite(v) for v in _spec_numbers(chart))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=30))
+def test_builders_never_emit_non_finite_numbers(values):
+    df = pd.DataFrame({"x": np.arange(len(values)), "y": values,
+                       "s": ["RNN" if i % 2 else "bound" for i in range(len(values))]})
+    for chart in [
+        charts.log_line(df, "x", "y", "s", x_title="x", y_title="y", dashed=["bound"]),
+        charts.log_line(df, "x", "y", "s", x_title="x", y_title="y", log10=True),
+        charts.line(df, "x", "y", "s", x_title="x", y_title="y"),
+        charts.bars(df, "x", "y", "s", x_title="x", y_title="y", log=True),
+        charts.heatmap(df.assign(z=df["x"] % 3), "x", "z", "y", x_title="x", y_title="z",
+                       value_title="v", log=True),
+    ]:
+        assert all(math.isfinite(v) for v in _spec_numbers(charts.configure(chart, lecture=True)))
+
+
+def test_eigen_scatter_has_unit_circle_and_finite_points():
+    ev = np.array([0.5 + 0.5j, -1.2, np.nan, np.inf + 1j])
+    chart = charts.eigen_scatter(ev, radius=1.2)
+    d = chart.to_dict()
+    rows = [r for rs in d["datasets"].values() for r in rs]
+    assert any(r.get("circle") == "|λ| = 1" for r in rows)
+    assert sum(1 for r in rows if "abs" in r) == 2  # NaN/inf eigenvalues dropped
+    assert all(math.isfinite(v) for v in _spec_numbers(chart))
+
+
+def test_configure_scales_fonts_for_lecture():
+    df = pd.DataFrame({"x": [0, 1], "y": [1.0, 2.0]})
+    base = charts.configure(charts.line(df, "x", "y", x_title="x", y_title="y"), False).to_dict()
+    big = charts.configure(charts.line(df, "x", "y", x_title="x", y_title="y"), True).to_dict()
+    assert big["config"]["axis"]["labelFontSize"] >= 1.5 * base["config"]["axis"]["labelFontSize"]
+
+
+def test_palette_fixed_colours_and_distinct_fallbacks():
+    assert palette.colour("RNN") == palette.VERMILLION and palette.colour("lstm") == palette.BLUE
+    cols = palette.colours(["RNN", "a", "b", "LSTM"])
+    assert cols[0] == palette.VERMILLION and cols[3] == palette.BLUE
+    assert len(set(cols)) == 4
+    assert palette.YELLOW not in palette.CYCLE  # too little contrast on white for lines

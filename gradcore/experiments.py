@@ -44,7 +44,7 @@ def _curves(results: list, labels: list, every: int) -> tuple[list, dict, dict]:
     longest = max(len(r.history["loss"]) for r in results)
     step = [every * (i + 1) for i in range(longest // every)]
     series, summary = {}, {}
-    for lab, r in zip(labels, results):
+    for lab, r in zip(labels, results, strict=True):
         series[lab] = {k: _window_means(r.history[k], every) for k in ("loss", "accuracy", "grad_norm",
                                                                          "clipped_norm")}
         series[lab]["spectral_radius_at"] = [int(s) for s in r.reports["step"]]
@@ -147,7 +147,7 @@ def teacher_forcing(steps: int = 800):
     runs = [train.train(base), train.train(replace(base, teacher_forcing=False))]
     step, series, summary = _curves(runs, ["teacher_forced", "free_running"], 25)
     b = tasks.noisy_sine(np.random.default_rng(12345), 256, 70, noise=0.05)
-    for lab, r in zip(["teacher_forced", "free_running"], runs):
+    for lab, r in zip(["teacher_forced", "free_running"], runs, strict=True):
         p = {k: v[None] for k, v in r.params.items()}
         y = generation.free_run(models.Spec("rnn"), p, b.x[None], 10)[0]
         rms = np.sqrt(np.mean((y[..., 0] - b.info["clean_next"]) ** 2, axis=0))

@@ -21,8 +21,9 @@ M = 1 of gradcore.models.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
@@ -148,7 +149,7 @@ def cg(Av: Callable[[dict], dict], b: dict, x0: dict, max_iters: int = 50, tol: 
     d = {k: v.copy() for k, v in r.items()}
     rr = dot(r, r)
     qs = []
-    for i in range(max_iters):
+    for _ in range(max_iters):
         Ad = Av(d)
         dAd = dot(d, Ad)
         if dAd <= 0:  # not positive definite along d (cannot happen with lambda > 0; guards rounding)

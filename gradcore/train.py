@@ -20,8 +20,9 @@ stop. Runs are bit-for-bit reproducible from their seeds.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 

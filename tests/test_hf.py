@@ -67,7 +67,7 @@ def test_gn_is_symmetric_psd_and_structural_term_is_Jh_T_Jh(task_name):
     assert uGv == pytest.approx(vGu, rel=1e-10) and hf.dot(v, hf.gn_vector_product(lin, v)) > 0
     # S v = J_h^T J_h v / (N T): u^T S v = <J_h u, J_h v> / (N T)
     Sv = {k: a - b for k, a, b in zip(p, hf.gn_vector_product(lin, v, struct=1.0).values(),
-                                      hf.gn_vector_product(lin, v).values())}
+                                      hf.gn_vector_product(lin, v).values(), strict=True)}
     Rh_u, _ = hf.jvp(lin, u)
     Rh_v, _ = hf.jvp(lin, v)
     _, T, N, _ = Rh_u.shape
@@ -83,7 +83,7 @@ def test_cg_solves_the_damped_system():
 
     def unflat(z):
         out, i = {}, 0
-        for k, s in zip(keys, sizes):
+        for k, s in zip(keys, sizes, strict=True):
             out[k] = z[i:i + s].reshape(p[k].shape)
             i += s
         return out
@@ -98,7 +98,7 @@ def test_cg_solves_the_damped_system():
     x, qs = hf.cg(lambda v: hf.axpy(lam, v, hf.gn_vector_product(lin, v)), unflat(b),
                   {k: np.zeros_like(a) for k, a in p.items()}, max_iters=4 * n, tol=0.0)
     assert np.linalg.norm(flat(x) - exact) / np.linalg.norm(exact) < 1e-6
-    assert all(q1 <= q0 + 1e-15 for q0, q1 in zip(qs, qs[1:]))  # CG decreases q monotonically
+    assert all(q1 <= q0 + 1e-15 for q0, q1 in zip(qs, qs[1:], strict=False))  # CG decreases q monotonically
 
 
 def test_hf_training_lowers_the_loss_and_adapts_damping():
@@ -106,7 +106,7 @@ def test_hf_training_lowers_the_loss_and_adapts_damping():
     r = hf.hf_train(cfg)
     h = r.history
     assert h["loss"][-1] < 0.85 * h["loss"][0]
-    for rho, lam0, lam1 in zip(h["rho"][1:], h["lambda"][:-1], h["lambda"][1:]):
+    for rho, lam0, lam1 in zip(h["rho"][1:], h["lambda"][:-1], h["lambda"][1:], strict=True):
         if rho > 0.75:
             assert lam1 == pytest.approx(lam0 * 2 / 3)
         elif rho < 0.25:

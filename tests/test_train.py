@@ -158,7 +158,7 @@ def test_ensemble_equals_separate_runs(cell):
                              l2=1e-3, omega=0.0 if cell == "lstm" else 0.1)
     cfgs = train.ensemble_over(base, seed=[0, 1, 2], lr=[3e-3, 1e-2, 3e-3], clip_threshold=[1.0, 0.1, 1.0])
     ens = train.train_ensemble(cfgs)
-    for c, e in zip(cfgs, ens):
+    for c, e in zip(cfgs, ens, strict=True):
         s = train.train(c)
         for k in s.params:
             assert np.allclose(e.params[k], s.params[k], rtol=0, atol=1e-10)
@@ -233,7 +233,7 @@ def test_free_running_gradcheck_and_teacher_forcing_limit(cell):
     al = rng.uniform(0.02, 0.2, (M, H)) if cell == "leaky" else None
     for prime in (1, 3):
         loss, g, _, _ = generation.value_and_grad_free(spec, p, x, yt, lm, prime, al)
-        errs = gradcheck.check(lambda **q: float(generation.value_and_grad_free(spec, q, x, yt, lm, prime, al)[0].sum()),
+        errs = gradcheck.check(lambda prime=prime, **q: float(generation.value_and_grad_free(spec, q, x, yt, lm, prime, al)[0].sum()),
                                p, g)
         assert max(errs.values()) < 1e-6, errs
     # feeding the data at every step (prime = T) is teacher forcing: the ordinary loss and gradient

@@ -16,7 +16,7 @@ from lessons import lstm_cell_state as lesson
 MAX_UNITS = 32  # gate heatmaps show at most this many units ...
 MAX_STEPS = 100  # ... and this many time columns (every s-th step, exact values)
 MAX_GRID = 50  # the T x T heatmap shows at most MAX_GRID x MAX_GRID cells (every s-th t and k)
-MAX_BARS = 40  # up to this many steps the components are bars, beyond it points on a line
+MAX_BARS = 60  # up to this many steps the components are bars, beyond it points on a line
 LN10 = np.log(10.0)
 
 
@@ -100,6 +100,14 @@ def log10_col(v: pd.Series) -> np.ndarray:
         return np.log10(np.asarray(v, dtype=float))
 
 
+def auto_floor(log10_values) -> float:
+    """A log-axis floor one decade under the smallest finite value (never under 1e-300, float64's edge)."""
+    v = np.asarray(log10_values, dtype=float)
+    v = v[np.isfinite(v)]
+    lo = float(v.min()) if v.size else 0.0
+    return float(10.0 ** max(-300, min(-1, int(np.floor(lo)) - 1)))
+
+
 def gate_frame(a: np.ndarray, name: str) -> tuple[pd.DataFrame, str]:
     """Tidy (step t, unit, value) for the first MAX_UNITS units at every s-th step."""
     T, H = a.shape
@@ -122,6 +130,30 @@ def gate_heatmap(df: pd.DataFrame, name: str, title: str, domain) -> alt.Chart:
     return ch.encode(
         x=alt.X("t:O", title="time step t", axis=alt.Axis(values=[int(v) for v in ticks[every - 1::every]], labelAngle=0)),
         color=alt.Color(f"{name}:Q", title=title, scale=alt.Scale(domain=list(domain), scheme=scheme, clamp=True)))
+
+
+def log_bars(df: pd.DataFrame, x: str, y: str, color: str, *, x_title: str, y_title: str, title: str,
+             height: int = 320) -> alt.Chart:
+    """Grouped bars of norms on a log axis drawn in log10 space (bars rise from a floor, not from 0).
+
+    NB: a bar on a native log scale starts at 0 = -inf and Vega draws nothing, so the bars here
+    are log10 values from a floor one decade under the smallest one; exact zeros sit on the floor.
+    """
+    lg = log10_col(df[y])
+    base = float(np.log10(auto_floor(lg)))
+    d = df.assign(log10_norm=np.where(np.isfinite(lg), lg, base), _base=base,
+                  _value=[f"{v:.4g}" for v in df[y]])
+    names = list(dict.fromkeys(d[color].astype(str)))
+    return alt.Chart(d).mark_bar().encode(
+        x=alt.X(f"{x}:O", title=x_title, axis=alt.Axis(labelAngle=0, labelOverlap="greedy")),
+        xOffset=alt.XOffset(f"{color}:N", sort=names),
+        y=alt.Y("log10_norm:Q", title=y_title, scale=alt.Scale(zero=False, nice=False),
+                axis=alt.Axis(labelExpr="'1e' + format(datum.value, 'd')", tickMinStep=1)),
+        y2="_base:Q",
+        color=alt.Color(f"{color}:N", scale=ui.palette.scale(names), legend=alt.Legend(orient="bottom", title=None)),
+        tooltip=[alt.Tooltip(f"{x}:O", title="step k"), alt.Tooltip(f"{color}:N", title="cell"),
+                 alt.Tooltip("_value:N", title=y_title)],
+    ).properties(height=height, title=alt.TitleParams(title, anchor="start", offset=8), padding={"top": 14})
 
 
 def fig(chart, df: pd.DataFrame, filename: str, caption: str, lecture: bool) -> dict:
@@ -177,14 +209,15 @@ def figures(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, s
             rows.append(pd.DataFrame({"distance": d, "log10_norm": R["ln_cmp"] / LN10, "series": cmp}))
         df = pd.concat(rows, ignore_index=True)
         vs = {"RNN": "a tanh RNN", "GRU": "a GRU", "none": "no comparison"}[cmp]
-        ch = ui.charts.log_line(df, "distance", "log10_norm", "series", log10=True, floor=1e-300,
+        ch = ui.charts.log_line(df, "distance", "log10_norm", "series", log10=True, floor=auto_floor(df["log10_norm"]),
                                 x_title="distance T - k (steps)", y_title="spectral norm (log scale)",
                                 legend_title=None, height=340,
                                 title=f"LSTM at b_f = {fbias:g} against {vs}: T = {T}, H = {H}")
         out["paths"] = fig(ch, df, "lstm-paths.csv",
-                           "cell path = ||prod_{s=k+1}^T diag(f_s)||_2, the cell-only path; full Jacobian = "
-                           "||dc_T/dc_k||_2, the c-c block of the (h, c) state product with every path through h "
-                           "and Wh included" + ("" if cmp == "none" else f"; {cmp} = its ||dh_T/dh_k||_2")
+                           "cell path $= \\|\\prod_{s=k+1}^{T}\\operatorname{diag}(f_s)\\|_2$, the cell-only path; "
+                           "full Jacobian $= \\|\\partial c_T/\\partial c_k\\|_2$, the c-c block of the $(h, c)$ state "
+                           "product, every path through $h$ and $W_h$ included"
+                           + ("" if cmp == "none" else f"; {cmp} = its $\\|\\partial h_T/\\partial h_k\\|_2$")
                            + ". Computed by gradcore.jacobians.lstm_product_norms"
                            + {"RNN": " and rnn_product_norms.", "GRU": " and gru_product_norms.", "none": "."}[cmp],
                            lecture)
@@ -198,11 +231,12 @@ def figures(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, s
                                     "cell": cmp}))
         df = pd.concat(hm, ignore_index=True)
         ch = ui.charts.heatmap(df, "k", "t", "norm", x_title="step k", y_title="loss L_t",
-                               value_title="||dL_t/dWx^(k)||", log=True, floor=1e-300, height=280)
+                               value_title="‖dL_t/dWx^(k)‖", log=True, height=280,
+                               floor=auto_floor(log10_col(df["norm"])))
         ticks = [int(v) for v in grid[stride(len(grid), 10) - 1::stride(len(grid), 10)]]
         ch = ch.encode(x=alt.X("k:O", title="step k", axis=alt.Axis(values=ticks, labelAngle=0)),
                        y=alt.Y("t:O", title="loss L_t", sort="descending", axis=alt.Axis(values=ticks)))
-        ch = ch.properties(width=250 if cmp != "none" else 420).facet(column=alt.Column("cell:N", title=None))
+        ch = ch.properties(width=320).facet(column=alt.Column("cell:N", title=None))
         out["table"] = fig(ch, df, "component-table.csv",
                            "The T x T table, row t = loss L_t, column k = step: "
                            + (f"every {s}th t and k shown, " if s > 1 else "")
@@ -225,14 +259,14 @@ def loss_figures(T: int, H: int, D: int, fbias: float, scale: float, xscale: flo
             rows.append(pd.DataFrame({"k": ks, "norm": R["cmp_table"][t - 1, :t], "cell": cmp}))
         df = pd.concat(rows, ignore_index=True)
         x_title = "step k whose copy of Wx receives the component"
-        y_title = "||dL_t/dWx^(k)||_F (log scale)"
+        y_title = "‖dL_t/dWx^(k)‖_F (log scale)"
         if t <= MAX_BARS:
-            ch = ui.charts.bars(df, "k", "norm", "cell", x_title=x_title, y_title=y_title, log=True, floor=1e-30,
-                                height=320, title=f"Components of dL_{t}/dWx by step")
-            note = "One bar per step; bars under 1e-30 are drawn at 1e-30."
+            ch = log_bars(df, "k", "norm", "cell", x_title=x_title, y_title=y_title,
+                          title=f"Components of dL_{t}/dWx by step")
+            note = "One bar per step, LSTM and comparison side by side."
         else:
             ch = ui.charts.log_line(df.assign(log10_norm=log10_col(df["norm"])), "k", "log10_norm", "cell",
-                                    log10=True, floor=1e-300, height=320, x_title=x_title, y_title=y_title,
+                                    log10=True, floor=auto_floor(log10_col(df["norm"])), height=320, x_title=x_title, y_title=y_title,
                                     title=f"Components of dL_{t}/dWx by step", legend_title=None)
             note = f"One point per step (t = {t} is too many for bars)."
         out["components"] = fig(ch, df, f"components-L{t}.csv",
@@ -240,16 +274,19 @@ def loss_figures(T: int, H: int, D: int, fbias: float, scale: float, xscale: flo
         dist = t - ks
         df = pd.concat([pd.DataFrame({"distance": dist, "norm": S["total"], "part": "total dL_t/dc_k"}),
                         pd.DataFrame({"distance": dist, "norm": S["cell"], "part": "cell path"}),
-                        pd.DataFrame({"distance": dist, "norm": S["rest"], "part": "through h (Wh terms)"})],
+                        # NB: at distance 0 the rest is 0 by definition (nothing has left the cell yet): not drawn
+                        pd.DataFrame({"distance": dist, "norm": S["rest"], "part": "through h (Wh terms)"})[dist > 0]],
                        ignore_index=True)
         ch = ui.charts.log_line(df.assign(log10_norm=log10_col(df["norm"])), "distance", "log10_norm", "part",
-                                log10=True, floor=1e-300, x_title="distance t - k (steps)",
-                                y_title="||part of dL_t/dc_k||_2 (log scale)", legend_title=None, height=320,
+                                log10=True, floor=auto_floor(log10_col(df["norm"])), x_title="distance t - k (steps)",
+                                y_title="‖part of dL_t/dc_k‖₂ (log scale)", legend_title=None, height=320,
+                                dashed=["total dL_t/dc_k"],
                                 title=f"Where dL_{t}/dc_k comes from")
         out["split"] = fig(ch, df, f"cell-split-L{t}.csv",
-                           "cell path = dL_t/dc_t * prod_{s=k+1}^t f_s; through h = the rest (total minus cell "
-                           "path), every path that leaves the cell through some h_s and comes back through Wh. At "
-                           "distance 0 all of it is cell path (the rest is exactly 0 there, drawn on the floor). "
+                           "cell path $= \\partial L_t/\\partial c_t \\odot \\prod_{s=k+1}^{t} f_s$; through h = the "
+                           "rest (total minus cell path): every path that leaves the cell through some $h_s$ and comes "
+                           "back through $W_h$. At distance 0 all of it is cell path (the rest is exactly 0 there and "
+                           "not drawn). "
                            "Computed by gradcore.attribution.lstm_cell_split.", lecture)
     return out
 
@@ -339,9 +376,9 @@ per_step = np.exp(slope_cell)
 st.markdown(
     f"**Read it off:** over {T} steps the cell path falls to **{sci(R['ln_cell'][-1])}** "
     f"({per_step:.3f}x per step on average: a fitted slope of {slope_cell:.3g} in ln-norm per step); "
-    f"the full ||dc_T/dc_k|| ends at **{sci(R['ln_full'][-1])}**"
+    f"the full ‖dc_T/dc_k‖ ends at **{sci(R['ln_full'][-1])}**"
     + ("" if slope_cmp is None else
-       f"; the {cmp}'s ||dh_T/dh_k|| at **{sci(R['ln_cmp'][-1])}** ({np.exp(slope_cmp):.3f}x per step)") + ".")
+       f"; the {cmp}'s ‖dh_T/dh_k‖ at **{sci(R['ln_cmp'][-1])}** ({np.exp(slope_cmp):.3f}x per step)") + ".")
 
 # ---- 3. seed 000's decomposition
 st.header(f"3. Seed 000's decomposition of dL_t/dWx, t = {t}")
@@ -350,12 +387,9 @@ st.markdown(
     "$k \\le t$: the gradient that reaches the copy of $W_x$ used at step $k$. The article prints their "
     "norms for $L_3$; here they are for $L_{" + str(t) + "}$, LSTM"
     + ("" if cmp == "none" else f" and {cmp}") + " on the same inputs.")
-left, right = st.columns(2)
-with left:
-    render(FL["components"])
-with right:
-    render(F["table"])
-lines = [f"Loss {t}"] + [f"component {k} - {comp_l[k]!r}" for k in range(t)]
+render(FL["components"])
+render(F["table"])
+lines = [f"Loss {t}"] + [f"component {k} - {float(comp_l[k])!r}" for k in range(t)]
 code_cols = st.columns(2)
 with code_cols[0]:
     st.caption("LSTM, printed in the article's style (it counts components from 0: component j is step k = j + 1)")
@@ -363,7 +397,7 @@ with code_cols[0]:
 if comp_c is not None:
     with code_cols[1]:
         st.caption(f"{cmp}, same inputs")
-        st.code("\n".join([f"Loss {t}"] + [f"component {k} - {comp_c[k]!r}" for k in range(t)]),
+        st.code("\n".join([f"Loss {t}"] + [f"component {k} - {float(comp_c[k])!r}" for k in range(t)]),
                 language=None, height=min(40 + 22 * len(lines), 260))
 
 # ---- 4. the split of dL_t/dc_k
@@ -377,42 +411,39 @@ frac = S["cell"] / np.maximum(S["cell"] + S["rest"], 1e-300)
 
 # ---- 5. equations
 st.header("5. The equations, live")
-ec = st.columns(2)
-with ec[0]:
-    ui.equation(r"a_t = x_t W_x + h_{t-1} W_h + b,\quad i,f,o = \sigma(a_{i,f,o}),\ g = \tanh(a_g)",
-                computed_by="gradcore.lstm.forward")
-    st.caption(f"At t = T = {T}: mean i = {R['i'][-1].mean():.3f}, f = {R['f'][-1].mean():.3f}, "
-               f"o = {R['o'][-1].mean():.3f}, g = {R['g'][-1].mean():+.3f}.")
-    ui.equation(r"c_t = f_t \odot c_{t-1} + i_t \odot g_t,\qquad h_t = o_t \odot \tanh(c_t)",
-                computed_by="gradcore.lstm.forward")
-    c_prev = R["c"][-2] if T > 1 else np.zeros(H)
-    resid = float(np.max(np.abs(R["c"][-1] - (R["f"][-1] * c_prev + R["i"][-1] * R["g"][-1]))))
-    st.caption(f"||c_T||_2 = {np.linalg.norm(R['c'][-1]):.4f}; the recurrence holds to {resid:.1e}.")
-    ui.equation(r"\frac{\partial L_t}{\partial W_x} = \sum_{k=1}^{t} x_k^{\top}\, \delta a_k^{(t)}",
-                computed_by="gradcore.attribution.attribution")
-    st.caption(f"For L_{t}: {t} components, nearest {comp_l[-1]:.3e}, farthest {comp_l[0]:.3e}; "
-               f"the loss is L_{t} = {S['loss']:.4f}.")
-with ec[1]:
-    ui.equation(r"\left.\frac{\partial c_t}{\partial c_{t-1}}\right|_{h_{t-1}} = \operatorname{diag}(f_t)",
-                computed_by="gradcore.jacobians.lstm_cell_jacobians")
-    st.caption(f"At t = T: diagonal entries from {R['f'][-1].min():.3f} to {R['f'][-1].max():.4f}, "
-               f"so its spectral norm is {R['f'][-1].max():.4f} < 1.")
-    ui.equation(r"\frac{\partial c_t}{\partial h_{t-1}} = \operatorname{diag}(\sigma'(a_i) g) W_{h,i}^{\top}"
-                r" + \operatorname{diag}(\sigma'(a_f) c_{t-1}) W_{h,f}^{\top} + \operatorname{diag}(i\,(1-g^2)) W_{h,g}^{\top}",
-                computed_by="gradcore.jacobians.lstm_step_jacobians")
-    st.caption(f"The terms through h that the article's 'dc_t/dc_(t-1) = f_t' leaves out; at t = T "
-               f"||dc_T/dh_(T-1)||_2 = {R['norm_dc_dh_T']:.4f} and ||dh_T/dh_(T-1)||_2 = {R['norm_dh_dh_T']:.4f}.")
-    ui.equation(r"\Big\|\prod_{s=k+1}^{T}\operatorname{diag}(f_s)\Big\|_2 = \max_j \prod_{s=k+1}^{T} f_{s,j}",
-                computed_by="gradcore.jacobians.lstm_product_norms")
-    st.caption(f"At k = 0 (distance T = {T}): {sci(R['ln_cell'][-1])}; the full ||dc_T/dc_0||_2 = {sci(R['ln_full'][-1])}.")
+ui.equation(r"a_t = x_t W_x + h_{t-1} W_h + b,\quad i,f,o = \sigma(a_{i,f,o}),\ g = \tanh(a_g)",
+            computed_by="gradcore.lstm.forward")
+st.caption(f"At t = T = {T}: mean i = {R['i'][-1].mean():.3f}, f = {R['f'][-1].mean():.3f}, "
+           f"o = {R['o'][-1].mean():.3f}, g = {R['g'][-1].mean():+.3f}.")
+ui.equation(r"c_t = f_t \odot c_{t-1} + i_t \odot g_t,\qquad h_t = o_t \odot \tanh(c_t)",
+            computed_by="gradcore.lstm.forward")
+c_prev = R["c"][-2] if T > 1 else np.zeros(H)
+resid = float(np.max(np.abs(R["c"][-1] - (R["f"][-1] * c_prev + R["i"][-1] * R["g"][-1]))))
+st.caption(f"‖c_T‖₂ = {np.linalg.norm(R['c'][-1]):.4f}; the recurrence holds to {resid:.1e}.")
+ui.equation(r"\frac{\partial L_t}{\partial W_x} = \sum_{k=1}^{t} x_k^{\top}\, \delta a_k^{(t)}",
+            computed_by="gradcore.attribution.attribution")
+st.caption(f"For L_{t}: {t} components, nearest {comp_l[-1]:.3e}, farthest {comp_l[0]:.3e}; "
+           f"the loss is L_{t} = {S['loss']:.4f}.")
+ui.equation(r"\left.\frac{\partial c_t}{\partial c_{t-1}}\right|_{h_{t-1}} = \operatorname{diag}(f_t)",
+            computed_by="gradcore.jacobians.lstm_cell_jacobians")
+st.caption(f"At t = T: diagonal entries from {R['f'][-1].min():.3f} to {R['f'][-1].max():.4f}, "
+           f"so its spectral norm is {R['f'][-1].max():.4f} < 1.")
+ui.equation(r"\frac{\partial c_t}{\partial h_{t-1}} = \operatorname{diag}(\sigma'(a_i) g) W_{h,i}^{\top}"
+            r" + \operatorname{diag}(\sigma'(a_f) c_{t-1}) W_{h,f}^{\top} + \operatorname{diag}(i\,(1-g^2)) W_{h,g}^{\top}",
+            computed_by="gradcore.jacobians.lstm_step_jacobians")
+st.caption(f"The terms through h that the article's 'dc_t/dc_(t-1) = f_t' leaves out; at t = T "
+           f"‖dc_T/dh_(T-1)‖₂ = {R['norm_dc_dh_T']:.4f} and ‖dh_T/dh_(T-1)‖₂ = {R['norm_dh_dh_T']:.4f}.")
+ui.equation(r"\Big\|\prod_{s=k+1}^{T}\operatorname{diag}(f_s)\Big\|_2 = \max_j \prod_{s=k+1}^{T} f_{s,j}",
+            computed_by="gradcore.jacobians.lstm_product_norms")
+st.caption(f"At k = 0 (distance T = {T}): {sci(R['ln_cell'][-1])}; the full ‖dc_T/dc_0‖₂ = {sci(R['ln_full'][-1])}.")
 
 checks = S["checks"]
 worst = max(checks.values())
 detail = "; ".join(f"{k}: {v:.1e}" for k, v in checks.items())
 if worst < 1e-6:
-    st.badge(f"Verified by finite differences (largest relative error {worst:.1e})", icon="✅", color="green")
+    st.badge(f"Verified by finite differences (largest relative error {worst:.1e})", icon=":material/verified:", color="green")
 else:
-    st.badge(f"Finite differences disagree (largest relative error {worst:.1e})", icon="⚠️", color="orange")
+    st.badge(f"Finite differences disagree (largest relative error {worst:.1e})", icon=":material/warning:", color="orange")
 st.caption("Centred differences (eps = 1e-6, float64) against the engine's backward pass at these settings, "
            f"for L_{t}: {detail}. Checked on the largest entries, where the difference quotient is not "
            "swamped by rounding.")
@@ -438,7 +469,7 @@ with st.expander("The article's code, done right", expanded=False):
         "(the article does the same), run three ways: gradcore.attribution.seed000_example, the article's "
         "loop with the fixes above, and gradcore.lstm.backward_all. Centred differences perturb the copy of Wx "
         f"used at one step only; the largest relative error over the three components is {tiny.fd_rel_error:.1e}.")
-    st.code("Loss 3\n" + "\n".join(f"component {k} - {A['engine'][k]!r}" for k in range(3)), language=None)
+    st.code("Loss 3\n" + "\n".join(f"component {k} - {float(A['engine'][k])!r}" for k in range(3)), language=None)
     st.markdown(
         f"The corrected article loop gives {', '.join(f'{v:.6g}' for v in tiny.article_norms)}; "
         f"lstm.backward_all gives {', '.join(f'{v:.6g}' for v in tiny.norms)}. The farthest step contributes "
@@ -470,19 +501,24 @@ pts = [f"The forget gates average {mean_f:.3f} at b_f = {fbias:g}, so the cell p
        f"{per_step:.3f}x per step and reaches {sci(R['ln_cell'][-1])} after {T} steps."]
 if slope_cmp is not None and np.isfinite(slope_cmp) and np.isfinite(slope_cell) and slope_cell < 0 and slope_cmp < 0:
     ratio = slope_cmp / slope_cell
-    pts.append(f"The {cmp}'s ||dh_T/dh_k|| falls {np.exp(slope_cmp):.3f}x per step: "
+    pts.append(f"The {cmp}'s ‖dh_T/dh_k‖ falls {np.exp(slope_cmp):.3f}x per step: "
                + (f"the cell path decays {ratio:.1f}x slower (in log-norm slope)." if ratio >= 1 else
                   f"here the cell path decays {1 / ratio:.1f}x *faster*: with a forget bias of {fbias:g} the gate "
                   "closes and the LSTM's advantage is gone."))
-pts.append(f"The full ||dc_T/dc_k|| (paths through h included) ends at {sci(R['ln_full'][-1])}, "
+pts.append(f"The full ‖dc_T/dc_k‖ (paths through h included) ends at {sci(R['ln_full'][-1])}, "
            + ("above" if R["ln_full"][-1] > R["ln_cell"][-1] else "below")
            + f" the cell path's {sci(R['ln_cell'][-1])}: the article's f-only picture is the cell edge, not the whole story.")
 far = comp_l[0]
 pts.append(f"For L_{t} the nearest step's component is {comp_l[-1]:.2e} and the farthest (k = 1) {far:.2e}"
            + ("" if cmp == "none" else f"; for the {cmp} {comp_c[-1]:.2e} and {comp_c[0]:.2e}") + ".")
 if t > 1:
-    pts.append(f"At distance {t - 1} the cell path carries {100 * frac[0]:.0f}% of ||cell|| + ||rest|| of dL_{t}/dc_1; "
-               f"at distance 1 it carries {100 * frac[-2]:.0f}%.")
+    def pct(v: float) -> str:
+        return f"{100 * v:.0f}%" if v >= 0.01 else f"{100 * v:.2g}%"
+
+    pts.append(f"Of the gradient reaching c_1 from L_{t} (distance {t - 1}), the cell path alone makes "
+               f"{pct(frac[0])} of ‖cell‖ + ‖rest‖; at distance 1 it makes {pct(frac[-2])}"
+               + (": far back, the paths through h (with their W_h) carry most of it." if frac[0] < 0.5 else
+                  ": the cell path carries most of it all the way back.") )
 pts.append(f"Even the slowest unit keeps only {sci(R['ln_cell'][-1])} of the gradient over {T} steps: "
            "the LSTM slows vanishing, it does not cure it.")
 ui.what_to_notice(pts)

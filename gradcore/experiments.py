@@ -95,26 +95,31 @@ def clipping_thresholds(steps: int = 600):
     return {"settings": [_cfg_dict(r.config) for r in runs], "step": step, "series": series, "summary": summary}
 
 
-@experiment("initialisers", "tanh RNN on the adding problem (Le et al. variant, T = 30) from four initialisations "
-                            "of Wh: PyTorch uniform, Gaussian radius 1.1, orthogonal, identity")
+@experiment("initialisers", "Vanilla RNNs (tanh and ReLU, H = 32) on the adding problem (Le et al. variant, "
+                            "T = 30) from four initialisations of Wh: PyTorch uniform, Gaussian radius 1, "
+                            "orthogonal, identity")
 def initialisers(steps: int = 1500):
-    base = train.TrainConfig(task="adding_le", T=30, cell="rnn", H=32, steps=steps, report_every=100,
-                             stop_when_solved=False, dtype="float32")
-    inits = [("uniform", 1.0), ("gaussian_radius", 1.1), ("orthogonal", 1.0), ("identity", 1.0)]
-    runs = train.train_ensemble(train.ensemble_over(base, init=[i for i, _ in inits], init_scale=[s for _, s in inits]))
-    step, series, summary = _curves(runs, [i for i, _ in inits], 50)
+    inits = [("uniform", 1.0), ("gaussian_radius", 1.0), ("orthogonal", 1.0), ("identity", 1.0)]
+    runs, labels = [], []
+    for act in ("tanh", "relu"):
+        base = train.TrainConfig(task="adding_le", T=30, cell="rnn", activation=act, H=32, steps=steps,
+                                 report_every=100, stop_when_solved=False, dtype="float32")
+        runs += train.train_ensemble(train.ensemble_over(base, init=[i for i, _ in inits],
+                                                         init_scale=[s for _, s in inits]))
+        labels += [f"{act}_{i}" for i, _ in inits]
+    step, series, summary = _curves(runs, labels, 50)
     for lab in summary:
         summary[lab]["baseline_mse"] = 1 / 6
     return {"settings": [_cfg_dict(r.config) for r in runs], "step": step, "series": series, "summary": summary}
 
 
-@experiment("omega_regulariser", "tanh RNN (Gaussian radius 0.9) on the adding problem at T = 30 with Pascanu's "
-                                 "Omega at weights 0, 1 and 4 (clip 1)")
-def omega_regulariser(steps: int = 1500):
-    base = train.TrainConfig(task="adding", T=30, cell="rnn", H=32, init="gaussian_radius", init_scale=0.9,
-                             steps=steps, report_every=100, stop_when_solved=False)
-    runs = train.train_ensemble(train.ensemble_over(base, omega=[0.0, 1.0, 4.0]))
-    step, series, summary = _curves(runs, ["omega_0", "omega_1", "omega_4"], 50)
+@experiment("omega_regulariser", "tanh RNN (H = 32, Gaussian radius 0.9, Adam 3e-3, clip 1) on the temporal order "
+                                 "problem at T = 50, without and with Pascanu's Omega (weight 2), until both solve")
+def omega_regulariser(steps: int = 3000):
+    base = train.TrainConfig(task="temporal_order", T=50, cell="rnn", H=32, init="gaussian_radius", init_scale=0.9,
+                             steps=steps, report_every=100)
+    runs = train.train_ensemble(train.ensemble_over(base, omega=[0.0, 2.0]))
+    step, series, summary = _curves(runs, ["omega_0", "omega_2"], 50)
     return {"settings": [_cfg_dict(r.config) for r in runs], "step": step, "series": series, "summary": summary}
 
 
@@ -130,10 +135,10 @@ def truncation(steps: int = 1500):
 
 
 @experiment("leaky_vs_rnn", "Leaky-integrator RNN (alpha ~ U(0.02, 0.2), seed 001 eq. 14) against the plain tanh "
-                            "RNN on the temporal order problem at T = 20")
-def leaky_vs_rnn(steps: int = 1500):
-    base = train.TrainConfig(task="temporal_order", T=20, H=32, steps=steps, report_every=100,
-                             stop_when_solved=False, dtype="float32", init="orthogonal")
+                            "RNN (both orthogonal init, H = 32) on the temporal order problem at T = 60, until solved")
+def leaky_vs_rnn(steps: int = 3000):
+    base = train.TrainConfig(task="temporal_order", T=60, H=32, steps=steps, report_every=100,
+                             dtype="float32", init="orthogonal")
     runs = [train.train(replace(base, cell="rnn")), train.train(replace(base, cell="leaky"))]
     step, series, summary = _curves(runs, ["rnn", "leaky"], 50)
     return {"settings": [_cfg_dict(r.config) for r in runs], "step": step, "series": series, "summary": summary}
@@ -168,6 +173,22 @@ def esn_memory():
             "step": delays, "series": {"mc_vs_rho": {"rho": rhos, "mc": [float(v) for v in mc]},
                                        "r2_vs_delay_rho_0.9": {"delay": delays, "r2": [float(v) for v in r2]}},
             "summary": {"mc_max": float(mc.max()), "rho_at_mc_max": rhos[int(np.argmax(mc))]}}
+
+
+@experiment("hessian_free", "Hessian-free (Martens & Sutskever 2011) on a tanh RNN (H = 16) on the adding problem "
+                            "at T = 30, 500 fixed sequences: Levenberg-Marquardt damping alone and with structural "
+                            "damping (mu = 1)")
+def hessian_free(steps: int = 40):
+    from gradcore import hf
+    out_series, summary, settings = {}, {}, []
+    for lab, mu in (("lm_damping", 0.0), ("structural_damping", 1.0)):
+        cfg = hf.HFConfig(task="adding", T=30, H=16, batch=500, steps=steps, cg_iters=50, struct=mu)
+        r = hf.hf_train(cfg)
+        out_series[lab] = {k: [float(v) for v in r.history[k]] for k in ("loss", "lambda", "rho", "cg_iters")}
+        summary[lab] = {"final_loss": r.history["loss"][-1], "test_error": r.test_error,
+                        "cg_products": int(sum(r.history["cg_iters"]))}
+        settings.append(asdict(cfg))
+    return {"settings": settings, "step": list(range(1, steps + 1)), "series": out_series, "summary": summary}
 
 
 # ---------------------------------------------------------------------------------------

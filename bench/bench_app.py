@@ -64,17 +64,17 @@ def rerun_times(n: int = 15) -> dict:
     at.run()
     values = [100, 105]
     for v in values:  # warm the cache for both values
-        at.slider(key="T").set_value(v)
+        at.slider(key="start_T").set_value(v)
         at.run()
     warm = []
     for i in range(n):
-        at.slider(key="T").set_value(values[i % 2])
+        at.slider(key="start_T").set_value(values[i % 2])
         t0 = time.perf_counter()
         at.run()
         warm.append(time.perf_counter() - t0)
     cold = []
     for i in range(5):
-        at.slider(key="T").set_value(200 + 5 * i)
+        at.slider(key="start_T").set_value(200 + 5 * i)
         t0 = time.perf_counter()
         at.run()
         cold.append(time.perf_counter() - t0)

@@ -44,6 +44,9 @@ PAGE_MAP = [
     ("pages/exploding.py", "Growth above radius 1, Pascanu's cliff, clipping by norm and by value."),
     ("pages/remedies_lab.py", "Every remedy of the article trained live on long-range tasks."),
 ]
+# NB: this page's URL keys carry a start_ prefix. Streamlit drops URL parameters bound on
+# the page being left when it switches page, so a preset link's T would vanish if the
+# Start page also bound T.
 SCALES = (0.8, 1.2)  # spectral radii of the two runs: one below 1, one above
 
 
@@ -96,12 +99,12 @@ with left:
         "runs a real RNN twice, with the same random $W_h$ scaled to two radii.")
     c1, c2 = st.columns(2)
     with c1:
-        T = ui.slider("Sequence length T", "T", 10, 300, 100, step=5)
-        H = ui.slider("Hidden size H", "H", 4, 128, 32, step=4)
+        T = ui.slider("Sequence length T", "start_T", 10, 300, 100, step=5)
+        H = ui.slider("Hidden size H", "start_H", 4, 128, 32, step=4)
     with c2:
-        act = ui.select("Activation f", "act", ["linear", "tanh", "relu", "sigmoid"], "linear",
+        act = ui.select("Activation f", "start_act", ["linear", "tanh", "relu", "sigmoid"], "linear",
                         help="Linear shows the pure effect of W_h; tanh and sigmoid add f' < 1.")
-        seed = ui.number("Seed", "seed", 0, 9999, 0, step=1)
+        seed = ui.number("Seed", "start_seed", 0, 9999, 0, step=1)
 
 df = jacobian_norms(int(T), act, int(H), int(seed))
 end = df[df["distance"] == T].set_index("scale")["log10_norm"]

@@ -10,7 +10,8 @@ import pytest
 from conftest import ROOT, assert_healthy, new_app, presets, registered_pages
 
 PAGES = registered_pages()
-GARBAGE = {"T": "abc", "rho": "1e999", "act": "<script>", "H": "-1", "seed": "nan",
+GARBAGE = {"start_T": "abc", "start_act": "<script>", "start_H": "1e999",
+           "T": "abc", "rho": "1e999", "act": "<script>", "H": "-1", "seed": "nan",
            "scale": "inf", "fbias": "", "lecture": "maybe", "init": "../../etc/passwd"}
 WIDGET_KINDS = ("slider", "number_input", "selectbox", "radio", "toggle", "checkbox", "select_slider")
 
@@ -129,34 +130,34 @@ def test_presets_cover_every_content_page():
 
 
 def test_invalid_url_value_gives_one_line_notice():
-    at = new_app("pages/start.py", {"T": "abc", "act": "<script>"})
+    at = new_app("pages/start.py", {"start_T": "abc", "start_act": "<script>"})
     at.run()
-    assert at.slider(key="T").value == 100
+    assert at.slider(key="start_T").value == 100
     notes = [c.value for c in at.caption if "was invalid" in c.value]
-    assert any(n.startswith("URL value for T (`abc`) was invalid; using default 100") for n in notes), notes
-    assert any("URL value for act" in n and "default linear" in n for n in notes), notes
+    assert any(n.startswith("URL value for start_T (`abc`) was invalid; using default 100") for n in notes), notes
+    assert any("URL value for start_act" in n and "default linear" in n for n in notes), notes
 
 
 def test_valid_url_value_is_used_silently():
-    at = new_app("pages/start.py", {"T": "40", "act": "tanh", "lecture": "true"})
+    at = new_app("pages/start.py", {"start_T": "40", "start_act": "tanh", "lecture": "true"})
     at.run()
-    assert at.slider(key="T").value == 40
-    assert at.selectbox(key="act").value == "tanh"
+    assert at.slider(key="start_T").value == 40
+    assert at.selectbox(key="start_act").value == "tanh"
     assert at.toggle(key="lecture").value is True
     assert not [c.value for c in at.caption if "was invalid" in c.value]
 
 
 def test_reset_restores_defaults_but_keeps_lecture_mode():
-    at = new_app("pages/start.py", {"T": "40", "lecture": "true"})
+    at = new_app("pages/start.py", {"start_T": "40", "lecture": "true"})
     at.run()
-    at.selectbox(key="act").set_value("tanh")
+    at.selectbox(key="start_act").set_value("tanh")
     at.run()
     at.sidebar.button[0].click()
     at.run()
-    assert at.slider(key="T").value == 100
-    assert at.selectbox(key="act").value == "linear"
+    assert at.slider(key="start_T").value == 100
+    assert at.selectbox(key="start_act").value == "linear"
     assert at.toggle(key="lecture").value is True
-    assert "T" not in at.query_params and "act" not in at.query_params
+    assert "start_T" not in at.query_params and "start_act" not in at.query_params
 
 
 def test_lecture_mode_enlarges_chart_fonts():

@@ -220,9 +220,48 @@ def test_lecture_mode_survives_navigation_and_enlarges_text(server, browser):
 def test_invalid_url_value_shows_notice(server, browser):
     v = Visit(browser)
     try:
-        v.open(server + "/?T=abc&rho=1e999&act=%3Cscript%3E")
+        v.open(server + "/?start_T=abc&T=abc&rho=1e999&start_act=%3Cscript%3E")
         text = v.page.locator("[data-testid='stMain']").inner_text()
-        assert "URL value for T" in text and "using default 100" in text
+        assert "URL value for start_T" in text and "using default 100" in text
         assert v.page.locator("[data-testid='stException']").count() == 0
+    finally:
+        v.close()
+
+
+def test_reset_button_clears_the_url(server, browser):
+    v = Visit(browser)
+    try:
+        v.open(server + "/?start_T=40&start_act=tanh&lecture=true")
+        assert "start_T=40" in v.page.url
+        v.page.get_by_role("button", name="Reset this page's controls").click()
+        v.page.wait_for_function("() => !location.search.includes('start_T=40')", timeout=30_000)
+        wait_idle(v.page)
+        assert "start_T=" not in v.page.url and "start_act=" not in v.page.url, v.page.url
+        assert "lecture=true" in v.page.url, "reset keeps lecture mode"
+    finally:
+        v.close()
+
+
+@pytest.mark.parametrize("index", [0, -1])
+def test_preset_link_opens_page_with_its_settings(server, browser, index):
+    """Clicking a preset on Start lands on the same URL as opening its link directly."""
+    from urllib.parse import parse_qsl, urlencode
+
+    from conftest import presets
+
+    page_file, name, _, params = presets()[index]
+    v = Visit(browser)
+    try:
+        v.open(server + url_path(page_file) + "?" + urlencode(params))
+        direct = dict(parse_qsl(urlparse(v.page.url).query))
+        v.open(server + "/")
+        v.page.get_by_role("link", name=name).click()
+        v.page.wait_for_function(f"() => location.pathname.endsWith('{url_path(page_file)}')",
+                                 timeout=30_000)
+        wait_idle(v.page)
+        assert v.page.locator("[data-testid='stException']").count() == 0
+        clicked = dict(parse_qsl(urlparse(v.page.url).query))
+        assert clicked == direct, (clicked, direct)
+        assert "was invalid" not in v.page.locator("[data-testid='stMain']").inner_text()
     finally:
         v.close()

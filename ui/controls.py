@@ -17,11 +17,13 @@ import streamlit as st
 
 LECTURE_KEY = "lecture"
 _REGISTRY = "_ui_bound_defaults"  # session_state: key -> default of every bound control this run
+_CSV_COUNTS = "_ui_csv_counts"  # session_state: download-button slug -> uses this run (unique keys)
 
 
 def begin_run() -> None:
     """Forget the controls of the previous run (the frame calls this before the page runs)."""
     st.session_state[_REGISTRY] = {}
+    st.session_state[_CSV_COUNTS] = {}
 
 
 def _register(key: str, default) -> None:
@@ -98,7 +100,11 @@ def number(label: str, key: str, min_value, max_value, default, step=None, help:
 
 
 def select(label: str, key: str, options, default, help: str | None = None, where=None):
-    """st.selectbox over string options bound to ?key=option."""
+    """st.selectbox over string options bound to ?key=option.
+
+    NB: no format_func on purpose: with one, Streamlit puts the formatted label in the URL,
+    so keep the option strings short and readable (they are what a preset link holds).
+    """
     where = where or st
     options = [str(o) for o in options]
     raw = _raw(key)

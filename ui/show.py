@@ -63,8 +63,11 @@ def show_chart(chart: alt.TopLevelMixin, data: pd.DataFrame | None = None,
 def download_csv(df: pd.DataFrame, filename: str, label: str = "Download the data (CSV)") -> None:
     """A download button for df as CSV; no rerun on click."""
     name = filename if filename.endswith(".csv") else f"{filename}.csv"
+    counts = st.session_state.setdefault("_ui_csv_counts", {})
+    slug = _slug(name)
+    counts[slug] = counts.get(slug, 0) + 1  # two charts with one file name still get unique keys
     st.download_button(label, df.to_csv(index=False).encode("utf-8"), file_name=name,
-                       mime="text/csv", key=f"csv-{_slug(name)}", on_click="ignore")
+                       mime="text/csv", key=f"csv-{slug}-{counts[slug]}", on_click="ignore")
 
 
 def show_code(*functions, label: str | None = None) -> None:

@@ -192,14 +192,26 @@ def hessian_free(steps: int = 40):
 
 
 # ---------------------------------------------------------------------------------------
+def _round(obj, sig: int = 7):
+    """Every float to `sig` significant digits (keeps the recorded files small; still exact
+    to reproduce, since the rounding is part of the record)."""
+    if isinstance(obj, float):
+        return float(f"{obj:.{sig}g}") if np.isfinite(obj) else obj
+    if isinstance(obj, dict):
+        return {k: _round(v, sig) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_round(v, sig) for v in obj]
+    return obj
+
+
 def run(name: str, **kw) -> dict:
-    """Run experiment `name` and return its record (no file written)."""
+    """Run experiment `name` and return its record (no file written), floats to 7 digits."""
     try:
         fn, desc = EXPERIMENTS[name]
     except KeyError:
         raise ValueError(f"unknown experiment {name!r}; expected one of {sorted(EXPERIMENTS)}") from None
     rec = fn(**kw)
-    return {"name": name, "description": desc, **rec}
+    return _round({"name": name, "description": desc, **rec})
 
 
 def _write_csv(rec: dict, path: Path):
@@ -207,10 +219,10 @@ def _write_csv(rec: dict, path: Path):
     with open(path, "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["series", "metric", "index", "value"])
-        for lab, metrics in rec["series"].items():
-            for metric, values in metrics.items():
+        for lab, metrics in sorted(rec["series"].items()):
+            for metric, values in sorted(metrics.items()):
                 for i, v in enumerate(values):
-                    w.writerow([lab, metric, i, repr(float(v))])
+                    w.writerow([lab, metric, i, repr(v)])
 
 
 def main(argv=None) -> int:
@@ -226,16 +238,19 @@ def main(argv=None) -> int:
         return 0
     kw = {"steps": a.steps} if a.steps else {}
     rec = run(a.name, **kw)
-    text = json.dumps(rec, indent=1, sort_keys=True)
     if a.out:
-        out = Path(a.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text + "\n")
-        _write_csv(rec, out.with_suffix(".csv"))
-        print(f"wrote {out} and {out.with_suffix('.csv')}")
+        write(rec, Path(a.out))
+        print(f"wrote {a.out} and {Path(a.out).with_suffix('.csv')}")
     else:
-        print(text)
+        print(json.dumps(rec, indent=1, sort_keys=True))
     return 0
+
+
+def write(rec: dict, out: Path):
+    """The record as JSON at `out` and as tidy CSV beside it."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(rec, indent=None, sort_keys=True, separators=(",", ":")) + "\n")
+    _write_csv(rec, out.with_suffix(".csv"))
 
 
 if __name__ == "__main__":

@@ -144,8 +144,9 @@ for col, (page, text) in zip(cols, PAGE_MAP, strict=True):
 st.subheader("Lecture presets")
 st.caption("Each link opens a page at prepared settings; the URL holds them, so you can bookmark it.")
 extra = {"lecture": "true"} if ui.lecture_mode() else {}
-cols = st.columns(3)
-for i, (page, name, what, params) in enumerate(PRESETS):
-    with cols[i % 3].container(border=True):
-        st.page_link(page, label=f"**{name}**", icon=":material/play_circle:", query_params={**params, **extra})
-        st.caption(what)
+for row in range(0, len(PRESETS), 3):  # rows of three, so cards line up across columns
+    for col, (page, name, what, params) in zip(st.columns(3), PRESETS[row:row + 3], strict=False):
+        with col.container(border=True, height="stretch"):
+            st.page_link(page, label=f"**{name}**", icon=":material/play_circle:",
+                         query_params={**params, **extra})
+            st.caption(what)

@@ -1,0 +1,123 @@
+"""AppTest of the LSTM page: defaults, extremes, garbage URL, finite charts, and text that agrees with the engine."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from conftest import assert_healthy, new_app
+
+from gradcore import attribution, jacobians, lstm
+from lessons import lstm_cell_state as L
+
+PAGE = "pages/lstm_cell_state.py"
+LN10 = np.log(10.0)
+
+
+def _run(query=None):
+    at = new_app(PAGE, query)
+    at.run()
+    return at
+
+
+def _text(at) -> str:
+    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption])
+
+
+def _sci(ln_value: float) -> str:
+    l10 = ln_value / LN10
+    e = int(np.floor(l10))
+    return f"{10 ** (l10 - e):.1f}e{e:+d}".replace("+", "")
+
+
+def _datasets(at):
+    """Every chart dataset on the page as a DataFrame (Streamlit ships them as Arrow)."""
+    import pyarrow as pa
+
+    out = []
+    for chart in at.get("vega_lite_chart"):
+        for d in list(chart.proto.datasets) + [chart.proto]:
+            raw = d.data.data
+            if raw:
+                out.append(pa.ipc.open_stream(raw).read_all().to_pandas())
+    return out
+
+
+@pytest.fixture(scope="module")
+def default_app():
+    return _run()
+
+
+def test_defaults_render_and_text_agrees_with_engine(default_app):
+    at = default_app
+    assert_healthy(at, "defaults")
+    assert at.title[0].value == "LSTM: cell-state flow"
+    text = _text(at)
+    # the engine at the default settings, computed here independently of the page
+    p = L.make_problem(50, 32, 8, 1.0, 0.9, 1.0, 0)
+    h, cache = lstm.forward(p.x, np.zeros((1, 32)), **p.lstm)
+    assert f"Here its mean is **{cache.f.mean():.3f}**" in text
+    pn = jacobians.lstm_product_norms(cache)
+    assert f"the cell path falls to **{_sci(pn.log_spec_cell[-1])}**" in text
+    assert f"the full ‖dc_T/dc_k‖ ends at **{_sci(pn.log_spec_c[-1])}**" in text
+    # the article-style printout is row T of the engine's T x T table
+    dh = L.losses.softmax_cross_entropy(h, p.Wy, np.zeros(L.V), p.targets).dh
+    row = attribution.attribution(dh, cache).dWx[49, :50]
+    printed = next(c.value for c in at.code if c.value.startswith("Loss 50"))
+    vals = [float(v) for v in re.findall(r"component \d+ - (\S+)", printed)]
+    np.testing.assert_allclose(vals, row, rtol=1e-12)
+    # the seed's tiny example, N, D, T, H = 1, 3, 3, 1, through gradcore
+    tiny = next(c.value for c in at.code if c.value.startswith("Loss 3"))
+    want = attribution.seed000_example(np.random.default_rng(0)).components
+    np.testing.assert_allclose([float(v) for v in re.findall(r"component \d - (\S+)", tiny)], want, rtol=1e-12)
+    assert "Verified by finite differences" in text
+    assert any(e.label == "The article's code, done right" for e in at.expander)
+
+
+def test_paths_chart_carries_engine_values(default_app):
+    p = L.make_problem(50, 32, 8, 1.0, 0.9, 1.0, 0)
+    _, cache = lstm.forward(p.x, np.zeros((1, 32)), **p.lstm)
+    pn = jacobians.lstm_product_norms(cache)
+    for df in _datasets(default_app):
+        if "series" in df and (df["series"] == "cell path").any():
+            cell = df[df["series"] == "cell path"].sort_values("distance")
+            np.testing.assert_allclose(cell["log10_norm"], pn.log_spec_cell / LN10, rtol=1e-9, atol=1e-12)
+            return
+    pytest.fail("no chart with the cell path series")
+
+
+def test_lesson_in_what_to_notice_follows_the_forget_bias():
+    at = _run({"fbias": "5", "T": "50"})
+    assert_healthy(at, "fbias 5")
+    assert re.search(r"the cell path decays \d+(\.\d)?x slower", _text(at)), _text(at)[-1500:]
+    at = _run({"fbias": "-3", "T": "50"})
+    assert_healthy(at, "fbias -3")
+    assert "*faster*" in _text(at)
+
+
+def test_extremes_long_and_wide_with_gru():
+    at = _run({"T": "500", "H": "128", "fbias": "-3", "cmp": "GRU", "scale": "2.0", "xscale": "3.0"})
+    assert_healthy(at, "T=500 H=128 fbias=-3 GRU")
+    assert "Verified by finite differences" in _text(at)
+
+
+def test_smallest_settings_and_no_comparison():
+    at = _run({"T": "2", "H": "1", "D": "1", "cmp": "none", "scale": "0.1", "xscale": "0.1", "Lt": "1"})
+    assert_healthy(at, "T=2 H=1 D=1 none")
+    assert not any(c.value.startswith("Loss 1") and "RNN" in c.value for c in at.code)
+
+
+def test_loss_beyond_T_falls_back_to_last_step():
+    at = _run({"T": "20", "Lt": "300"})
+    assert_healthy(at, "Lt > T")
+    assert any("t = 300 is beyond T = 20" in c.value for c in at.caption)
+    assert any(c.value.startswith("Loss 20") for c in at.code)
+
+
+def test_garbage_url():
+    at = _run({"T": "abc", "fbias": "1e999", "cmp": "<script>", "Lt": "-5", "H": "nan", "scale": "inf",
+               "xscale": "", "seed": "x", "D": "0"})
+    assert_healthy(at, "garbage URL")
+    notes = [c.value for c in at.caption if "was invalid" in c.value]
+    assert len(notes) >= 5, notes
+    assert at.slider(key="fbias").value == 1.0 and at.slider(key="T").value == 50

@@ -1,5 +1,6 @@
 """Exploding gradients: growth above 1, Pascanu's single-unit cliff, and clipping (seed 001 eq. 12-13)."""
 import hashlib
+from pathlib import Path
 
 import altair as alt
 import numpy as np
@@ -17,7 +18,11 @@ VIEWS = {  # (w range, b range) of the surface
     "wall": ((3.5, 6.0), (-3.5, -1.5)),
     "wide": ((-2.0, 10.0), (-6.0, 2.0)),
 }
+ZOOM = (0.4, 0.3)  # half-widths in w and b of the close-up around the start
 RUNS = {"none": "unclipped", "norm": "clipped by norm", "value": "clipped by value"}
+# NB: fixed here, not from palette.scale: its spare colours would give "clipped by value" vermillion,
+# too close to the unclipped orange. Norm clipping keeps the palette's "clipped" purple.
+RUN_SCALE = alt.Scale(domain=list(RUNS.values()), range=[palette.ORANGE, palette.PURPLE, palette.SKY_BLUE])
 B_FIXED = (-6.0, 0.0)  # b range of the bifurcation diagram
 
 
@@ -31,26 +36,31 @@ def _growth_setup(kind: str, scale: float, T: int, H: int, seed: int):
     Wx = rng.standard_normal((D_IN, H)) / np.sqrt(D_IN)
     x = rng.standard_normal((1, T, D_IN))  # (N=1, T, D)
     Wy = rng.standard_normal((H, V_OUT)) / np.sqrt(H)
-    targets = rng.integers(0, V_OUT, size=(1, T))
-    return Wh, Wx, x, Wy, targets
+    y = rng.standard_normal((1, T, V_OUT))  # regression targets
+    return Wh, Wx, x, Wy, y
 
 
-def _dWh_norm(cache: rnn.Cache, Wy, targets, t: int) -> float:
-    """||dL_t/dWh||_F for the cross-entropy loss at step t alone, by BPTT through steps 1..t."""
+def _dWh_norm(cache: rnn.Cache, Wy, y, t: int) -> float:
+    """||dL_t/dWh||_F for the squared error L_t = 1/2 ||h_t Wy - y_t||^2 at step t alone, by BPTT through 1..t.
+
+    NB: squared error, not softmax cross-entropy: once h explodes the softmax saturates to exactly
+    one-hot and its gradient is exactly 0 whenever the arg-max happens to be the target, which
+    would hide the explosion behind a loss artefact.
+    """
     prefix = rnn.Cache(cache.x[:, :t], cache.h0, cache.Wx, cache.Wh, cache.b, cache.a[:, :t],
                        cache.h[:, :t], cache.activation)
     mask = np.zeros((1, t))
     mask[0, t - 1] = 1.0  # the loss of the last step only: its gradient crosses all t steps
     with np.errstate(all="ignore"):
-        ce = losses.softmax_cross_entropy(prefix.h, Wy, np.zeros(V_OUT), targets[:, :t], mask)
-        g = rnn.backward_all(ce.dh, prefix)
+        se = losses.squared_error(prefix.h @ Wy, y[:, :t], mask)
+        g = rnn.backward_all(se.dout @ Wy.T, prefix)  # dL/dh_t = dL/dout_t Wy^T
     return clipping.global_norm([g.dWh])  # scaled norm: inf only if an entry of dWh is
 
 
 @st.cache_data(max_entries=24, show_spinner="Running the RNNs forward and backward...")
 def growth(kind: str, scale: float, T: int, H: int, act: str, seed: int) -> dict:
     """Section 1: ln||dh_T/dh_k|| (jacobians.rnn_product_norms) and ||dL_t/dWh|| as t grows (rnn.backward_all)."""
-    Wh, Wx, x, Wy, targets = _growth_setup(kind, scale, T, H, seed)
+    Wh, Wx, x, Wy, y = _growth_setup(kind, scale, T, H, seed)
     spec = jacobians.spectrum(Wh)
     series = ["linear", act] if act != "linear" else ["linear", "tanh"]
     # NB: from T = 2: with h_0 = 0, dL_1/dWh = h_0^T da_1 is exactly 0, nothing to plot on a log axis
@@ -76,7 +86,7 @@ def growth(kind: str, scale: float, T: int, H: int, act: str, seed: int) -> dict
             jac_rows.append((f, d, log10_jac[d]))
             if not (same and f != series[0]):  # one bound line when gamma_h is the same
                 jac_rows.append((bound_name, d, bd.log_bound[d] / LN10))
-        norms = {int(t): _dWh_norm(cache, Wy, targets, int(t)) for t in grid}
+        norms = {int(t): _dWh_norm(cache, Wy, y, int(t)) for t in grid}
         bad = [t for t in grid if not np.isfinite(norms[int(t)])]
         g_over = None
         if bad:  # bisect between the last finite grid point and the first bad one: the exact step
@@ -84,7 +94,7 @@ def growth(kind: str, scale: float, T: int, H: int, act: str, seed: int) -> dict
             hi = int(bad[0])
             while hi - lo > 1:
                 mid = (lo + hi) // 2
-                norms[mid] = _dWh_norm(cache, Wy, targets, mid)
+                norms[mid] = _dWh_norm(cache, Wy, y, mid)
                 lo, hi = (mid, hi) if np.isfinite(norms[mid]) else (lo, mid)
             g_over = hi
         for t in sorted(norms):
@@ -109,12 +119,12 @@ def growth(kind: str, scale: float, T: int, H: int, act: str, seed: int) -> dict
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def surface(view: str, n: int, csteps: int, x0: float, target: float) -> dict:
-    """Section 2: L(w, b) and ||dL/d(w, b)|| on an n x n grid (gradcore.cliff.surface)."""
-    (wr, br) = VIEWS[view]
-    s = cliff.surface(wr, br, n, n, steps=csteps, x0=x0, target=target)
+def surface(win: tuple, n: int, csteps: int, x0: float, target: float) -> dict:
+    """Section 2: L(w, b) and ||dL/d(w, b)|| on an n x n grid over win = (w_lo, w_hi, b_lo, b_hi) (cliff.surface)."""
+    s = cliff.surface(win[:2], win[2:], n, n, steps=csteps, x0=x0, target=target)
     W, B = np.meshgrid(s.w, s.b)
-    dw, db = (s.w[1] - s.w[0]) / 2, (s.b[1] - s.b[0]) / 2
+    # NB: cells overlap by 10% on each side so anti-aliasing leaves no white seams between rects
+    dw, db = 0.6 * (s.w[1] - s.w[0]), 0.6 * (s.b[1] - s.b[0])
     with np.errstate(divide="ignore"):
         lg = np.log10(np.maximum(s.grad_norm, 1e-300))
     df = pd.DataFrame({"w": W.ravel(), "b": B.ravel(), "w_lo": W.ravel() - dw, "w_hi": W.ravel() + dw,
@@ -157,7 +167,17 @@ def bifurcation(wfp: float, csteps: int, x0: float) -> dict:
     ends = pd.DataFrame({"b": b_grid, "x": x_T, "kind": f"x_{csteps} from x_0 = {x0:g}"})
     interval = cliff.bifurcation_interval(wfp)
     three = b_grid[fp.count == 3]
-    return {"points": pts, "ends": ends, "interval": interval,
+    jump = None
+    ok = np.isfinite(x_T)
+    if ok.sum() > 1:
+        dx = np.abs(np.diff(np.where(ok, x_T, np.nan)))
+        if np.isfinite(dx).any():
+            i = int(np.nanargmax(dx))
+            b_mid = 0.5 * (b_grid[i] + b_grid[i + 1])
+            uns = fp.x[(~fp.stable) & (np.abs(fp.b - b_grid[i]) < 1e-12)]
+            jump = {"b": float(b_mid), "size": float(dx[i]),
+                    "x_unstable": float(uns[0]) if uns.size else None}
+    return {"points": pts, "ends": ends, "interval": interval, "jump": jump,
             "three": (float(three.min()), float(three.max())) if three.size else None,
             "counts": sorted(set(int(c) for c in fp.count))}
 
@@ -186,25 +206,41 @@ def _tex_num(v: float) -> str:
     return s
 
 
-def _grid_chart(df: pd.DataFrame, value: str, title: str, legend: str, view: str, height: int):
-    """Heatmap over (w, b) on quantitative axes (so descent paths can be drawn on it)."""
+def _window(view: str, w0: float, b0: float) -> tuple:
+    """(w_lo, w_hi, b_lo, b_hi) of a named window; "start" is a close-up around the descent's start."""
+    if view == "start":
+        return (w0 - ZOOM[0], w0 + ZOOM[0], b0 - ZOOM[1], b0 + ZOOM[1])
     (wr, br) = VIEWS[view]
+    return (wr[0], wr[1], br[0], br[1])
+
+
+def _grid_chart(df: pd.DataFrame, value: str, title: str, legend: str, win: tuple, height: int):
+    """Heatmap over (w, b) on quantitative axes (so descent paths can be drawn on it)."""
+    wr, br = win[:2], win[2:]
     return alt.Chart(df).mark_rect().encode(
         x=alt.X("w_lo:Q", title="recurrent weight w", scale=alt.Scale(domain=list(wr), nice=False)),
         x2="w_hi:Q",
         y=alt.Y("b_lo:Q", title="bias b", scale=alt.Scale(domain=list(br), nice=False)),
         y2="b_hi:Q",
         color=alt.Color(f"{value}:Q", title=legend, scale=alt.Scale(scheme=palette.SEQUENTIAL),
-                        legend=alt.Legend(orient="right", gradientLength=max(120, height - 80))),
+                        legend=alt.Legend(orient="right", gradientLength=160)),
         tooltip=[alt.Tooltip("w:Q", format=".3f"), alt.Tooltip("b:Q", format=".3f"),
                  alt.Tooltip(f"{value}:Q", title=legend, format=".4g")],
     ).properties(title=title, height=height)
 
 
-def _paths_layers(df: pd.DataFrame, view: str, featured: str):
+def _recolour(chart, scale=RUN_SCALE, field="run"):
+    """Give the layers of a ui.charts chart that colour by `field` this page's run colours."""
+    for sub in getattr(chart, "layer", None) or [chart]:
+        col = getattr(getattr(sub, "encoding", alt.Undefined), "color", alt.Undefined)
+        if col is not alt.Undefined and str(getattr(col, "shorthand", "")).split(":")[0] == field:
+            col.scale = scale
+    return chart
+
+
+def _paths_layers(df: pd.DataFrame, win: tuple, featured: str):
     """Descent paths inside the surface window (clipped at its edge), start marked."""
-    (wr, br) = VIEWS[view]
-    names = list(RUNS.values())
+    wr, br = win[:2], win[2:]
     d = df[np.isfinite(df["w"]) & np.isfinite(df["b"])].copy()
     d["width"] = np.where(d["run"] == RUNS[featured], 3.5, 2.0)
     sx = alt.Scale(domain=list(wr), nice=False)
@@ -212,14 +248,14 @@ def _paths_layers(df: pd.DataFrame, view: str, featured: str):
     enc = dict(x=alt.X("w:Q", scale=sx), y=alt.Y("b:Q", scale=sy), order="step:Q", detail="run:N")
     halo = alt.Chart(d).mark_line(clip=True, color="white", opacity=0.8, strokeWidth=5).encode(**enc)
     lines = alt.Chart(d).mark_line(clip=True, point=alt.OverlayMarkDef(size=14, filled=True)).encode(
-        **enc, color=alt.Color("run:N", title="descent", scale=palette.scale(names),
+        **enc, color=alt.Color("run:N", title="descent", scale=RUN_SCALE,
                                legend=alt.Legend(orient="bottom")),
         strokeWidth=alt.StrokeWidth("width:Q", legend=None, scale=None),
         tooltip=["run:N", "step:Q", alt.Tooltip("w:Q", format=".4f"), alt.Tooltip("b:Q", format=".4f"),
                  alt.Tooltip("loss:Q", format=".3e"), alt.Tooltip("grad_norm:Q", title="||g||", format=".3e"),
                  alt.Tooltip("grad_norm_clipped:Q", title="||g|| after clipping", format=".3e")])
     start = d[d["step"] == 0].head(1)
-    dot = alt.Chart(start).mark_point(shape="circle", size=160, filled=True, color="white", stroke="black",
+    dot = alt.Chart(start).mark_point(shape="circle", size=70, filled=True, color="white", stroke="black",
                                       strokeWidth=1.5, clip=True).encode(x=alt.X("w:Q", scale=sx),
                                                                          y=alt.Y("b:Q", scale=sy))
     return [halo, lines, dot]
@@ -235,7 +271,8 @@ def chart_jacobians(kind, scale, T, H, act, seed):
     return ui.charts.log_line(
         G["jac"], "distance", "log10_norm", "series", log10=True, floor=1e-300, dashed=bounds,
         x_title="distance T - k (steps)", y_title="||dh_T / dh_k||_2 (log scale)",
-        title=f"Jacobian product, W_hh {kind.replace('_', ' ')} {scale:g}, H = {H}", height=340)
+        title=f"Jacobian products, {'norm' if kind == 'gaussian_norm' else 'radius'} {scale:g}, H = {H}",
+        height=340)
 
 
 def chart_grad_vs_T(kind, scale, T, H, act, seed):
@@ -243,36 +280,45 @@ def chart_grad_vs_T(kind, scale, T, H, act, seed):
     return ui.charts.log_line(
         G["grad"], "T", "log10_grad", "series", log10=True, floor=1e-300,
         x_title="sequence length T (loss at the last step)", y_title="||dL_T / dW_hh||_F (log scale)",
-        title="Gradient of a real loss with respect to W_hh", height=340, points=T <= 120)
+        title="Gradient of a real loss w.r.t. W_hh", height=340, points=T <= 120)
 
 
-def chart_surface_paths(view, n, csteps, x0, target, w0, b0, lr, steps, threshold, featured):
-    S = surface(view, n, csteps, x0, target)
+def chart_surface_paths(win, n, csteps, x0, target, w0, b0, lr, steps, threshold, featured, title):
+    S = surface(win, n, csteps, x0, target)
     R = descents(w0, b0, lr, steps, threshold, csteps, x0, target)
-    surf = _grid_chart(S["df"], "loss", f"Loss L(w, b) on a {n} x {n} grid, with the descent paths",
-                       "loss L", view, 380)
-    return alt.layer(surf, *_paths_layers(R["df"], view, featured)).resolve_scale(color="independent")
+    surf = _grid_chart(S["df"], "loss", title, "loss L", win, 380)
+    return (alt.layer(surf, *_paths_layers(R["df"], win, featured)).resolve_scale(color="independent")
+            .properties(height=380))
 
 
-def chart_grad_map(view, n, csteps, x0, target):
-    S = surface(view, n, csteps, x0, target)
-    return _grid_chart(S["df"], "log10_grad", "Gradient norm ||dL/d(w, b)||", "log10 ||g||", view, 380)
+def chart_surface(win, n, csteps, x0, target):
+    S = surface(win, n, csteps, x0, target)
+    return _grid_chart(S["df"], "loss", f"Loss L(w, b) on a {n} x {n} grid", "loss L", win, 380)
+
+
+def chart_grad_map(win, n, csteps, x0, target):
+    S = surface(win, n, csteps, x0, target)
+    return _grid_chart(S["df"], "log10_grad", "Gradient norm ||dL/d(w, b)|| (log10)", "log10 ||g||", win, 380)
 
 
 def chart_loss_steps(w0, b0, lr, steps, threshold, csteps, x0, target):
     R = descents(w0, b0, lr, steps, threshold, csteps, x0, target)
-    return ui.charts.log_line(R["df"], "step", "loss", "run", floor=1e-16, x_title="descent step k",
-                              y_title="loss L(w_k, b_k) (log scale)", title="Loss per step", height=300)
+    return _recolour(ui.charts.log_line(R["df"], "step", "loss", "run", floor=1e-16, x_title="descent step k",
+                                        y_title="loss L(w_k, b_k) (log scale)", title="Loss per step",
+                                        height=300))
 
 
 def chart_grad_steps(w0, b0, lr, steps, threshold, csteps, x0, target):
     R = descents(w0, b0, lr, steps, threshold, csteps, x0, target)
-    gdf = R["df"][["run", "step", "grad_norm"]]
-    thr = pd.DataFrame({"run": "threshold", "step": [0, steps], "grad_norm": [threshold, threshold]})
-    return ui.charts.log_line(pd.concat([gdf, thr], ignore_index=True), "step", "grad_norm", "run",
-                              floor=1e-16, dashed=["threshold"], x_title="descent step k",
-                              y_title="||g|| before clipping (log scale)",
-                              title="Gradient norm met at each step", height=300)
+    chart = _recolour(ui.charts.log_line(
+        R["df"][["run", "step", "grad_norm"]], "step", "grad_norm", "run", floor=1e-16,
+        x_title="descent step k", y_title="||g|| before clipping (log scale)",
+        title="Gradient norm met at each step", height=300))
+    thr = pd.DataFrame({"y": [threshold], "x": [steps], "label": [f"threshold {threshold:g}"]})
+    rule = alt.Chart(thr).mark_rule(strokeDash=[6, 4], color=palette.BLACK).encode(y="y:Q")
+    text = alt.Chart(thr).mark_text(align="right", baseline="bottom", dy=-3, color=palette.BLACK).encode(
+        y="y:Q", x="x:Q", text="label:N")
+    return alt.layer(chart, rule, text)
 
 
 def chart_bifurcation(wfp, csteps, x0):
@@ -298,7 +344,8 @@ def chart_bifurcation(wfp, csteps, x0):
         title=f"Fixed points of x -> {wfp:g} sigma(x) + b, and where x_{csteps} ends", height=340)
 
 
-CHARTS = {f.__name__: f for f in (chart_jacobians, chart_grad_vs_T, chart_surface_paths, chart_grad_map,
+CHARTS = {f.__name__: f for f in (chart_jacobians, chart_grad_vs_T, chart_surface_paths, chart_surface,
+                                  chart_grad_map,
                                   chart_loss_steps, chart_grad_steps, chart_bifurcation)}
 
 
@@ -314,7 +361,7 @@ def _detach_data(chart, datasets: dict) -> None:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _spec(name: str, args: tuple, lecture: bool) -> dict:
+def _spec(name: str, args: tuple, lecture: bool, version: str) -> dict:
     """The finished Vega-Lite spec of CHARTS[name](*args), data as named datasets.
 
     NB: Altair validates a spec against the Vega-Lite schema on every to_dict (~50 ms a chart);
@@ -329,9 +376,14 @@ def _spec(name: str, args: tuple, lecture: bool) -> dict:
     return spec
 
 
+# st.cache_data keys on _spec's own code only; the page's source hash makes an edited builder
+# (or engine wrapper) miss the cache instead of serving a stale chart from a running server.
+_PAGE_VERSION = hashlib.md5(Path(__file__).read_bytes()).hexdigest()[:12]
+
+
 def show(name: str, *args, data: pd.DataFrame | None = None, filename: str | None = None) -> None:
     """Draw a cached chart spec (lecture-mode aware) and, given data, a CSV download."""
-    st.vega_lite_chart(spec=_spec(name, args, ui.lecture_mode()), width="stretch")
+    st.vega_lite_chart(spec=_spec(name, args, ui.lecture_mode(), _PAGE_VERSION), width="stretch")
     if data is not None:
         # NB: like ui.download_csv, but the CSV is made only on click (the surface has 10^4 rows)
         fname = filename or f"{name}.csv"
@@ -388,10 +440,10 @@ with g1:
 with g2:
     show("chart_grad_vs_T", kind, scale, T, H, act, seed, data=G["grad"], filename="exploding-grad-norm-vs-T.csv")
 
-ui.equation(r"L_T = -\log \operatorname{softmax}(h_T W_y)[y_T], \qquad "
+ui.equation(r"L_T = \tfrac12 \| h_T W_y - y_T \|^2, \qquad "
             r"\frac{\partial L_T}{\partial W_h} = \sum_{k=1}^{T} h_{k-1}^{\top} "
             r"\Big(\frac{\partial L_T}{\partial h_T} \frac{\partial h_T}{\partial h_k} \odot f'(a_k)\Big)",
-            computed_by="gradcore.losses.softmax_cross_entropy and gradcore.rnn.backward_all")
+            computed_by="gradcore.losses.squared_error and gradcore.rnn.backward_all")
 
 
 def _grad_sentence(f: str, ff: dict) -> str:
@@ -431,13 +483,20 @@ ui.equation(r"x_t = w\,\sigma(x_{t-1}) + b,\quad x_0 = " + f"{x0:g}" + r",\qquad
             r"L(w, b) = \big(\sigma(x_{" + str(csteps) + r"}) - " + f"{target:g}" + r"\big)^2",
             computed_by="gradcore.cliff.surface (loss and exact BPTT gradient, vectorised over the grid)")
 n, csteps, x0, target = int(n), int(csteps), float(x0), float(target)
-S = surface(view, n, csteps, x0, target)
+win = _window(view, 0.0, 0.0)
+S = surface(win, n, csteps, x0, target)
 SF = S["facts"]
 st.markdown(
     f"Live, on this {n} x {n} grid: the loss ranges from {SF['loss_min']:.2e} to {SF['loss_max']:.3f}; "
     f"neighbouring grid points differ by up to **{SF['jump']:.3f}** in loss (the wall); the gradient norm "
     f"peaks at **{_sci(SF['g_max'])}** at (w, b) = ({SF['w_at']:.3f}, {SF['b_at']:.3f}), "
     f"**{SF['g_max'] / max(SF['g_median'], 1e-300):.0f}x** its median {_sci(SF['g_median'])}.")
+s1, s2 = st.columns(2)
+with s1:
+    show("chart_surface", win, n, csteps, x0, target, data=S["df"][["w", "b", "loss", "log10_grad"]],
+         filename="cliff-surface.csv")
+with s2:
+    show("chart_grad_map", win, n, csteps, x0, target)
 
 # --- 3. descent --------------------------------------------------------------------------------------
 st.header("3. Descent on the cliff, with and without clipping")
@@ -460,23 +519,26 @@ w0, b0, lr, steps, threshold = float(w0), float(b0), float(lr), int(steps), floa
 R = descents(w0, b0, lr, steps, threshold, csteps, x0, target)
 runs, rdf = R["runs"], R["df"]
 
+zwin = tuple(round(v, 6) for v in _window("start", w0, b0))
 m1, m2 = st.columns(2)
 with m1:
-    show("chart_surface_paths", view, n, csteps, x0, target, w0, b0, lr, steps, threshold, featured,
-         data=rdf, filename="cliff-descent-paths.csv")
+    show("chart_surface_paths", win, n, csteps, x0, target, w0, b0, lr, steps, threshold, featured,
+         f"Descent paths on the {view} window")
 with m2:
-    show("chart_grad_map", view, n, csteps, x0, target,
-         data=S["df"][["w", "b", "loss", "log10_grad"]], filename="cliff-surface.csv")
+    show("chart_surface_paths", zwin, n, csteps, x0, target, w0, b0, lr, steps, threshold, featured,
+         f"Close-up around the start (w {w0:g} +- {ZOOM[0]:g}, b {b0:g} +- {ZOOM[1]:g})")
 p1, p2 = st.columns(2)
 with p1:
-    show("chart_loss_steps", w0, b0, lr, steps, threshold, csteps, x0, target)
+    show("chart_loss_steps", w0, b0, lr, steps, threshold, csteps, x0, target, data=rdf,
+         filename="cliff-descent-paths.csv")
 with p2:
-    show("chart_grad_steps", w0, b0, lr, steps, threshold, csteps, x0, target)
+    show("chart_grad_steps", w0, b0, lr, steps, threshold, csteps, x0, target, data=rdf,
+         filename="cliff-descent-norms.csv")
 
 free, fnorm, fval = runs["none"], runs["norm"], runs["value"]
 step_len = np.linalg.norm(np.diff(free.path, axis=0), axis=1) if len(free.path) > 1 else np.zeros(1)
 k_star = int(np.nanargmax(free.grad_norm_before)) if np.isfinite(free.grad_norm_before).any() else 0
-(wr, br) = VIEWS[view]
+wr, br = win[:2], win[2:]
 
 
 def _outside(p) -> bool:
@@ -539,27 +601,35 @@ else:
 
 # --- 5. bifurcation ---------------------------------------------------------------------------------------
 st.header("5. Where the cliff comes from: the bifurcation")
+ui.equation(r"x^* = w\,\sigma(x^*) + b, \qquad \text{stable iff } |w\,\sigma'(x^*)| < 1",
+            computed_by="gradcore.cliff.fixed_points (grid + bisection) and gradcore.cliff.unroll")
 bc1, bc2 = st.columns([1, 2])
 with bc1:
     wfp = ui.slider("Recurrent weight w", "wfp", 3.0, 8.0, cliff.W_BIFURCATION, step=0.1,
                     help="The paper uses w = 5.0.")
     wfp = float(wfp)
     BF = bifurcation(wfp, csteps, x0)
-    ui.equation(r"x^* = w\,\sigma(x^*) + b, \qquad \text{stable iff } |w\,\sigma'(x^*)| < 1",
-                computed_by="gradcore.cliff.fixed_points (grid + bisection)")
     if BF["three"] is not None:
         lo3, hi3 = BF["three"]
-        st.markdown(
-            f"Live, at w = {wfp:g}: **three fixed points for b in [{lo3:.2f}, {hi3:.2f}]** (two stable, "
-            f"one unstable between them), one elsewhere; the exact interval from w sigma'(x) = 1 is "
-            f"[{BF['interval'][0]:.3f}, {BF['interval'][1]:.3f}]. As b crosses its ends a stable point "
-            f"collides with the unstable one and vanishes: x_{csteps} jumps to the other branch. That jump "
-            f"is the wall of section 2.")
+        text = (f"Live, at w = {wfp:g}: **three fixed points for b in [{lo3:.2f}, {hi3:.2f}]** (two stable, "
+                f"one unstable between them), one elsewhere; the exact interval, from w sigma'(x) = 1, is "
+                f"[{BF['interval'][0]:.3f}, {BF['interval'][1]:.3f}]. ")
+    elif BF["interval"] is not None:
+        text = (f"Live, at w = {wfp:g}: three fixed points only for b in [{BF['interval'][0]:.4f}, "
+                f"{BF['interval'][1]:.4f}], narrower than the grid of b here; one elsewhere. ")
     else:
-        st.markdown(
-            f"Live, at w = {wfp:g}: **one fixed point for every b** in [{B_FIXED[0]:g}, {B_FIXED[1]:g}] "
-            f"(w sigma'(x) <= w/4 = {wfp / 4:.2f} < 1 everywhere, so no bifurcation): x_{csteps} moves "
-            f"smoothly with b, and there is no wall at this w.")
+        text = (f"Live, at w = {wfp:g}: **one fixed point for every b** (w sigma'(x) <= w/4 = {wfp / 4:.2f} "
+                f"< 1, so no bifurcation). ")
+    j = BF["jump"]
+    if j is not None and j["size"] > 1.0:
+        text += (f"x_{csteps} started from x_0 = {x0:g} **jumps by {j['size']:.2f} at b = {j['b']:.2f}**"
+                 + (f", where the unstable fixed point (the border between the two basins) is at "
+                    f"{j['x_unstable']:.2f}, next to x_0: on one side the run falls to the lower branch, "
+                    f"on the other to the upper one. That jump is the wall of section 2."
+                    if j["x_unstable"] is not None else ". That jump is the wall of section 2."))
+    else:
+        text += f"x_{csteps} from x_0 = {x0:g} moves smoothly with b: no wall at this w."
+    st.markdown(text)
 with bc2:
     show("chart_bifurcation", wfp, csteps, x0, data=BF["points"], filename="cliff-fixed-points.csv")
 

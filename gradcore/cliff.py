@@ -220,7 +220,7 @@ def descend(
 def fixed_points(
     w: float = W_BIFURCATION,
     b_values=None,
-    n_x: int = 4001,
+    n_x: int = 2001,
     refine_iters: int = 60,
 ) -> FixedPoints:
     """Roots of F(x) = w sigmoid(x) + b - x for each b, stability from |w sigmoid'(x*)| < 1.

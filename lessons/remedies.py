@@ -513,7 +513,7 @@ class Lab:
                 it.sync()
         return self.done
 
-    def run_to_end(self, slice_seconds: float = 1.0, callback=None) -> "Lab":
+    def run_to_end(self, slice_seconds: float = 1.0, callback=None) -> Lab:
         while not self.advance(slice_seconds):
             if callback is not None and callback(self) is False:
                 self.stop()
@@ -651,14 +651,15 @@ def state_map(cell: str, activation: str, params: dict, alpha, task: str, T: int
     dropped = np.zeros((Tr, Tr), dtype=bool)
     if tbptt is not None:
         # NB: models._chunks is the engine's own truncation schedule, so the shading is what it does
-        for end, stop, start in models._chunks(T, tbptt):
+        for end, stop, start in models._chunks(b.x.shape[1], tbptt):  # the padded length the model sees
             for t0 in range(start, end + 1):
                 tr = t0 - offset
                 if 0 <= tr < Tr:
                     lo = stop - offset
                     dropped[tr, :max(lo, 0)] = True
     dropped &= np.tril(np.ones((Tr, Tr), dtype=bool))
-    return {"log10_norm": logn, "dropped": dropped, "T": Tr, "state": "(h, c)" if cell == "lstm" else "h"}
+    return {"log10_norm": logn, "dropped": dropped, "T": Tr, "T_padded": int(b.x.shape[1]),
+            "state": "(h, c)" if cell == "lstm" else "h"}
 
 
 # ---------------------------------------------------------------------------------------

@@ -20,7 +20,6 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from gradcore import train
 from lessons import record_remedies as rec_io
 from lessons import remedies as R
 
@@ -66,7 +65,7 @@ def curves_frame(rec: dict) -> pd.DataFrame:
 
 def rho_frame(rec: dict) -> pd.DataFrame:
     rows = [(r["label"], s, R.num(v)) for r in rec["runs"]
-            for s, v in zip(r["spectral_radius"]["step"], r["spectral_radius"]["value"])]
+            for s, v in zip(r["spectral_radius"]["step"], r["spectral_radius"]["value"], strict=True)]
     return pd.DataFrame(rows, columns=["run", "step", "spectral radius"])
 
 
@@ -149,13 +148,13 @@ task = ui.select("Task", "task", list(R.TASKS), "temporal_order", where=c1,
                  help="adding = Hochreiter 1997 exp. 4; temporal_order = Pascanu 2013; copy = Arjovsky 2016; "
                       "noisy_sine = next-value generation (teacher forcing)")
 c1.caption(R.TASKS[task])
-T = ui.number("Length T", "T", 5, LIVE_LIMITS["T"], 30, where=c2)
-H = ui.number("Hidden units H", "H", 2, 64, 16, where=c3)
-steps = ui.number("Budget: updates per run", "steps", 10, LIVE_LIMITS["steps"], 300, step=50, where=c4)
+T = ui.slider("Length T", "T", 5, LIVE_LIMITS["T"], 30, where=c2)
+H = ui.slider("Hidden units H", "H", 2, 64, 16, where=c3)
+steps = ui.slider("Budget: updates per run", "steps", 10, LIVE_LIMITS["steps"], 300, step=10, where=c4)
 c1, c2, c3, c4 = st.columns(4)
-seeds = ui.number("Seeds per run", "seeds", 1, LIVE_LIMITS["seeds"], 1, where=c1)
+seeds = ui.slider("Seeds per run", "seeds", 1, LIVE_LIMITS["seeds"], 1, where=c1)
 lr = ui.number("Learning rate (Adam)", "lr", 1e-4, 1.0, 3e-3, step=1e-3, format="%.4f", where=c2)
-batch = ui.number("Batch", "batch", 1, 256, 32, where=c3)
+batch = ui.slider("Batch", "batch", 1, 256, 32, where=c3)
 act = ui.select("RNN activation", "act", ["tanh", "relu", "sigmoid"], "tanh", where=c4)
 
 m_col, r_col = st.columns([1, 2])
@@ -169,13 +168,13 @@ with st.expander("Remedy settings", expanded=False):
     c1, c2, c3, c4 = st.columns(4)
     clip_mode = ui.radio("Clip by", "clip", ["norm", "value"], "norm", where=c1)
     thr = ui.number("Clipping threshold", "thr", 1e-3, 1e3, 1.0, format="%.3f", where=c1)
-    k = ui.number("Truncation k (BPTT(k, k))", "k", 1, LIVE_LIMITS["T"], 5, where=c2)
+    k = ui.slider("Truncation k (BPTT(k, k))", "k", 1, LIVE_LIMITS["T"], 5, where=c2)
     omega_w = ui.number("Omega weight", "omega", 0.0, 100.0, 1.0, where=c2)
     l1 = ui.number("L1 on W_hh", "l1", 0.0, 10.0, 0.0, format="%.4f", where=c3)
     l2 = ui.number("L2 on W_hh", "l2", 0.0, 10.0, 0.01, format="%.4f", where=c3)
     mu = ui.number("Structural damping μ (HF)", "mu", 0.0, 10.0, 0.3, where=c4)
     esn_rho = ui.number("ESN spectral radius", "esn_rho", 0.05, 2.0, 0.9, where=c4)
-    hf_steps = ui.number("HF outer iterations", "hf_steps", 1, 200, 20, where=c4)
+    hf_steps = ui.slider("HF outer iterations", "hf_steps", 1, 200, 20, where=c4)
     st.caption("Leaky units draw each unit's α from U(0.02, 0.2) as in seed 001 eq. 14. Teacher forcing only "
                "means something on the generation task (noisy_sine): without it the RNN trains free running.")
 
@@ -295,7 +294,9 @@ st.markdown("Each card: what the remedy changes, what it fixes, what it costs, a
 for kind, heading in (("exploding", "For exploding gradients"), ("vanishing", "For vanishing gradients")):
     st.markdown(f"#### {heading}")
     for card in [c for c in R.CARDS if c.fixes_what == kind]:
-        with st.expander(f"**{card.title}**", expanded=False):
+        origin = f"card_{card.key}"
+        box = st.expander(f"**{card.title}**", key=f"open_{card.key}", bind="query-params")
+        with box:
             ui.equation(card.equation, card.computed_by)
             a, b, c = st.columns(3)
             a.markdown(f"**Changes.** {card.changes}")
@@ -304,7 +305,9 @@ for kind, heading in (("exploding", "For exploding gradients"), ("vanishing", "F
             kn = card.knobs
             st.markdown(f"**Prepared comparison** ({kn.task}, T = {kn.T}, H = {kn.H}, {kn.steps} updates): "
                         f"{card.expect}")
-            origin = f"card_{card.key}"
+            active = bool(state) and state["origin"] == origin
+            if not (box.open or active):
+                continue  # NB: a closed card draws no charts, so the page at rest stays fast (opening reruns)
             if st.button("Run live", key=f"run_{origin}", help="Retrain this comparison now (about a minute at most)."):
                 start_run(origin, R.card_lab(card))
             slots[origin] = slot_for(origin, st.container())
@@ -349,7 +352,7 @@ c1, c2, c3 = st.columns(3)
 smethod = ui.select("Method", "succ", list(R.SUCCESS_METHODS), "lstm", where=c1)
 c1.caption(R.SUCCESS_METHODS[smethod][0])
 s_maxT = ui.slider("Live rerun: longest T", "succ_T", 10, 20, 20, step=5, where=c2)
-s_seeds = ui.number("Live rerun: seeds per length", "succ_seeds", 1, 3, 2, where=c3)
+s_seeds = ui.slider("Live rerun: seeds per length", "succ_seeds", 1, 3, 2, where=c3)
 if st.button("Rerun live (small sizes)", key="run_success",
              help="T in steps of 5 up to the chosen length, 300 updates per run."):
     lengths = list(range(10, int(s_maxT) + 1, 5))
@@ -364,7 +367,7 @@ for name in R.SUCCESS_RECORDED:
             rows.append({"method": R.SUCCESS_METHODS[name][0], **row})
 if rows:
     sdf = pd.DataFrame(rows)
-    ui.show_chart(ui.charts.line(sdf, "T", "success rate", "method", x_title="sequence length T",
+    ui.show_chart(ui.charts.line(sdf[["method", "T", "success rate"]], "T", "success rate", "method", x_title="sequence length T",
                                  y_title="fraction of seeds that solved it", height=260, points=True,
                                  title="Recorded: temporal order, success rate against T"),
                   data=sdf, filename="remedies-success.csv")

@@ -1,0 +1,205 @@
+"""Remedies lab: the page (AppTest) and its computation layer (lessons.remedies).
+
+Page: at rest with every card (closed and open), a short live run to completion that a
+rerun does not retrain, Stop in the middle, a URL full of garbage. Records: a cheap card
+regenerates bit for bit. Engine glue: the steppable Hessian-free loop equals
+gradcore.hf.hf_train, a clipped and an unclipped run sharing one ensemble equal separate
+runs, the T x T map's truncation shading follows the engine's schedule.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import assert_healthy, new_app
+
+from gradcore import hf, jacobians, rnn
+from lessons import record_remedies as rec_io
+from lessons import remedies as R
+
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+PAGE = "pages/remedies_lab.py"
+RUN = "_remedies_run"
+
+
+def _small(at, steps=20, T=10):
+    at.slider(key="steps").set_value(steps)
+    at.slider(key="T").set_value(T)
+
+
+# ----------------------------------------------------------------------------- page
+def test_page_at_rest_shows_every_card_and_trains_nothing():
+    at = new_app(PAGE)
+    at.run()
+    assert_healthy(at, "at rest")
+    labels = [e.label for e in at.expander]
+    for card in R.CARDS:
+        assert any(card.title in lab for lab in labels), f"card {card.title!r} missing"
+    assert RUN not in at.session_state, "the page trained without Train"
+    assert at.button(key="train_btn") is not None
+    # the recorded success-vs-length curve is drawn at rest
+    assert len(at.get("vega_lite_chart")) >= 1
+
+
+def test_every_card_open_shows_its_recorded_result():
+    query = {f"open_{c.key}": "true" for c in R.CARDS}
+    at = new_app(PAGE, query)
+    at.run()
+    assert_healthy(at, "all cards open")
+    captions = " ".join(c.value for c in at.caption)
+    for card in R.CARDS:
+        assert f"--card {card.key}" in captions, f"card {card.key}: no recorded result shown"
+    assert len(at.dataframe) >= len(R.CARDS)  # one scoreboard per card
+    assert RUN not in at.session_state
+
+
+def test_short_live_run_to_completion_and_no_silent_retrain():
+    at = new_app(PAGE)
+    at.run()
+    _small(at)
+    at.run()
+    at.button(key="train_btn").click()
+    at.run()
+    assert_healthy(at, "after Train")
+    state = at.session_state[RUN]
+    assert state["status"] == "done"
+    lab = state["lab"]
+    assert all(r.steps == 20 or r.solved_step > 0 for r in lab.runs if r.kind == "grad")
+    assert any("Finished" in m.value for m in at.markdown)
+    assert len(at.dataframe) >= 1  # the scoreboard
+    steps_before = [r.steps for r in lab.runs]
+    compute_before = lab.compute_seconds
+    at.slider(key="H").set_value(8)  # any rerun: nothing may train
+    at.run()
+    lab2 = at.session_state[RUN]["lab"]
+    assert lab2 is lab and [r.steps for r in lab2.runs] == steps_before and lab2.compute_seconds == compute_before
+    assert_healthy(at, "rerun after training")
+
+
+def test_stop_in_the_middle_keeps_what_was_trained():
+    """A click during training makes Streamlit raise its rerun at the next st call between
+    two slices, leaving the run half-trained and 'running' in session_state. AppTest cannot
+    click while a script runs, so MAX_SLICES leaves the loop at exactly that point; then the
+    Stop button is clicked as a user would, on the next run."""
+    at = new_app(PAGE)
+    at.run()
+    _small(at, steps=5000, T=10)
+    at.run()
+    at.session_state["_remedies_max_slices"] = 1
+    at.button(key="train_btn").click()
+    at.run()
+    state = at.session_state[RUN]
+    assert state["status"] == "running"
+    trained = [r.steps for r in state["lab"].runs]
+    assert 0 < max(trained) < 5000
+    at.session_state["_remedies_max_slices"] = 0  # guard: no further slice may run before Stop is read
+    at.button(key="stop_custom").click()
+    at.run()
+    assert_healthy(at, "after Stop")
+    state = at.session_state[RUN]
+    assert state["status"] == "stopped"
+    assert [r.steps for r in state["lab"].runs] == trained, "Stop must keep, not retrain or continue"
+    assert any("Stopped" in m.value for m in at.markdown)
+    rows = at.dataframe[0].value
+    assert list(rows["sequences seen"]) == [32 * s for s in trained]
+    at.run()
+    assert [r.steps for r in at.session_state[RUN]["lab"].runs] == trained
+
+
+def test_garbage_url():
+    q = {"task": "<script>", "T": "abc", "H": "1e999", "steps": "-5", "seeds": "nan", "lr": "inf",
+         "models": ["nope", "lstm"], "remedies": ["../../etc", "clip"], "clip": "sideways", "open_hf": "maybe",
+         "succ": "zzz", "baseline": "perhaps"}
+    at = new_app(PAGE, q)
+    at.run()
+    assert_healthy(at, "garbage URL")
+    assert set(at.multiselect(key="models").value) <= set(R.MODELS)
+    assert set(at.multiselect(key="remedies").value) <= set(R.REMEDIES)
+    assert any("invalid" in c.value or "dropped" in c.value for c in at.caption)
+    assert RUN not in at.session_state
+
+
+# ----------------------------------------------------------------------------- records
+@pytest.mark.parametrize("key", ["clipping", "teacher_forcing"])
+def test_recorded_card_regenerates_bit_for_bit(key):
+    path = rec_io.OUT / f"card_{key}.json"
+    rec, _ = rec_io.card_record(key)
+    assert rec_io.dumps(rec) == path.read_text(), f"{path} differs from what the engine regenerates"
+
+
+def test_recorded_files_are_consistent():
+    for card in R.CARDS:
+        rec = json.loads((rec_io.OUT / f"card_{card.key}.json").read_text())
+        assert [r["label"] for r in rec["runs"]] == [s.label for s in card.specs]
+        assert rec["command"] == f"python -m lessons.record_remedies --card {card.key}"
+        for r in rec["runs"]:
+            assert r["kind"] != "skip", r["note"]
+            assert r["steps"] > 0
+            assert len(r["dh_norms"]) > 0 or r["kind"] == "esn"  # an ESN has no gradient to measure
+    for m in R.SUCCESS_RECORDED:
+        rec = json.loads((rec_io.OUT / f"success_{m}.json").read_text())
+        rows = R.success_table(rec)
+        assert [row["T"] for row in rows] == list(R.SUCCESS_LENGTHS)
+        assert all(row["seeds"] == R.SUCCESS_SEEDS for row in rows)
+
+
+# ----------------------------------------------------------------------------- engine glue
+def test_steppable_hf_equals_engine_hf_train():
+    kn = R.Knobs(task="adding", T=10, H=4, hf_steps=3, hf_batch=20, hf_cg=8)
+    spec = R.RunSpec("hf", "hf", ("struct",), seed=3)
+    lab = R.Lab([spec], kn).run_to_end(0.01)
+    ref = hf.hf_train(R.hf_config(spec, kn))
+    assert lab.runs[0].hist["loss"] == ref.history["loss"]
+    assert lab.runs[0].extra["lambda"] == ref.history["lambda"]
+    assert lab.runs[0].final_error == ref.test_error
+    for k in ref.params:
+        assert np.array_equal(lab.runs[0].params[k], ref.params[k])
+
+
+def test_clipped_and_unclipped_share_an_ensemble_exactly():
+    kn = R.Knobs(task="adding", T=10, H=4, steps=15, clip_threshold=0.05)
+    a, b = R.RunSpec("plain", "rnn"), R.RunSpec("clipped", "rnn", ("clip",))
+    together = R.Lab([a, b], kn)
+    assert len(together.items) == 1  # one batched computation
+    together.run_to_end(0.01)
+    for spec in (a, b):
+        alone = R.Lab([spec], kn).run_to_end(0.01)
+        assert alone.runs[0].hist == together.run_by_label(spec.label).hist
+    clipped = together.run_by_label("clipped")
+    assert max(clipped.hist["clipped_norm"]) <= 0.05 * (1 + 1e-5)
+    assert max(together.run_by_label("plain").hist["clipped_norm"]) > 0.05
+
+
+def test_state_map_matches_jacobian_products_and_truncation():
+    rng = np.random.default_rng(0)
+    H, T = 5, 12
+    p = {"Wx": rng.normal(size=(2, H)), "Wh": rng.normal(size=(H, H)) * 0.5, "b": np.zeros(H),
+         "Wy": rng.normal(size=(H, 1)), "by": np.zeros(1)}
+    m = R.state_map("rnn", "tanh", p, None, "adding", T, tbptt=(3, 4))
+    Tr = m["T"]
+    tk = R.make_task("adding", T)
+    b = tk.sample(np.random.default_rng(7), 1)
+    x = b.x[0, b.step_mask[0]][None]
+    _, cache = rnn.forward(x, np.zeros((1, H)), p["Wx"], p["Wh"], p["b"])
+    J = jacobians.rnn_step_jacobians(cache)
+    t, k = Tr, 2  # dh_t/dh_k = J_t ... J_{k+1}
+    P = np.eye(H)
+    for s in range(t, k, -1):
+        P = P @ J[s - 1]
+    assert np.isclose(m["log10_norm"][t - 1, k - 1], np.log10(np.linalg.norm(P, 2)), rtol=1e-10, atol=1e-12)
+    assert np.all(np.diag(m["log10_norm"]) == 0)
+    # the last step's loss sits in the chunk ending at T-1 (0-based), which reaches back k2 = 4 steps
+    Tp = m["T_padded"]
+    lo = (Tp - 1) - 4 + 1 - (Tp - Tr)
+    assert m["dropped"][Tr - 1, :lo].all() and not m["dropped"][Tr - 1, lo:].any()
+    assert not R.state_map("rnn", "tanh", p, None, "adding", T)["dropped"].any()
+
+
+def test_scoreboard_labels_papers_figures():
+    rec = json.loads((rec_io.OUT / "card_lstm.json").read_text())
+    rows = R.scoreboard_rows(rec)
+    lstm = next(r for r in rows if r["method"] == "LSTM")
+    assert "74,000" in lstm["paper's figure (not this run)"]
+    assert R.paper_figure("temporal_order", "rnn", ("clip", "omega")).startswith("Pascanu")
+    assert R.paper_figure("noisy_sine", "rnn", ()) == ""

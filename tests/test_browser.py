@@ -123,7 +123,7 @@ class Visit:
         self.page.on("request", lambda r: self.urls.append(r.url))
         self.page.on("websocket", lambda ws: self.urls.append(ws.url))
 
-    def open(self, url: str, timeout: float = 90_000) -> None:
+    def open(self, url: str, timeout: float = 120_000) -> None:
         """Go to url and wait until the script run is finished and charts are drawn."""
         self.page.goto(url)
         wait_idle(self.page, timeout)
@@ -143,7 +143,7 @@ class Visit:
         self.context.close()
 
 
-def wait_idle(page, timeout: float = 90_000) -> None:
+def wait_idle(page, timeout: float = 120_000) -> None:
     """The app has rendered something, its script is idle, and every chart has drawn."""
     page.wait_for_selector("[data-testid='stMain'] h1", timeout=timeout)
     page.wait_for_selector(IDLE, timeout=timeout)

@@ -286,8 +286,8 @@ def chart_grad_vs_T(kind, scale, T, H, act, seed):
     G = growth(kind, scale, T, H, act, seed)
     return ui.charts.log_line(
         G["grad"], "T", "log10_grad", "series", log10=True, floor=1e-300,
-        x_title="sequence length T (loss at the last step)", y_title="||dL_T / dW_hh||_F (log scale)",
-        title="Gradient of a real loss w.r.t. W_hh", height=340, points=T <= 120)
+        x_title="sequence length T", y_title="||dL_T / dW_hh||_F (log scale)",
+        title="Gradient of the last step's loss L_T w.r.t. W_hh", height=340, points=T <= 120)
 
 
 def chart_surface_paths(win, n, csteps, x0, target, w0, b0, lr, steps, threshold, featured, title):

@@ -169,10 +169,17 @@ def forward(spec: Spec, Wx, Wh, b, x, step_mask=None, alpha=None, store=True):
             one_m_al = 1.0 - al
         a_s = np.empty((M, T, N, H), dtype=dtype) if store else None
         fa_s = np.empty((M, T, N, H), dtype=dtype) if store else None
+        tanh_out = spec.activation == "tanh" and store  # write f(a) in place: one call fewer per step
         for t in range(T):
+            a = a_s[:, t] if store else tmp
             np.matmul(h, Wh, out=tmp)
-            tmp += xa[:, t]
-            fa = f(tmp)
+            np.add(tmp, xa[:, t], out=a)
+            if tanh_out:
+                fa = np.tanh(a, out=fa_s[:, t])
+            else:
+                fa = f(a)
+                if store:
+                    fa_s[:, t] = fa
             hn = hbuf[:, t + 1]
             if al is None:
                 hn[...] = fa
@@ -181,9 +188,6 @@ def forward(spec: Spec, Wx, Wh, b, x, step_mask=None, alpha=None, store=True):
                 hn += one_m_al * fa
             if t in held:
                 _blend(hn, h, hold[:, t])
-            if store:
-                a_s[:, t] = tmp
-                fa_s[:, t] = fa
             h = hn
     elif cell == "lstm":
         # sigma(a) = 0.5 + 0.5 tanh(a / 2): one tanh over all four gates, then a scale and shift
@@ -197,10 +201,12 @@ def forward(spec: Spec, Wx, Wh, b, x, step_mask=None, alpha=None, store=True):
         gt_scratch = np.empty((M, N, GH), dtype=dtype)
         tc_scratch = np.empty((M, N, H), dtype=dtype)
         c = cbuf[:, 0]
+        # fold the a / 2 of the sigmoid gates into the weights once, not into every step
+        xa *= sc
+        Wh_s = Wh * sc
         for t in range(T):
-            np.matmul(h, Wh, out=tmp)
+            np.matmul(h, Wh_s, out=tmp)
             tmp += xa[:, t]
-            tmp *= sc
             gt = gates_s[:, t] if store else gt_scratch
             np.tanh(tmp, out=gt)
             gt *= sc

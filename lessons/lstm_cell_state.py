@@ -147,6 +147,21 @@ def cell_split(cache: lstm.Cache, dh_t: np.ndarray, t: int) -> CellSplit:
 # ----------------------------------------------------------------------------- path norms and rates
 
 
+def last_step_jacobian(cache: lstm.Cache) -> np.ndarray:
+    """J_T = d(h_T, c_T)/d(h_{T-1}, c_{T-1}) (2H, 2H) from gradcore.jacobians, on the last two steps only.
+
+    NB: lstm_step_jacobians builds all T of them ((T, 2H, 2H): 260 MB at T = 500, H = 128);
+    J_T needs only step T and c_{T-1}, so the cache is cut to its last two steps first.
+    """
+    T = cache.h.shape[1]
+    if T < 2:
+        return jacobians.lstm_step_jacobians(cache)[-1]
+    sub = cache._replace(**{k: v[:, T - 2:] for k, v in cache._asdict().items()
+                            if isinstance(v, np.ndarray) and v.ndim == 3 and v.shape[1] == T})
+    return jacobians.lstm_step_jacobians(sub)[-1]
+
+
+
 class Paths(NamedTuple):
     """ln-norms against distance d = T - k = 0..T."""
 

@@ -40,7 +40,8 @@ def compute(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, s
         pa = lesson.paths(cache, cmp, cmp_cache)
         out.update(distance=pa.distance, ln_cell=pa.cell, ln_full=pa.full_c, ln_cmp=pa.compare,
                    table=attribution.attribution(dh, cache).dWx)
-        J = jacobians.lstm_step_jacobians(cache)[-1]  # (2H, 2H) at step T: [[dh/dh, dh/dc], [dc/dh, dc/dc]]
+        out["diag_f_T"] = jacobians.lstm_cell_jacobians(cache)[-1]  # diagonal of dc_T/dc_(T-1) along the cell
+        J = lesson.last_step_jacobian(cache)  # (2H, 2H) at step T: [[dh/dh, dh/dc], [dc/dh, dc/dc]]
         out["norm_dc_dh_T"] = float(np.linalg.norm(J[H:, :H], 2))
         out["norm_dh_dh_T"] = float(np.linalg.norm(J[:H, :H], 2))
         return out
@@ -89,6 +90,14 @@ def sci(ln_value: float) -> str:
     return f"{10 ** (l10 - e):.1f}e{e:+d}".replace("+", "")
 
 
+def share_above(a: np.ndarray, level: float) -> str:
+    """'37%' of a above level, never rounded to 0% or 100% when it is not."""
+    q = float((a > level).mean())
+    if q in (0.0, 1.0):
+        return "none" if q == 0.0 else "all"
+    return f"{100 * q:.0f}%" if 0.01 <= q <= 0.99 else f"{100 * q:.2g}%"
+
+
 def stride(n: int, most: int) -> int:
     """Step between shown rows/columns so that at most `most` are shown."""
     return max(1, int(np.ceil(n / most)))
@@ -108,6 +117,21 @@ def auto_floor(log10_values) -> float:
     return float(10.0 ** max(-300, min(-1, int(np.floor(lo)) - 1)))
 
 
+def deep_floor(log10_values):
+    """Floor for a log10-mode chart whose values may lie far beyond float64 (1e-630 at b_f = -3, T = 500).
+
+    NB: ui.charts.log_line takes the floor in linear units and only ever uses log10(floor); a
+    long double reaches 1e-4951, so a product of 500 forget gates stays on the chart instead of
+    on a 1e-300 floor. With an exact zero present (-inf) the ordinary float floor and its label are used.
+    """
+    v = np.asarray(log10_values, dtype=float)
+    fin = v[np.isfinite(v)]
+    lo = int(np.floor(fin.min())) - 1 if fin.size else -1
+    if lo >= -300 or np.isneginf(v).any():
+        return float(10.0 ** max(-300, min(-1, lo)))
+    return np.longdouble(10) ** lo
+
+
 def gate_frame(a: np.ndarray, name: str) -> tuple[pd.DataFrame, str]:
     """Tidy (step t, unit, value) for the first MAX_UNITS units at every s-th step."""
     T, H = a.shape
@@ -116,7 +140,7 @@ def gate_frame(a: np.ndarray, name: str) -> tuple[pd.DataFrame, str]:
     u = min(H, MAX_UNITS)
     tt, uu = np.meshgrid(ts, np.arange(1, u + 1), indexing="ij")
     df = pd.DataFrame({"t": tt.ravel(), "unit": uu.ravel(), name: a[ts - 1, :u].ravel()})
-    note = (f"units 1-{u} of {H}" if u < H else f"all {H} units") + (f", every {s}th step" if s > 1 else "")
+    note = (f"units 1-{u} of {H}" if u < H else f"all {H} units") + (f", every {s} steps" if s > 1 else "")
     return df, note
 
 
@@ -209,7 +233,7 @@ def figures(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, s
             rows.append(pd.DataFrame({"distance": d, "log10_norm": R["ln_cmp"] / LN10, "series": cmp}))
         df = pd.concat(rows, ignore_index=True)
         vs = {"RNN": "a tanh RNN", "GRU": "a GRU", "none": "no comparison"}[cmp]
-        ch = ui.charts.log_line(df, "distance", "log10_norm", "series", log10=True, floor=auto_floor(df["log10_norm"]),
+        ch = ui.charts.log_line(df, "distance", "log10_norm", "series", log10=True, floor=deep_floor(df["log10_norm"]),
                                 x_title="distance T - k (steps)", y_title="spectral norm (log scale)",
                                 legend_title=None, height=340,
                                 title=f"LSTM at b_f = {fbias:g} against {vs}: T = {T}, H = {H}")
@@ -239,9 +263,12 @@ def figures(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, s
         ch = ch.properties(width=320).facet(column=alt.Column("cell:N", title=None))
         out["table"] = fig(ch, df, "component-table.csv",
                            "The T x T table, row t = loss L_t, column k = step: "
-                           + (f"every {s}th t and k shown, " if s > 1 else "")
+                           + (f"t and k shown every {s} steps, " if s > 1 else "")
                            + "exact values, one log10 colour scale for both panels; entries with k > t are 0 "
-                           "and left out. Computed by gradcore.attribution.attribution.", lecture)
+                           "and left out."
+                           + (f" {int((df['norm'] == 0).sum())} shown entries underflowed float64 to exactly 0 and "
+                              "sit on the floor colour." if (df["norm"] == 0).any() else "")
+                           + " Computed by gradcore.attribution.attribution.", lecture)
     return out
 
 
@@ -358,8 +385,8 @@ st.header("1. Gates and cell state over time")
 st.markdown(
     f"One sequence of length T = {T}. The forget gate decides how much of $c_{{t-1}}$ survives into $c_t$. "
     f"Here its mean is **{mean_f:.3f}** (sigma(b_f) = {1 / (1 + np.exp(-fbias)):.3f} at zero input), "
-    f"its smallest value {f.min():.3f} and its largest {f.max():.4f}; "
-    f"{100 * float((f > 0.9).mean()):.0f}% of its values exceed 0.9.")
+    f"its smallest value {f.min():.3g} and its largest {f.max():.4f}; "
+    f"{share_above(f, 0.9)} of its values exceed 0.9.")
 for tab, (name, _) in zip(st.tabs(["f: forget", "i: input", "g: candidate", "o: output", "c: cell state"]), GATES,
                           strict=True):
     with tab:
@@ -426,8 +453,8 @@ st.caption(f"For L_{t}: {t} components, nearest {comp_l[-1]:.3e}, farthest {comp
            f"the loss is L_{t} = {S['loss']:.4f}.")
 ui.equation(r"\left.\frac{\partial c_t}{\partial c_{t-1}}\right|_{h_{t-1}} = \operatorname{diag}(f_t)",
             computed_by="gradcore.jacobians.lstm_cell_jacobians")
-st.caption(f"At t = T: diagonal entries from {R['f'][-1].min():.3f} to {R['f'][-1].max():.4f}, "
-           f"so its spectral norm is {R['f'][-1].max():.4f} < 1.")
+st.caption(f"At t = T: diagonal entries from {R['diag_f_T'].min():.3f} to {R['diag_f_T'].max():.4f}, "
+           f"so its spectral norm is {R['diag_f_T'].max():.4f} < 1.")
 ui.equation(r"\frac{\partial c_t}{\partial h_{t-1}} = \operatorname{diag}(\sigma'(a_i) g) W_{h,i}^{\top}"
             r" + \operatorname{diag}(\sigma'(a_f) c_{t-1}) W_{h,f}^{\top} + \operatorname{diag}(i\,(1-g^2)) W_{h,g}^{\top}",
             computed_by="gradcore.jacobians.lstm_step_jacobians")

@@ -156,3 +156,9 @@ def test_decay_rate():
     d = np.arange(11)
     assert L.decay_rate(-0.5 * d) == pytest.approx(-0.5)
     assert L.decay_rate(np.array([0.0, -np.inf])) == float("-inf")
+
+
+def test_last_step_jacobian_is_the_engines_last():
+    p = L.make_problem(9, 3, 2, 1.0, 0.9, 1.0, 5)
+    _, c = L.run_cell("LSTM", p)
+    np.testing.assert_array_equal(L.last_step_jacobian(c), jacobians.lstm_step_jacobians(c)[-1])

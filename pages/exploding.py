@@ -526,6 +526,19 @@ w0, b0, lr, steps, threshold = float(w0), float(b0), float(lr), int(steps), floa
 R = descents(w0, b0, lr, steps, threshold, csteps, x0, target)
 runs, rdf = R["runs"], R["df"]
 
+with st.expander("Predict first: what does the unclipped run do when it meets the wall? Think, then open."):
+    _f = runs["none"]
+    _len = np.linalg.norm(np.diff(_f.path, axis=0), axis=1)
+    if _len.size and np.isfinite(_len).any():
+        _k = int(np.nanargmax(_len))
+        st.markdown(
+            f"Computed: its longest step is step {_k} -> {_k + 1}, where ||g|| = {_sci(_f.grad_norm_before[_k])}: "
+            f"a step of length {_len[_k]:.3g} (lr x ||g||), from ({_f.path[_k, 0]:.3f}, {_f.path[_k, 1]:.3f}) to "
+            f"({_f.path[_k + 1, 0]:.3g}, {_f.path[_k + 1, 1]:.3g}); the loss goes from {_f.loss[_k]:.2e} to "
+            f"{_f.loss[_k + 1]:.2e} and ends at {_f.loss[-1]:.2e}. Clipped by norm, no step is longer than "
+            f"lr x threshold = {lr * threshold:.3g}.")
+    else:
+        st.markdown("Computed: the run stopped before taking a step (its first gradient was not finite).")
 zwin = tuple(round(v, 6) for v in _window("start", w0, b0))
 m1, m2 = st.columns(2)
 with m1:
@@ -670,8 +683,14 @@ notes.append(
     f"The cliff: the gradient norm on the grid spans from {_sci(SF['g_median'])} (median) to "
     f"{_sci(SF['g_max'])} at the wall.")
 free_jump = float(step_len.max()) if step_len.size else 0.0
+g_big = float(np.nanmax(free.grad_norm_before)) if np.isfinite(free.grad_norm_before).any() else float("nan")
 if free.overflow_step is not None:
     notes.append(f"Unclipped descent overflowed float64 at step {free.overflow_step}.")
+elif g_big < threshold:
+    notes.append(
+        f"No gradient on this path reached the threshold (largest ||g|| = {_sci(g_big)} < {threshold:g}), so "
+        f"neither clipping ever acted: the three runs coincide and end at loss {free.loss[-1]:.2e}. Try the "
+        f"start (4.4, -2.2) with learning rate 0.2 to see a run thrown off the wall.")
 elif free.loss[-1] >= 10 * fnorm.loss[-1] and free_jump > 10 * lr * threshold:
     notes.append(
         f"Unclipped descent met ||g|| = {_sci(free.grad_norm_before[k_star])} at step {k_star} and took a "
@@ -684,7 +703,7 @@ else:
         f"and {fval.loss[-1]:.2e} (by value): the unclipped run's largest step was {free_jump:.3g} "
         f"(lr x threshold = {lr * threshold:.3g}), so clipping {'changed little here' if free_jump <= 10 * lr * threshold else 'bounded the steps but did not decide the outcome'}"
         f". Try the start (4.4, -2.2) with learning rate 0.2 to see it thrown off the wall.")
-if np.all(np.isfinite(g_vec)):
+if np.all(np.isfinite(g_vec)) and by_norm.norm_before >= threshold:
     notes.append(f"Clipping by norm keeps the direction (angle {ang_n:.2f} degrees); clipping by value turned "
                  f"this gradient by {ang_v:.2f} degrees.")
 ui.what_to_notice(notes)

@@ -180,8 +180,11 @@ def test_extremes_stay_healthy():
 
 def test_descent_far_from_wall_says_so():
     text = _text(_run({"w0": "2.0", "b0": "-1.0"}))
-    assert "From this start the runs end at loss" in text
-    assert "Unclipped descent met" not in text
+    d = cliff.descend(2.0, -1.0, lr=0.2, n_steps=100, mode="none")
+    assert d.grad_norm_before.max() < 1.0  # nothing to clip from here
+    assert f"largest ||g|| = {d.grad_norm_before.max():.2e} < 1" in text
+    assert "neither clipping ever acted" in text and "Unclipped descent met" not in text
+    assert "Clipping by norm keeps the direction" not in text
 
 
 def test_small_w_has_no_bifurcation_text():

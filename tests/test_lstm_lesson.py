@@ -162,3 +162,15 @@ def test_last_step_jacobian_is_the_engines_last():
     p = L.make_problem(9, 3, 2, 1.0, 0.9, 1.0, 5)
     _, c = L.run_cell("LSTM", p)
     np.testing.assert_array_equal(L.last_step_jacobian(c), jacobians.lstm_step_jacobians(c)[-1])
+
+
+def test_paths_are_the_engines_norms():
+    p = L.make_problem(30, 5, 3, 2.0, 0.9, 1.0, 7)
+    _, c = L.run_cell("LSTM", p)
+    _, g = L.run_cell("GRU", p)
+    pa = L.paths(c, "GRU", g)
+    pn = jacobians.lstm_product_norms(c)
+    np.testing.assert_array_equal(pa.cell, pn.log_spec_cell)
+    np.testing.assert_array_equal(pa.full_c, pn.log_spec_c)
+    np.testing.assert_array_equal(pa.compare, jacobians.gru_product_norms(g).log_spec)
+    assert pa.full_c[1] == pytest.approx(pa.cell[1])  # one step back, dc_T/dc_(T-1) = diag(f_T) exactly

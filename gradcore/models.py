@@ -85,7 +85,8 @@ class Spec:
 
 
 class Cache(NamedTuple):
-    """Everything backward needs; arrays (M, T, N, .): model, time, batch, features."""
+    """Everything backward needs; arrays (M, T, N, .): model, time, batch, features (views
+    of time-major storage, see forward)."""
 
     spec: Spec
     x_tm: np.ndarray  # (M, T, N, D) the inputs, time before batch
@@ -116,8 +117,8 @@ class Grads(NamedTuple):
     dWx: np.ndarray  # (M, D, G*H)
     dWh: np.ndarray  # (M, H, G*H)
     db: np.ndarray  # (M, G*H)
-    dh_total: np.ndarray  # (M, T, N, H) dL/dh_t along every path (within the truncation)
-    da: np.ndarray  # (M, T, N, G*H) dL/da_t
+    dh_total: np.ndarray  # (M, T, N, H) dL/dh_t along every path (within the truncation), a view
+    da: np.ndarray  # (M, T, N, G*H) dL/da_t, a view
 
 
 def _hold_array(step_mask, dtype):
@@ -154,10 +155,15 @@ def forward(spec: Spec, Wx, Wh, b, x, step_mask=None, alpha=None, store=True):
     # all input projections in one matmul: (M, T*N, D) @ (M, D, G*H)
     xa = np.matmul(x_tm.reshape(M, T * N, D), Wx).reshape(M, T, N, GH)
     xa += b[:, None, None, :]
+    # NB: the per-step arrays are stored time-major (T, M, N, .) so every step's slab is one
+    # contiguous block for any M; the Cache shows them as (M, T, N, .) views
+    xa = np.ascontiguousarray(xa.transpose(1, 0, 2, 3))
     hold = _hold_array(step_mask, dtype)
     held = _held_steps(hold)
-    hbuf = np.zeros((M, T + 1, N, H), dtype=dtype)
-    h = hbuf[:, 0]
+    if hold is not None:
+        hold = np.ascontiguousarray(hold.transpose(1, 0, 2, 3))
+    hbuf = np.zeros((T + 1, M, N, H), dtype=dtype)
+    h = hbuf[0]
     tmp = np.empty((M, N, GH), dtype=dtype)
     cell = spec.cell
     a_s = fa_s = gates_s = cbuf = tc_s = None
@@ -167,27 +173,27 @@ def forward(spec: Spec, Wx, Wh, b, x, step_mask=None, alpha=None, store=True):
         if cell == "leaky":
             al = np.asarray(alpha, dtype=dtype).reshape(M, 1, H)
             one_m_al = 1.0 - al
-        a_s = np.empty((M, T, N, H), dtype=dtype) if store else None
-        fa_s = np.empty((M, T, N, H), dtype=dtype) if store else None
+        a_s = np.empty((T, M, N, H), dtype=dtype) if store else None
+        fa_s = np.empty((T, M, N, H), dtype=dtype) if store else None
         tanh_out = spec.activation == "tanh" and store  # write f(a) in place: one call fewer per step
         for t in range(T):
-            a = a_s[:, t] if store else tmp
+            a = a_s[t] if store else tmp
             np.matmul(h, Wh, out=tmp)
-            np.add(tmp, xa[:, t], out=a)
+            np.add(tmp, xa[t], out=a)
             if tanh_out:
-                fa = np.tanh(a, out=fa_s[:, t])
+                fa = np.tanh(a, out=fa_s[t])
             else:
                 fa = f(a)
                 if store:
-                    fa_s[:, t] = fa
-            hn = hbuf[:, t + 1]
+                    fa_s[t] = fa
+            hn = hbuf[t + 1]
             if al is None:
                 hn[...] = fa
             else:
                 np.multiply(al, h, out=hn)
                 hn += one_m_al * fa
             if t in held:
-                _blend(hn, h, hold[:, t])
+                _blend(hn, h, hold[t])
             h = hn
     elif cell == "lstm":
         # sigma(a) = 0.5 + 0.5 tanh(a / 2): one tanh over all four gates, then a scale and shift
@@ -195,46 +201,46 @@ def forward(spec: Spec, Wx, Wh, b, x, step_mask=None, alpha=None, store=True):
         sc[3 * H:] = 1.0
         off = np.full(GH, 0.5, dtype=dtype)
         off[3 * H:] = 0.0
-        gates_s = np.empty((M, T, N, GH), dtype=dtype) if store else None
-        cbuf = np.zeros((M, T + 1, N, H), dtype=dtype)
-        tc_s = np.empty((M, T, N, H), dtype=dtype) if store else None
+        gates_s = np.empty((T, M, N, GH), dtype=dtype) if store else None
+        cbuf = np.zeros((T + 1, M, N, H), dtype=dtype)
+        tc_s = np.empty((T, M, N, H), dtype=dtype) if store else None
         gt_scratch = np.empty((M, N, GH), dtype=dtype)
         tc_scratch = np.empty((M, N, H), dtype=dtype)
-        c = cbuf[:, 0]
+        c = cbuf[0]
         # fold the a / 2 of the sigmoid gates into the weights once, not into every step
         xa *= sc
         Wh_s = Wh * sc
         for t in range(T):
             np.matmul(h, Wh_s, out=tmp)
-            tmp += xa[:, t]
-            gt = gates_s[:, t] if store else gt_scratch
+            tmp += xa[t]
+            gt = gates_s[t] if store else gt_scratch
             np.tanh(tmp, out=gt)
             gt *= sc
             gt += off
-            cn = cbuf[:, t + 1]
+            cn = cbuf[t + 1]
             np.multiply(gt[..., H:2 * H], c, out=cn)
             cn += gt[..., :H] * gt[..., 3 * H:]
             if t in held:
-                _blend(cn, c, hold[:, t])
-            tc = tc_s[:, t] if store else tc_scratch
+                _blend(cn, c, hold[t])
+            tc = tc_s[t] if store else tc_scratch
             np.tanh(cn, out=tc)
-            hn = hbuf[:, t + 1]
+            hn = hbuf[t + 1]
             np.multiply(gt[..., 2 * H:3 * H], tc, out=hn)
             if t in held:
-                _blend(hn, h, hold[:, t])
+                _blend(hn, h, hold[t])
             h, c = hn, cn
         if not store:
             cbuf = None
     else:  # gru
         Wh_rz, Wh_n = Wh[..., :2 * H], Wh[..., 2 * H:]
-        gates_s = np.empty((M, T, N, GH), dtype=dtype) if store else None
+        gates_s = np.empty((T, M, N, GH), dtype=dtype) if store else None
         gt_scratch = np.empty((M, N, GH), dtype=dtype)
         rz_in = np.empty((M, N, 2 * H), dtype=dtype)
         n_in = np.empty((M, N, H), dtype=dtype)
         for t in range(T):
-            gt = gates_s[:, t] if store else gt_scratch
+            gt = gates_s[t] if store else gt_scratch
             np.matmul(h, Wh_rz, out=rz_in)
-            rz_in += xa[:, t, :, :2 * H]
+            rz_in += xa[t, ..., :2 * H]
             rz_in *= 0.5
             rz = gt[..., :2 * H]
             np.tanh(rz_in, out=rz)
@@ -242,20 +248,22 @@ def forward(spec: Spec, Wx, Wh, b, x, step_mask=None, alpha=None, store=True):
             rz += 0.5
             r, z = rz[..., :H], rz[..., H:]
             np.matmul(r * h, Wh_n, out=n_in)
-            n_in += xa[:, t, :, 2 * H:]
+            n_in += xa[t, ..., 2 * H:]
             n = gt[..., 2 * H:]
             np.tanh(n_in, out=n)
-            hn = hbuf[:, t + 1]
+            hn = hbuf[t + 1]
             np.subtract(h, n, out=hn)
             hn *= z
             hn += n
             if t in held:
-                _blend(hn, h, hold[:, t])
+                _blend(hn, h, hold[t])
             h = hn
-    hs = hbuf[:, 1:]
+    def mt(a):  # (T, M, N, .) storage -> (M, T, N, .) view
+        return None if a is None else a.swapaxes(0, 1)
+    hs = mt(hbuf)[:, 1:]
     if not store:
         return hs, None
-    return hs, Cache(spec, x_tm, Wh, al, hbuf, a_s, fa_s, gates_s, cbuf, tc_s, hold)
+    return hs, Cache(spec, x_tm, Wh, al, mt(hbuf), mt(a_s), mt(fa_s), mt(gates_s), mt(cbuf), mt(tc_s), mt(hold))
 
 
 def _chunks(T: int, tbptt):
@@ -288,33 +296,38 @@ def backward(cache: Cache, dh, da_extra=None, tbptt=None) -> Grads:
     GH = Wh.shape[2]
     dtype = Wh.dtype
     WhT = np.ascontiguousarray(Wh.transpose(0, 2, 1))  # (M, G*H, H)
-    hold = cache.hold
-    held = _held_steps(hold)
+    def tmv(a):  # (M, T, N, .) view -> the (T, M, N, .) storage behind it
+        return None if a is None else a.swapaxes(0, 1)
+    held = _held_steps(cache.hold)
+    hold = tmv(cache.hold)
+    dh = tmv(dh)
+    da_extra = tmv(da_extra)
     chunks = _chunks(T, tbptt)
     single = len(chunks) == 1
-    da = (np.empty if single else np.zeros)((M, T, N, GH), dtype=dtype)
-    dh_total = (np.empty if single else np.zeros)((M, T, N, H), dtype=dtype)
-    has_dh = set(np.flatnonzero(np.any(dh, axis=(0, 2, 3))).tolist())
+    da = (np.empty if single else np.zeros)((T, M, N, GH), dtype=dtype)
+    dh_total = (np.empty if single else np.zeros)((T, M, N, H), dtype=dtype)
+    has_dh = set(np.flatnonzero(np.any(dh, axis=(1, 2, 3))).tolist())
     cell = spec.cell
     al = cache.alpha
     if cell in ("rnn", "leaky"):
-        fp = dfa(spec.activation, cache.a, cache.fa)  # (M, T, N, H) f'(a_t), all steps at once
+        fp = dfa(spec.activation, tmv(cache.a), tmv(cache.fa))  # (T, M, N, H) f'(a_t), all steps at once
         if al is not None:
-            fp *= 1.0 - al[:, None]
+            fp *= 1.0 - al
     elif cell == "lstm":
         # every step's local derivatives at once, so the loop only chains them:
         # da = [dc g i(1-i), dc c_prev f(1-f), dh tanh(c) o(1-o), dc i (1-g^2)]
-        g4 = cache.gates.reshape(M, T, N, 4, H)
+        g4 = tmv(cache.gates).reshape(T, M, N, 4, H)
         i, f, o, g = g4[..., 0, :], g4[..., 1, :], g4[..., 2, :], g4[..., 3, :]
         Q = np.empty_like(g4)
         Q[..., 0, :] = g * i * (1.0 - i)
-        Q[..., 1, :] = cache.cbuf[:, :-1] * f * (1.0 - f)
-        Q[..., 2, :] = cache.tanh_c * o * (1.0 - o)
+        tanh_c = tmv(cache.tanh_c)
+        Q[..., 1, :] = tmv(cache.cbuf)[:-1] * f * (1.0 - f)
+        Q[..., 2, :] = tanh_c * o * (1.0 - o)
         Q[..., 3, :] = i * (1.0 - g * g)
-        Ot = o * (1.0 - cache.tanh_c ** 2)  # dc_t/dh_t along h_t = o tanh(c_t)
+        Ot = o * (1.0 - tanh_c ** 2)  # dc_t/dh_t along h_t = o tanh(c_t)
     else:
-        gt = cache.gates
-        hp_all = cache.h_prev
+        gt = tmv(cache.gates)
+        hp_all = tmv(cache.h_prev)
         r, z, n = gt[..., :H], gt[..., H:2 * H], gt[..., 2 * H:]
         Pn = (1.0 - z) * (1.0 - n * n)  # da_n = dh Pn
         Pz = (hp_all - n) * z * (1.0 - z)  # da_z = dh Pz
@@ -326,20 +339,20 @@ def backward(cache: Cache, dh, da_extra=None, tbptt=None) -> Grads:
         carry = np.zeros((M, N, H), dtype=dtype)
         carry_c = np.zeros((M, N, H), dtype=dtype) if cell == "lstm" else None
         for t in range(t_end, t_stop - 1, -1):
-            dht = carry + dh[:, t] if (t in has_dh and t >= inj_from) else carry
+            dht = carry + dh[t] if (t in has_dh and t >= inj_from) else carry
             if single:
-                dh_total[:, t] = dht
+                dh_total[t] = dht
             else:
-                dh_total[:, t] += dht
+                dh_total[t] += dht
             if t in held:
-                m = hold[:, t]
+                m = hold[t]
                 keep = dht - m * dht  # the held part goes straight to h_{t-1}
                 dht = m * dht
-            dat = da[:, t] if single else scratch_a
+            dat = da[t] if single else scratch_a
             if cell in ("rnn", "leaky"):
-                np.multiply(dht, fp[:, t], out=dat)
+                np.multiply(dht, fp[t], out=dat)
                 if da_extra is not None:
-                    dat += da_extra[:, t]
+                    dat += da_extra[t]
                 carry = np.matmul(dat, WhT)
                 if al is not None:
                     carry += al * dht
@@ -347,31 +360,31 @@ def backward(cache: Cache, dh, da_extra=None, tbptt=None) -> Grads:
                 if t in held:
                     keep_c = carry_c - m * carry_c
                     carry_c = m * carry_c
-                dct = dht * Ot[:, t]
+                dct = dht * Ot[t]
                 dct += carry_c
                 dat4 = dat.reshape(M, N, 4, H)
-                np.multiply(Q[:, t], dct[..., None, :], out=dat4)
-                np.multiply(Q[:, t, :, 2], dht, out=dat4[..., 2, :])
+                np.multiply(Q[t], dct[..., None, :], out=dat4)
+                np.multiply(Q[t, :, :, 2], dht, out=dat4[..., 2, :])
                 if da_extra is not None:
-                    dat += da_extra[:, t]
+                    dat += da_extra[t]
                 carry = np.matmul(dat, WhT)
-                carry_c = dct * f[:, t]
+                carry_c = dct * f[t]
                 if t in held:
                     carry_c += keep_c
             else:  # gru
                 dan = dat[..., 2 * H:]
-                np.multiply(dht, Pn[:, t], out=dan)
+                np.multiply(dht, Pn[t], out=dan)
                 drh = np.matmul(dan, Wh_nT)
-                np.multiply(drh, Pr[:, t], out=dat[..., :H])
-                np.multiply(dht, Pz[:, t], out=dat[..., H:2 * H])
+                np.multiply(drh, Pr[t], out=dat[..., :H])
+                np.multiply(dht, Pz[t], out=dat[..., H:2 * H])
                 carry = np.matmul(dat[..., :2 * H], Wh_rzT)
-                carry += dht * z[:, t]
-                carry += drh * r[:, t]
+                carry += dht * z[t]
+                carry += drh * r[t]
             if t in held:
                 carry += keep
             if not single:
-                da[:, t] += dat
-    return _param_grads(cache, da, dh_total)
+                da[t] += dat
+    return _param_grads(cache, da.swapaxes(0, 1), dh_total.swapaxes(0, 1))
 
 
 def _param_grads(cache: Cache, da, dh_total) -> Grads:
@@ -379,7 +392,7 @@ def _param_grads(cache: Cache, da, dh_total) -> Grads:
     M, T, N, GH = da.shape
     H = cache.hbuf.shape[-1]
     D = cache.x_tm.shape[-1]
-    da_m = da.reshape(M, T * N, GH)  # a view: time and batch are adjacent
+    da_m = da.reshape(M, T * N, GH)  # free for M = 1; one copy per array for an ensemble
     dWx = np.matmul(cache.x_tm.reshape(M, T * N, D).transpose(0, 2, 1), da_m)
     hp = cache.h_prev.reshape(M, T * N, H)
     if cache.spec.cell == "gru":

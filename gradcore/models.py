@@ -282,12 +282,15 @@ def _chunks(T: int, tbptt):
     return out
 
 
-def backward(cache: Cache, dh, da_extra=None, tbptt=None) -> Grads:
+def backward(cache: Cache, dh, da_extra=None, tbptt=None, xi=None) -> Grads:
     """BPTT of M models: dh (M, T, N, H) = direct dL/dh_t -> Grads.
 
     da_extra (M, T, N, G*H), if given, is added to dL/da_t at every step and travels back
     with the rest. tbptt=(k1, k2) truncates: a loss at step t in the chunk ending at tau
     reaches back only to step tau - k2 + 1 (k2 >= T is full BPTT).
+    xi (M, T), if given, multiplies everything that flows from step t back to step t - 1
+    (randomised truncation, Tallec & Ollivier 2017 / d2l sec. 9.7: xi_t in {0, 1/pi} keeps
+    the gradient unbiased while cutting most long paths).
     """
     spec, Wh = cache.spec, cache.Wh
     if da_extra is not None and spec.cell == "gru":
@@ -335,6 +338,7 @@ def backward(cache: Cache, dh, da_extra=None, tbptt=None) -> Grads:
         Wh_nT = np.ascontiguousarray(Wh[..., 2 * H:].transpose(0, 2, 1))
         Wh_rzT = np.ascontiguousarray(Wh[..., :2 * H].transpose(0, 2, 1))
     scratch_a = np.empty((M, N, GH), dtype=dtype)
+    xi_b = None if xi is None else np.asarray(xi, dtype=dtype).T.reshape(T, M, 1, 1)
     for t_end, t_stop, inj_from in chunks:
         carry = np.zeros((M, N, H), dtype=dtype)
         carry_c = np.zeros((M, N, H), dtype=dtype) if cell == "lstm" else None
@@ -382,6 +386,11 @@ def backward(cache: Cache, dh, da_extra=None, tbptt=None) -> Grads:
                 carry += drh * r[t]
             if t in held:
                 carry += keep
+            if xi is not None:
+                x_t = xi_b[t]
+                carry *= x_t
+                if carry_c is not None:
+                    carry_c = carry_c * x_t
             if not single:
                 da[t] += dat
     return _param_grads(cache, da.swapaxes(0, 1), dh_total.swapaxes(0, 1))

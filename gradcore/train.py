@@ -56,6 +56,8 @@ class TrainConfig:
     clip: str | None = "norm"  # "norm" | "value" | None
     clip_threshold: float = 1.0
     tbptt: tuple | None = None  # (k1, k2): BPTT(k1, k2) of Williams & Peng; None = full BPTT
+    random_truncation: float | None = None  # pi: keep each step's backward link with probability pi,
+    #   scaled by 1/pi (unbiased randomised truncation, d2l sec. 9.7); None = off
     l1: float = 0.0  # L1 on Wh
     l2: float = 0.0  # L2 on Wh
     omega: float = 0.0  # weight of Pascanu's Omega (rnn / leaky)
@@ -186,11 +188,12 @@ def _time_second(a):
 
 
 def value_and_grad(spec: models.Spec, params: dict, x, y, loss_mask, step_mask, kind: str, alpha=None,
-                   tbptt=None, l1=0.0, l2=0.0, omega=0.0) -> tuple[np.ndarray, dict, Aux]:
+                   tbptt=None, l1=0.0, l2=0.0, omega=0.0, xi=None) -> tuple[np.ndarray, dict, Aux]:
     """Task loss (M,) and the gradient of E = loss + penalties for M models at once.
 
     x (M, N, T, D); y (M, N, T, V) float or (M, N, T) int; masks (M, N, T) bool.
-    l1, l2, omega: scalars or (M,) arrays.
+    l1, l2, omega: scalars or (M,) arrays. xi (M, T): randomised-truncation multipliers
+    (gradcore.models.backward); Omega's g is then the truncated dE/dh.
     """
     Wx, Wh, b, Wy, by = params["Wx"], params["Wh"], params["b"], params["Wy"], params["by"]
     M = Wx.shape[0]
@@ -200,7 +203,7 @@ def value_and_grad(spec: models.Spec, params: dict, x, y, loss_mask, step_mask, 
     out, loss, dWy, dby, dhS = _head(kind, hs[:, steps], Wy, by, yS, _time_second(loss_mask)[:, steps])
     dh = np.zeros_like(hs)
     dh[:, steps] = dhS
-    g = models.backward(cache, dh, tbptt=tbptt)
+    g = models.backward(cache, dh, tbptt=tbptt, xi=xi)
     grads = {"Wx": g.dWx, "Wh": g.dWh, "b": g.db, "Wy": dWy, "by": dby}
     pen = np.zeros(M, dtype=Wh.dtype)
     if np.any(np.asarray(l1) != 0) or np.any(np.asarray(l2) != 0):
@@ -318,7 +321,10 @@ class Stepper:
         _check_ensemble(configs)
         c0 = configs[0]
         self.free = c0.task == "noisy_sine" and not c0.teacher_forcing
+        if c0.random_truncation is not None and not 0.0 < c0.random_truncation <= 1.0:
+            raise ValueError(f"random_truncation is a probability in (0, 1], got {c0.random_truncation}")
         if self.free and (c0.cell not in ("rnn", "leaky") or c0.tbptt is not None
+                          or c0.random_truncation is not None
                           or any(c.omega != 0 for c in configs)):
             raise ValueError("free-running training supports rnn / leaky cells, full BPTT and no Omega")
         self.configs = list(configs)
@@ -328,14 +334,16 @@ class Stepper:
         self.spec = models.Spec(c0.cell, c0.activation)
         self.dtype = np.dtype(c0.dtype)
         ps, alphas = [], []
-        self.data_rng, self.eval_rng = [], []
+        self.data_rng, self.eval_rng, self.trunc_rng = [], [], []
         for c in configs:
-            init_ss, data_ss, eval_ss = np.random.SeedSequence(c.seed).spawn(3)
+            # children 0-2 are the same whether or not the 4th (truncation draws) is used
+            init_ss, data_ss, eval_ss, trunc_ss = np.random.SeedSequence(c.seed).spawn(4)
             p, al = init_params(c, self.task.D, self.task.V, np.random.default_rng(init_ss))
             ps.append(p)
             alphas.append(al)
             self.data_rng.append(np.random.default_rng(data_ss))
             self.eval_rng.append(np.random.default_rng(eval_ss))
+            self.trunc_rng.append(np.random.default_rng(trunc_ss))
         self.params = {k: np.stack([p[k] for p in ps]).astype(self.dtype) for k in ps[0]}
         self.alpha = None if alphas[0] is None else np.stack(alphas).astype(self.dtype)
         self.hyper = {k: np.array([getattr(c, k) for c in configs], dtype=self.dtype)
@@ -369,8 +377,12 @@ class Stepper:
                 grads["Wh"] = grads["Wh"] + pg
             aux = Aux(yfree, np.arange(x.shape[2]), dh_total, pen, None)
         else:
+            xi = None
+            if c0.random_truncation is not None:
+                pi = c0.random_truncation
+                xi = np.stack([np.where(r.random(x.shape[2]) < pi, 1.0 / pi, 0.0) for r in self.trunc_rng])
             loss, grads, aux = value_and_grad(self.spec, self.params, x, y, lm, sm, self.task.kind, self.alpha,
-                                              c0.tbptt, self.hyper["l1"], self.hyper["l2"], self.hyper["omega"])
+                                              c0.tbptt, self.hyper["l1"], self.hyper["l2"], self.hyper["omega"], xi)
         full = _full_out(aux.out, aux.steps, x.shape[2])
         right = np.array([np.mean(self.task.correct(full[m], batches[m])) for m in range(M)])
         clipped, before, after = clip(grads, c0.clip, self.hyper["clip_threshold"])

@@ -135,3 +135,32 @@ def test_bptt_k1_k2_chunks():
         tau = min((t // k1 + 1) * k1, T) - 1
         reached = np.flatnonzero(np.abs(tr.da).sum(axis=(0, 2, 3)) > 0)
         assert reached.min() == max(tau - k2 + 1, 0) and reached.max() == t
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_randomised_truncation_is_unbiased(cell):
+    """xi_t in {0, 1/pi} on every backward link: ones give full BPTT, and the mean over many
+    draws is the full gradient (d2l sec. 9.7); a zero cuts everything before that step."""
+    rng = np.random.default_rng(6)
+    N, T, D, H, K = 2, 6, 2, 3, 4000
+    Wx1, Wh1, b1 = _params(cell, 1, D, H, rng)
+    x1 = rng.standard_normal((1, N, T, D))
+    dh1 = np.zeros((1, T, N, H))
+    dh1[:, -1] = rng.standard_normal((1, N, H))
+    _, c1 = models.forward(models.Spec(cell), Wx1, Wh1, b1, x1)
+    full = models.backward(c1, dh1)
+    ones = models.backward(c1, dh1, xi=np.ones((1, T)))
+    assert np.array_equal(ones.dWh, full.dWh)
+    cut = np.ones((1, T))
+    cut[0, 3] = 0.0
+    g = models.backward(c1, dh1, xi=cut)
+    assert np.all(g.da[:, :3] == 0) and np.allclose(g.da[:, 3:], full.da[:, 3:], rtol=1e-12)
+    # K copies of the same model, each with its own draw of xi: one batched backward pass
+    rep = lambda a: np.repeat(a, K, axis=0)  # noqa: E731
+    _, cK = models.forward(models.Spec(cell), rep(Wx1), rep(Wh1), rep(b1), rep(x1))
+    pi = 0.8
+    xi = np.where(rng.random((K, T)) < pi, 1 / pi, 0.0)
+    gK = models.backward(cK, rep(dh1), xi=xi)
+    est = gK.dWh.mean(axis=0)
+    assert np.linalg.norm(est - full.dWh[0]) / np.linalg.norm(full.dWh[0]) < 0.06
+    assert np.linalg.norm(gK.dWh[0] - full.dWh[0]) > 0 or np.all(xi[0] == 1 / pi)

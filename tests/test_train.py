@@ -253,3 +253,15 @@ def test_teacher_forcing_and_free_running_train():
     assert fr.history["loss"][-20:].mean() > tf.history["loss"][-20:].mean()
     with pytest.raises(ValueError):
         train.Stepper([replace(base, teacher_forcing=False, cell="lstm")])
+
+
+def test_random_truncation_in_training_is_reproducible_and_changes_gradients():
+    base = train.TrainConfig(cell="lstm", T=20, H=8, steps=15, stop_when_solved=False)
+    a = train.train(replace(base, random_truncation=0.5))
+    b = train.train(replace(base, random_truncation=0.5))
+    full = train.train(base)
+    assert np.array_equal(a.history["grad_norm"], b.history["grad_norm"])
+    assert not np.array_equal(a.history["grad_norm"], full.history["grad_norm"])
+    assert np.array_equal(a.history["loss"][:1], full.history["loss"][:1])  # same data and weights at step 1
+    with pytest.raises(ValueError):
+        train.Stepper([replace(base, random_truncation=0.0)])

@@ -55,9 +55,8 @@ class TrainConfig:
     steps: int = 4000  # at most this many updates
     clip: str | None = "norm"  # "norm" | "value" | None
     clip_threshold: float = 1.0
-    tbptt: tuple | None = None  # (k1, k2): BPTT(k1, k2) of Williams & Peng; None = full BPTT
-    random_truncation: float | None = None  # pi: keep each step's backward link with probability pi,
-    #   scaled by 1/pi (unbiased randomised truncation, d2l sec. 9.7); None = off
+    tbptt: tuple | None = None  # (k1, k2): BPTT(k1, k2) of Williams & Peng; ("random", pi): keep each
+    #   step's backward link with probability pi, scaled by 1/pi (unbiased, d2l sec. 9.7); None = full
     l1: float = 0.0  # L1 on Wh
     l2: float = 0.0  # L2 on Wh
     omega: float = 0.0  # weight of Pascanu's Omega (rnn / leaky)
@@ -321,10 +320,13 @@ class Stepper:
         _check_ensemble(configs)
         c0 = configs[0]
         self.free = c0.task == "noisy_sine" and not c0.teacher_forcing
-        if c0.random_truncation is not None and not 0.0 < c0.random_truncation <= 1.0:
-            raise ValueError(f"random_truncation is a probability in (0, 1], got {c0.random_truncation}")
+        self.random_pi = None
+        self.tbptt = c0.tbptt
+        if c0.tbptt is not None and c0.tbptt[0] == "random":
+            self.random_pi, self.tbptt = float(c0.tbptt[1]), None
+            if not 0.0 < self.random_pi <= 1.0:
+                raise ValueError(f"randomised truncation needs a probability in (0, 1], got {self.random_pi}")
         if self.free and (c0.cell not in ("rnn", "leaky") or c0.tbptt is not None
-                          or c0.random_truncation is not None
                           or any(c.omega != 0 for c in configs)):
             raise ValueError("free-running training supports rnn / leaky cells, full BPTT and no Omega")
         self.configs = list(configs)
@@ -378,11 +380,11 @@ class Stepper:
             aux = Aux(yfree, np.arange(x.shape[2]), dh_total, pen, None)
         else:
             xi = None
-            if c0.random_truncation is not None:
-                pi = c0.random_truncation
+            if self.random_pi is not None:
+                pi = self.random_pi
                 xi = np.stack([np.where(r.random(x.shape[2]) < pi, 1.0 / pi, 0.0) for r in self.trunc_rng])
             loss, grads, aux = value_and_grad(self.spec, self.params, x, y, lm, sm, self.task.kind, self.alpha,
-                                              c0.tbptt, self.hyper["l1"], self.hyper["l2"], self.hyper["omega"], xi)
+                                              self.tbptt, self.hyper["l1"], self.hyper["l2"], self.hyper["omega"], xi)
         full = _full_out(aux.out, aux.steps, x.shape[2])
         right = np.array([np.mean(self.task.correct(full[m], batches[m])) for m in range(M)])
         clipped, before, after = clip(grads, c0.clip, self.hyper["clip_threshold"])

@@ -257,11 +257,11 @@ def test_teacher_forcing_and_free_running_train():
 
 def test_random_truncation_in_training_is_reproducible_and_changes_gradients():
     base = train.TrainConfig(cell="lstm", T=20, H=8, steps=15, stop_when_solved=False)
-    a = train.train(replace(base, random_truncation=0.5))
-    b = train.train(replace(base, random_truncation=0.5))
+    a = train.train(replace(base, tbptt=("random", 0.5)))
+    b = train.train(replace(base, tbptt=("random", 0.5)))
     full = train.train(base)
     assert np.array_equal(a.history["grad_norm"], b.history["grad_norm"])
     assert not np.array_equal(a.history["grad_norm"], full.history["grad_norm"])
     assert np.array_equal(a.history["loss"][:1], full.history["loss"][:1])  # same data and weights at step 1
     with pytest.raises(ValueError):
-        train.Stepper([replace(base, random_truncation=0.0)])
+        train.Stepper([replace(base, tbptt=("random", 0.0))])

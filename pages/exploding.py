@@ -230,7 +230,7 @@ def _grid_chart(df: pd.DataFrame, value: str, title: str, legend: str, win: tupl
         y=alt.Y("b_lo:Q", title="bias b", scale=alt.Scale(domain=list(br), nice=False)),
         y2="b_hi:Q",
         color=alt.Color(f"{value}:Q", title=legend, scale=alt.Scale(scheme=palette.SEQUENTIAL),
-                        legend=alt.Legend(orient="right", gradientLength=160)),
+                        legend=alt.Legend(orient="right", gradientLength=130)),
         tooltip=[alt.Tooltip("w:Q", format=".3f"), alt.Tooltip("b:Q", format=".3f"),
                  alt.Tooltip(f"{value}:Q", title=legend, format=".4g")],
     ).properties(title=title, height=height)
@@ -256,7 +256,7 @@ def _paths_layers(df: pd.DataFrame, win: tuple, featured: str):
     halo = alt.Chart(d).mark_line(clip=True, color="white", opacity=0.8, strokeWidth=5).encode(**enc)
     lines = alt.Chart(d).mark_line(clip=True, point=alt.OverlayMarkDef(size=14, filled=True)).encode(
         **enc, color=alt.Color("run:N", title="descent", scale=RUN_SCALE,
-                               legend=alt.Legend(orient="bottom")),
+                               legend=alt.Legend(orient="right")),
         strokeWidth=alt.StrokeWidth("width:Q", legend=None, scale=None),
         tooltip=["run:N", "step:Q", alt.Tooltip("w:Q", format=".4f"), alt.Tooltip("b:Q", format=".4f"),
                  alt.Tooltip("loss:Q", format=".3e"), alt.Tooltip("grad_norm:Q", title="||g||", format=".3e"),
@@ -293,9 +293,9 @@ def chart_grad_vs_T(kind, scale, T, H, act, seed):
 def chart_surface_paths(win, n, csteps, x0, target, w0, b0, lr, steps, threshold, featured, title):
     S = surface(win, n, csteps, x0, target)
     R = descents(w0, b0, lr, steps, threshold, csteps, x0, target)
-    surf = _grid_chart(S["df"], "loss", title, "loss L", win, 380)
+    surf = _grid_chart(S["df"], "loss", title, "loss L", win, 400)
     return (alt.layer(surf, *_paths_layers(R["df"], win, featured)).resolve_scale(color="independent")
-            .properties(height=380))
+            .properties(height=400))
 
 
 def chart_surface(win, n, csteps, x0, target):
@@ -311,7 +311,7 @@ def chart_grad_map(win, n, csteps, x0, target):
 def chart_loss_steps(w0, b0, lr, steps, threshold, csteps, x0, target):
     R = descents(w0, b0, lr, steps, threshold, csteps, x0, target)
     return _recolour(ui.charts.log_line(R["df"], "step", "loss", "run", floor=1e-16, x_title="descent step k",
-                                        y_title="loss L(w_k, b_k) (log scale)", title="Loss per step",
+                                        y_title="loss L (log scale)", title="Loss L(w_k, b_k) per step",
                                         height=300))
 
 
@@ -319,13 +319,11 @@ def chart_grad_steps(w0, b0, lr, steps, threshold, csteps, x0, target):
     R = descents(w0, b0, lr, steps, threshold, csteps, x0, target)
     chart = _recolour(ui.charts.log_line(
         R["df"][["run", "step", "grad_norm"]], "step", "grad_norm", "run", floor=1e-16,
-        x_title="descent step k", y_title="||g|| before clipping (log scale)",
-        title="Gradient norm met at each step", height=300))
-    thr = pd.DataFrame({"y": [threshold], "x": [steps], "label": [f"threshold {threshold:g}"]})
+        x_title="descent step k", y_title="||g|| (log scale)", height=300))
+    thr = pd.DataFrame({"y": [threshold]})
     rule = alt.Chart(thr).mark_rule(strokeDash=[6, 4], color=palette.BLACK).encode(y="y:Q")
-    text = alt.Chart(thr).mark_text(align="right", baseline="bottom", dy=-3, color=palette.BLACK).encode(
-        y="y:Q", x="x:Q", text="label:N")
-    return alt.layer(chart, rule, text)
+    return alt.layer(chart, rule).properties(
+        title=f"Gradient norm before clipping (dashed: threshold {threshold:g})")
 
 
 def chart_bifurcation(wfp, csteps, x0):

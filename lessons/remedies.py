@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 
 import numpy as np
 
@@ -135,7 +135,7 @@ def custom_specs(models_: list, remedies: list, seeds: int, baseline: bool, task
             notes.append(f"{MODELS[m]}: orthogonal and identity init both picked; using orthogonal.")
         skipped = [REMEDIES[r] for r in remedies if r not in rem and not (r == "identity" and "orthogonal" in rem)]
         if skipped:
-            notes.append(f"{MODELS[m]}: {', '.join(skipped)} does not apply here, so it was left out.")
+            notes.append(f"{MODELS[m]}: left out what does not apply to it here ({', '.join(skipped)}).")
         variants = [rem]
         if baseline and rem:
             variants.append(())
@@ -163,7 +163,7 @@ def train_config(spec: RunSpec, kn: Knobs) -> train.TrainConfig:
         omega=kn.omega if "omega" in r else 0.0,
         init="orthogonal" if "orthogonal" in r else "identity" if "identity" in r else "uniform",
         teacher_forcing=("teacher_forcing" in r) if kn.task == "noisy_sine" else True,
-        report_every=max(5, kn.steps // 40), check_every=50, stop_when_solved=True)
+        report_every=max(1, min(20, kn.steps // 40)), check_every=50, stop_when_solved=True)
     return replace(c, **dict(spec.overrides))
 
 
@@ -175,12 +175,17 @@ def hf_config(spec: RunSpec, kn: Knobs) -> hf.HFConfig:
     return replace(c, **dict(spec.overrides))
 
 
+def _check_task(task: str, T: int) -> None:
+    """Raise the task's own ValueError if it cannot make sequences of length T (it checks when sampling)."""
+    make_task(task, T).sample(np.random.default_rng(0), 1)
+
+
 def why_not(spec: RunSpec, kn: Knobs) -> str | None:
     """Why the engine cannot run this spec (None if it can)."""
     try:
         if spec.model in GRADIENT_MODELS:
             c = train_config(spec, kn)
-            make_task(c.task, c.T)
+            _check_task(c.task, c.T)
             if c.task == "noisy_sine" and not c.teacher_forcing and (c.cell not in ("rnn", "leaky") or c.tbptt
                                                                       or c.omega):
                 return "free-running training (no teacher forcing) is implemented for RNN / leaky cells, " \
@@ -188,9 +193,9 @@ def why_not(spec: RunSpec, kn: Knobs) -> str | None:
         elif spec.model == "hf":
             if kn.task == "noisy_sine":
                 return "Hessian-free is set up here for the long-range tasks, not generation"
-            make_task(kn.task, kn.T)
+            _check_task(kn.task, kn.T)
         elif spec.model == "esn":
-            make_task(kn.task, kn.T)
+            _check_task(kn.task, kn.T)
         else:
             return f"unknown model {spec.model!r}"
     except ValueError as e:
@@ -278,7 +283,7 @@ class _GradItem:
 
     def finish(self):
         self.sync()
-        if self.c0.task == "noisy_sine":
+        if self.c0.task == "noisy_sine" and self.c0.cell in ("rnn", "leaky"):  # the engine runs these free
             for r in self.runs:
                 r.extra.update(_free_run_error(r))
         for r in self.runs:
@@ -463,6 +468,7 @@ class Lab:
         self.items += [_HFItem(r) for r in self.runs if r.kind == "hf"]
         self.items += [_ESNItem(r, kn) for r in self.runs if r.kind == "esn"]
         self.stopped = False
+        self._cursor = 0
         self.started = time.time()
         self.compute_seconds = 0.0
 
@@ -494,17 +500,20 @@ class Lab:
         """Work round-robin (one update of every unfinished item in turn) for about `seconds`;
         returns True when everything is done."""
         t0 = time.perf_counter()
+        n = len(self.items)
         while not self.done:
-            for it in self.items:
-                if it.done:
-                    continue
-                s0 = time.perf_counter()
-                with np.errstate(all="ignore"):  # exploding runs overflow: that is a result, not a warning
-                    it.unit()
-                dt = time.perf_counter() - s0
-                runs = it.runs if isinstance(it, _GradItem) else [it.run]
-                for r in runs:
-                    r.seconds += dt
+            # NB: one unit at a time, resuming where the last slice stopped, so a slow item (a
+            # Hessian-free iteration) cannot hold up the redraw for a whole round of every item
+            it = self.items[self._cursor % n]
+            self._cursor = (self._cursor + 1) % n
+            if it.done:
+                continue
+            s0 = time.perf_counter()
+            with np.errstate(all="ignore"):  # exploding runs overflow: that is a result, not a warning
+                it.unit()
+            dt = time.perf_counter() - s0
+            for r in (it.runs if isinstance(it, _GradItem) else [it.run]):
+                r.seconds += dt
             if time.perf_counter() - t0 >= seconds:
                 break
         self.compute_seconds += time.perf_counter() - t0
@@ -522,7 +531,9 @@ class Lab:
     def stop(self):
         """Keep what was trained; nothing more will run."""
         for it in self.items:
-            if isinstance(it, _GradItem) and not it.done:
+            if isinstance(it, _GradItem) and not it.done and it.stepper.k > 0:
+                if not it.runs[0].rep_step or it.runs[0].rep_step[-1] != it.stepper.k:
+                    it._report()  # the gradient profile and radius of the weights we keep
                 it.sync()
         self.stopped = True
 
@@ -539,7 +550,7 @@ class Lab:
             curves = {k: _window_means(v, w) for k, v in r.hist.items()}
             out["runs"].append(_jsonable({
                 "label": r.spec.label, "model": r.spec.model, "remedies": list(r.spec.remedies), "seed": r.spec.seed,
-                "kind": r.kind, "note": r.note, "config": asdict(r.config) if r.config is not None else None,
+                "kind": r.kind, "note": r.note, "config": _config_dict(r.config),
                 "steps": r.steps, "solved_step": r.solved_step, "sequences_seen": r.sequences,
                 "final_error": r.final_error, "diverged": r.diverged,
                 "curves": {"step": step, **curves},
@@ -555,6 +566,22 @@ class Lab:
 
     def run_by_label(self, label: str) -> _Run | None:
         return next((r for r in self.runs if r.spec.label == label), None)
+
+
+_ALWAYS = ("task", "T", "cell", "H", "batch", "steps")
+
+
+def _config_dict(c) -> dict | None:
+    """The run's settings: the key fields plus every field that differs from its dataclass
+    default (so a new engine option with a neutral default leaves the record unchanged)."""
+    if c is None:
+        return None
+    out = {}
+    for f in fields(c):
+        v = getattr(c, f.name)
+        if f.name in _ALWAYS or f.default is MISSING or v != f.default:
+            out[f.name] = v
+    return out
 
 
 def _window_means(v: list, w: int) -> list:

@@ -37,20 +37,38 @@ st.markdown(
 
 
 # ----------------------------------------------------------------------------- small helpers
-def multiselect(label, key, options, default, fmt=None, help=None):
-    """st.multiselect bound to the URL (?key=a&key=b); one caption if the URL held unknown options."""
+def multiselect(label, key, names: dict, default, help=None):
+    """st.multiselect over names.values() bound to the URL (?key=LSTM&key=GRU) -> the chosen keys.
+
+    NB: the options are the readable labels themselves (no format_func): Streamlit matches URL
+    values against the formatted labels, so the URL reads ?models=LSTM, not an internal key."""
+    labels = list(names.values())
     try:
         raw = st.query_params.get_all(key)
     except Exception:  # NB: never let a malformed URL break the page
         raw = []
-    ui.controls._register(key, list(default))  # so the frame's reset button restores it
-    value = st.multiselect(label, options, default=list(default), key=key, bind="query-params",
-                           format_func=fmt or str, help=help)
-    bad = [r for r in raw if r not in options]
+    ui.controls._register(key, [names[d] for d in default])  # so the frame's reset button restores it
+    value = st.multiselect(label, labels, default=[names[d] for d in default], key=key, bind="query-params",
+                           help=help)
+    bad = [r for r in raw if r not in labels]
     if bad:
         st.caption(f"URL value for {key} (`{', '.join(b.replace('`', '')[:20] for b in bad)[:60]}`) "
                    "was not an option; it was dropped.")
-    return value
+    back = {v: k for k, v in names.items()}
+    return [back[v] for v in value]
+
+
+def legend_columns(chart, n: int = 2):
+    """Wrap a bottom legend into n columns (a comparison has many runs; one row would be cut off)."""
+    layers = getattr(chart, "layer", None) or [chart]
+    for lay in layers:
+        enc = getattr(lay, "encoding", alt.Undefined)
+        col = getattr(enc, "color", alt.Undefined) if enc is not alt.Undefined else alt.Undefined
+        leg = getattr(col, "legend", alt.Undefined) if col is not alt.Undefined else alt.Undefined
+        if isinstance(leg, alt.Legend):
+            leg.columns = n
+            leg.labelLimit = 260
+    return chart
 
 
 def curves_frame(rec: dict) -> pd.DataFrame:
@@ -74,7 +92,7 @@ def dh_frame(rec: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["run", "k", "norm"])
 
 
-def loss_chart(rec: dict, df: pd.DataFrame, height=260):
+def loss_chart(rec: dict, df: pd.DataFrame, height=300):
     kn = rec["knobs"]
     base = R.baseline_loss(kn["task"], kn["T"])
     d = df[["run", "step", "loss"]]
@@ -84,20 +102,22 @@ def loss_chart(rec: dict, df: pd.DataFrame, height=260):
         d = pd.concat([d, pd.DataFrame({"run": [name, name], "step": [d.step.min(), d.step.max()],
                                         "loss": [base[0], base[0]]})])
         dashed = [name]
-    return ui.charts.log_line(d, "step", "loss", "run", x_title="update (or HF / ESN iteration)",
-                              y_title="training loss", dashed=dashed, height=height, title="Loss")
+    return legend_columns(ui.charts.log_line(d, "step", "loss", "run", x_title="update (or HF / ESN iteration)",
+                                             y_title="training loss", dashed=dashed, height=height, title="Loss"))
 
 
-def grad_chart(df: pd.DataFrame, height=260):
-    a = df[["run", "step", "grad_norm"]].rename(columns={"grad_norm": "norm"}).assign(kind="before clipping")
-    b = df[["run", "step", "clipped_norm"]].rename(columns={"clipped_norm": "norm"}).assign(kind="after clipping")
+def grad_chart(df: pd.DataFrame, height=300):
+    a = df[["run", "step", "grad_norm"]].rename(columns={"grad_norm": "norm"}).assign(series=df["run"])
+    # "after clipping" only for the runs whose clipping ever acted (elsewhere it is the same line)
+    acted = [r for r, g in df.groupby("run") if np.any(g["clipped_norm"].to_numpy() < g["grad_norm"].to_numpy())]
+    b = df[df["run"].isin(acted)][["run", "step", "clipped_norm"]].rename(columns={"clipped_norm": "norm"})
+    b = b.assign(series=b["run"] + " · after clipping")
     d = pd.concat([a, b])
     d = d[np.isfinite(d["norm"].to_numpy(dtype=float))]
-    d["series"] = d["run"] + " · " + d["kind"]
-    dashed = sorted(set(d.loc[d.kind == "after clipping", "series"]))
-    return ui.charts.log_line(d[["series", "step", "norm"]], "step", "norm", "series", x_title="update",
-                              y_title="||dE/dθ||", dashed=dashed, height=height,
-                              title="Gradient norm (solid: before clipping, dashed: after)")
+    dashed = sorted(set(b["series"]))
+    return legend_columns(ui.charts.log_line(d[["series", "step", "norm"]], "step", "norm", "series",
+                                             x_title="update", y_title="||dE/dθ||", dashed=dashed, height=height,
+                                             title="Gradient norm (solid: before clipping, dashed: after)"))
 
 
 def live_charts(rec: dict, final: bool):
@@ -108,26 +128,27 @@ def live_charts(rec: dict, final: bool):
     c1, c2 = st.columns(2)
     with c1:
         ui.show_chart(loss_chart(rec, df))
-        acc = df[np.isfinite(df["accuracy"].to_numpy(dtype=float))]
-        ui.show_chart(ui.charts.line(acc, "step", "accuracy", "run", x_title="update",
-                                     y_title="fraction of the batch right", height=220,
-                                     title="Accuracy on each fresh batch (task criterion)"))
+        acc = df[np.isfinite(df["accuracy"].to_numpy(dtype=float))][["run", "step", "accuracy"]]
+        ui.show_chart(legend_columns(ui.charts.line(acc, "step", "accuracy", "run", x_title="update",
+                                                    y_title="fraction of the batch right", height=280,
+                                                    title="Accuracy on each fresh batch (task criterion)")))
     with c2:
         g = grad_chart(df)
         ui.show_chart(g)
         rho = rho_frame(rec)
-        ui.show_chart(ui.charts.line(rho, "step", "spectral radius", "run", x_title="update",
-                                     y_title="ρ(W_hh)", height=220,
-                                     title="Spectral radius of W_hh (LSTM: g block, GRU: n block)"))
+        ui.show_chart(legend_columns(ui.charts.line(rho, "step", "spectral radius", "run", x_title="update",
+                                                    y_title="ρ(W_hh)", height=280,
+                                                    title="Spectral radius of W_hh (LSTM: g block, GRU: n block)")))
     if final:
         ui.download_csv(df, f"remedies-curves-{rec['knobs']['task']}.csv", "Download the curves (CSV)")
 
 
-def dh_chart(rec: dict, height=280):
+def dh_chart(rec: dict, height=320):
     d = dh_frame(rec)
-    return d, ui.charts.log_line(d, "k", "norm", "run", x_title="step k", y_title="||dL/dh_k|| (batch)",
-                                 height=height, title="Did the gradient reach the early steps? "
-                                                      "||dL/dh_k|| at the last report")
+    return d, legend_columns(ui.charts.log_line(d, "k", "norm", "run", x_title="step k",
+                                                y_title="||dL/dh_k|| (batch)", height=height,
+                                                title="Did the gradient reach the early steps? "
+                                                      "||dL/dh_k|| at the last report"))
 
 
 def scoreboard(rec: dict, seconds: dict | None):
@@ -159,10 +180,9 @@ act = ui.select("RNN activation", "act", ["tanh", "relu", "sigmoid"], "tanh", wh
 
 m_col, r_col = st.columns([1, 2])
 with m_col:
-    models_sel = multiselect("Models", "models", list(R.MODELS), ["rnn", "lstm"], fmt=lambda k: R.MODELS[k])
+    models_sel = multiselect("Models", "models", R.MODELS, ["rnn", "lstm"])
 with r_col:
-    rem_sel = multiselect("Remedies (applied to every model they fit)", "remedies", list(R.REMEDIES), ["clip"],
-                          fmt=lambda k: R.REMEDIES[k])
+    rem_sel = multiselect("Remedies (applied to every model they fit)", "remedies", R.REMEDIES, ["clip"])
 baseline = ui.toggle("Also run each model without the remedies (the baseline)", "baseline", True)
 with st.expander("Remedy settings", expanded=False):
     c1, c2, c3, c4 = st.columns(4)
@@ -247,6 +267,9 @@ def after_training(origin: str, lab: R.Lab):
             state["maps"][key] = R.state_map(cell, cfg.activation, r.params, r.extra.get("alpha"), cfg.task, T_run, tb)
         m = state["maps"][key]
         draw_map(m, sel)
+    if origin == "success":
+        st.markdown("**Success rate against length (this live run)**")
+        st.dataframe(pd.DataFrame(R.success_table(rec)), hide_index=True)
     st.markdown("**Scoreboard**")
     scoreboard(rec, lab.timing()["run_seconds"])
 
@@ -257,6 +280,10 @@ def draw_map(m: dict, label: str):
     v = m["log10_norm"][t_idx, k_idx]
     df = pd.DataFrame({"t": t_idx + 1, "k": k_idx + 1, "log10 norm": v, "dropped": m["dropped"][t_idx, k_idx]})
     df = df[np.isfinite(df["log10 norm"].to_numpy(dtype=float))]
+    every = -(-Tr // 80)  # at most 80 x 80 cells on screen: every s-th t and k (exact values, not averages)
+    if every > 1:
+        df = df[((df["t"] - 1) % every == 0) & ((df["k"] - 1) % every == 0)]
+        st.caption(f"T = {Tr}: every {every}th step t and k is drawn.")
     if df.empty:
         st.caption("The products overflowed for every pair (the run diverged); nothing to draw.")
         return
@@ -321,9 +348,9 @@ for kind, heading in (("exploding", "For exploding gradients"), ("vanishing", "F
                 c1, c2 = st.columns(2)
                 with c1:
                     if not df.empty:
-                        ui.show_chart(loss_chart(recd, df, height=240))
+                        ui.show_chart(loss_chart(recd, df, height=300))
                 with c2:
-                    _, ch = dh_chart(recd, height=240)
+                    _, ch = dh_chart(recd, height=300)
                     ui.show_chart(ch)
                 if card.key == "esn":
                     esn_rec, _ = rec_io.load("esn_memory", rec_io.OUT.parent)
@@ -368,7 +395,7 @@ for name in R.SUCCESS_RECORDED:
 if rows:
     sdf = pd.DataFrame(rows)
     ui.show_chart(ui.charts.line(sdf[["method", "T", "success rate"]], "T", "success rate", "method", x_title="sequence length T",
-                                 y_title="fraction of seeds that solved it", height=260, points=True,
+                                 y_title="fraction of seeds that solved it", height=320, points=True,
                                  title="Recorded: temporal order, success rate against T"),
                   data=sdf, filename="remedies-success.csv")
     st.caption("Recorded by `python -m lessons.record_remedies --success <method>`; "

@@ -109,13 +109,13 @@ def test_stop_in_the_middle_keeps_what_was_trained():
 
 def test_garbage_url():
     q = {"task": "<script>", "T": "abc", "H": "1e999", "steps": "-5", "seeds": "nan", "lr": "inf",
-         "models": ["nope", "lstm"], "remedies": ["../../etc", "clip"], "clip": "sideways", "open_hf": "maybe",
+         "models": ["nope", "LSTM"], "remedies": ["../../etc", "clipping"], "clip": "sideways", "open_hf": "maybe",
          "succ": "zzz", "baseline": "perhaps"}
     at = new_app(PAGE, q)
     at.run()
     assert_healthy(at, "garbage URL")
-    assert set(at.multiselect(key="models").value) <= set(R.MODELS)
-    assert set(at.multiselect(key="remedies").value) <= set(R.REMEDIES)
+    assert set(at.multiselect(key="models").value) <= set(R.MODELS.values())
+    assert set(at.multiselect(key="remedies").value) <= set(R.REMEDIES.values())
     assert any("invalid" in c.value or "dropped" in c.value for c in at.caption)
     assert RUN not in at.session_state
 

@@ -166,15 +166,16 @@ class Paths(NamedTuple):
     """ln-norms against distance d = T - k = 0..T."""
 
     distance: np.ndarray
-    cell: np.ndarray  # ln ||prod diag(f)||_2
-    full_c: np.ndarray  # ln ||dc_T/dc_k||_2 (c-c block of the state product, h_k held)
-    compare: np.ndarray | None  # ln ||dh_T/dh_k||_2 of the comparison cell
+    cell: np.ndarray  # ln ||prod diag(f)||  (spectral norm, or Frobenius with spectral=False)
+    full_c: np.ndarray  # ln ||dc_T/dc_k|| (c-c block of the state product, h_k held)
+    compare: np.ndarray | None  # ln ||dh_T/dh_k|| of the comparison cell
 
 
 def paths(lstm_cache, cmp_cell: str, cmp_cache, spectral: bool = True) -> Paths:
-    """The three curves of the 'two paths' chart, from gradcore.jacobians."""
+    """The three curves of the 'two paths' chart, from gradcore.jacobians: all spectral norms, or all Frobenius."""
     pn = jacobians.lstm_product_norms(lstm_cache, spectral=spectral)
     full = pn.log_spec_c if spectral else pn.log_fro_c
+    cell = pn.log_spec_cell if spectral else pn.log_fro_cell
     cmp = None
     if cmp_cell == "RNN":
         q = jacobians.rnn_product_norms(cmp_cache, spectral=spectral)
@@ -182,7 +183,7 @@ def paths(lstm_cache, cmp_cell: str, cmp_cache, spectral: bool = True) -> Paths:
     elif cmp_cell == "GRU":
         q = jacobians.gru_product_norms(cmp_cache, spectral=spectral)
         cmp = q.log_spec if spectral else q.log_fro
-    return Paths(pn.distance, pn.log_spec_cell, full, cmp)
+    return Paths(pn.distance, cell, full, cmp)
 
 
 def decay_rate(log_norm: np.ndarray, upto: int | None = None) -> float:

@@ -18,6 +18,10 @@ MAX_STEPS = 100  # ... and this many time columns (every s-th step, exact values
 MAX_GRID = 50  # the T x T heatmap shows at most MAX_GRID x MAX_GRID cells (every s-th t and k)
 MAX_BARS = 60  # up to this many steps the components are bars, beyond it points on a line
 LN10 = np.log(10.0)
+# NB: gradcore's Lanczos spectral norms of the LSTM state product need many iterations when the
+# forget gate is closed (b_f = -3, T = 500, H = 128: ~10x the Frobenius cost); beyond this T * H
+# the paths chart shows Frobenius norms, all three curves alike, and says so.
+SPECTRAL_MAX = 64 * 64
 
 
 # ----------------------------------------------------------------------------- cached computation
@@ -37,8 +41,9 @@ def compute(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, s
             hc, cmp_cache = lesson.run_cell(cmp, p)
             dhc = losses.softmax_cross_entropy(hc, p.Wy, np.zeros(lesson.V), p.targets).dh
             out["cmp_table"] = attribution.attribution(dhc, cmp_cache).dWx
-        pa = lesson.paths(cache, cmp, cmp_cache)
-        out.update(distance=pa.distance, ln_cell=pa.cell, ln_full=pa.full_c, ln_cmp=pa.compare,
+        spectral = T * H <= SPECTRAL_MAX
+        pa = lesson.paths(cache, cmp, cmp_cache, spectral=spectral)
+        out.update(spectral=spectral, distance=pa.distance, ln_cell=pa.cell, ln_full=pa.full_c, ln_cmp=pa.compare,
                    table=attribution.attribution(dh, cache).dWx)
         out["diag_f_T"] = jacobians.lstm_cell_jacobians(cache)[-1]  # diagonal of dc_T/dc_(T-1) along the cell
         J = lesson.last_step_jacobian(cache)  # (2H, 2H) at step T: [[dh/dh, dh/dc], [dc/dh, dc/dc]]
@@ -233,17 +238,21 @@ def figures(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, s
             rows.append(pd.DataFrame({"distance": d, "log10_norm": R["ln_cmp"] / LN10, "series": cmp}))
         df = pd.concat(rows, ignore_index=True)
         vs = {"RNN": "a tanh RNN", "GRU": "a GRU", "none": "no comparison"}[cmp]
+        nm, sub = ("spectral norm", "2") if R["spectral"] else ("Frobenius norm", "F")
         ch = ui.charts.log_line(df, "distance", "log10_norm", "series", log10=True, floor=deep_floor(df["log10_norm"]),
-                                x_title="distance T - k (steps)", y_title="spectral norm (log scale)",
+                                x_title="distance T - k (steps)", y_title=f"{nm} (log scale)",
                                 legend_title=None, height=340,
                                 title=f"LSTM at b_f = {fbias:g} against {vs}: T = {T}, H = {H}")
         out["paths"] = fig(ch, df, "lstm-paths.csv",
-                           "cell path $= \\|\\prod_{s=k+1}^{T}\\operatorname{diag}(f_s)\\|_2$, the cell-only path; "
-                           "full Jacobian $= \\|\\partial c_T/\\partial c_k\\|_2$, the c-c block of the $(h, c)$ state "
-                           "product, every path through $h$ and $W_h$ included"
-                           + ("" if cmp == "none" else f"; {cmp} = its $\\|\\partial h_T/\\partial h_k\\|_2$")
+                           f"cell path $= \\|\\prod_{{s=k+1}}^{{T}}\\operatorname{{diag}}(f_s)\\|_{sub}$, the cell-only "
+                           f"path; full Jacobian $= \\|\\partial c_T/\\partial c_k\\|_{sub}$, the c-c block of the $(h, c)$ "
+                           "state product, every path through $h$ and $W_h$ included"
+                           + ("" if cmp == "none" else f"; {cmp} = its $\\|\\partial h_T/\\partial h_k\\|_{sub}$")
                            + ". Computed by gradcore.jacobians.lstm_product_norms"
-                           + {"RNN": " and rnn_product_norms.", "GRU": " and gru_product_norms.", "none": "."}[cmp],
+                           + {"RNN": " and rnn_product_norms", "GRU": " and gru_product_norms", "none": ""}[cmp]
+                           + ("." if R["spectral"] else
+                              f". Frobenius norms here: beyond T x H = {SPECTRAL_MAX} the spectral norms' Lanczos "
+                              "iterations cost seconds (up to 10x more with the forget gate closed)."),
                            lecture)
         s = stride(T, MAX_GRID)
         grid = np.arange(T, 0, -s)[::-1]
@@ -462,7 +471,8 @@ st.caption(f"The terms through h that the article's 'dc_t/dc_(t-1) = f_t' leaves
            f"‖dc_T/dh_(T-1)‖₂ = {R['norm_dc_dh_T']:.4f} and ‖dh_T/dh_(T-1)‖₂ = {R['norm_dh_dh_T']:.4f}.")
 ui.equation(r"\Big\|\prod_{s=k+1}^{T}\operatorname{diag}(f_s)\Big\|_2 = \max_j \prod_{s=k+1}^{T} f_{s,j}",
             computed_by="gradcore.jacobians.lstm_product_norms")
-st.caption(f"At k = 0 (distance T = {T}): {sci(R['ln_cell'][-1])}; the full ‖dc_T/dc_0‖₂ = {sci(R['ln_full'][-1])}.")
+st.caption(f"At k = 0 (distance T = {T}), in the {'spectral' if R['spectral'] else 'Frobenius'} norm of section 2: "
+           f"{sci(R['ln_cell'][-1])}; the full ‖dc_T/dc_0‖ = {sci(R['ln_full'][-1])}.")
 
 checks = S["checks"]
 worst = max(checks.values())

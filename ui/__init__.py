@@ -64,3 +64,7 @@ __all__ = [
     "toggle", "coming_soon", "download_csv", "equation", "show_chart", "show_code",
     "what_to_notice",
 ]
+
+from ui.frame_guard import switch_off_pages_folder_mode  # noqa: E402
+
+switch_off_pages_folder_mode()

@@ -95,6 +95,11 @@ def sci(ln_value: float) -> str:
     return f"{10 ** (l10 - e):.1f}e{e:+d}".replace("+", "")
 
 
+def num(v: float) -> str:
+    """A norm as '4.30e-01', or 'exactly 0 (underflow)' when float64 could not hold it."""
+    return f"{v:.2e}" if v > 0 else "exactly 0 (underflow)"
+
+
 def share_above(a: np.ndarray, level: float) -> str:
     """'37%' of a above level, never rounded to 0% or 100% when it is not."""
     q = float((a > level).mean())
@@ -263,21 +268,27 @@ def figures(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, s
             hm.append(pd.DataFrame({"t": tt[keep], "k": kk[keep], "norm": R["cmp_table"][tt[keep] - 1, kk[keep] - 1],
                                     "cell": cmp}))
         df = pd.concat(hm, ignore_index=True)
-        ch = ui.charts.heatmap(df, "k", "t", "norm", x_title="step k", y_title="loss L_t",
-                               value_title="‖dL_t/dWx^(k)‖", log=True, height=280,
-                               floor=auto_floor(log10_col(df["norm"])))
+        floor = auto_floor(log10_col(df["norm"]))
+        lg = np.log10(np.maximum(df["norm"].to_numpy(dtype=float), floor))
+        domain = [float(lg.min()), float(max(lg.max(), lg.min() + 1e-9))]  # one colour scale for both panels
         ticks = [int(v) for v in grid[stride(len(grid), 10) - 1::stride(len(grid), 10)]]
-        ch = ch.encode(x=alt.X("k:O", title="step k", axis=alt.Axis(values=ticks, labelAngle=0)),
-                       y=alt.Y("t:O", title="loss L_t", sort="descending", axis=alt.Axis(values=ticks)))
-        ch = ch.properties(width=320).facet(column=alt.Column("cell:N", title=None))
-        out["table"] = fig(ch, df, "component-table.csv",
-                           "The T x T table, row t = loss L_t, column k = step: "
-                           + (f"t and k shown every {s} steps, " if s > 1 else "")
-                           + "exact values, one log10 colour scale for both panels; entries with k > t are 0 "
-                           "and left out."
-                           + (f" {int((df['norm'] == 0).sum())} shown entries underflowed float64 to exactly 0 and "
-                              "sit on the floor colour." if (df["norm"] == 0).any() else "")
-                           + " Computed by gradcore.attribution.attribution.", lecture)
+        zeros = int((df["norm"] == 0).sum())
+        for name, part in df.groupby("cell", sort=False):
+            ch = ui.charts.heatmap(part, "k", "t", "norm", x_title="step k", y_title="loss L_t",
+                                   value_title="‖dL_t/dWx^(k)‖", log=True, height=300, floor=floor,
+                                   title=f"{name}: ‖dL_t/dWx^(k)‖ for every loss t and step k")
+            ch = ch.encode(x=alt.X("k:O", title="step k", axis=alt.Axis(values=ticks, labelAngle=0)),
+                           y=alt.Y("t:O", title="loss L_t", sort="descending", axis=alt.Axis(values=ticks)),
+                           color=alt.Color("norm:Q", title="log10 ‖·‖",
+                                           scale=alt.Scale(scheme=ui.palette.SEQUENTIAL, domain=domain)))
+            out[f"table-{name}"] = fig(ch, part, f"component-table-{name}.csv",
+                                       "Row t = loss L_t, column k = step: "
+                                       + (f"t and k shown every {s} steps, " if s > 1 else "")
+                                       + "exact values; entries with k > t are 0 and left out."
+                                       + (" Both panels share one log10 colour scale." if cmp != "none" else "")
+                                       + (f" {zeros} shown entries underflowed float64 to exactly 0 and sit on the "
+                                          "floor colour." if zeros else "")
+                                       + " Computed by gradcore.attribution.attribution.", lecture)
     return out
 
 
@@ -424,7 +435,10 @@ st.markdown(
     "norms for $L_3$; here they are for $L_{" + str(t) + "}$, LSTM"
     + ("" if cmp == "none" else f" and {cmp}") + " on the same inputs.")
 render(FL["components"])
-render(F["table"])
+tcols = st.columns(2 if cmp != "none" else 1)
+for col, name in zip(tcols, ["LSTM"] + ([cmp] if cmp != "none" else []), strict=True):
+    with col:
+        render(F[f"table-{name}"])
 lines = [f"Loss {t}"] + [f"component {k} - {float(comp_l[k])!r}" for k in range(t)]
 code_cols = st.columns(2)
 with code_cols[0]:
@@ -458,7 +472,7 @@ resid = float(np.max(np.abs(R["c"][-1] - (R["f"][-1] * c_prev + R["i"][-1] * R["
 st.caption(f"‖c_T‖₂ = {np.linalg.norm(R['c'][-1]):.4f}; the recurrence holds to {resid:.1e}.")
 ui.equation(r"\frac{\partial L_t}{\partial W_x} = \sum_{k=1}^{t} x_k^{\top}\, \delta a_k^{(t)}",
             computed_by="gradcore.attribution.attribution")
-st.caption(f"For L_{t}: {t} components, nearest {comp_l[-1]:.3e}, farthest {comp_l[0]:.3e}; "
+st.caption(f"For L_{t}: {t} components, nearest {num(comp_l[-1])}, farthest {num(comp_l[0])}; "
            f"the loss is L_{t} = {S['loss']:.4f}.")
 ui.equation(r"\left.\frac{\partial c_t}{\partial c_{t-1}}\right|_{h_{t-1}} = \operatorname{diag}(f_t)",
             computed_by="gradcore.jacobians.lstm_cell_jacobians")
@@ -496,10 +510,10 @@ with st.expander("The article's code, done right", expanded=False):
         mc = st.columns(2)
         with mc[0]:
             st.caption("The article")
-            st.code(m.article, language="python")
+            st.code(m.article, language="python", wrap_lines=True)
         with mc[1]:
             st.caption("Corrected")
-            st.code(m.fixed, language="python")
+            st.code(m.fixed, language="python", wrap_lines=True)
         st.markdown(m.shows)
     st.markdown(
         "**The article's own example, N, D, T, H = 1, 3, 3, 1**, with a random dout as the gradient of L3 "
@@ -545,9 +559,8 @@ if slope_cmp is not None and np.isfinite(slope_cmp) and np.isfinite(slope_cell) 
 pts.append(f"The full ‖dc_T/dc_k‖ (paths through h included) ends at {sci(R['ln_full'][-1])}, "
            + ("above" if R["ln_full"][-1] > R["ln_cell"][-1] else "below")
            + f" the cell path's {sci(R['ln_cell'][-1])}: the article's f-only picture is the cell edge, not the whole story.")
-far = comp_l[0]
-pts.append(f"For L_{t} the nearest step's component is {comp_l[-1]:.2e} and the farthest (k = 1) {far:.2e}"
-           + ("" if cmp == "none" else f"; for the {cmp} {comp_c[-1]:.2e} and {comp_c[0]:.2e}") + ".")
+pts.append(f"For L_{t} the nearest step's component is {num(comp_l[-1])} and the farthest (k = 1) {num(comp_l[0])}"
+           + ("" if cmp == "none" else f"; for the {cmp} {num(comp_c[-1])} and {num(comp_c[0])}") + ".")
 if t > 1:
     def pct(v: float) -> str:
         return f"{100 * v:.0f}%" if v >= 0.01 else f"{100 * v:.2g}%"

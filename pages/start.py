@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from gradcore import activations, init, rnn
+from gradcore import activations, init, jacobians, rnn
 
 # Lecture presets: (page file, name, what you will see, URL query params).
 # Page authors: these are the agreed URL keys; please honour them on your page.
@@ -54,30 +54,21 @@ SCALES = (0.8, 1.2)  # spectral radii of the two runs: one below 1, one above
 def jacobian_norms(T: int, act: str, H: int, seed: int) -> pd.DataFrame:
     """log10 ||dh_T/dh_k||_2 = log10 ||J_T ... J_{k+1}||, J_s = diag(f'(a_s)) Wh^T, per radius.
 
-    The product is renormalised at every step and its log-norm accumulated, so no float
-    over- or underflows however long T is.
+    gradcore.jacobians renormalises the product at every step and keeps its log-norm, so
+    no float over- or underflows however long T is (an exact zero stays -inf).
     """
     D = 4
-    rows = []
+    frames = []
     for scale in SCALES:
         rng = np.random.default_rng(seed)  # same draw for both radii: only the scale differs
         Wh = init.make_Wh("gaussian_radius", H, scale, rng)
         Wx = rng.standard_normal((D, H)) / np.sqrt(D)
         x = rng.standard_normal((1, T, D))  # (N=1, T, D)
         _, cache = rnn.forward(x, np.zeros((1, H)), Wx, Wh, np.zeros(H), activation=act)
-        fprime = activations.get(act).df(cache.a, cache.h)[0]  # (T, H): f'(a_t)
-        P, log10_norm = np.eye(H), 0.0
-        rows.append((scale, 0, 0.0))
-        for d in range(1, T + 1):  # d = T - k: multiply in J_{k+1} on the right
-            P = P @ (fprime[T - d][:, None] * Wh.T)
-            s = np.linalg.norm(P, 2)
-            if s == 0.0 or not np.isfinite(log10_norm):
-                log10_norm = -np.inf  # an exact zero (dead relu units) stays zero
-            else:
-                log10_norm += np.log10(s)
-                P = P / s
-            rows.append((scale, d, log10_norm))
-    df = pd.DataFrame(rows, columns=["scale", "distance", "log10_norm"])
+        norms = jacobians.rnn_product_norms(cache)  # natural logs over d = T - k = 0..T
+        frames.append(pd.DataFrame({"scale": scale, "distance": norms.distance,
+                                    "log10_norm": norms.log_spec / np.log(10.0)}))
+    df = pd.concat(frames, ignore_index=True)
     df["run"] = [f"spectral radius {s:g}" for s in df["scale"]]
     return df
 
@@ -92,7 +83,7 @@ with left:
     st.latex(r"h_t = f(\underbrace{x_t W_x + h_{t-1} W_h + b}_{a_t})")
     ui.equation(r"\frac{\partial h_T}{\partial h_k} = \prod_{s=k+1}^{T} "
                 r"\operatorname{diag}\big(f'(a_s)\big)\, W_h^{\top}",
-                computed_by=["gradcore.rnn.forward", "jacobian_norms"])
+                computed_by=["gradcore.rnn.forward", "gradcore.jacobians.rnn_product_norms"])
     st.markdown(
         "A product of $T-k$ matrices shrinks or grows geometrically: below spectral radius 1 "
         "the signal from the distant past **vanishes**, above it it **explodes**. The figure "
@@ -132,7 +123,7 @@ with left:
         st.caption(f"With {act}, every step also multiplies by f'(a_t) <= {activations.get(act).gamma:g}, "
                    "so saturated units pull even the larger radius down.")
 
-ui.show_code(jacobian_norms, rnn.forward)
+ui.show_code(jacobian_norms, jacobians.rnn_product_norms, rnn.forward)
 
 st.subheader("The pages")
 cols = st.columns(len(PAGE_MAP))

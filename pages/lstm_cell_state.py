@@ -45,7 +45,9 @@ def compute(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, s
         pa = lesson.paths(cache, cmp, cmp_cache, spectral=spectral)
         out.update(spectral=spectral, distance=pa.distance, ln_cell=pa.cell, ln_full=pa.full_c, ln_cmp=pa.compare,
                    table=attribution.attribution(dh, cache).dWx)
-        out["diag_f_T"] = jacobians.lstm_cell_jacobians(cache)[-1]  # diagonal of dc_T/dc_(T-1) along the cell
+        diag_f = jacobians.lstm_cell_jacobians(cache)  # (T, H): dc_t/dc_(t-1) along the cell is diag(f_t)
+        out["diag_f_T"] = diag_f[-1]
+        out["ln_cell_spec_end"] = float(np.log(diag_f).sum(axis=0).max())  # ln ||prod_1^T diag f||_2  # diagonal of dc_T/dc_(T-1) along the cell
         J = lesson.last_step_jacobian(cache)  # (2H, 2H) at step T: [[dh/dh, dh/dc], [dc/dh, dc/dc]]
         out["norm_dc_dh_T"] = float(np.linalg.norm(J[H:, :H], 2))
         out["norm_dh_dh_T"] = float(np.linalg.norm(J[:H, :H], 2))
@@ -72,6 +74,15 @@ def for_loss(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, 
         return {"total": np.linalg.norm(sp.dc_total[0, :t], axis=1), "cell": np.linalg.norm(sp.dc_cell[0, :t], axis=1),
                 "rest": np.linalg.norm(sp.dc_rest[0, :t], axis=1), "checks": checks,
                 "loss": lesson.loss_t(h, p, t)}
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def cell_path_end(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, seed: int) -> float:
+    """ln ||prod_{s=1}^T diag(f_s)||_2 = ln max_j prod_s f_s[j] at another forget bias (for 'predict first')."""
+    with np.errstate(divide="ignore"):
+        p = lesson.make_problem(T, H, D, fbias, scale, xscale, seed)
+        _, cache = lesson.run_cell("LSTM", p)
+        return float(np.log(jacobians.lstm_cell_jacobians(cache)).sum(axis=0).max())
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -276,7 +287,7 @@ def figures(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, s
         for name, part in df.groupby("cell", sort=False):
             ch = ui.charts.heatmap(part, "k", "t", "norm", x_title="step k", y_title="loss L_t",
                                    value_title="‖dL_t/dWx^(k)‖", log=True, height=300, floor=floor,
-                                   title=f"{name}: ‖dL_t/dWx^(k)‖ for every loss t and step k")
+                                   title=f"{name}: every loss L_t, every step k")
             ch = ch.encode(x=alt.X("k:O", title="step k", axis=alt.Axis(values=ticks, labelAngle=0)),
                            y=alt.Y("t:O", title="loss L_t", sort="descending", axis=alt.Axis(values=ticks)),
                            color=alt.Color("norm:Q", title="log10 ‖·‖",
@@ -418,6 +429,18 @@ st.markdown(
     "Start at the cell state $c_T$ and go back to $c_k$. Along the cell edge alone the gradient is multiplied "
     "by $\\operatorname{diag}(f_s)$ at every step; the full Jacobian $\\partial c_T/\\partial c_k$ also "
     "follows every detour through the hidden state, where $W_h$ appears.")
+alt_b = 0.0 if fbias >= 2.0 else 4.0
+with st.container(border=True):
+    st.markdown(f"**Predict first.** The cell path ‖∏ diag(f_s)‖₂ ends at {sci(R['ln_cell_spec_end'])} after {T} steps with "
+                f"b_f = {fbias:g}. If the forget bias were **{alt_b:g}** instead (same weights, same inputs), "
+                "where would it end: higher or lower, and by how many powers of ten?")
+    if ui.toggle("Reveal the computed answer", "reveal", False):
+        end_alt = cell_path_end(T, H, D, alt_b, scale, xscale, seed)
+        dec = (end_alt - R["ln_cell_spec_end"]) / LN10
+        st.markdown(f"At b_f = {alt_b:g} the cell path ends at **{sci(end_alt)}**, "
+                    f"{abs(dec):.1f} powers of ten {'higher' if dec > 0 else 'lower'} than at b_f = {fbias:g} "
+                    f"({sci(R['ln_cell_spec_end'])}, spectral norm). Each forget gate multiplies the path once per "
+                    "step, so a shift of the bias moves the whole line's slope.")
 render(F["paths"])
 per_step = np.exp(slope_cell)
 st.markdown(

@@ -121,3 +121,12 @@ def test_garbage_url():
     notes = [c.value for c in at.caption if "was invalid" in c.value]
     assert len(notes) >= 5, notes
     assert at.slider(key="fbias").value == 1.0 and at.slider(key="T").value == 50
+
+
+def test_predict_first_reveals_the_computed_answer():
+    at = _run({"fbias": "3", "T": "60", "reveal": "true"})
+    assert_healthy(at, "reveal")
+    p = L.make_problem(60, 32, 8, 0.0, 0.9, 1.0, 0)
+    _, cache = lstm.forward(p.x, np.zeros((1, 32)), **p.lstm)
+    want = jacobians.lstm_product_norms(cache, spectral=False).log_spec_cell[-1]
+    assert f"At b_f = 0 the cell path ends at **{_sci(want)}**" in _text(at)

@@ -58,16 +58,28 @@ def multiselect(label, key, names: dict, default, help=None):
     return [back[v] for v in value]
 
 
+def show(chart, **kw):
+    """ui.show_chart with the chart's title drawn as text above it.
+
+    NB: Streamlit fits title, axes and legend into the chart's height, and a long Vega title
+    was clipped at the top in the browser; a markdown line above the chart never is."""
+    title = chart._kwds.get("title", alt.Undefined)
+    if isinstance(title, str) and title:
+        chart = chart.copy(deep=False)
+        chart["title"] = alt.Undefined
+        st.markdown("**" + title.replace("_", "\\_").replace("*", "\\*") + "**")
+    ui.show_chart(chart, **kw)
+
+
 def legend_columns(chart, n: int = 2):
     """Wrap a bottom legend into n columns (a comparison has many runs; one row would be cut off)."""
-    layers = getattr(chart, "layer", None) or [chart]
+    layers = chart.layer if isinstance(chart, alt.LayerChart) else [chart]
     for lay in layers:
-        enc = getattr(lay, "encoding", alt.Undefined)
-        col = getattr(enc, "color", alt.Undefined) if enc is not alt.Undefined else alt.Undefined
-        leg = getattr(col, "legend", alt.Undefined) if col is not alt.Undefined else alt.Undefined
-        if isinstance(leg, alt.Legend):
-            leg.columns = n
-            leg.labelLimit = 260
+        enc = lay._kwds.get("encoding", alt.Undefined)
+        col = enc._kwds.get("color", alt.Undefined) if enc is not alt.Undefined else alt.Undefined
+        # NB: channel.legend is altair's property-setter method; the value lives in _kwds
+        if col is not alt.Undefined and isinstance(col._kwds.get("legend"), alt.Legend):
+            col["legend"] = alt.Legend(orient="bottom", columns=n, labelLimit=300)
     return chart
 
 
@@ -127,16 +139,16 @@ def live_charts(rec: dict, final: bool):
         return
     c1, c2 = st.columns(2)
     with c1:
-        ui.show_chart(loss_chart(rec, df))
+        show(loss_chart(rec, df))
         acc = df[np.isfinite(df["accuracy"].to_numpy(dtype=float))][["run", "step", "accuracy"]]
-        ui.show_chart(legend_columns(ui.charts.line(acc, "step", "accuracy", "run", x_title="update",
+        show(legend_columns(ui.charts.line(acc, "step", "accuracy", "run", x_title="update",
                                                     y_title="fraction of the batch right", height=280,
                                                     title="Accuracy on each fresh batch (task criterion)")))
     with c2:
         g = grad_chart(df)
-        ui.show_chart(g)
+        show(g)
         rho = rho_frame(rec)
-        ui.show_chart(legend_columns(ui.charts.line(rho, "step", "spectral radius", "run", x_title="update",
+        show(legend_columns(ui.charts.line(rho, "step", "spectral radius", "run", x_title="update",
                                                     y_title="ρ(W_hh)", height=280,
                                                     title="Spectral radius of W_hh (LSTM: g block, GRU: n block)")))
     if final:
@@ -248,7 +260,7 @@ def after_training(origin: str, lab: R.Lab):
     st.markdown(f"**{'Stopped' if lab.stopped else 'Finished'}** after {lab.compute_seconds:.1f} s of compute.")
     live_charts(rec, final=True)
     d, ch = dh_chart(rec)
-    ui.show_chart(ch, data=d, filename=f"remedies-dh-{origin}.csv")
+    show(ch, data=d, filename=f"remedies-dh-{origin}.csv")
     runs = [r for r in lab.runs if r.kind in ("grad", "hf") and r.params is not None]
     if runs:
         st.markdown("**The T x T map of one run**: log10 ||∂h_t/∂h_k||₂ for its trained weights on one fresh "
@@ -294,7 +306,7 @@ def draw_map(m: dict, label: str):
         x=alt.X("k:O"), y=alt.Y("t:O", sort="descending"),
         tooltip=[alt.Tooltip("t:O"), alt.Tooltip("k:O"), alt.Tooltip("log10 norm:Q", format=".3g")])
     chart = heat + shade if df["dropped"].any() else heat
-    ui.show_chart(chart, data=df, filename="remedies-map.csv")
+    show(chart, data=df, filename="remedies-map.csv")
     n_drop = int(df["dropped"].sum())
     far = df[df["t"] - df["k"] >= max(1, Tr // 2)]["log10 norm"]
     st.caption((f"{n_drop} of {len(df)} pairs lie beyond the truncation and contribute nothing. " if n_drop else "")
@@ -348,16 +360,16 @@ for kind, heading in (("exploding", "For exploding gradients"), ("vanishing", "F
                 c1, c2 = st.columns(2)
                 with c1:
                     if not df.empty:
-                        ui.show_chart(loss_chart(recd, df, height=300))
+                        show(loss_chart(recd, df, height=300))
                 with c2:
                     _, ch = dh_chart(recd, height=300)
-                    ui.show_chart(ch)
+                    show(ch)
                 if card.key == "esn":
                     esn_rec, _ = rec_io.load("esn_memory", rec_io.OUT.parent)
                     if esn_rec is not None:
                         mc = esn_rec["series"]["mc_vs_rho"]
                         mdf = pd.DataFrame({"spectral radius": mc["rho"], "memory capacity": mc["mc"]})
-                        ui.show_chart(ui.charts.line(mdf, "spectral radius", "memory capacity", x_title="ρ(W)",
+                        show(ui.charts.line(mdf, "spectral radius", "memory capacity", x_title="ρ(W)",
                                                      y_title="memory capacity (steps)", height=200, points=True,
                                                      title="ESN memory capacity (H = 50): recorded by "
                                                            "`python -m gradcore.experiments esn_memory`"))
@@ -394,7 +406,7 @@ for name in R.SUCCESS_RECORDED:
             rows.append({"method": R.SUCCESS_METHODS[name][0], **row})
 if rows:
     sdf = pd.DataFrame(rows)
-    ui.show_chart(ui.charts.line(sdf[["method", "T", "success rate"]], "T", "success rate", "method", x_title="sequence length T",
+    show(ui.charts.line(sdf[["method", "T", "success rate"]], "T", "success rate", "method", x_title="sequence length T",
                                  y_title="fraction of seeds that solved it", height=320, points=True,
                                  title="Recorded: temporal order, success rate against T"),
                   data=sdf, filename="remedies-success.csv")
@@ -404,14 +416,10 @@ if rows:
 else:
     st.info("No recorded success curves yet (`python -m lessons.record_remedies --all`).")
 
-ui.what_to_notice([
-    "A run that learned nothing sits on the dashed baseline (predict the mean / guess a class): "
-    "the loss alone tells you whether the long-range dependency was found.",
-    "||dL/dh_k|| against k shows why: for the plain RNN it falls by orders of magnitude before it reaches the "
-    "marked steps; the LSTM's cell path and Omega keep it level; L2 on W_hh makes it collapse.",
-    "Clipping bounds the step, not the problem: the dashed 'after clipping' curves never exceed the threshold, "
-    "whatever the gradient did.",
-    "Truncation is visible on the T x T map as a grey band: whatever lies beyond k is simply never learned.",
+_cards = {c.key: rec_io.load(f"card_{c.key}")[0] for c in R.CARDS}
+_live = state["lab"].record() if state is not None and state["status"] != "running" else None
+ui.what_to_notice(R.notice_points(_cards, _live) + [
+    "Truncation shows on the T x T map as a grey band: whatever lies beyond k is never learned.",
 ])
 
 # ----------------------------------------------------------------------------- train (last, so the page is drawn)

@@ -425,15 +425,15 @@ class _ESNItem:
         r.steps, r.sequences, r.final_error = 1, kn.esn_train, float(err)
         r.solved_step = 1 if err < task.max_wrong else -1
         r.extra.update({"reservoir": H, "rho": rho})
-        r.done = True
+        r.done = self.done = True
 
 
 ESN_CHUNK = 250
 
 
-def _esn_states(res, b):
+def _esn_states(res, x):
     with np.errstate(all="ignore"):
-        return esn.run(res, b.x)  # (N, T, H); left padding is zeros, the reservoir just idles there
+        return esn.run(res, x)  # (N, T, H); left padding is zeros, the reservoir just idles there
 
 
 def _esn_fit(states, b, V, ridge):

@@ -203,3 +203,17 @@ def test_scoreboard_labels_papers_figures():
     assert "74,000" in lstm["paper's figure (not this run)"]
     assert R.paper_figure("temporal_order", "rnn", ("clip", "omega")).startswith("Pascanu")
     assert R.paper_figure("noisy_sine", "rnn", ()) == ""
+
+
+def test_esn_and_hf_runs_finish_in_small_units():
+    kn = R.Knobs(task="temporal_order", T=10, H=4, esn_H=20, esn_train=600, hf_steps=2, hf_batch=20, hf_cg=5)
+    lab = R.Lab([R.RunSpec("esn", "esn"), R.RunSpec("hf", "hf", ("struct",))], kn)
+    slices = 0
+    while not lab.advance(0.0):  # one unit per slice: the page could redraw after each
+        slices += 1
+    assert slices >= 4  # the ESN's 600 + 10,000 sequences come in 250-sequence units
+    esn_run = lab.run_by_label("esn")
+    assert esn_run.done and 0.0 <= esn_run.final_error <= 1.0 and np.isfinite(esn_run.hist["loss"][0])
+    rec = lab.record()
+    json.dumps(rec, allow_nan=False)
+    assert R.scoreboard_rows(rec)[0]["solved"] in ("yes", "no")

@@ -12,6 +12,7 @@ import streamlit as st
 import ui
 from gradcore import attribution, jacobians, losses
 from lessons import lstm_cell_state as lesson
+from ui import show as ui_show
 
 MAX_UNITS = 32  # gate heatmaps show at most this many units ...
 MAX_STEPS = 100  # ... and this many time columns (every s-th step, exact values)
@@ -208,7 +209,7 @@ def fig(chart, df: pd.DataFrame, filename: str, caption: str, lecture: bool) -> 
     so a rerun with unchanged settings only ships it.
     """
     if lecture:  # the same enlargement ui.show_chart applies in lecture mode
-        k = getattr(ui.show, "LECTURE_HEIGHT", 1.45)
+        k = getattr(ui_show, "LECTURE_HEIGHT", 1.45)
         h, w = getattr(chart, "height", alt.Undefined), getattr(chart, "width", alt.Undefined)
         if isinstance(h, (int, float)):
             chart = chart.properties(height=int(h * k))

@@ -130,3 +130,8 @@ def test_predict_first_reveals_the_computed_answer():
     _, cache = lstm.forward(p.x, np.zeros((1, 32)), **p.lstm)
     want = jacobians.lstm_product_norms(cache, spectral=False).log_spec_cell[-1]
     assert f"At b_f = 0 the cell path ends at **{_sci(want)}**" in _text(at)
+
+
+def test_lecture_mode_renders():
+    at = _run({"lecture": "true", "T": "30"})
+    assert_healthy(at, "lecture mode")

@@ -25,7 +25,9 @@ from lessons import remedies as R
 
 RUN = "_remedies_run"  # session_state: the active run {"origin", "lab", "status", "maps"}
 MAX_SLICES = "_remedies_max_slices"  # tests only: leave the loop after this many slices (what an interruption does)
-SLICE = 0.35  # seconds of training between redraws (progress at least every second)
+SLICE = 0.05  # seconds of training per slice; the page redraws every REDRAW seconds
+REDRAW = 0.5  # progress at least every second
+YIELD = 0.005  # seconds the script sleeps after each slice so other sessions stay responsive
 LIVE_LIMITS = {"T": 200, "steps": 5000, "seeds": 5}
 
 st.title("Remedies lab")
@@ -433,11 +435,14 @@ if state is not None:
             last_draw = 0.0
             while state["status"] == "running":
                 done = state["lab"].advance(SLICE)
+                # NB: training holds the GIL in short NumPy calls; a brief sleep hands it to the
+                # server's other threads (page loads of other sessions) at least every slice
+                time.sleep(YIELD)
                 n += 1
                 if done:
                     state["status"] = "stopped" if state["lab"].stopped else "done"
                     break
-                if time.perf_counter() - last_draw >= 0.5:
+                if time.perf_counter() - last_draw >= REDRAW:
                     render_run(origin, slot)  # an st call: a Stop click lands here and reruns
                     last_draw = time.perf_counter()
                 if limit is not None and n >= limit:

@@ -5,13 +5,20 @@ registered later is covered by the page tests without touching them.
 """
 from __future__ import annotations
 
-import ast
-import json
-import math
-import sys
-from pathlib import Path
+import os
 
-import pytest
+# NB: before anything imports NumPy: OpenBLAS's thread pool stalls on the small matrices of
+# the engine when several computations run at once (app.py sets the same for the server).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import ast  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -126,6 +133,33 @@ def assert_healthy(at, context: str) -> None:
     assert not at.exception, f"{context}: exception {[e.value for e in at.exception]}"
     problems = chart_problems(at)
     assert not problems, f"{context}: {problems}"
+
+
+LONG = os.environ.get("RELIABILITY_LONG", "").lower() in ("1", "true", "yes")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--long", action="store_true", default=False,
+                     help="also run the tests marked 'long' (full fuzzing and extremes; or RELIABILITY_LONG=1)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "load: starts a server and drives several browser sessions at once")
+    config.addinivalue_line("markers", "long: hand-run sizes (minutes); skipped unless --long or RELIABILITY_LONG=1")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--long") or LONG:
+        return
+    skip = pytest.mark.skip(reason="long version: run with --long or RELIABILITY_LONG=1")
+    for item in items:
+        if "long" in item.keywords:
+            item.add_marker(skip)
+
+
+def long_run(config=None) -> bool:
+    """True when the long (hand-run) sizes were asked for."""
+    return LONG or bool(config is not None and config.getoption("--long"))
 
 
 @pytest.fixture

@@ -11,26 +11,26 @@ Skips only when Chromium or Playwright is missing; with CI=true that is a failur
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from conftest import ROOT, registered_pages
+from helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Visit,
+    free_port,
+    start_server,
+    stop_server,
+    url_path,
+    wait_healthy,
+    wait_idle,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-quic", "--disable-default-apps", "--disable-extensions"]
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 SHOTS = ROOT / "screenshots"
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 PAGES = registered_pages()
 IN_CI = os.environ.get("CI", "").lower() in ("true", "1", "yes")
 
@@ -40,42 +40,6 @@ def _unavailable(reason: str):
     if IN_CI:
         pytest.fail(f"browser tests cannot run in CI: {reason}")
     pytest.skip(reason)
-
-
-def url_path(page: str) -> str:
-    """URL path Streamlit gives a page: "/" for the default, else "/<file stem>"."""
-    return "/" if page == "pages/start.py" else "/" + Path(page).stem
-
-
-def free_port() -> int:
-    """An unused TCP port on localhost."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(port: int) -> subprocess.Popen:
-    """`streamlit run app.py` headless on 127.0.0.1:port, logs to a temp file."""
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1",
-           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    log = open(SHOTS.parent / ".streamlit-test-server.log", "w")  # noqa: SIM115 (closed with the process)
-    return subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-
-
-def wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 60) -> float:
-    """Poll /_stcore/health until it answers 'ok'; return the seconds it took."""
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < timeout:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                if r.read().strip() == b"ok":
-                    return time.perf_counter() - t0
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError("streamlit did not become healthy")
 
 
 @pytest.fixture(scope="module")
@@ -95,11 +59,7 @@ def server():
         wait_healthy(base, proc)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
 
 
 @pytest.fixture(scope="module")
@@ -111,46 +71,6 @@ def browser():
         b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield b
         b.close()
-
-
-class Visit:
-    """A browser page that records every request and websocket it opens."""
-
-    def __init__(self, browser, width: int = 1280, height: int = 720):
-        self.context = browser.new_context(viewport={"width": width, "height": height})
-        self.page = self.context.new_page()
-        self.urls: list[str] = []
-        self.page.on("request", lambda r: self.urls.append(r.url))
-        self.page.on("websocket", lambda ws: self.urls.append(ws.url))
-
-    def open(self, url: str, timeout: float = 120_000) -> None:
-        """Go to url and wait until the script run is finished and charts are drawn."""
-        self.page.goto(url)
-        wait_idle(self.page, timeout)
-
-    def foreign_requests(self) -> list[str]:
-        """Requests that left localhost (data: and blob: URLs are local)."""
-        out = []
-        for u in self.urls:
-            p = urlparse(u)
-            if p.scheme in ("data", "blob", "about", "chrome", "chrome-extension"):
-                continue
-            if p.hostname not in LOCAL_HOSTS:
-                out.append(u)
-        return out
-
-    def close(self) -> None:
-        self.context.close()
-
-
-def wait_idle(page, timeout: float = 120_000) -> None:
-    """The app has rendered something, its script is idle, and every chart has drawn."""
-    page.wait_for_selector("[data-testid='stMain'] h1", timeout=timeout)
-    page.wait_for_selector(IDLE, timeout=timeout)
-    page.wait_for_function(
-        """() => [...document.querySelectorAll("[data-testid='stVegaLiteChart']")]
-                 .every(c => c.querySelector('canvas, svg'))""", timeout=timeout)
-    page.wait_for_selector(IDLE, timeout=timeout)
 
 
 def small_png(path: Path) -> None:

@@ -15,6 +15,37 @@ import math
 
 import streamlit as st
 
+
+def _patch_int_number_input_overflow() -> None:
+    """Make an int st.number_input fall back to its default on ?key=1e999 instead of crashing.
+
+    NB: Streamlit 1.67 seeds a URL-bound int number_input with int(float(raw)) and catches only
+    ValueError/TypeError/IndexError, so ?seed=1e999 or ?seed=inf raised OverflowError out of the
+    page (found by tests/test_fuzz_urls.py). An overflowing value is out of any range, so its
+    default is exactly what Streamlit does for every other out-of-range value. Guarded: if the
+    private class moves, nothing is patched and tests/test_fuzz_urls.py fails loudly instead.
+    """
+    try:
+        from streamlit.elements.widgets import number_input as _ni
+    except ImportError:
+        return
+    serde = getattr(_ni, "NumberInputSerde", None)
+    if serde is None or getattr(serde, "_ui_overflow_patch", False):
+        return
+    original = serde.deserialize
+
+    def deserialize(self, ui_value):
+        try:
+            return original(self, ui_value)
+        except OverflowError:
+            return self.value
+
+    serde.deserialize = deserialize
+    serde._ui_overflow_patch = True
+
+
+_patch_int_number_input_overflow()
+
 LECTURE_KEY = "lecture"
 _REGISTRY = "_ui_bound_defaults"  # session_state: key -> default of every bound control this run
 _CSV_COUNTS = "_ui_csv_counts"  # session_state: download-button slug -> uses this run (unique keys)
@@ -91,9 +122,9 @@ def number(label: str, key: str, min_value, max_value, default, step=None, help:
     where = where or st
     raw = _raw(key)
     _register(key, default)
+    integer = isinstance(default, int) and not isinstance(default, bool)
     value = where.number_input(label, min_value=min_value, max_value=max_value, value=default,
                                step=step, help=help, format=format, key=key, bind="query-params")
-    integer = isinstance(default, int) and not isinstance(default, bool)
     ok = raw is not None and _same_number(raw, value, integer)
     _notice(where, key, raw, value, default, ok)
     return value

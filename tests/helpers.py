@@ -1,0 +1,233 @@
+"""Helpers shared by the browser, load, offline and fuzz tests (and bench/load_test.py).
+
+A real server: free_port, start_server, wait_healthy, stop_server; its memory from /proc
+(tree_rss, no psutil needed); its sockets (foreign_connections). A real browser: CHROMIUM,
+CHROMIUM_ARGS, Visit (a context that records every request), wait_idle, url_path.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic", "--disable-default-apps", "--disable-extensions"]
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+SERVER_LOG = ROOT / ".streamlit-test-server.log"
+
+
+def url_path(page: str) -> str:
+    """URL path Streamlit gives a page: "/" for the default, else "/<file stem>"."""
+    return "/" if page == "pages/start.py" else "/" + Path(page).stem
+
+
+def free_port() -> int:
+    """An unused TCP port on localhost."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_command(port: int) -> list[str]:
+    """`streamlit run app.py` headless on 127.0.0.1:port (no usage stats, no file watcher)."""
+    return [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+            "--server.port", str(port), "--server.address", "127.0.0.1",
+            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+
+
+def start_server(port: int, log_path: Path | None = None, prefix: list[str] | None = None,
+                 env: dict | None = None) -> subprocess.Popen:
+    """Start the app server (optionally under `prefix`, e.g. ["unshare", "-rn"]); logs to a file."""
+    log = open(log_path or SERVER_LOG, "w")  # noqa: SIM115 (closed with the process)
+    full_env = dict(os.environ, **(env or {}))
+    return subprocess.Popen([*(prefix or []), *server_command(port)], cwd=ROOT, stdout=log,
+                            stderr=subprocess.STDOUT, env=full_env)
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    """Terminate the server we started (by its pid), kill it if it does not exit in 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 60) -> float:
+    """Poll /_stcore/health until it answers 'ok'; return the seconds it took."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                if r.read().strip() == b"ok":
+                    return time.perf_counter() - t0
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError("streamlit did not become healthy")
+
+
+# ----------------------------------------------------------------------------- /proc
+def _children(pid: int) -> list[int]:
+    """Direct children of pid (from /proc/<pid>/task/*/children)."""
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
+def process_tree(pid: int) -> list[int]:
+    """pid and all its descendants that still exist."""
+    seen, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        if p in seen or not Path(f"/proc/{p}").exists():
+            continue
+        seen.append(p)
+        todo += _children(p)
+    return seen
+
+
+def _status_kb(pid: int, field: str) -> int:
+    """A 'VmRSS:'/'VmHWM:' value of /proc/<pid>/status in kB (0 if gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of the process and its children now, in MB."""
+    return sum(_status_kb(p, "VmRSS") for p in process_tree(pid)) / 1024
+
+
+def tree_hwm_mb(pid: int) -> float:
+    """Peak resident memory (VmHWM, kernel-tracked high-water mark) summed over the tree, in MB."""
+    return sum(_status_kb(p, "VmHWM") for p in process_tree(pid)) / 1024
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    """Inodes of the sockets pid has open."""
+    out = set()
+    for fd in Path(f"/proc/{pid}/fd").glob("*"):
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            out.add(target[8:-1])
+    return out
+
+
+def _decode(addr: str) -> tuple[str, int]:
+    """'0100007F:1F90' (or the 32-hex-digit IPv6 form) -> ('127.0.0.1', 8080)."""
+    host, port = addr.split(":")
+    raw = bytes.fromhex(host)
+    if len(raw) == 4:
+        ip = socket.inet_ntop(socket.AF_INET, raw[::-1])
+    else:  # four little-endian 32-bit words
+        ip = socket.inet_ntop(socket.AF_INET6, b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4)))
+    return ip, int(port, 16)
+
+
+def _is_loopback(ip: str) -> bool:
+    return ip.startswith("127.") or ip in ("::1", "0.0.0.0", "::") or ip.startswith("::ffff:127.")
+
+
+def foreign_connections(pid: int) -> list[str]:
+    """TCP/UDP sockets of the process tree whose remote end is not loopback (or unconnected)."""
+    inodes = set().union(*(_socket_inodes(p) for p in process_tree(pid))) if Path(f"/proc/{pid}").exists() else set()
+    found = []
+    for table in ("tcp", "tcp6", "udp", "udp6"):
+        try:
+            lines = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            parts = line.split()
+            local, remote, inode = parts[1], parts[2], parts[9]
+            if inode not in inodes:
+                continue
+            rip, rport = _decode(remote)
+            if rport == 0 and table.startswith("udp"):
+                continue  # an unconnected UDP socket talks to nobody yet
+            if not _is_loopback(rip):
+                found.append(f"{table} {_decode(local)} -> {rip}:{rport}")
+    return found
+
+
+# ----------------------------------------------------------------------------- browser
+def foreign_urls(urls) -> list[str]:
+    """The URLs that leave localhost (data:, blob:, about: and chrome: URLs are local)."""
+    out = []
+    for u in urls:
+        p = urlparse(u)
+        if p.scheme in ("data", "blob", "about", "chrome", "chrome-extension"):
+            continue
+        if p.hostname not in LOCAL_HOSTS:
+            out.append(u)
+    return out
+
+
+class Visit:
+    """A browser page that records every request and websocket it opens, and console errors."""
+
+    def __init__(self, browser, width: int = 1280, height: int = 720):
+        self.context = browser.new_context(viewport={"width": width, "height": height})
+        self.page = self.context.new_page()
+        self.urls: list[str] = []
+        self.console_errors: list[str] = []
+        self.failed: list[str] = []
+        self.page.on("request", lambda r: self.urls.append(r.url))
+        self.page.on("websocket", lambda ws: self.urls.append(ws.url))
+        self.page.on("console", lambda m: self.console_errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.console_errors.append(f"pageerror: {e}"))
+        self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} {r.failure}"))
+
+    def open(self, url: str, timeout: float = 120_000) -> None:
+        """Go to url and wait until the script run is finished and charts are drawn."""
+        self.page.goto(url)
+        wait_idle(self.page, timeout)
+
+    def foreign_requests(self) -> list[str]:
+        """Requests that left localhost (data: and blob: URLs are local)."""
+        return foreign_urls(self.urls)
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def wait_idle(page, timeout: float = 120_000) -> None:
+    """The app has rendered something, its script is idle, and every visible chart has drawn.
+
+    NB: a chart in an inactive st.tabs panel (display: none) is drawn only when its tab is
+    opened, so only visible charts are waited for.
+    """
+    page.wait_for_selector("[data-testid='stMain'] h1", timeout=timeout)
+    page.wait_for_selector(IDLE, timeout=timeout)
+    page.wait_for_function(
+        """() => [...document.querySelectorAll("[data-testid='stVegaLiteChart']")]
+                 .filter(c => c.checkVisibility()).every(c => c.querySelector('canvas, svg'))""", timeout=timeout)
+    page.wait_for_selector(IDLE, timeout=timeout)
+
+
+def launch_chromium(playwright):
+    """Headless Debian Chromium with background networking off."""
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)

@@ -759,7 +759,8 @@ def scoreboard_rows(rec: dict, seconds: dict | None = None) -> list[dict]:
         rows.append({
             "task": kn["task"], "T": T, "method": r["label"], "solved": solved,
             "sequences seen": r["sequences_seen"] if r["kind"] != "skip" else None,
-            "wrong on fresh data": None if not math.isfinite(err) else round(err, 4),
+            "wrong on fresh data": (f"{err:.1%}" if math.isfinite(err) else
+                                    "not checked" if r["kind"] == "grad" else "-"),
             "wall time (s)": None if seconds is None else round(seconds.get(r["label"], float("nan")), 1),
             "paper's figure (not this run)": paper_figure(kn["task"], r["model"], r["remedies"]) or "-",
             "note": r["note"] or ("diverged: a gradient overflowed" if r["diverged"] else ""),

@@ -76,12 +76,20 @@ def show(chart, **kw):
 def legend_columns(chart, n: int = 2):
     """Wrap a bottom legend into n columns (a comparison has many runs; one row would be cut off)."""
     layers = chart.layer if isinstance(chart, alt.LayerChart) else [chart]
+    n_series = 0
     for lay in layers:
         enc = lay._kwds.get("encoding", alt.Undefined)
         col = enc._kwds.get("color", alt.Undefined) if enc is not alt.Undefined else alt.Undefined
         # NB: channel.legend is altair's property-setter method; the value lives in _kwds
         if col is not alt.Undefined and isinstance(col._kwds.get("legend"), alt.Legend):
             col["legend"] = alt.Legend(orient="bottom", columns=n, labelLimit=300)
+            sc = col._kwds.get("scale", alt.Undefined)
+            dom = sc._kwds.get("domain", alt.Undefined) if sc is not alt.Undefined else alt.Undefined
+            n_series = max(n_series, len(dom) if isinstance(dom, list) else 0)
+    h = chart._kwds.get("height", alt.Undefined)
+    if isinstance(h, int) and n_series > 2 * n:
+        # Streamlit fits the legend into the chart's height: grow it so the plot keeps its size
+        chart = chart.properties(height=h + 20 * (-(-n_series // n) - 1))
     return chart
 
 
@@ -169,10 +177,11 @@ def scoreboard(rec: dict, seconds: dict | None):
     rows = R.scoreboard_rows(rec, seconds)
     df = pd.DataFrame(rows)
     st.dataframe(df, hide_index=True, width="stretch")
-    st.caption("The last columns but one are **the papers' figures, not this run's**: they are there for scale "
+    st.caption("The column 'paper's figure' holds **the papers' numbers, not this run's**: they are there for scale "
                "(their runs were far longer and at larger T). 'Sequences seen' = batch x updates until solved "
-               "(or until the budget ran out). Wall time is the compute time of the batched computation the run "
-               "was part of.")
+               "(or until the budget ran out). 'Wrong on fresh data' is the official check (under 1 % wrong on "
+               "fresh sequences = solved); it only runs once the training batches look close, hence 'not checked'. "
+               "Wall time is the compute time of the batched computation the run was part of.")
     return df
 
 
@@ -245,12 +254,18 @@ def slot_for(origin: str, where):
     if not state or state["origin"] != origin:
         return None
     with where:
+        holder = st.empty()
         if state["status"] == "running":
-            if st.button("Stop", key=f"stop_{origin}", type="secondary",
-                         help="Stop training and keep what was trained so far."):
+            if holder.button("Stop", key=f"stop_{origin}", type="secondary",
+                             help="Stop training and keep what was trained so far."):
                 state["lab"].stop()
                 state["status"] = "stopped"
+                holder.empty()
+        stop_holders[origin] = holder
         return st.empty()
+
+
+stop_holders = {}  # origin -> the placeholder holding its Stop button (emptied when training ends)
 
 
 slots = {"custom": slot_for("custom", custom_slot)}
@@ -447,4 +462,6 @@ if state is not None:
                     last_draw = time.perf_counter()
                 if limit is not None and n >= limit:
                     break
+        if state["status"] != "running" and origin in stop_holders:
+            stop_holders[origin].empty()  # finished in this run: no Stop button left behind
         render_run(origin, slot)

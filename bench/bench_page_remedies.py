@@ -150,6 +150,8 @@ def browser(shots: str | None):
                 p2.wait_for_selector(IDLE, timeout=60000)
                 full_shot(p2, f"{shots}/remedies_trained_1920.png", 1920)
                 p3, _ = load(ctx0, url)
+                p3.wait_for_selector("[data-testid='stSlider']", timeout=30000)  # widget code loads lazily
+                time.sleep(1.0)
                 p3.screenshot(path=f"{shots}/remedies_rest_1280.png", full_page=False)
             b.close()
     finally:

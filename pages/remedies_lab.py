@@ -20,6 +20,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from gradcore import train
 from lessons import record_remedies as rec_io
 from lessons import remedies as R
 
@@ -299,8 +300,14 @@ def after_training(origin: str, lab: R.Lab):
     if origin == "success":
         st.markdown("**Success rate against length (this live run)**")
         st.dataframe(pd.DataFrame(R.success_table(rec)), hide_index=True)
+    free = [(r["label"], R.num(r["extra"]["free_run_rms"])) for r in rec["runs"] if "free_run_rms" in r["extra"]]
+    for label, rms in free:
+        st.caption(f"{label}: RMS error against the clean sine when run free after a 10-step prime: {rms:.3f}")
     st.markdown("**Scoreboard**")
     scoreboard(rec, lab.timing()["run_seconds"])
+    ui.show_code(train.Stepper.step, train.clip, R.Lab.advance, R.state_map,
+                 label="Show the code: one update of every run (gradcore.train.Stepper.step), clipping, the "
+                       "time-sliced loop, the T x T map")
 
 
 def draw_map(m: dict, label: str):

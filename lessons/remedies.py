@@ -908,7 +908,7 @@ CARDS = [
          "Two gates; the update gate z mixes the old state with a candidate.",
          "Where z is near 1 the state (and the gradient) passes through almost unchanged.",
          "Three times the weights and compute of an RNN; no separate cell state.",
-         replace(_ADD30, steps=800),
+         replace(_ADD20, steps=800),
          (_s("RNN", "rnn"), _s("GRU", "gru"), _s("LSTM", "lstm")),
          "Same task, same budget, same width."),
     Card("orthogonal", "Orthogonal (and identity) initialisation", "vanishing",

@@ -1,4 +1,384 @@
-"""RNN: vanishing gradients (placeholder until the page lands)."""
-import ui
+"""RNN: vanishing gradients -- seed 001's eq. 2b and 7-13 computed live on one vanilla RNN run.
 
-ui.coming_soon('RNN: vanishing gradients', "dh_t/dh_k norms against t - k with the bound, eigenvalues and the unit circle, tanh' and sigmoid' at the actual pre-activations, the T x T attribution table.")
+Controls (all in the URL) -> one cached run of lessons.rnn_vanishing.compute (gradcore
+underneath) -> the headline chart, the spectrum, the activation's derivative, the
+attribution table, the equations with their live numbers, a live gradient check and
+"what to notice" written from the computed values.
+"""
+from __future__ import annotations
+
+import contextlib
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import ui
+from gradcore import activations, jacobians, spectra
+from lessons import rnn_vanishing as L
+from ui import palette
+
+sci = L.sci
+
+
+# ----------------------------------------------------------------------------- cached engine calls
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def run(T: int, H: int, act: str, init_kind: str, scale: float, xscale: float, seed: int) -> L.Run:
+    """The whole run for one setting (forward, products, spectrum, attribution, the live check)."""
+    with np.errstate(all="ignore"):
+        return L.compute(T, H, act, init_kind, scale, xscale, seed)
+
+
+@st.cache_data(max_entries=48, show_spinner=False)
+def loss_view(T: int, H: int, act: str, init_kind: str, scale: float, xscale: float, seed: int,
+              t: int) -> L.LossView:
+    """Components of dL_t/dW_hh by step for the chosen loss, with their checks."""
+    with np.errstate(all="ignore"):
+        return L.loss_view(T, H, act, init_kind, scale, xscale, seed, t)
+
+
+# ----------------------------------------------------------------------------- chart data and builders
+
+MEASURED, FRO, BOUND, RHO, RUN_BOUND = ("RNN", "RNN, Frobenius norm", "bound", "spectral radius",
+                                        "eq. 10 along this run")
+
+
+def headline_frame(r: L.Run, fro: bool) -> tuple[pd.DataFrame, list[str]]:
+    """Tidy log10 curves against T - k; bounds cut where they leave the measured range (said in text)."""
+    d = r.distance
+    parts = [pd.DataFrame({"distance": d, "log10_norm": r.spec_log10, "series": MEASURED})]
+    if fro:
+        parts.append(pd.DataFrame({"distance": d, "log10_norm": r.fro_log10, "series": FRO}))
+    meas = pd.concat(parts, ignore_index=True).dropna(subset=["log10_norm"])  # unsampled distances
+    finite = meas["log10_norm"][np.isfinite(meas["log10_norm"])]
+    top = max(float(finite.max()), 0.0) + 6.0
+    bottom = float(finite.min()) - 6.0
+    cut = []
+    for name, v in ((BOUND, r.bound_log10), (RUN_BOUND, r.run_bound_log10), (RHO, r.rho_log10)):
+        keep = (v <= top) & (v >= bottom)
+        if not keep.all():
+            first = int(d[~keep][0])
+            cut.append(f"{name} leaves the plotted range at T - k = {first} (it reaches {sci(float(v[-1]))} "
+                       f"at T - k = {r.t_end})")
+        # keep the first point outside so the curve visibly runs off the chart
+        upto = int(np.flatnonzero(~keep)[0]) + 1 if not keep.all() else d.size
+        parts.append(pd.DataFrame({"distance": d[:upto], "log10_norm": np.clip(v[:upto], bottom, top),
+                                   "series": name}))
+    return pd.concat(parts, ignore_index=True).dropna(subset=["log10_norm"]), cut
+
+
+def spectrum_chart(r: L.Run, size: int = 330) -> alt.LayerChart:
+    """Eigenvalues of W_hh in the complex plane; circles |z| = 1, 1/gamma_h, rho(W) and ||W||_2."""
+    ev = r.eigvals
+    pts = pd.DataFrame({"re": ev.real, "im": ev.imag, "abs": np.abs(ev)})
+    th = np.linspace(0.0, 2 * np.pi, 181)
+    rings = [("|z| = 1", 1.0, palette.GREY), (f"|z| = ||W||_2 = {r.gamma_W:.3f}", r.gamma_W, palette.PURPLE),
+             (f"|z| = rho(W) = {r.rho:.3f}", r.rho, palette.ORANGE)]
+    if r.gamma_h != 1.0:
+        rings.insert(1, (f"|z| = 1/gamma_h = {1 / r.gamma_h:g}", 1 / r.gamma_h, palette.BLACK))
+    circ = pd.concat([pd.DataFrame({"re": rad * np.cos(th), "im": rad * np.sin(th), "order": np.arange(th.size),
+                                    "circle": name}) for name, rad, _ in rings], ignore_index=True)
+    m = 1.08 * max(1.0, max(rad for _, rad, _ in rings), float(np.abs(ev).max()))
+    sx = alt.Scale(domain=[-m, m], nice=False)
+    names = [n for n, _, _ in rings]
+    ring = alt.Chart(circ).mark_line(strokeDash=[5, 3]).encode(
+        x=alt.X("re:Q", title="Re λ", scale=sx), y=alt.Y("im:Q", title="Im λ", scale=sx),
+        order="order:Q", detail="circle:N",
+        color=alt.Color("circle:N", title=None, scale=alt.Scale(domain=names, range=[c for _, _, c in rings]),
+                        legend=alt.Legend(orient="bottom", columns=1)))
+    dots = alt.Chart(pts).mark_circle(size=45, color=palette.VERMILLION, opacity=0.85).encode(
+        x="re:Q", y="im:Q", tooltip=[alt.Tooltip("re:Q", format=".3f"), alt.Tooltip("im:Q", format=".3f"),
+                                     alt.Tooltip("abs:Q", title="|λ|", format=".4f")])
+    return alt.layer(ring, dots).properties(width=size, height=size,
+                                            title=f"Eigenvalues of W_hh (H = {r.H})")
+
+
+def singular_frame(r: L.Run) -> pd.DataFrame:
+    """Sorted |lambda_i| and sigma_i against their rank i."""
+    i = np.arange(1, r.H + 1)
+    return pd.concat([pd.DataFrame({"i": i, "value": np.sort(np.abs(r.eigvals))[::-1], "series": "|λ_i| (eigenvalues)"}),
+                      pd.DataFrame({"i": i, "value": r.singvals, "series": "σ_i (singular values)"})],
+                     ignore_index=True)
+
+
+def singular_chart(df: pd.DataFrame, height: int = 330) -> alt.Chart:
+    """Ranked eigenvalue moduli (orange, as the spectral radius) and singular values (purple, as the norm)."""
+    names = ["|λ_i| (eigenvalues)", "σ_i (singular values)"]
+    return alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=18)).encode(
+        x=alt.X("i:Q", title="rank i (largest first)"), y=alt.Y("value:Q", title="|λ_i|  or  σ_i"),
+        color=alt.Color("series:N", title=None, scale=alt.Scale(domain=names, range=[palette.ORANGE, palette.PURPLE]),
+                        legend=alt.Legend(orient="bottom")),
+        tooltip=["series:N", "i:Q", alt.Tooltip("value:Q", format=".4f")]).properties(
+        height=height, title="The first point of each: rho(W) and ||W||_2")
+
+
+def activation_frames(r: L.Run, span: float = 6.0) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+    """f'(a) of tanh and sigmoid (and the chosen f) on [-span, span]; histogram of this run's a_t."""
+    a = np.linspace(-span, span, 241)
+    names = ["tanh", "sigmoid"] + ([r.act] if r.act not in ("tanh", "sigmoid") else [])
+    curves = pd.concat([pd.DataFrame({"a": a, "fprime": activations.get(n).df(a, activations.get(n).f(a)),
+                                      "series": n}) for n in names], ignore_index=True)
+    edges = np.linspace(-span, span, 49)
+    clipped = np.clip(r.a_flat, -span, span)  # pre-activations beyond the span land in the edge bins
+    counts, _ = np.histogram(clipped, bins=edges)
+    hist = pd.DataFrame({"lo": edges[:-1], "hi": edges[1:], "share": counts / max(counts.sum(), 1)})
+    outside = float(np.mean(np.abs(r.a_flat) > span))
+    return curves, hist, outside
+
+
+def activation_chart(curves: pd.DataFrame, hist: pd.DataFrame, act: str, height: int = 320) -> alt.LayerChart:
+    """Histogram of this run's pre-activations (grey, right axis) under the derivative curves (left axis)."""
+    bars = alt.Chart(hist).mark_rect(color=palette.GREY, opacity=0.35).encode(
+        x=alt.X("lo:Q", title="pre-activation a"), x2="hi:Q",
+        y=alt.Y("share:Q", title=f"share of this run's a_t ({act})", axis=alt.Axis(orient="right", format="%")),
+        y2=alt.datum(0), tooltip=[alt.Tooltip("lo:Q", format=".2f"), alt.Tooltip("hi:Q", format=".2f"),
+                                  alt.Tooltip("share:Q", format=".1%")])
+    names = list(dict.fromkeys(curves["series"]))
+    lines = alt.Chart(curves).mark_line().encode(
+        x="a:Q", y=alt.Y("fprime:Q", title="f'(a)", scale=alt.Scale(domain=[0, 1.05])),
+        color=alt.Color("series:N", title="f", scale=palette.scale(names), legend=alt.Legend(orient="bottom")),
+        tooltip=["series:N", alt.Tooltip("a:Q", format=".2f"), alt.Tooltip("fprime:Q", title="f'(a)", format=".3f")])
+    return alt.layer(bars, lines).resolve_scale(y="independent").properties(height=height)
+
+
+def heat_frame(r: L.Run) -> pd.DataFrame:
+    """(t, k, log10 norm) cells with k <= t and a non-zero component."""
+    tt, kk = np.meshgrid(r.heat_rows, r.heat_cols, indexing="ij")
+    df = pd.DataFrame({"t": tt.ravel(), "k": kk.ravel(), "log10": r.heat_log10.ravel()})
+    return df[(df["k"] <= df["t"]) & np.isfinite(df["log10"])].reset_index(drop=True)
+
+
+def article_printout(lv: L.LossView) -> str:
+    """Seed 000's printout ("component j - value", j 0-based) for this run's L_t and W_hh."""
+    c = lv.comp_log10
+    js = list(range(lv.t)) if lv.t <= 12 else [0, 1, 2, None, lv.t - 3, lv.t - 2, lv.t - 1]
+    lines = [f"Loss {lv.t}"]
+    for j in js:
+        lines.append("..." if j is None else f"component {j} - {sci(float(c[j]), 4) if np.isfinite(c[j]) else '0'}")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- the page
+
+st.title("RNN: vanishing gradients")
+st.markdown(
+    "Seed 001 (Jefkine, *Vanishing and exploding gradient problems*) argues with eq. 7-12 that the "
+    "gradient reaching step $k$ from step $T$ is a product of $T-k$ Jacobians, so it shrinks or grows "
+    "geometrically. Here that product is **computed** for one vanilla RNN at the settings below: "
+    "every curve and every number comes from a real forward and backward pass (`gradcore`), "
+    "checked live against centred finite differences.")
+
+with st.container(border=True):
+    c1, c2, c3, c4 = st.columns(4)
+    with c1:
+        T = ui.slider("Sequence length T", "T", 2, 1000, 50,
+                      help="Steps of the unrolled network. The headline chart goes back from h_T to h_0.")
+        H = ui.slider("Hidden size H", "H", 2, 256, 32)
+    with c2:
+        act = ui.select("Activation f", "act", list(L.ACTS), "tanh",
+                        help="gamma_h = sup|f'|: 1 for tanh, relu and linear, 1/4 for the sigmoid.")
+        init_kind = ui.select("Initialiser of W_hh", "init", list(L.INITS), "gaussian_radius",
+                              help="; ".join(f"{k}: {v}" for k, v in L.INIT_LABELS.items()))
+    with c3:
+        scale = ui.slider("Scale", "scale", 0.05, 2.0, 1.0, step=0.05,
+                          help="Spectral radius for gaussian_radius and nonnormal; spectral norm for "
+                               "gaussian_norm; the factor on Q or I for orthogonal and identity.")
+        xscale = ui.slider("Input scale", "xscale", 0.0, 3.0, 1.0, step=0.1,
+                           help="x_t ~ input scale * N(0, I); larger inputs push tanh and sigmoid into saturation.")
+    with c4:
+        seed = ui.number("Seed", "seed", 0, 9999, 0, step=1)
+        if st.session_state.get("t", T) > T:  # keep the loss step inside 1..T when T shrinks
+            st.session_state["t"] = T
+        t_loss = ui.slider("Loss L_t to inspect (t)", "t", 1, T, T,
+                           help="The attribution bar chart shows the components of dL_t/dW_hh for this t.")
+        fro = ui.toggle("Also show the Frobenius norm", "fro", False)
+
+args = (int(T), int(H), act, init_kind, float(scale), float(xscale), int(seed))
+slow = T * H * H > 2_000_000
+with st.spinner(f"Running the RNN and multiplying {T} Jacobians of size {H} x {H} ...") if slow else \
+        contextlib.nullcontext():
+    r = run(*args)
+    lv = loss_view(*args, int(min(t_loss, r.t_end)))
+
+# ---- the verified badge: computed, never a constant
+chk = r.check
+ok = chk.rel_err < 1e-6 and lv.fd_rel_err < 1e-6 and lv.sum_rel_err < 1e-9 and chk.plotted_err < 1e-3
+badge = (f"centred differences of u·h_T in h_(T-{chk.d}) ({chk.units} units) against the product: "
+         f"rel. error **{chk.rel_err:.1e}**; the plotted log-norm at T-k = {chk.d} matches it to "
+         f"{chk.plotted_err:.0e}; dL_{lv.t}/dW_hh on its {lv.fd_entries} largest entries: rel. error "
+         f"**{lv.fd_rel_err:.1e}**; its step components sum to BPTT's dL_{lv.t}/dW_hh to {lv.sum_rel_err:.0e}.")
+if ok:
+    st.success("**Verified live** at these settings: " + badge, icon="✅")
+else:
+    st.warning("**Not verified** at these settings (a check is above its tolerance 1e-6): " + badge, icon="⚠️")
+
+if r.t_end < r.T:
+    st.warning(f"The forward pass overflowed at step {r.t_end + 1} (|h| or |a| beyond 1e150): the state exploded. "
+               f"Everything below uses steps 1..{r.t_end}, so 'T' on this page means t = {r.t_end}.", icon="💥")
+
+# ---- 1. the headline chart
+st.header("1. The gradient against distance, beside the bound")
+left, right = st.columns([1.5, 1], gap="large")
+df, cut = headline_frame(r, bool(fro))
+d20 = L.at_distance(r, min(20, r.t_end))
+e = L.end_spec(r)
+with left:
+    chart = ui.charts.log_line(
+        df, "distance", "log10_norm", "series", log10=True, floor=1e-300,
+        dashed=[BOUND, RHO, RUN_BOUND],
+        x_title="distance T - k (steps)", y_title="||∂h_T/∂h_k||  (log scale)", legend_title=None,
+        title=f"{act}, {init_kind} at scale {scale:g}, H = {H}", height=380)
+    ui.show_chart(chart, data=df, filename="rnn-vanishing-norms.csv")
+with right:
+    st.markdown(
+        f"- **{MEASURED}** (vermillion): the measured spectral norm $\\|\\partial h_T/\\partial h_k\\|_2$ "
+        f"of the product of Jacobians."
+        + (f" Computed exactly (SVD) at {r.n_spec} of the {r.t_end} distances (every distance up to 20, then "
+           "evenly spaced); the Frobenius norm is kept at every distance." if r.n_spec < r.t_end else "")
+        + f"\n- **{BOUND}** (black, dashed): eq. 12, $(\\gamma_W\\gamma_h)^{{T-k}}$ with "
+        f"$\\gamma_W = \\|W_{{hh}}\\|_2 = {r.gamma_W:.3f}$, $\\gamma_h = {r.gamma_h:g}$."
+        f"\n- **{RUN_BOUND}** (dashed): eq. 10 multiplied along the actual trajectory, "
+        f"$\\prod_s \\|W_{{hh}}\\|_2 \\max_j |f'(a_{{s,j}})|$: the bound with this run's $f'$ instead of its maximum."
+        f"\n- **{RHO}** (orange, dashed): $\\rho(W)^{{T-k}}$, $\\rho = {r.rho:.3f}$, the eigenvalue story of seed 001.")
+    st.markdown(f"**Read it off:** at $T-k = {d20}$ the norm is **{sci(float(r.spec_log10[d20]))}** "
+                f"(bound {sci(float(r.bound_log10[d20]))}); at $T-k = {r.t_end}$ it is **{sci(e)}** "
+                f"(bound {sci(float(r.bound_log10[r.t_end]))}).")
+    if cut:
+        st.caption("Cut to keep the measurement readable: " + "; ".join(cut) + ".")
+    if H >= 128:
+        st.caption("At H >= 128 the product is multiplied in float32 (the log-scale in float64); the live "
+                   "check above compares it with the float64 product.")
+
+# ---- 2. the spectrum
+st.header("2. Eigenvalues or singular values?")
+s1, s2, s3 = st.columns([1.1, 1.1, 0.9], gap="medium")
+with s1:
+    ui.show_chart(spectrum_chart(r), data=pd.DataFrame({"re": r.eigvals.real, "im": r.eigvals.imag}),
+                  filename="rnn-vanishing-eigenvalues.csv")
+with s2:
+    sv = singular_frame(r)
+    ui.show_chart(singular_chart(sv), data=sv, filename="rnn-vanishing-spectrum.csv")
+with s3:
+    m1, m2 = st.columns(2)
+    m1.metric("spectral radius ρ(W)", f"{r.rho:.3f}", help="max |eigenvalue|: seed 001's λ_1")
+    m2.metric("spectral norm ‖W‖₂", f"{r.gamma_W:.3f}", help="largest singular value: the γ_W of eq. 10-12")
+    dp, vp = L.peak(r)
+    if r.rho < 1 - 1e-9 and vp > 0:
+        st.markdown(
+            f"**Radius below 1, yet the gradient grows at first:** $\\rho = {r.rho:.3f} < 1$ but the norm "
+            f"climbs to **{sci(vp)}** at $T-k = {dp}$ before it decays. Seed 001 reasons with eigenvalues "
+            f"($\\lambda_1 < 1$ vanishes), but one step can stretch a vector by up to the largest *singular* "
+            f"value, $\\|W\\|_2 = {r.gamma_W:.3f}$. For a non-normal $W$ the eigenvectors are not orthogonal, "
+            f"so $\\|W^k\\|$ can exceed $\\rho^k$ by far for a while; only in the long run does $\\rho^k$ win.")
+    else:
+        st.markdown(
+            f"Seed 001 reasons with the largest eigenvalue, $\\rho = {r.rho:.3f}$; eq. 10-12 need the largest "
+            f"singular value, $\\|W\\|_2 = {r.gamma_W:.3f}$ (always $\\geq \\rho$; equal for normal matrices such "
+            f"as orthogonal or identity). Try the **nonnormal** initialiser with a linear activation: radius below "
+            f"1, early growth anyway.")
+    if r.gamma_h != 1.0:
+        st.caption(f"With {act}, gamma_h = {r.gamma_h:g}: the gradient can only explode if some eigenvalue lies "
+                   f"outside the circle of radius 1/gamma_h = {1 / r.gamma_h:g} (Pascanu et al. 2013).")
+
+# ---- 3. the activation's derivative
+st.header("3. The activation's derivative along this run")
+a1, a2 = st.columns(2, gap="large")
+curves, hist, outside = activation_frames(r)
+with a1:
+    ui.show_chart(activation_chart(curves, hist, act), data=hist, filename="rnn-vanishing-preactivations.csv",
+                  caption=f"tanh' peaks at 1, sigmoid' at 1/4 (a = 0). Grey: where this run's {r.t_end * H} "
+                          f"pre-activations a_t fall"
+                          + (f"; {100 * outside:.1f}% lie beyond ±6 and are counted in the edge bins." if outside
+                             else "."))
+with a2:
+    steps = np.arange(1, r.t_end + 1)
+    fp = pd.concat([pd.DataFrame({"t": steps, "value": r.fprime_mean, "series": "mean_j |f'(a_t,j)|"}),
+                    pd.DataFrame({"t": steps, "value": r.fprime_max, "series": "max_j |f'(a_t,j)| = ||diag f'(a_t)||"})],
+                   ignore_index=True)
+    ui.show_chart(ui.charts.line(fp, "t", "value", "series", x_title="step t", y_title="|f'(a_t)|",
+                                 legend_title=None, title=f"{act}': per step (gamma_h = {r.gamma_h:g})",
+                                 height=320), data=fp, filename="rnn-vanishing-fprime.csv")
+
+# ---- 4. attribution
+st.header("4. Which steps move W_hh? Seed 000's components")
+st.markdown(
+    "The gradient of one loss $L_t$ splits into one component per step $k \\le t$: "
+    "$\\partial L_t/\\partial W_{hh} = \\sum_k h_{k-1}^{\\top}\\, \\partial L_t/\\partial a_k$ (the copy of $W_{hh}$ "
+    "used at step $k$). The loss is a **per-step softmax cross-entropy** with a random readout "
+    f"$W_y$ ({L.V} classes, random targets): $L_t = -\\log \\mathrm{{softmax}}(h_t W_y)[y_t]$ (seed 001 eq. 3-4).")
+h1, h2 = st.columns([1.2, 1], gap="large")
+with h1:
+    hd = heat_frame(r)
+    ui.show_chart(ui.charts.heatmap(hd, "k", "t", "log10", x_title="step k", y_title="loss step t",
+                                    value_title="log10 ||∂L_t/∂W_hh via step k||", height=380,
+                                    title="||∂L_t/∂W_hh via step k||_F"),
+                  data=hd, filename="rnn-vanishing-attribution.csv",
+                  caption="Blank: k > t (a loss cannot reach the future) and k = 1 (h_0 = 0, so step 1 adds "
+                          "nothing to ∂L/∂W_hh)."
+                          + (f" Every {int(np.ceil(r.t_end / L.HEAT_MAX))}th step or so is shown "
+                             f"({r.heat_rows.size} of {r.t_end})." if r.heat_rows.size < r.t_end else ""))
+with h2:
+    k = np.arange(1, lv.t + 1)
+    comp = pd.DataFrame({"k": k, "log10": lv.comp_log10})
+    if lv.t <= 40:
+        with np.errstate(under="ignore"):
+            comp["norm"] = 10.0 ** comp["log10"]
+        chart = ui.charts.bars(comp[["k", "norm"]], "k", "norm", x_title="step k", y_title="||component k||_F", log=True,
+                               title=f"Components of ∂L_{lv.t}/∂W_hh by step", height=330)
+    else:
+        chart = ui.charts.log_line(comp, "k", "log10", log10=True, floor=1e-300, x_title="step k",
+                                   y_title="||component k||_F", title=f"Components of ∂L_{lv.t}/∂W_hh by step",
+                                   height=330)
+    ui.show_chart(chart, data=comp, filename=f"rnn-vanishing-components-L{lv.t}.csv")
+    st.code(article_printout(lv), language=None)
+    st.caption("In seed 000's format (component j = step j+1, 0-based), for W_hh of this RNN.")
+
+# ---- 5. the equations, each with its live number
+st.header("5. Seed 001's equations, computed here")
+q1, q2 = st.columns(2, gap="large")
+J_last = r.step_J_norm[-1]
+with np.errstate(all="ignore"):
+    ratios = r.step_J_norm / (r.gamma_W * r.fprime_max)
+ratio = float(np.nanmax(np.where(np.isfinite(ratios), ratios, np.nan))) if np.isfinite(ratios).any() else 0.0
+with q1:
+    ui.equation(r"h_t = \tanh(W_{hx} x_t + W_{hh} h_{t-1} + b^h) \qquad (2b)",
+                computed_by="gradcore.rnn.forward")
+    st.markdown(f"Here $f$ = **{act}**, $a_t = x_t W_x + h_{{t-1}} W_h + b$ (row vectors, $W_h = W_{{hh}}^\\top$). "
+                f"This run: $\\max_t |a_t| = {r.a_absmax:.3g}$, $\\|h_T\\| = {r.h_T_norm:.3g}$.")
+    ui.equation(r"\frac{\partial h_t}{\partial h_k} = \prod_{i=k+1}^{t} \frac{\partial h_i}{\partial h_{i-1}}"
+                r"\qquad (7\text{-}8)", computed_by="gradcore.spectra.rnn_product_norms_at")
+    st.markdown(f"Live: $\\|\\partial h_T/\\partial h_{{T-{d20}}}\\|_2 = {sci(float(r.spec_log10[d20]))}$, "
+                f"$\\|\\partial h_T/\\partial h_0\\|_2 = {sci(e)}$.")
+    ui.equation(r"\frac{\partial h_i}{\partial h_{i-1}} = \operatorname{diag}\big(f'(a_i)\big)\, W_{hh}"
+                r"\qquad (9,\ \text{for eq. 2a})", computed_by="gradcore.jacobians.rnn_step_jacobians")
+    st.markdown("Seed 001 writes $W^\\top \\operatorname{diag}[f'(h_{i-1})]$: that is Pascanu's form "
+                "$h_t = W f(h_{t-1}) + \\dots$; with eq. 2a, where $f$ acts after the sum, the Jacobian is "
+                "$\\operatorname{diag}(f'(a_i))\\,W_{hh}$. "
+                f"Live: $\\|J_T\\|_2 = {J_last:.4g}$, $\\max_j f'(a_{{T,j}}) = {r.fprime_max[-1]:.4g}$.")
+with q2:
+    ui.equation(r"\Big\|\frac{\partial h_i}{\partial h_{i-1}}\Big\| \le \|W_{hh}^\top\|\,"
+                r"\|\operatorname{diag} f'(a_i)\| \le \gamma_W\gamma_h \qquad (10\text{-}11)",
+                computed_by="gradcore.jacobians.spectrum")
+    st.markdown(f"Live: $\\gamma_W = \\|W_{{hh}}\\|_2 = {r.gamma_W:.4f}$ (the largest **singular value**; the "
+                f"largest $|\\lambda|$ is $\\rho = {r.rho:.4f}$), $\\gamma_h = {r.gamma_h:g}$, "
+                f"$\\gamma_W\\gamma_h = {r.gamma_W * r.gamma_h:.4f}$. Over the last {min(r.t_end, L.N_STEP_J)} steps "
+                f"$\\|J_i\\|_2 / (\\|W\\|_2 \\max_j|f'(a_{{i,j}})|) \\le {ratio:.3f}$.")
+    ui.equation(r"\Big\|\frac{\partial h_t}{\partial h_k}\Big\| \le (\gamma_W\gamma_h)^{t-k} \qquad (12)",
+                computed_by="gradcore.jacobians.rnn_bound")
+    st.markdown(f"Live, at $t-k = {d20}$: {sci(float(r.spec_log10[d20]))} $\\le$ {sci(float(r.bound_log10[d20]))}; "
+                f"at $t-k = {r.t_end}$: {sci(e)} $\\le$ {sci(float(r.bound_log10[r.t_end]))}.")
+    ui.equation(r"g \leftarrow \frac{\text{threshold}}{\|g\|}\, g \quad \text{if } \|g\| \ge \text{threshold}"
+                r"\qquad (13)", computed_by="gradcore.clipping.global_norm")
+    gtxt = sci(r.g_log10)
+    st.markdown(f"Its setting here: $g = \\partial L/\\partial(W_{{hx}}, W_{{hh}}, b)$ of $L = \\sum_t L_t$ has "
+                f"$\\|g\\| = {gtxt}$"
+                + (f"; clipping at threshold 1 would multiply it by {sci(-r.g_log10)}" if r.g_log10 > 0 else
+                   "; below threshold 1 clipping leaves it alone")
+                + ". Clipping only rescales the sum: it cannot restore the far components that vanished.")
+
+ui.what_to_notice(L.notice(r, lv))
+ui.show_code(L.compute, spectra.rnn_product_norms_at, spectra.step_contributions, jacobians.rnn_bound,
+             L.check_jacobian, label="Show the code: lessons.rnn_vanishing.compute and the gradcore functions it calls")

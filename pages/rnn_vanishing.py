@@ -99,20 +99,20 @@ def spectrum_chart(r: L.Run, size: int = 330) -> alt.LayerChart:
 def singular_frame(r: L.Run) -> pd.DataFrame:
     """Sorted |lambda_i| and sigma_i against their rank i."""
     i = np.arange(1, r.H + 1)
-    return pd.concat([pd.DataFrame({"i": i, "value": np.sort(np.abs(r.eigvals))[::-1], "series": "|λ_i| (eigenvalues)"}),
-                      pd.DataFrame({"i": i, "value": r.singvals, "series": "σ_i (singular values)"})],
+    return pd.concat([pd.DataFrame({"i": i, "value": np.sort(np.abs(r.eigvals))[::-1], "series": "|λ_i|"}),
+                      pd.DataFrame({"i": i, "value": r.singvals, "series": "σ_i"})],
                      ignore_index=True)
 
 
 def singular_chart(df: pd.DataFrame, height: int = 330) -> alt.Chart:
     """Ranked eigenvalue moduli (orange, as the spectral radius) and singular values (purple, as the norm)."""
-    names = ["|λ_i| (eigenvalues)", "σ_i (singular values)"]
+    names = ["|λ_i|", "σ_i"]
     return alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=18)).encode(
         x=alt.X("i:Q", title="rank i (largest first)"), y=alt.Y("value:Q", title="|λ_i|  or  σ_i"),
         color=alt.Color("series:N", title=None, scale=alt.Scale(domain=names, range=[palette.ORANGE, palette.PURPLE]),
                         legend=alt.Legend(orient="bottom")),
         tooltip=["series:N", "i:Q", alt.Tooltip("value:Q", format=".4f")]).properties(
-        height=height, title="The first point of each: rho(W) and ||W||_2")
+        height=height, title="Ranked |λ_i| and singular values σ_i")
 
 
 def activation_frames(r: L.Run, span: float = 6.0) -> tuple[pd.DataFrame, pd.DataFrame, float]:
@@ -194,7 +194,7 @@ with st.container(border=True):
             st.session_state["t"] = T
         t_loss = ui.slider("Loss L_t to inspect (t)", "t", 1, T, T,
                            help="The attribution bar chart shows the components of dL_t/dW_hh for this t.")
-        fro = ui.toggle("Also show the Frobenius norm", "fro", False)
+        fro = ui.toggle("Frobenius norm too", "fro", False)
 
 args = (int(T), int(H), act, init_kind, float(scale), float(xscale), int(seed))
 slow = T * H * H > 2_000_000
@@ -211,13 +211,13 @@ badge = (f"centred differences of u·h_T in h_(T-{chk.d}) ({chk.units} units) ag
          f"{chk.plotted_err:.0e}; dL_{lv.t}/dW_hh on its {lv.fd_entries} largest entries: rel. error "
          f"**{lv.fd_rel_err:.1e}**; its step components sum to BPTT's dL_{lv.t}/dW_hh to {lv.sum_rel_err:.0e}.")
 if ok:
-    st.success("**Verified live** at these settings: " + badge, icon="✅")
+    st.success("**Verified live** at these settings: " + badge, icon=":material/verified:")
 else:
-    st.warning("**Not verified** at these settings (a check is above its tolerance 1e-6): " + badge, icon="⚠️")
+    st.warning("**Not verified** at these settings (a check is above its tolerance 1e-6): " + badge, icon=":material/warning:")
 
 if r.t_end < r.T:
     st.warning(f"The forward pass overflowed at step {r.t_end + 1} (|h| or |a| beyond 1e150): the state exploded. "
-               f"Everything below uses steps 1..{r.t_end}, so 'T' on this page means t = {r.t_end}.", icon="💥")
+               f"Everything below uses steps 1..{r.t_end}, so 'T' on this page means t = {r.t_end}.", icon=":material/warning:")
 
 # ---- 1. the headline chart
 st.header("1. The gradient against distance, beside the bound")
@@ -256,15 +256,16 @@ with right:
 st.header("2. Eigenvalues or singular values?")
 s1, s2, s3 = st.columns([1.1, 1.1, 0.9], gap="medium")
 with s1:
-    ui.show_chart(spectrum_chart(r), data=pd.DataFrame({"re": r.eigvals.real, "im": r.eigvals.imag}),
-                  filename="rnn-vanishing-eigenvalues.csv")
+    # NB: not ui.show_chart: it stretches the width, and the complex plane must stay square.
+    st.altair_chart(ui.charts.configure(spectrum_chart(r, size=300), ui.lecture_mode()), width="content")
+    ui.download_csv(pd.DataFrame({"re": r.eigvals.real, "im": r.eigvals.imag}), "rnn-vanishing-eigenvalues.csv")
 with s2:
     sv = singular_frame(r)
     ui.show_chart(singular_chart(sv), data=sv, filename="rnn-vanishing-spectrum.csv")
 with s3:
     m1, m2 = st.columns(2)
-    m1.metric("spectral radius ρ(W)", f"{r.rho:.3f}", help="max |eigenvalue|: seed 001's λ_1")
-    m2.metric("spectral norm ‖W‖₂", f"{r.gamma_W:.3f}", help="largest singular value: the γ_W of eq. 10-12")
+    m1.metric("radius ρ(W)", f"{r.rho:.3f}", help="Spectral radius, max |eigenvalue|: seed 001's λ_1")
+    m2.metric("norm ‖W‖₂", f"{r.gamma_W:.3f}", help="Spectral norm, the largest singular value: the γ_W of eq. 10-12")
     dp, vp = L.peak(r)
     if r.rho < 1 - 1e-9 and vp > 0:
         st.markdown(
@@ -323,7 +324,8 @@ with h1:
 with h2:
     k = np.arange(1, lv.t + 1)
     comp = pd.DataFrame({"k": k, "log10": lv.comp_log10})
-    if lv.t <= 40:
+    comp = comp[np.isfinite(comp["log10"])]  # step 1: h_0 = 0, so its component is exactly 0
+    if lv.t <= 60:
         with np.errstate(under="ignore"):
             comp["norm"] = 10.0 ** comp["log10"]
         chart = ui.charts.bars(comp[["k", "norm"]], "k", "norm", x_title="step k", y_title="||component k||_F", log=True,
@@ -344,37 +346,43 @@ with np.errstate(all="ignore"):
     ratios = r.step_J_norm / (r.gamma_W * r.fprime_max)
 ratio = float(np.nanmax(np.where(np.isfinite(ratios), ratios, np.nan))) if np.isfinite(ratios).any() else 0.0
 with q1:
-    ui.equation(r"h_t = \tanh(W_{hx} x_t + W_{hh} h_{t-1} + b^h) \qquad (2b)",
+    st.markdown("**Eq. 2b**")
+    ui.equation(r"h_t = \tanh(W_{hx} x_t + W_{hh} h_{t-1} + b^h)",
                 computed_by="gradcore.rnn.forward")
     st.markdown(f"Here $f$ = **{act}**, $a_t = x_t W_x + h_{{t-1}} W_h + b$ (row vectors, $W_h = W_{{hh}}^\\top$). "
                 f"This run: $\\max_t |a_t| = {r.a_absmax:.3g}$, $\\|h_T\\| = {r.h_T_norm:.3g}$.")
-    ui.equation(r"\frac{\partial h_t}{\partial h_k} = \prod_{i=k+1}^{t} \frac{\partial h_i}{\partial h_{i-1}}"
-                r"\qquad (7\text{-}8)", computed_by="gradcore.spectra.rnn_product_norms_at")
-    st.markdown(f"Live: $\\|\\partial h_T/\\partial h_{{T-{d20}}}\\|_2 = {sci(float(r.spec_log10[d20]))}$, "
-                f"$\\|\\partial h_T/\\partial h_0\\|_2 = {sci(e)}$.")
-    ui.equation(r"\frac{\partial h_i}{\partial h_{i-1}} = \operatorname{diag}\big(f'(a_i)\big)\, W_{hh}"
-                r"\qquad (9,\ \text{for eq. 2a})", computed_by="gradcore.jacobians.rnn_step_jacobians")
+    st.markdown("**Eq. 7-8**")
+    ui.equation(r"\frac{\partial h_t}{\partial h_k} = \prod_{i=k+1}^{t} \frac{\partial h_i}{\partial h_{i-1}}",
+                computed_by="gradcore.spectra.rnn_product_norms_at")
+    st.markdown(f"Live: $\\|\\partial h_T/\\partial h_{{T-{d20}}}\\|_2$ = **{sci(float(r.spec_log10[d20]))}**, "
+                f"$\\|\\partial h_T/\\partial h_0\\|_2$ = **{sci(e)}**.")
+    st.markdown("**Eq. 9**, written for eq. 2a")
+    ui.equation(r"\frac{\partial h_i}{\partial h_{i-1}} = \operatorname{diag}\big(f'(a_i)\big)\, W_{hh}",
+                computed_by="gradcore.jacobians.rnn_step_jacobians")
     st.markdown("Seed 001 writes $W^\\top \\operatorname{diag}[f'(h_{i-1})]$: that is Pascanu's form "
                 "$h_t = W f(h_{t-1}) + \\dots$; with eq. 2a, where $f$ acts after the sum, the Jacobian is "
                 "$\\operatorname{diag}(f'(a_i))\\,W_{hh}$. "
                 f"Live: $\\|J_T\\|_2 = {J_last:.4g}$, $\\max_j f'(a_{{T,j}}) = {r.fprime_max[-1]:.4g}$.")
 with q2:
+    st.markdown("**Eq. 10-11**")
     ui.equation(r"\Big\|\frac{\partial h_i}{\partial h_{i-1}}\Big\| \le \|W_{hh}^\top\|\,"
-                r"\|\operatorname{diag} f'(a_i)\| \le \gamma_W\gamma_h \qquad (10\text{-}11)",
+                r"\|\operatorname{diag} f'(a_i)\| \le \gamma_W\gamma_h",
                 computed_by="gradcore.jacobians.spectrum")
     st.markdown(f"Live: $\\gamma_W = \\|W_{{hh}}\\|_2 = {r.gamma_W:.4f}$ (the largest **singular value**; the "
                 f"largest $|\\lambda|$ is $\\rho = {r.rho:.4f}$), $\\gamma_h = {r.gamma_h:g}$, "
                 f"$\\gamma_W\\gamma_h = {r.gamma_W * r.gamma_h:.4f}$. Over the last {min(r.t_end, L.N_STEP_J)} steps "
                 f"$\\|J_i\\|_2 / (\\|W\\|_2 \\max_j|f'(a_{{i,j}})|) \\le {ratio:.3f}$.")
-    ui.equation(r"\Big\|\frac{\partial h_t}{\partial h_k}\Big\| \le (\gamma_W\gamma_h)^{t-k} \qquad (12)",
+    st.markdown("**Eq. 12**")
+    ui.equation(r"\Big\|\frac{\partial h_t}{\partial h_k}\Big\| \le (\gamma_W\gamma_h)^{t-k}",
                 computed_by="gradcore.jacobians.rnn_bound")
-    st.markdown(f"Live, at $t-k = {d20}$: {sci(float(r.spec_log10[d20]))} $\\le$ {sci(float(r.bound_log10[d20]))}; "
-                f"at $t-k = {r.t_end}$: {sci(e)} $\\le$ {sci(float(r.bound_log10[r.t_end]))}.")
-    ui.equation(r"g \leftarrow \frac{\text{threshold}}{\|g\|}\, g \quad \text{if } \|g\| \ge \text{threshold}"
-                r"\qquad (13)", computed_by="gradcore.clipping.global_norm")
+    st.markdown(f"Live, at $t-k = {d20}$: **{sci(float(r.spec_log10[d20]))}** $\\le$ {sci(float(r.bound_log10[d20]))}; "
+                f"at $t-k = {r.t_end}$: **{sci(e)}** $\\le$ {sci(float(r.bound_log10[r.t_end]))}.")
+    st.markdown("**Eq. 13** (gradient clipping)")
+    ui.equation(r"g \leftarrow \frac{\text{threshold}}{\|g\|}\, g \quad \text{if } \|g\| \ge \text{threshold}",
+                computed_by="gradcore.clipping.global_norm")
     gtxt = sci(r.g_log10)
     st.markdown(f"Its setting here: $g = \\partial L/\\partial(W_{{hx}}, W_{{hh}}, b)$ of $L = \\sum_t L_t$ has "
-                f"$\\|g\\| = {gtxt}$"
+                f"$\\|g\\|$ = **{gtxt}**"
                 + (f"; clipping at threshold 1 would multiply it by {sci(-r.g_log10)}" if r.g_log10 > 0 else
                    "; below threshold 1 clipping leaves it alone")
                 + ". Clipping only rescales the sum: it cannot restore the far components that vanished.")

@@ -1,0 +1,173 @@
+"""The RNN vanishing page: AppTest runs, and the numbers it prints against independent engine calls.
+
+The page computes through lessons.rnn_vanishing + gradcore.spectra; the checks here recompute
+with other code paths (gradcore.jacobians' Lanczos norms, gradcore.attribution's T x T
+table, rnn.backward + clipping.global_norm) and compare with what the page *says*.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from conftest import assert_healthy, new_app, presets
+
+from gradcore import attribution, clipping, jacobians, rnn, spectra
+from lessons import rnn_vanishing as L
+
+PAGE = "pages/rnn_vanishing.py"
+DEFAULT = dict(T=50, H=32, act="tanh", init_kind="gaussian_radius", scale=1.0, xscale=1.0, seed=0)
+
+
+def _text(at) -> str:
+    return "\n".join(m.value for m in at.markdown) + "\n".join(c.value for c in at.code)
+
+
+def _num(s: str) -> float:
+    return float(s)
+
+
+def _problem(T, H, act, init_kind, scale, xscale, seed):
+    p = L.make_problem(T, H, act, init_kind, scale, xscale, seed)
+    h, cache = rnn.forward(p.x, p.h0, p.Wx, p.Wh, p.b, activation=act)
+    return p, h, cache
+
+
+# ----------------------------------------------------------------------------- engine pieces
+
+
+def test_product_norms_match_lanczos_and_float32():
+    p, h, cache = _problem(40, 12, "tanh", "gaussian_radius", 1.2, 1.0, 3)
+    ref = jacobians.rnn_product_norms(cache)
+    ours = spectra.rnn_product_norms_at(cache)
+    assert np.allclose(ours.log_spec, ref.log_spec, atol=1e-10)
+    assert np.allclose(ours.log_fro, ref.log_fro, atol=1e-10)
+    f32 = spectra.rnn_product_norms_at(cache, spectral_at=[1, 7, 40], dtype=np.float32)
+    assert np.allclose(f32.log_fro, ref.log_fro, atol=1e-4)
+    assert np.allclose(f32.log_spec[[1, 7, 40]], ref.log_spec[[1, 7, 40]], atol=1e-4)
+    assert np.isnan(f32.log_spec[2])  # not asked for: NaN, never a made-up number
+    run_b = spectra.run_log_bound(cache)
+    bnd = jacobians.rnn_bound(cache.Wh, "tanh", 40).log_bound
+    assert np.all(ref.log_spec <= run_b + 1e-9) and np.all(run_b <= bnd + 1e-9)  # eq. 12 <= eq. 10 along the run
+
+
+def test_step_contributions_match_attribution_table_and_bptt():
+    p, h, cache = _problem(25, 10, "sigmoid", "orthogonal", 1.3, 1.5, 1)
+    dh = L.ce(h, p).dh
+    table = attribution.rnn_attribution(dh, cache).dWh  # (T, T), 0-based rows/cols
+    rows = np.array([3, 11, 25])
+    sc = spectra.step_contributions(cache, dh, rows, total_row=1)
+    with np.errstate(divide="ignore"):
+        assert np.allclose(sc.log_norms, np.log(table[rows - 1]), atol=1e-9)
+    only = np.zeros_like(dh)
+    only[:, 10] = dh[:, 10]
+    assert np.allclose(sc.total, rnn.backward_all(only, cache).dWh, atol=1e-12)
+
+
+def test_nonnormal_radius_below_one_yet_growth():
+    r = L.compute(60, 32, "linear", "nonnormal", 0.9, 1.0, 0)
+    d, v = L.peak(r)
+    assert r.rho < 1 < r.gamma_W and v > 0.5 and 5 <= d <= 15  # ||W^9|| = 3.91 for rho = 0.9, c = 1
+
+
+def test_overflowing_forward_is_truncated_and_finite():
+    r = L.compute(1000, 16, "linear", "gaussian_radius", 2.0, 3.0, 0)
+    assert r.t_end < 1000
+    assert np.isfinite(r.spec_log10[r.t_end]) and r.spec_log10[r.t_end] > 100
+    assert r.check.rel_err < 1e-6
+
+
+# ----------------------------------------------------------------------------- the page
+
+
+def test_default_page_numbers_agree_with_engine():
+    at = new_app(PAGE)
+    at.run()
+    assert_healthy(at, "default")
+    assert len(at.get("vega_lite_chart")) == 7
+    assert any("Verified live" in s.value for s in at.success)
+    txt = _text(at)
+    p, h, cache = _problem(**DEFAULT)
+    ref = jacobians.rnn_product_norms(cache)  # Lanczos, a different code path from the page's SVDs
+    read = re.search(r"at \$T-k = 20\$ the norm is \*\*(\S+)\*\*.*at \$T-k = 50\$ it is \*\*(\S+)\*\*", txt)
+    assert read, "read-it-off sentence missing"
+    assert _num(read.group(1)) == pytest.approx(np.exp(ref.log_spec[20]), rel=0.06)
+    assert _num(read.group(2)) == pytest.approx(np.exp(ref.log_spec[50]), rel=0.06)
+    gw = re.search(r"\\gamma_W = \\\|W_\{hh\}\\\|_2 = ([0-9.]+)\$ \(the largest", txt)
+    assert float(gw.group(1)) == pytest.approx(np.linalg.norm(p.Wh, 2), abs=6e-5)
+    rho = re.search(r"is \$\\rho = ([0-9.]+)\$\), \$\\gamma_h", txt)
+    assert float(rho.group(1)) == pytest.approx(np.max(np.abs(np.linalg.eigvals(p.Wh))), abs=6e-5)
+    # the article-style printout against gradcore.attribution's table (row L_50)
+    table = attribution.rnn_attribution(L.ce(h, p).dh, cache).dWh
+    comps = dict((int(j), float(v)) for j, v in re.findall(r"component (\d+) - (\S+)", txt))
+    for j, v in comps.items():
+        assert v == pytest.approx(table[49, j], rel=6e-4, abs=1e-300)
+    # eq. 13's g: the global norm of the full BPTT gradient
+    dWx, dWh, db = rnn.backward(L.ce(h, p).dh, cache)[2:]
+    g = re.search(r"\\\|g\\\|\$ = \*\*(\S+)\*\*", txt)
+    assert _num(g.group(1)) == pytest.approx(clipping.global_norm([dWx, dWh, db]), rel=6e-3)
+    notice = at.markdown[-1].value if "vanished" in at.markdown[-1].value else txt
+    assert "it vanished" in notice
+
+
+@pytest.mark.parametrize("query,word", [
+    ({"act": "linear", "init": "gaussian_radius", "scale": "1.5", "T": "80"}, "it exploded"),
+    ({"act": "sigmoid", "init": "gaussian_radius", "scale": "1.0", "T": "60"}, "guarantees vanishing"),
+    ({"act": "linear", "init": "orthogonal", "scale": "1.0", "T": "200"}, "stayed within a factor 1000"),
+])
+def test_notice_follows_the_regime(query, word):
+    at = new_app(PAGE, query=query)
+    at.run()
+    assert_healthy(at, str(query))
+    assert word in _text(at)
+
+
+def test_every_control_at_its_extremes():
+    at = new_app(PAGE)
+    at.run()
+    settings = [("slider", "T", 2), ("slider", "T", 1000), ("slider", "T", 50), ("slider", "H", 2),
+                ("slider", "H", 256), ("slider", "H", 32), ("slider", "scale", 0.05), ("slider", "scale", 2.0),
+                ("slider", "xscale", 0.0), ("slider", "xscale", 3.0), ("number_input", "seed", 9999),
+                ("slider", "t", 1), ("toggle", "fro", True)]
+    settings += [("selectbox", "act", a) for a in L.ACTS] + [("selectbox", "init", k) for k in L.INITS]
+    for kind, key, value in settings:
+        getattr(at, kind)(key=key).set_value(value).run()
+        assert_healthy(at, f"{key}={value}")
+        # NB: no assertion on "URL value ... invalid" captions here: AppTest does not write a
+        # widget change back to at.query_params, so a key already in the URL looks stale.
+
+
+def test_largest_setting_renders():
+    at = new_app(PAGE, query={"T": "1000", "H": "256", "act": "tanh"})
+    at.run(timeout=120)
+    assert_healthy(at, "T=1000, H=256")
+    assert at.slider(key="T").value == 1000 and at.slider(key="H").value == 256
+
+
+def test_start_page_presets_use_this_pages_keys():
+    mine = [p for p in presets() if p[0] == PAGE]
+    assert mine, "the Start page has no preset for this page"
+    for _, name, _, params in mine:
+        at = new_app(PAGE, query=params)
+        at.run()
+        assert_healthy(at, name)
+        assert not any("URL value" in c.value for c in at.caption), name
+        widgets = {"T": at.slider(key="T"), "H": at.slider(key="H"), "act": at.selectbox(key="act"),
+                   "init": at.selectbox(key="init"), "scale": at.slider(key="scale"), "seed": at.number_input(key="seed")}
+        for k, v in params.items():
+            assert k in widgets, f"preset {name!r} uses key {k!r} this page does not have"
+            got = widgets[k].value
+            assert (float(got) == float(v)) if isinstance(got, (int, float)) else got == v, (name, k)
+        if params.get("init") == "nonnormal":
+            assert "Radius below 1, yet the gradient grows at first" in _text(at)
+
+
+def test_garbage_url_falls_back_with_notices():
+    q = {"T": "abc", "H": "-1", "act": "<script>", "init": "../../etc/passwd", "scale": "inf",
+         "xscale": "1e999", "seed": "nan", "t": "99999", "fro": "maybe"}
+    at = new_app(PAGE, query=q)
+    at.run()
+    assert_healthy(at, "garbage")
+    notes = [c.value for c in at.caption if "URL value" in c.value]
+    assert len(notes) == len(q)
+    assert at.slider(key="T").value == 50 and at.selectbox(key="act").value == "tanh"

@@ -3,10 +3,21 @@
 Shared widgets live here so they keep their state across pages: lecture mode (in the URL
 as ?lecture=true) and the reset button. Run with `streamlit run app.py`.
 """
-import streamlit as st
+import os
 
-import ui
-from ui.show import apply_lecture_css
+# NB: before anything imports NumPy (`import streamlit` does not). Every session's script runs
+# in a thread of this one process; with OpenBLAS's own pool of 2 threads per call on top, the
+# small matrices of the engine stall on a shared or loaded CPU: lessons.rnn_vanishing.compute
+# at T=300, H=128 took 19.6 s per call with 2 BLAS threads and 0.31 s with 1, and with 8
+# sessions at once 151 s vs 2.7 s (bench/bench_blas_threads.py, bench/results/blas_threads.json).
+# A user's explicit setting wins.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import streamlit as st  # noqa: E402
+
+import ui  # noqa: E402
+from ui.show import apply_lecture_css  # noqa: E402
 
 st.set_page_config(page_title="Gradient flow in RNNs", page_icon="🌀", layout="wide",
                    initial_sidebar_state="expanded")

@@ -92,7 +92,9 @@ def spectrum_chart(r: L.Run, size: int = 330) -> alt.LayerChart:
     dots = alt.Chart(pts).mark_circle(size=45, color=palette.VERMILLION, opacity=0.85).encode(
         x="re:Q", y="im:Q", tooltip=[alt.Tooltip("re:Q", format=".3f"), alt.Tooltip("im:Q", format=".3f"),
                                      alt.Tooltip("abs:Q", title="|λ|", format=".4f")])
-    return alt.layer(ring, dots).properties(width=size, height=size,
+    # NB: autosize "pad" keeps width x height for the plot itself (legend and axes added around
+    # it), so the complex plane stays square and circles stay circles.
+    return alt.layer(ring, dots).properties(width=size, height=size, autosize=alt.AutoSizeParams(type="pad"),
                                             title=f"Eigenvalues of W_hh (H = {r.H})")
 
 
@@ -241,7 +243,8 @@ with right:
         + f"\n- **{BOUND}** (black, dashed): eq. 12, $(\\gamma_W\\gamma_h)^{{T-k}}$ with "
         f"$\\gamma_W = \\|W_{{hh}}\\|_2 = {r.gamma_W:.3f}$, $\\gamma_h = {r.gamma_h:g}$."
         f"\n- **{RUN_BOUND}** (dashed): eq. 10 multiplied along the actual trajectory, "
-        f"$\\prod_s \\|W_{{hh}}\\|_2 \\max_j |f'(a_{{s,j}})|$: the bound with this run's $f'$ instead of its maximum."
+        f"$\\prod_s \\|W_{{hh}}\\|_2 \\max_j |f'(a_{{s,j}})|$: the bound with this run's $f'$ instead of its maximum (it hides the bound when some unit has "
+        f"$f' = \\gamma_h$ at every step, as with linear)."
         f"\n- **{RHO}** (orange, dashed): $\\rho(W)^{{T-k}}$, $\\rho = {r.rho:.3f}$, the eigenvalue story of seed 001.")
     st.markdown(f"**Read it off:** at $T-k = {d20}$ the norm is **{sci(float(r.spec_log10[d20]))}** "
                 f"(bound {sci(float(r.bound_log10[d20]))}); at $T-k = {r.t_end}$ it is **{sci(e)}** "
@@ -257,7 +260,8 @@ st.header("2. Eigenvalues or singular values?")
 s1, s2, s3 = st.columns([1.1, 1.1, 0.9], gap="medium")
 with s1:
     # NB: not ui.show_chart: it stretches the width, and the complex plane must stay square.
-    st.altair_chart(ui.charts.configure(spectrum_chart(r, size=300), ui.lecture_mode()), width="content")
+    st.altair_chart(ui.charts.configure(spectrum_chart(r, size=220), ui.lecture_mode()), width="content",
+                    height="content")
     ui.download_csv(pd.DataFrame({"re": r.eigvals.real, "im": r.eigvals.imag}), "rnn-vanishing-eigenvalues.csv")
 with s2:
     sv = singular_frame(r)
@@ -325,15 +329,10 @@ with h2:
     k = np.arange(1, lv.t + 1)
     comp = pd.DataFrame({"k": k, "log10": lv.comp_log10})
     comp = comp[np.isfinite(comp["log10"])]  # step 1: h_0 = 0, so its component is exactly 0
-    if lv.t <= 60:
-        with np.errstate(under="ignore"):
-            comp["norm"] = 10.0 ** comp["log10"]
-        chart = ui.charts.bars(comp[["k", "norm"]], "k", "norm", x_title="step k", y_title="||component k||_F", log=True,
+    # NB: a log-scale line with points rather than bars: bars on a log axis have no baseline.
+    chart = ui.charts.log_line(comp, "k", "log10", log10=True, floor=1e-300, x_title="step k",
+                               y_title="||component k||_F  (log scale)", points=lv.t <= 80,
                                title=f"Components of ∂L_{lv.t}/∂W_hh by step", height=330)
-    else:
-        chart = ui.charts.log_line(comp, "k", "log10", log10=True, floor=1e-300, x_title="step k",
-                                   y_title="||component k||_F", title=f"Components of ∂L_{lv.t}/∂W_hh by step",
-                                   height=330)
     ui.show_chart(chart, data=comp, filename=f"rnn-vanishing-components-L{lv.t}.csv")
     st.code(article_printout(lv), language=None)
     st.caption("In seed 000's format (component j = step j+1, 0-based), for W_hh of this RNN.")

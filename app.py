@@ -8,8 +8,9 @@ import os
 # NB: before anything imports NumPy (`import streamlit` does not). Every session's script runs
 # in a thread of this one process; with OpenBLAS's own pool of 2 threads per call on top, the
 # small matrices of the engine stall on a shared or loaded CPU: lessons.rnn_vanishing.compute
-# at T=300, H=128 took 19.6 s per call with 2 BLAS threads and 0.31 s with 1, and with 8
-# sessions at once 151 s vs 2.7 s (bench/bench_blas_threads.py, bench/results/blas_threads.json).
+# at T=300, H=128 took 7-20 s per call with 2 BLAS threads and 0.3 s with 1, and with 8
+# sessions at once 150-320 s vs 2.7-3.3 s (two runs on a shared 2-core machine;
+# bench/bench_blas_threads.py, bench/results/blas_threads.json).
 # A user's explicit setting wins.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")

@@ -171,3 +171,16 @@ def test_garbage_url_falls_back_with_notices():
     notes = [c.value for c in at.caption if "URL value" in c.value]
     assert len(notes) == len(q)
     assert at.slider(key="T").value == 50 and at.selectbox(key="act").value == "tanh"
+
+
+@pytest.mark.parametrize("setting", [
+    (300, 128, "sigmoid", "gaussian_radius", 1.0, 1.0, 0), (60, 32, "sigmoid", "gaussian_radius", 1.0, 2.0, 4),
+    (50, 2, "sigmoid", "identity", 0.05, 0.0, 0), (300, 64, "linear", "gaussian_radius", 1.5, 1.0, 0),
+    (50, 32, "relu", "gaussian_norm", 2.0, 3.0, 5), (120, 48, "tanh", "nonnormal", 0.95, 0.5, 7),
+])
+def test_live_checks_pass_across_regimes(setting):
+    """The badge's numbers: each check is below its tolerance in vanishing, steady and exploding runs."""
+    r = L.compute(*setting)
+    lv = L.loss_view(*setting, t=setting[0])
+    assert r.check.rel_err < 1e-6 and r.check.plotted_err < 1e-3
+    assert lv.fd_rel_err < 1e-6 and lv.sum_rel_err < 1e-9

@@ -111,8 +111,9 @@ def step_contributions(cache: rnn.Cache, dh_direct: np.ndarray, rows, total_row:
     dh_direct (N, T, H) holds dL_t/dh_t (the direct part, e.g. losses.softmax_cross_entropy's
     dh). One backward sweep carries every requested loss at once: G (R, N, H) = dL_t/dh_k,
     da = G f'(a_k), G <- da Wh^T. ||A^T B||_F^2 = sum_nm (A A^T)_nm (B B^T)_nm avoids the
-    H x H outer products. Each row of G is rescaled when it grows past 1e100 (the factor kept
-    in a log), so exploding runs give finite log-norms. The components of L_t sum over k to
+    H x H outer products. Each row of G is rescaled when it grows past 1e100 or shrinks below
+    1e-100 (the factor kept in a log), so exploding and vanishing runs give finite log-norms
+    (1e-700 is a number here, not 0). The components of L_t sum over k to
     dL_t/dWh (seed 000); ``total`` returns that sum for rows[total_row], unscaled.
     """
     N, T, H = cache.h.shape
@@ -146,7 +147,8 @@ def step_contributions(cache: rnn.Cache, dh_direct: np.ndarray, rows, total_row:
             total += np.exp(log_scale[total_row]) * (A.T @ da[total_row - lo])
         G[lo:] = da @ WhT
         big = np.max(np.abs(G[lo:]), axis=(1, 2))
-        grow = np.flatnonzero(big > 1e100) + lo
+        # rescale rows that grew past 1e100 or shrank below 1e-100, so neither overflows nor underflows
+        grow = np.flatnonzero((big > 1e100) | ((big < 1e-100) & (big > 0.0))) + lo
         if grow.size:
             G[grow] /= big[grow - lo][:, None, None]
             log_scale[grow] += np.log(big[grow - lo])

@@ -2,7 +2,26 @@
 
 Row-vector convention (seed 000, cs231n): a_t = x_t Wx + h_{t-1} Wh + b. Batch-first arrays
 (N, T, D). Every function returns new arrays and never changes its inputs.
-"""
-from gradcore import activations, gradcheck, gru, lstm, rnn
 
-__all__ = ["activations", "gradcheck", "gru", "lstm", "rnn"]
+Cells: rnn, lstm, gru (activations). Losses: losses. Gradient flow: jacobians, spectra,
+attribution. Initialisers: init. Checking: gradcheck. Exploding side: cliff, clipping.
+Training (the Remedies lab): tasks, models, optim, regularisers, train, generation, esn, hf,
+experiments (also a command line: python -m gradcore.experiments --list).
+"""
+from gradcore import (
+    activations,
+    attribution,
+    cliff,
+    clipping,
+    gradcheck,
+    gru,
+    init,
+    jacobians,
+    losses,
+    lstm,
+    rnn,
+    spectra,
+)
+
+__all__ = ["activations", "attribution", "cliff", "clipping", "gradcheck", "gru", "init", "jacobians",
+           "losses", "lstm", "rnn", "spectra"]

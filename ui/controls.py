@@ -82,6 +82,33 @@ def _raw(key: str) -> str | None:
         return None
 
 
+def _keep_if(key: str, ok, default) -> None:
+    """Put the default back when the session holds a value this control cannot take.
+
+    NB: URL keys are shared across pages (T, H, act, init, scale, ...), and Streamlit carries a
+    key's value from one page's widget to the next page's widget of the same key. A value that
+    is valid there can be out of range here: H=200 from the RNN page (H up to 256) on the
+    exploding page (H up to 128) raised StreamlitValueAboveMaxError, and init=identity (an RNN
+    page option) reached a page without it (tests/test_shared_keys.py).
+    """
+    try:
+        if key in st.session_state and not ok(st.session_state[key]):
+            st.session_state[key] = default
+    except Exception:  # NB: never let a stale state break a page
+        pass
+
+
+def _in_range(lo, hi, integer: bool):
+    """Predicate: a finite number in [lo, hi] (integral for an int control)."""
+    def ok(v) -> bool:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            return False
+        if integer and not float(v).is_integer():
+            return False
+        return (lo is None or v >= lo) and (hi is None or v <= hi)
+    return ok
+
+
 def _same_number(raw: str, value, integer: bool) -> bool:
     """Does the URL string mean exactly this number?"""
     try:
@@ -108,9 +135,10 @@ def slider(label: str, key: str, min_value, max_value, default, step=None, help:
     where = where or st
     raw = _raw(key)
     _register(key, default)
+    integer = isinstance(default, int) and not isinstance(default, bool)
+    _keep_if(key, _in_range(min_value, max_value, integer), default)
     value = where.slider(label, min_value=min_value, max_value=max_value, value=default, step=step,
                          help=help, format=format, key=key, bind="query-params")
-    integer = isinstance(default, int) and not isinstance(default, bool)
     ok = raw is not None and _same_number(raw, value, integer)
     _notice(where, key, raw, value, default, ok)
     return value
@@ -123,6 +151,7 @@ def number(label: str, key: str, min_value, max_value, default, step=None, help:
     raw = _raw(key)
     _register(key, default)
     integer = isinstance(default, int) and not isinstance(default, bool)
+    _keep_if(key, _in_range(min_value, max_value, integer), default)
     value = where.number_input(label, min_value=min_value, max_value=max_value, value=default,
                                step=step, help=help, format=format, key=key, bind="query-params")
     ok = raw is not None and _same_number(raw, value, integer)
@@ -140,6 +169,7 @@ def select(label: str, key: str, options, default, help: str | None = None, wher
     options = [str(o) for o in options]
     raw = _raw(key)
     _register(key, str(default))
+    _keep_if(key, lambda v: isinstance(v, str) and v in options, str(default))
     value = where.selectbox(label, options, index=options.index(str(default)), help=help, key=key,
                             bind="query-params")
     _notice(where, key, raw, value, str(default), raw is not None and raw == value)
@@ -153,6 +183,7 @@ def radio(label: str, key: str, options, default, help: str | None = None, horiz
     options = [str(o) for o in options]
     raw = _raw(key)
     _register(key, str(default))
+    _keep_if(key, lambda v: isinstance(v, str) and v in options, str(default))
     value = where.radio(label, options, index=options.index(str(default)), help=help, key=key,
                         horizontal=horizontal, bind="query-params")
     _notice(where, key, raw, value, str(default), raw is not None and raw == value)
@@ -164,6 +195,7 @@ def toggle(label: str, key: str, default: bool = False, help: str | None = None,
     where = where or st
     raw = _raw(key)
     _register(key, bool(default))
+    _keep_if(key, lambda v: isinstance(v, bool), bool(default))
     value = where.toggle(label, value=bool(default), help=help, key=key, bind="query-params")
     ok = raw is not None and raw.strip().lower() in ("true", "false") and (raw.strip().lower() == "true") == value
     _notice(where, key, raw, value, bool(default), ok)

@@ -8,7 +8,7 @@ script tags and values one step outside a control's range. Every case must:
 - for a page control whose URL value certainly is invalid: show that notice and use the default
   (a non-integral value inside an int control's range may be truncated instead, as the notice says).
 
-CI runs FUZZ_N cases per page (default 40: 200 AppTest runs, about 1-2 minutes); the issue's 500+ per page is
+CI runs FUZZ_N cases per page (default 25: 125 AppTest runs, about a minute); the issue's 500+ per page is
 the long version: `python -m pytest tests/test_fuzz_urls.py --long` (or RELIABILITY_LONG=1;
 FUZZ_LONG_N sets its size, default 500). A failure prints the URL that reproduces it.
 """
@@ -24,7 +24,7 @@ from conftest import chart_problems, new_app, registered_pages
 from fuzz_urls import Control, case, controls_of, invalid_for, needs_default, to_url
 
 PAGES = registered_pages()
-N_CI = int(os.environ.get("FUZZ_N", "40"))
+N_CI = int(os.environ.get("FUZZ_N", "25"))
 N_LONG = int(os.environ.get("FUZZ_LONG_N", "500"))
 NOTICE_MARKERS = ("was invalid", "was not an option")
 

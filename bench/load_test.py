@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 import os
 import platform
@@ -78,6 +79,8 @@ KNOWN = re.compile(r"/[A-Za-z0-9_]+/_stcore/(health|host-config)$")
 # chart update and its dataset (streamlit/streamlit#11906, #11342, #9616); the chart redraws on
 # the next rerun. Counted apart as "known", listed in the results, not hidden.
 KNOWN_PAGEERROR = re.compile(r"Unrecognized data set: [0-9a-f]+")
+# A download button's CSV of a superseded run, fetched after the rerun released it (Streamlit's
+# media-file race, streamlit/streamlit#4322, #8932): counted as an error, shown as its own kind.
 
 
 class Session:
@@ -91,6 +94,7 @@ class Session:
         self.latencies: list[tuple[str, float]] = []
         self.train_seconds: float | None = None
         self.stage = "start"
+        self.skipped: list[str] = []
         page.on("request", lambda r: self.urls.append(r.url))
         page.on("websocket", lambda ws: self.urls.append(ws.url))
         page.on("console", self._console)
@@ -136,15 +140,18 @@ async def move_slider(s: Session, rng: random.Random, where: str, timeout_ms: fl
     sliders = s.page.locator(SLIDER_BOX).filter(visible=True)
     n = await sliders.count()
     if n == 0:
+        s.skipped.append(f"{where}: no visible slider")
         return
     box = sliders.nth(rng.randrange(n))
     slider = box.locator("input[type=range]")
     if await slider.is_disabled():
+        s.skipped.append(f"{where}: disabled")
         return
     s.stage = f"{where}: slider {await box.get_attribute('aria-label') or await box.inner_text()}"
     await slider.focus()
     value, lo, hi = await slider.evaluate("e => [Number(e.value), Number(e.min), Number(e.max)]")
     if lo >= hi:
+        s.skipped.append(f"{where}: empty range")
         return
     key = "ArrowLeft" if value >= hi or (value > lo and rng.random() < 0.5) else "ArrowRight"
     t0 = await s.page.evaluate("performance.now()")
@@ -194,6 +201,7 @@ async def student(s: Session, base: str, moves: int, seed: int, timeout_ms: floa
             await s.check(where)
             for _ in range(moves // len(PAGES) + (i < moves % len(PAGES))):
                 await move_slider(s, rng, where, timeout_ms)
+        s.stage = "done"
     except Exception as e:  # a timeout or a crash is an error of the run, not of the harness
         s.errors.append(f"session {s.index} at {s.stage}: {type(e).__name__}: {str(e).splitlines()[0][:300]}")
 
@@ -235,6 +243,8 @@ async def run_load(base: str, sessions: int, moves: int, trainers: int, seed: in
         out = []
         for i in range(sessions):
             ctx = await browser.new_context(viewport={"width": 1280, "height": 800})
+            ctx.set_default_timeout(timeout_s * 1000)  # goto, clicks: not Playwright's 30 s
+            ctx.set_default_navigation_timeout(timeout_s * 1000)
             await ctx.add_init_script(OBSERVER)
             out.append(Session(i, ctx, await ctx.new_page()))
 
@@ -310,6 +320,7 @@ def measure(sessions: int = 30, moves: int = 10, trainers: int = 2, seed: int = 
         "blas_threads_env": blas_threads if blas_threads is not None else "app default",
         "wall_seconds": round(wall, 1), "server_startup_s": round(startup, 2),
         "control_changes": len(lat),
+        "sessions_completed": sum(1 for s in out if s.stage == "done"),
         "latency_s": {"p50": _r(pct(lat, 0.5)), "p95": _r(pct(lat, 0.95)), "max": _r(max(lat) if lat else None),
                       "mean": _r(statistics.fmean(lat) if lat else None)},
         "latency_by_page_s": {k: {"n": len(v), "p50": _r(pct(v, 0.5)), "p95": _r(pct(v, 0.95)),
@@ -318,6 +329,9 @@ def measure(sessions: int = 30, moves: int = 10, trainers: int = 2, seed: int = 
         "rss_mb": {"after_start": round(rss_start), "resting": round(rss_rest), "peak_sampled": round(sampler.peak),
                    "peak_vmhwm": round(hwm), "after_close": round(rss_after)},
         "errors": len(errors), "error_samples": sorted(set(errors))[:30],
+        "error_kinds": dict(collections.Counter(re.sub(r"[0-9a-f]{32}|:\d{4,5}/|session \d+|\d+(\.\d+)?", "*", e)[:160]
+                                                for e in errors).most_common(15)),
+        "moves_skipped": dict(collections.Counter(k for s in out for k in s.skipped)),
         "known_streamlit_issues": len([k for s in out for k in s.known]),
         "known_streamlit_issue_samples": sorted({re.sub(r"[0-9a-f]{32}|:\d{4,5}/", "*", k) for s in out
                                                   for k in s.known})[:10],

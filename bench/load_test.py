@@ -53,6 +53,11 @@ from helpers import (  # noqa: E402  (tests/ on the path first)
 )
 
 RESULTS = ROOT / "bench" / "results"
+# NB: 30 pages in one headless Chromium: without these, Chromium throttles the timers and the
+# rendering of the pages it considers backgrounded, so a slider's debounced change can wait a
+# minute before it reaches the server (the first 30-session runs measured that, not the app).
+LOAD_ARGS = [*CHROMIUM_ARGS, "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+             "--disable-backgrounding-occluded-windows"]
 PAGES = ["pages/start.py", "pages/rnn_vanishing.py", "pages/lstm_cell_state.py", "pages/exploding.py",
          "pages/remedies_lab.py"]
 BUDGET = {"p95_s": 3.0, "peak_rss_mb": 800.0}
@@ -239,7 +244,7 @@ async def run_load(base: str, sessions: int, moves: int, trainers: int, seed: in
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        browser = await p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LOAD_ARGS)
         out = []
         for i in range(sessions):
             ctx = await browser.new_context(viewport={"width": 1280, "height": 800})

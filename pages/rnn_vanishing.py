@@ -163,6 +163,71 @@ def article_printout(lv: L.LossView) -> str:
     return "\n".join(lines)
 
 
+# ----------------------------------------------------------------------------- cached charts
+# Each builder takes the page's plain settings (args = run's arguments) and returns an Altair
+# chart; ui.cached_chart keeps its finished Vega-Lite spec per setting, so a rerun with
+# settings seen before skips Altair's encode and schema validation (issue 4's rerun budget).
+
+
+def headline_chart(args: tuple, fro: bool) -> alt.LayerChart:
+    """||dh_T/dh_k|| against T - k beside the bounds (log10 axis)."""
+    r = run(*args)
+    df, _ = headline_frame(r, fro)
+    return ui.charts.log_line(
+        df, "distance", "log10_norm", "series", log10=True, floor=1e-300,
+        dashed=[BOUND, RHO, RUN_BOUND],
+        x_title="distance T - k (steps)", y_title="||∂h_T/∂h_k||  (log scale)", legend_title=None,
+        title=f"{r.act}, {args[3]} at scale {args[4]:g}, H = {r.H}", height=380)
+
+
+def spectrum_chart_of(args: tuple) -> alt.LayerChart:
+    return spectrum_chart(run(*args), size=220)
+
+
+def singular_chart_of(args: tuple) -> alt.Chart:
+    return singular_chart(singular_frame(run(*args)))
+
+
+def activation_chart_of(args: tuple) -> alt.LayerChart:
+    r = run(*args)
+    curves, hist, _ = activation_frames(r)
+    return activation_chart(curves, hist, r.act)
+
+
+def fprime_frame(r: L.Run) -> pd.DataFrame:
+    """mean_j and max_j |f'(a_t,j)| per step t."""
+    steps = np.arange(1, r.t_end + 1)
+    return pd.concat([pd.DataFrame({"t": steps, "value": r.fprime_mean, "series": "mean_j |f'(a_t,j)|"}),
+                      pd.DataFrame({"t": steps, "value": r.fprime_max,
+                                    "series": "max_j |f'(a_t,j)| = ||diag f'(a_t)||"})], ignore_index=True)
+
+
+def fprime_chart(args: tuple) -> alt.Chart:
+    r = run(*args)
+    return ui.charts.line(fprime_frame(r), "t", "value", "series", x_title="step t", y_title="|f'(a_t)|",
+                          legend_title=None, title=f"{r.act}': per step (gamma_h = {r.gamma_h:g})", height=320)
+
+
+def heat_chart(args: tuple) -> alt.Chart:
+    return ui.charts.heatmap(heat_frame(run(*args)), "k", "t", "log10", x_title="step k", y_title="loss step t",
+                             value_title="log10 ||∂L_t/∂W_hh via step k||", height=380,
+                             title="||∂L_t/∂W_hh via step k||_F")
+
+
+def component_frame(lv: L.LossView) -> pd.DataFrame:
+    """(k, log10 ||component k||_F) for the chosen L_t; step 1 (h_0 = 0, exactly 0) left out."""
+    comp = pd.DataFrame({"k": np.arange(1, lv.t + 1), "log10": lv.comp_log10})
+    return comp[np.isfinite(comp["log10"])]
+
+
+def component_chart(args: tuple, t: int) -> alt.LayerChart:
+    lv = loss_view(*args, t)
+    # NB: a log-scale line with points rather than bars: bars on a log axis have no baseline.
+    return ui.charts.log_line(component_frame(lv), "k", "log10", log10=True, floor=1e-300, x_title="step k",
+                              y_title="||component k||_F  (log scale)", points=lv.t <= 80,
+                              title=f"Components of ∂L_{lv.t}/∂W_hh by step", height=330)
+
+
 # ----------------------------------------------------------------------------- the page
 
 st.title("RNN: vanishing gradients")
@@ -228,12 +293,7 @@ df, cut = headline_frame(r, bool(fro))
 d20 = L.at_distance(r, min(20, r.t_end))
 e = L.end_spec(r)
 with left:
-    chart = ui.charts.log_line(
-        df, "distance", "log10_norm", "series", log10=True, floor=1e-300,
-        dashed=[BOUND, RHO, RUN_BOUND],
-        x_title="distance T - k (steps)", y_title="||∂h_T/∂h_k||  (log scale)", legend_title=None,
-        title=f"{act}, {init_kind} at scale {scale:g}, H = {H}", height=380)
-    ui.show_chart(chart, data=df, filename="rnn-vanishing-norms.csv")
+    ui.cached_chart(headline_chart, args, bool(fro), data=df, filename="rnn-vanishing-norms.csv")
 with right:
     st.markdown(
         f"- **{MEASURED}** (vermillion): the measured spectral norm $\\|\\partial h_T/\\partial h_k\\|_2$ "
@@ -259,13 +319,12 @@ with right:
 st.header("2. Eigenvalues or singular values?")
 s1, s2, s3 = st.columns([1.1, 1.1, 0.9], gap="medium")
 with s1:
-    # NB: not ui.show_chart: it stretches the width, and the complex plane must stay square.
-    st.altair_chart(ui.charts.configure(spectrum_chart(r, size=220), ui.lecture_mode()), width="content",
-                    height="content")
-    ui.download_csv(pd.DataFrame({"re": r.eigvals.real, "im": r.eigvals.imag}), "rnn-vanishing-eigenvalues.csv")
+    # NB: width "content": stretched, the complex plane would not stay square.
+    ui.cached_chart(spectrum_chart_of, args, width="content",
+                    data=lambda: pd.DataFrame({"re": r.eigvals.real, "im": r.eigvals.imag}),
+                    filename="rnn-vanishing-eigenvalues.csv")
 with s2:
-    sv = singular_frame(r)
-    ui.show_chart(singular_chart(sv), data=sv, filename="rnn-vanishing-spectrum.csv")
+    ui.cached_chart(singular_chart_of, args, data=lambda: singular_frame(r), filename="rnn-vanishing-spectrum.csv")
 with s3:
     m1, m2 = st.columns(2)
     m1.metric("radius ρ(W)", f"{r.rho:.3f}", help="Spectral radius, max |eigenvalue|: seed 001's λ_1")
@@ -291,21 +350,16 @@ with s3:
 # ---- 3. the activation's derivative
 st.header("3. The activation's derivative along this run")
 a1, a2 = st.columns(2, gap="large")
-curves, hist, outside = activation_frames(r)
+outside = float(np.mean(np.abs(r.a_flat) > 6.0))
 with a1:
-    ui.show_chart(activation_chart(curves, hist, act), data=hist, filename="rnn-vanishing-preactivations.csv",
-                  caption=f"tanh' peaks at 1, sigmoid' at 1/4 (a = 0). Grey: where this run's {r.t_end * H} "
+    ui.cached_chart(activation_chart_of, args, data=lambda: activation_frames(r)[1],
+                    filename="rnn-vanishing-preactivations.csv",
+                    caption=f"tanh' peaks at 1, sigmoid' at 1/4 (a = 0). Grey: where this run's {r.t_end * H} "
                           f"pre-activations a_t fall"
                           + (f"; {100 * outside:.1f}% lie beyond ±6 and are counted in the edge bins." if outside
                              else "."))
 with a2:
-    steps = np.arange(1, r.t_end + 1)
-    fp = pd.concat([pd.DataFrame({"t": steps, "value": r.fprime_mean, "series": "mean_j |f'(a_t,j)|"}),
-                    pd.DataFrame({"t": steps, "value": r.fprime_max, "series": "max_j |f'(a_t,j)| = ||diag f'(a_t)||"})],
-                   ignore_index=True)
-    ui.show_chart(ui.charts.line(fp, "t", "value", "series", x_title="step t", y_title="|f'(a_t)|",
-                                 legend_title=None, title=f"{act}': per step (gamma_h = {r.gamma_h:g})",
-                                 height=320), data=fp, filename="rnn-vanishing-fprime.csv")
+    ui.cached_chart(fprime_chart, args, data=lambda: fprime_frame(r), filename="rnn-vanishing-fprime.csv")
 
 # ---- 4. attribution
 st.header("4. Which steps move W_hh? Seed 000's components")
@@ -316,24 +370,14 @@ st.markdown(
     f"$W_y$ ({L.V} classes, random targets): $L_t = -\\log \\mathrm{{softmax}}(h_t W_y)[y_t]$ (seed 001 eq. 3-4).")
 h1, h2 = st.columns([1.2, 1], gap="large")
 with h1:
-    hd = heat_frame(r)
-    ui.show_chart(ui.charts.heatmap(hd, "k", "t", "log10", x_title="step k", y_title="loss step t",
-                                    value_title="log10 ||∂L_t/∂W_hh via step k||", height=380,
-                                    title="||∂L_t/∂W_hh via step k||_F"),
-                  data=hd, filename="rnn-vanishing-attribution.csv",
-                  caption="Blank: k > t (a loss cannot reach the future) and k = 1 (h_0 = 0, so step 1 adds "
+    ui.cached_chart(heat_chart, args, data=lambda: heat_frame(r), filename="rnn-vanishing-attribution.csv",
+                    caption="Blank: k > t (a loss cannot reach the future) and k = 1 (h_0 = 0, so step 1 adds "
                           "nothing to ∂L/∂W_hh)."
                           + (f" Every {int(np.ceil(r.t_end / L.HEAT_MAX))}th step or so is shown "
                              f"({r.heat_rows.size} of {r.t_end})." if r.heat_rows.size < r.t_end else ""))
 with h2:
-    k = np.arange(1, lv.t + 1)
-    comp = pd.DataFrame({"k": k, "log10": lv.comp_log10})
-    comp = comp[np.isfinite(comp["log10"])]  # step 1: h_0 = 0, so its component is exactly 0
-    # NB: a log-scale line with points rather than bars: bars on a log axis have no baseline.
-    chart = ui.charts.log_line(comp, "k", "log10", log10=True, floor=1e-300, x_title="step k",
-                               y_title="||component k||_F  (log scale)", points=lv.t <= 80,
-                               title=f"Components of ∂L_{lv.t}/∂W_hh by step", height=330)
-    ui.show_chart(chart, data=comp, filename=f"rnn-vanishing-components-L{lv.t}.csv")
+    ui.cached_chart(component_chart, args, lv.t, data=lambda: component_frame(lv),
+                    filename=f"rnn-vanishing-components-L{lv.t}.csv")
     st.code(article_printout(lv), language=None)
     st.caption("In seed 000's format (component j = step j+1, 0-based), for W_hh of this RNN.")
 

@@ -47,7 +47,13 @@ the spec; palette colours by series name, e.g. "RNN", "LSTM", "GRU", "bound", "c
 
 Display (ui.show, re-exported here):
     show_chart(chart, data=None, filename=None, caption=None)   # lecture-aware + CSV button
-    download_csv(df, filename, label="Download the data (CSV)")
+    cached_chart(builder, *args, data=None, filename=None, caption=None, width="stretch",
+                 height="content", **kwargs)
+        # the same, but builder(*args, **kwargs) -> alt.Chart runs and its Vega-Lite spec is
+        # validated only once per set of plain-valued arguments (st.cache_data): use it for
+        # every chart of a page that reruns often. data may be a function (CSV made on click).
+    chart_spec(chart, lecture=False) -> dict   # the Vega-Lite dict cached_chart stores
+    download_csv(df, filename, label="Download the data (CSV)")   # df or a function -> df
     show_code(*functions, label=None)     # "Show the code" expander with inspect.getsource
     equation(latex, computed_by=None)     # st.latex + "Computed live by `gradcore...`" (str or list)
     what_to_notice(points)                # closing list
@@ -57,11 +63,20 @@ Palette (ui.palette): Okabe-Ito; colour(name), colours(names), scale(names), QUA
 """
 from ui import charts, controls, palette
 from ui.controls import lecture_mode, number, radio, select, slider, toggle
-from ui.show import coming_soon, download_csv, equation, show_chart, show_code, what_to_notice
+from ui.show import (
+    cached_chart,
+    chart_spec,
+    coming_soon,
+    download_csv,
+    equation,
+    show_chart,
+    show_code,
+    what_to_notice,
+)
 
 __all__ = [
     "charts", "controls", "palette", "lecture_mode", "number", "radio", "select", "slider",
-    "toggle", "coming_soon", "download_csv", "equation", "show_chart", "show_code",
+    "toggle", "cached_chart", "chart_spec", "coming_soon", "download_csv", "equation", "show_chart", "show_code",
     "what_to_notice",
 ]
 

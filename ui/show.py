@@ -1,8 +1,11 @@
 """Streamlit display helpers shared by the pages: charts, CSV, code, equations, notes."""
 from __future__ import annotations
 
+import hashlib
 import inspect
+import os
 import re
+from collections.abc import Callable
 
 import altair as alt
 import pandas as pd
@@ -41,10 +44,8 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "data"
 
 
-def show_chart(chart: alt.TopLevelMixin, data: pd.DataFrame | None = None,
-               filename: str | None = None, caption: str | None = None) -> None:
-    """Draw a chart with the page fonts (lecture mode aware) and, given data, a CSV download."""
-    lecture = lecture_mode()
+def _lecture_sized(chart: alt.TopLevelMixin, lecture: bool) -> alt.TopLevelMixin:
+    """The chart grown by LECTURE_HEIGHT in lecture mode (its fixed height and width, if any)."""
     if lecture:
         # NB: Streamlit fits the whole chart (title, axes, legend) into its height; bigger
         # labels would squeeze the plot and push the title out, so grow the chart too.
@@ -53,21 +54,139 @@ def show_chart(chart: alt.TopLevelMixin, data: pd.DataFrame | None = None,
             chart = chart.properties(height=int(h * LECTURE_HEIGHT))
         if isinstance(w, (int, float)):
             chart = chart.properties(width=int(w * LECTURE_HEIGHT))
-    st.altair_chart(charts.configure(chart, lecture), width="stretch")
+    return chart
+
+
+def show_chart(chart: alt.TopLevelMixin, data: pd.DataFrame | None = None,
+               filename: str | None = None, caption: str | None = None) -> None:
+    """Draw a chart with the page fonts (lecture mode aware) and, given data, a CSV download.
+
+    Builds and validates the Vega-Lite spec on every run (~20-50 ms a chart): for a page that
+    reruns often, prefer cached_chart.
+    """
+    lecture = lecture_mode()
+    st.altair_chart(charts.configure(_lecture_sized(chart, lecture), lecture), width="stretch")
     if caption:
         st.caption(caption)
     if data is not None:
         download_csv(data, filename or "chart-data.csv")
 
 
-def download_csv(df: pd.DataFrame, filename: str, label: str = "Download the data (CSV)") -> None:
-    """A download button for df as CSV; no rerun on click."""
+def _arrow(df: pd.DataFrame):
+    """DataFrame -> Arrow IPC bytes as st.altair_chart sends them (the DataFrame itself if that fails)."""
+    try:
+        from streamlit import dataframe_util
+
+        return dataframe_util.convert_anything_to_arrow_bytes(df)
+    except Exception:  # NB: a moved private helper only costs speed: Streamlit converts a DataFrame itself
+        return df
+
+
+def _detach_data(chart, datasets: dict) -> None:
+    """Swap every DataFrame in the chart and its sub-charts for a named dataset (content-hashed)."""
+    data = getattr(chart, "data", alt.Undefined)
+    if isinstance(data, pd.DataFrame):
+        payload = _arrow(data)
+        raw = payload if isinstance(payload, bytes) else pd.util.hash_pandas_object(data, index=False).values.tobytes()
+        name = "d" + hashlib.md5(raw).hexdigest()[:16]
+        datasets[name] = payload
+        chart.data = alt.NamedData(name=name)
+    for attr in ("layer", "hconcat", "vconcat", "concat"):
+        for sub in getattr(chart, attr, None) or []:
+            _detach_data(sub, datasets)
+    sub = getattr(chart, "spec", alt.Undefined)  # facet / repeat
+    if sub is not alt.Undefined and not isinstance(sub, dict):
+        _detach_data(sub, datasets)
+
+
+def chart_spec(chart: alt.TopLevelMixin, lecture: bool = False) -> dict:
+    """The Vega-Lite dict st.altair_chart would send for chart: lecture sizing and fonts applied,
+    each DataFrame as a named dataset of Arrow bytes, Altair's default 300 x 300 view dropped."""
+    chart = charts.configure(_lecture_sized(chart, lecture), lecture)
+    datasets: dict = {}
+    _detach_data(chart, datasets)
+    spec = chart.to_dict()  # validated against the Vega-Lite schema here, once per setting
+    config = spec.get("config", {})
+    config.pop("view", None)  # NB: Streamlit sizes the chart (st.altair_chart uses Altair's theme "none")
+    if not config:
+        spec.pop("config", None)
+    spec["datasets"] = {**spec.get("datasets", {}), **datasets}
+    return spec
+
+
+_VERSIONS: dict = {}
+_UI_FILES = [os.path.join(os.path.dirname(__file__), f) for f in ("charts.py", "palette.py", "show.py")]
+
+
+def _version(path: str) -> str:
+    """Hash of the builder's file and ui's chart files, so an edited builder never gets a stale spec.
+
+    NB: st.cache_data keys on _cached_spec's own code, not on the builder's nor on what it calls.
+    """
+    files = [path, *_UI_FILES]
+    stamp = []
+    for f in files:
+        try:
+            stamp.append(os.stat(f).st_mtime_ns)
+        except OSError:
+            stamp.append(0)
+    key = (tuple(files), tuple(stamp))
+    if key not in _VERSIONS:
+        h = hashlib.md5()
+        for f in files:
+            try:
+                with open(f, "rb") as fh:
+                    h.update(fh.read())
+            except OSError:
+                h.update(f.encode())
+        _VERSIONS[key] = h.hexdigest()[:12]
+    return _VERSIONS[key]
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _cached_spec(name: str, args: tuple, kwargs: tuple, lecture: bool, version: str, _builder) -> dict:
+    """chart_spec(_builder(*args, **kwargs), lecture), kept per (builder, arguments, lecture mode)."""
+    return chart_spec(_builder(*args, **dict(kwargs)), lecture)
+
+
+def cached_chart(builder: Callable[..., alt.TopLevelMixin], *args, data=None, filename: str | None = None,
+                 caption: str | None = None, width="stretch", height="content", **kwargs) -> None:
+    """Draw builder(*args, **kwargs) like show_chart, its Vega-Lite spec built once per set of inputs.
+
+    builder: a module-level function of plain values (numbers, strings, tuples) that returns an
+    Altair chart; it may call the page's st.cache_data engine wrappers. Altair's encode and
+    to_dict (schema validation) cost 20-50 ms a chart, so a rerun with settings seen before only
+    ships the stored spec. data: a DataFrame, or a function returning one, for the CSV button
+    (a function runs only on click). width/height go to st.vega_lite_chart ("content" keeps a
+    chart's own size, e.g. a square complex plane).
+    """
+    code = getattr(builder, "__code__", None)
+    path = code.co_filename if code is not None else ""
+    name = f"{path}:{getattr(builder, '__qualname__', repr(builder))}"
+    spec = _cached_spec(name, tuple(args), tuple(sorted(kwargs.items())), lecture_mode(), _version(path), builder)
+    st.vega_lite_chart(spec=spec, width=width, height=height)
+    if caption:
+        st.caption(caption)
+    if data is not None:
+        download_csv(data, filename or "chart-data.csv")
+
+
+def download_csv(df, filename: str, label: str = "Download the data (CSV)") -> None:
+    """A download button for df as CSV; no rerun on click. df may be a function returning the
+    DataFrame: then the CSV is made only when the button is clicked."""
     name = filename if filename.endswith(".csv") else f"{filename}.csv"
     counts = st.session_state.setdefault("_ui_csv_counts", {})
     slug = _slug(name)
     counts[slug] = counts.get(slug, 0) + 1  # two charts with one file name still get unique keys
-    st.download_button(label, df.to_csv(index=False).encode("utf-8"), file_name=name,
-                       mime="text/csv", key=f"csv-{slug}-{counts[slug]}", on_click="ignore")
+    if callable(df):
+        make = df
+
+        def payload() -> bytes:
+            return make().to_csv(index=False).encode("utf-8")
+    else:
+        payload = df.to_csv(index=False).encode("utf-8")
+    st.download_button(label, payload, file_name=name, mime="text/csv", key=f"csv-{slug}-{counts[slug]}",
+                       on_click="ignore")
 
 
 def show_code(*functions, label: str | None = None) -> None:

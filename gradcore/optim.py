@@ -71,9 +71,13 @@ def adam(params, grads, state: AdamState | None = None, *, lr=1e-3, b1=0.9, b2=0
         b1p, b2p = _b(b1, p), _b(b2, p)
         m = b1p * state.m[n] + (1 - b1p) * g
         s = b2p * state.s[n] + (1 - b2p) * (g * g)
-        # fold both bias corrections into the step size: one scalar op instead of two arrays
-        step_size = _b(lr, p) * np.sqrt(1 - b2p ** k) / (1 - b1p ** k)
-        new_p[n] = p - step_size * m / (np.sqrt(s) + _b(eps, p) * np.sqrt(1 - b2p ** k))
+        # fold both bias corrections into the step size: one scalar op instead of two arrays.
+        # NB: computed in p's dtype: np.sqrt of a Python float is an np.float64 *scalar*, which
+        # NumPy 2 does not demote, so float32 parameters silently became float64 after one step
+        corr2 = np.sqrt(np.asarray(1 - b2p ** k, dtype=p.dtype))
+        corr1 = np.asarray(1 - b1p ** k, dtype=p.dtype)
+        step_size = _b(lr, p) * corr2 / corr1
+        new_p[n] = p - step_size * m / (np.sqrt(s) + _b(eps, p) * corr2)
         new_m[n], new_s[n] = m, s
     return new_p, AdamState(k, new_m, new_s)
 

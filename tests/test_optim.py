@@ -116,3 +116,22 @@ def test_unknown_name():
         optim.init_state("rmsprop", {})
     with pytest.raises(ValueError):
         optim.step("rmsprop", {}, {}, None)
+
+
+@pytest.mark.parametrize("name", ["sgd", "momentum", "adam"])
+@pytest.mark.parametrize("per_model", [False, True])
+def test_float32_stays_float32(name, per_model):
+    """A float32 run must stay float32: NumPy 2 does not demote np.float64 scalars, and Adam's
+    bias correction once turned every float32 parameter into float64 after the first step
+    (so 'float32' training silently ran at float64 speed)."""
+    params, grads = _problem()
+    params = {k: np.stack([v, v]).astype(np.float32) for k, v in params.items()}
+    grads = {k: np.stack([v, -v]).astype(np.float32) for k, v in grads.items()}
+    lr = np.array([0.1, 0.01], dtype=np.float32) if per_model else 0.1
+    state = optim.init_state(name, params)
+    for _ in range(3):
+        params, state = optim.step(name, params, grads, state, lr=lr)
+    assert {k: v.dtype for k, v in params.items()} == {k: np.dtype(np.float32) for k in params}
+    if name != "sgd":
+        moments = state.v if name == "momentum" else {**state.m, **{k + "_s": v for k, v in state.s.items()}}
+        assert all(v.dtype == np.float32 for v in moments.values())

@@ -265,3 +265,20 @@ def test_random_truncation_in_training_is_reproducible_and_changes_gradients():
     assert np.array_equal(a.history["loss"][:1], full.history["loss"][:1])  # same data and weights at step 1
     with pytest.raises(ValueError):
         train.Stepper([replace(base, tbptt=("random", 0.0))])
+
+
+@pytest.mark.parametrize("optimiser", ["adam", "momentum", "sgd"])
+@pytest.mark.parametrize("cell", ["lstm", "rnn"])
+def test_float32_training_stays_float32(optimiser, cell):
+    """dtype='float32' means float32 all the way: parameters, optimiser state and the forward
+    cache after several updates (Adam once promoted everything to float64 after step 1)."""
+    cfg = train.TrainConfig(cell=cell, T=10, H=6, batch=4, dtype="float32", optimiser=optimiser,
+                            stop_when_solved=False, clip="norm")
+    st = train.Stepper(train.ensemble_over(cfg, seed=[0, 1]))
+    for _ in range(3):
+        out = st.step()
+    assert {v.dtype for v in st.params.values()} == {np.dtype(np.float32)}
+    assert out["dh_total"].dtype == np.float32 and out["grad_norm"].dtype == np.float32
+    _, cache = models.forward(st.spec, st.params["Wx"], st.params["Wh"], st.params["b"],
+                              np.zeros((2, 4, 10, st.task.D), dtype=np.float32))
+    assert cache.hbuf.dtype == np.float32

@@ -1,7 +1,4 @@
 """Exploding gradients: growth above 1, Pascanu's single-unit cliff, and clipping (seed 001 eq. 12-13)."""
-import hashlib
-from pathlib import Path
-
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -269,7 +266,8 @@ def _paths_layers(df: pd.DataFrame, win: tuple, featured: str):
 
 
 # Chart builders: plain values in (the page's settings), an Altair chart out. Each one reads the
-# cached engine results, so _spec below can cache the finished Vega-Lite spec per setting.
+# cached engine results, so ui.cached_chart keeps the finished Vega-Lite spec per setting: Altair
+# validates a spec on every to_dict (~50 ms a chart), too slow for this nine-chart page's reruns.
 
 
 def chart_jacobians(kind, scale, T, H, act, seed):
@@ -349,53 +347,6 @@ def chart_bifurcation(wfp, csteps, x0):
         title=f"Fixed points of x -> {wfp:g} sigma(x) + b, and where x_{csteps} ends", height=340)
 
 
-CHARTS = {f.__name__: f for f in (chart_jacobians, chart_grad_vs_T, chart_surface_paths, chart_surface,
-                                  chart_grad_map,
-                                  chart_loss_steps, chart_grad_steps, chart_bifurcation)}
-
-
-def _detach_data(chart, datasets: dict) -> None:
-    """Swap every DataFrame in the chart (and its layers) for a named dataset, collected in `datasets`."""
-    data = getattr(chart, "data", alt.Undefined)
-    if isinstance(data, pd.DataFrame):
-        name = "d" + hashlib.md5(pd.util.hash_pandas_object(data, index=False).values.tobytes()).hexdigest()[:16]
-        datasets[name] = data
-        chart.data = alt.NamedData(name=name)
-    for sub in getattr(chart, "layer", None) or []:
-        _detach_data(sub, datasets)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _spec(name: str, args: tuple, lecture: bool, version: str) -> dict:
-    """The finished Vega-Lite spec of CHARTS[name](*args), data as named datasets.
-
-    NB: Altair validates a spec against the Vega-Lite schema on every to_dict (~50 ms a chart);
-    caching the spec per setting keeps a rerun of this seven-chart page inside its budget.
-    """
-    chart = ui.charts.configure(CHARTS[name](*args), lecture)
-    datasets: dict = {}
-    _detach_data(chart, datasets)
-    spec = chart.to_dict()
-    spec.get("config", {}).pop("view", None)  # Altair's default 300 x 300 view; Streamlit sizes the chart
-    spec["datasets"] = datasets
-    return spec
-
-
-# st.cache_data keys on _spec's own code only; the page's source hash makes an edited builder
-# (or engine wrapper) miss the cache instead of serving a stale chart from a running server.
-_PAGE_VERSION = hashlib.md5(Path(__file__).read_bytes()).hexdigest()[:12]
-
-
-def show(name: str, *args, data: pd.DataFrame | None = None, filename: str | None = None) -> None:
-    """Draw a cached chart spec (lecture-mode aware) and, given data, a CSV download."""
-    st.vega_lite_chart(spec=_spec(name, args, ui.lecture_mode(), _PAGE_VERSION), width="stretch")
-    if data is not None:
-        # NB: like ui.download_csv, but the CSV is made only on click (the surface has 10^4 rows)
-        fname = filename or f"{name}.csv"
-        st.download_button("Download the data (CSV)", data=lambda: data.to_csv(index=False).encode("utf-8"),
-                           file_name=fname, mime="text/csv", key=f"csv-{fname}", on_click="ignore")
-
-
 # ----------------------------------------------------------------------------- page
 
 st.title("Exploding gradients: the cliff and clipping")
@@ -441,9 +392,11 @@ st.markdown(
 
 g1, g2 = st.columns(2)
 with g1:
-    show("chart_jacobians", kind, scale, T, H, act, seed, data=G["jac"], filename="exploding-jacobian-norms.csv")
+    ui.cached_chart(chart_jacobians, kind, scale, T, H, act, seed, data=lambda: G["jac"],
+                    filename="exploding-jacobian-norms.csv")
 with g2:
-    show("chart_grad_vs_T", kind, scale, T, H, act, seed, data=G["grad"], filename="exploding-grad-norm-vs-T.csv")
+    ui.cached_chart(chart_grad_vs_T, kind, scale, T, H, act, seed, data=lambda: G["grad"],
+                    filename="exploding-grad-norm-vs-T.csv")
 
 ui.equation(r"L_T = \tfrac12 \| h_T W_y - y_T \|^2, \qquad "
             r"\frac{\partial L_T}{\partial W_h} = \sum_{k=1}^{T} h_{k-1}^{\top} "
@@ -498,10 +451,11 @@ st.markdown(
     f"**{SF['g_max'] / max(SF['g_median'], 1e-300):.0f}x** its median {_sci(SF['g_median'])}.")
 s1, s2 = st.columns(2)
 with s1:
-    show("chart_surface", win, n, csteps, x0, target, data=S["df"][["w", "b", "loss", "log10_grad"]],
-         filename="cliff-surface.csv")
+    # NB: the CSV (10^4 rows) is made only on click
+    ui.cached_chart(chart_surface, win, n, csteps, x0, target,
+                    data=lambda: S["df"][["w", "b", "loss", "log10_grad"]], filename="cliff-surface.csv")
 with s2:
-    show("chart_grad_map", win, n, csteps, x0, target)
+    ui.cached_chart(chart_grad_map, win, n, csteps, x0, target)
 
 # --- 3. descent --------------------------------------------------------------------------------------
 st.header("3. Descent on the cliff, with and without clipping")
@@ -540,18 +494,18 @@ with st.expander("Predict first: what does the unclipped run do when it meets th
 zwin = tuple(round(v, 6) for v in _window("start", w0, b0))
 m1, m2 = st.columns(2)
 with m1:
-    show("chart_surface_paths", win, n, csteps, x0, target, w0, b0, lr, steps, threshold, featured,
-         f"Descent paths on the {view} window")
+    ui.cached_chart(chart_surface_paths, win, n, csteps, x0, target, w0, b0, lr, steps, threshold, featured,
+                    f"Descent paths on the {view} window")
 with m2:
-    show("chart_surface_paths", zwin, n, csteps, x0, target, w0, b0, lr, steps, threshold, featured,
-         f"Close-up around the start (w {w0:g} +- {ZOOM[0]:g}, b {b0:g} +- {ZOOM[1]:g})")
+    ui.cached_chart(chart_surface_paths, zwin, n, csteps, x0, target, w0, b0, lr, steps, threshold, featured,
+                    f"Close-up around the start (w {w0:g} +- {ZOOM[0]:g}, b {b0:g} +- {ZOOM[1]:g})")
 p1, p2 = st.columns(2)
 with p1:
-    show("chart_loss_steps", w0, b0, lr, steps, threshold, csteps, x0, target, data=rdf,
-         filename="cliff-descent-paths.csv")
+    ui.cached_chart(chart_loss_steps, w0, b0, lr, steps, threshold, csteps, x0, target, data=lambda: rdf,
+                    filename="cliff-descent-paths.csv")
 with p2:
-    show("chart_grad_steps", w0, b0, lr, steps, threshold, csteps, x0, target, data=rdf,
-         filename="cliff-descent-norms.csv")
+    ui.cached_chart(chart_grad_steps, w0, b0, lr, steps, threshold, csteps, x0, target, data=lambda: rdf,
+                    filename="cliff-descent-norms.csv")
 
 free, fnorm, fval = runs["none"], runs["norm"], runs["value"]
 step_len = np.linalg.norm(np.diff(free.path, axis=0), axis=1) if len(free.path) > 1 else np.zeros(1)
@@ -649,7 +603,8 @@ with bc1:
         text += f"x_{csteps} from x_0 = {x0:g} moves smoothly with b: no wall at this w."
     st.markdown(text)
 with bc2:
-    show("chart_bifurcation", wfp, csteps, x0, data=BF["points"], filename="cliff-fixed-points.csv")
+    ui.cached_chart(chart_bifurcation, wfp, csteps, x0, data=lambda: BF["points"],
+                    filename="cliff-fixed-points.csv")
 
 # --- 6. what to notice --------------------------------------------------------------------------------------
 notes = []

@@ -274,7 +274,7 @@ def chart_jacobians(kind, scale, T, H, act, seed):
     G = growth(kind, scale, T, H, act, seed)
     bounds = [s for s in G["jac"]["series"].unique() if s.startswith("bound")]
     return ui.charts.log_line(
-        G["jac"], "distance", "log10_norm", "series", log10=True, floor=1e-300, dashed=bounds,
+        G["jac"], "distance", "log10_norm", "series", log10=True, floor_log10=-300, dashed=bounds,
         x_title="distance T - k (steps)", y_title="||dh_T / dh_k||_2 (log scale)",
         title=f"Jacobian products, {'norm' if kind == 'gaussian_norm' else 'radius'} {scale:g}, H = {H}",
         height=340)
@@ -283,7 +283,7 @@ def chart_jacobians(kind, scale, T, H, act, seed):
 def chart_grad_vs_T(kind, scale, T, H, act, seed):
     G = growth(kind, scale, T, H, act, seed)
     return ui.charts.log_line(
-        G["grad"], "T", "log10_grad", "series", log10=True, floor=1e-300,
+        G["grad"], "T", "log10_grad", "series", log10=True, floor_log10=-300,
         x_title="sequence length T", y_title="||dL_T / dW_hh||_F (log scale)",
         title="Gradient of the last step's loss L_T w.r.t. W_hh", height=340, points=T <= 120)
 

@@ -12,7 +12,6 @@ import streamlit as st
 import ui
 from gradcore import attribution, jacobians, losses
 from lessons import lstm_cell_state as lesson
-from ui import show as ui_show
 
 MAX_UNITS = 32  # gate heatmaps show at most this many units ...
 MAX_STEPS = 100  # ... and this many time columns (every s-th step, exact values)
@@ -139,19 +138,19 @@ def auto_floor(log10_values) -> float:
     return float(10.0 ** max(-300, min(-1, int(np.floor(lo)) - 1)))
 
 
-def deep_floor(log10_values):
-    """Floor for a log10-mode chart whose values may lie far beyond float64 (1e-630 at b_f = -3, T = 500).
+def deep_floor(log10_values) -> int:
+    """Floor in log10 units for a log10-mode chart whose values may lie far beyond float64 (1e-630 at b_f = -3, T = 500).
 
-    NB: ui.charts.log_line takes the floor in linear units and only ever uses log10(floor); a
-    long double reaches 1e-4951, so a product of 500 forget gates stays on the chart instead of
-    on a 1e-300 floor. With an exact zero present (-inf) the ordinary float floor and its label are used.
+    One decade under the smallest finite value, so a product of 500 forget gates stays on the chart
+    instead of on a 1e-300 floor (ui.charts.log_line's floor_log10 has no float64 limit). With an
+    exact zero present (-inf) the ordinary float floor (at most 1e-300 deep) and its label are used.
     """
     v = np.asarray(log10_values, dtype=float)
     fin = v[np.isfinite(v)]
     lo = int(np.floor(fin.min())) - 1 if fin.size else -1
     if lo >= -300 or np.isneginf(v).any():
-        return float(10.0 ** max(-300, min(-1, lo)))
-    return np.longdouble(10) ** lo
+        return max(-300, min(-1, lo))
+    return lo
 
 
 def gate_frame(a: np.ndarray, name: str) -> tuple[pd.DataFrame, str]:
@@ -178,56 +177,6 @@ def gate_heatmap(df: pd.DataFrame, name: str, title: str, domain) -> alt.Chart:
         color=alt.Color(f"{name}:Q", title=title, scale=alt.Scale(domain=list(domain), scheme=scheme, clamp=True)))
 
 
-def log_bars(df: pd.DataFrame, x: str, y: str, color: str, *, x_title: str, y_title: str, title: str,
-             height: int = 320) -> alt.Chart:
-    """Grouped bars of norms on a log axis drawn in log10 space (bars rise from a floor, not from 0).
-
-    NB: a bar on a native log scale starts at 0 = -inf and Vega draws nothing, so the bars here
-    are log10 values from a floor one decade under the smallest one; exact zeros sit on the floor.
-    """
-    lg = log10_col(df[y])
-    base = float(np.log10(auto_floor(lg)))
-    d = df.assign(log10_norm=np.where(np.isfinite(lg), lg, base), _base=base,
-                  _value=[f"{v:.4g}" for v in df[y]])
-    names = list(dict.fromkeys(d[color].astype(str)))
-    return alt.Chart(d).mark_bar().encode(
-        x=alt.X(f"{x}:O", title=x_title, axis=alt.Axis(labelAngle=0, labelOverlap="greedy")),
-        xOffset=alt.XOffset(f"{color}:N", sort=names),
-        y=alt.Y("log10_norm:Q", title=y_title, scale=alt.Scale(zero=False, nice=False),
-                axis=alt.Axis(labelExpr="'1e' + format(datum.value, 'd')", tickMinStep=1)),
-        y2="_base:Q",
-        color=alt.Color(f"{color}:N", scale=ui.palette.scale(names), legend=alt.Legend(orient="bottom", title=None)),
-        tooltip=[alt.Tooltip(f"{x}:O", title="step k"), alt.Tooltip(f"{color}:N", title="cell"),
-                 alt.Tooltip("_value:N", title=y_title)],
-    ).properties(height=height, title=alt.TitleParams(title, anchor="start", offset=8), padding={"top": 14})
-
-
-def fig(chart, df: pd.DataFrame, filename: str, caption: str, lecture: bool) -> dict:
-    """A chart frozen to its Vega-Lite spec (what ui.show_chart would draw) plus its CSV and caption.
-
-    NB: building and validating an Altair spec costs ~50 ms per chart; the page caches the spec
-    so a rerun with unchanged settings only ships it.
-    """
-    if lecture:  # the same enlargement ui.show_chart applies in lecture mode
-        k = getattr(ui_show, "LECTURE_HEIGHT", 1.45)
-        h, w = getattr(chart, "height", alt.Undefined), getattr(chart, "width", alt.Undefined)
-        if isinstance(h, (int, float)):
-            chart = chart.properties(height=int(h * k))
-        if isinstance(w, (int, float)):
-            chart = chart.properties(width=int(w * k))
-    spec = ui.charts.configure(chart, lecture).to_dict()
-    return {"spec": spec, "csv": df.to_csv(index=False).encode("utf-8"), "filename": filename, "caption": caption}
-
-
-def render(f: dict) -> None:
-    """Draw a frozen figure, its caption and its CSV download (the page's ui.show_chart)."""
-    st.vega_lite_chart(spec=f["spec"], width="stretch")
-    if f["caption"]:
-        st.caption(f["caption"])
-    st.download_button("Download the data (CSV)", f["csv"], file_name=f["filename"], mime="text/csv",
-                       key=f"csv-{f['filename']}", on_click="ignore")
-
-
 # ----------------------------------------------------------------------------- cached figures
 
 
@@ -235,10 +184,18 @@ GATES = [("f", "f_t (forget gate)"), ("i", "i_t (input gate)"), ("g", "g_t (cand
          ("o", "o_t (output gate)"), ("c", "c_t (cell state)")]
 
 
+def Fig(df: pd.DataFrame, extra: dict, filename: str, caption: str) -> dict:  # noqa: N802
+    """One figure: its tidy data, what its chart needs beyond the data, CSV file name and caption.
+
+    NB: a dict, not a NamedTuple: st.cache_data pickles the result, and a class defined in a page
+    script (module __main__) cannot be pickled.
+    """
+    return {"df": df, "extra": extra, "filename": filename, "caption": caption}
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
-def figures(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, seed: int, cmp: str,
-            lecture: bool) -> dict:
-    """Gate heatmaps, the two-paths chart and the T x T heatmap, frozen to specs."""
+def figure_data(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, seed: int, cmp: str) -> dict:
+    """Gate heatmaps, the two-paths chart and the T x T heatmap: name -> Fig (plain data, no charts)."""
     R = compute(T, H, D, fbias, scale, xscale, seed, cmp)
     out = {}
     with np.errstate(all="ignore"):
@@ -246,8 +203,8 @@ def figures(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, s
         for name, title in GATES:
             dom = (0.0, 1.0) if name in "ifo" else ((-1.0, 1.0) if name == "g" else (-cmax, cmax))
             df, note = gate_frame(R[name], name)
-            out[name] = fig(gate_heatmap(df, name, title, dom), df, f"lstm-gate-{name}.csv",
-                            f"{title}: {note}; computed by gradcore.lstm.forward.", lecture)
+            out[name] = Fig(df, {"title": title, "domain": dom}, f"lstm-gate-{name}.csv",
+                            f"{title}: {note}; computed by gradcore.lstm.forward.")
         d = R["distance"]
         rows = [pd.DataFrame({"distance": d, "log10_norm": R["ln_cell"] / LN10, "series": "cell path"}),
                 pd.DataFrame({"distance": d, "log10_norm": R["ln_full"] / LN10, "series": "full Jacobian"})]
@@ -256,11 +213,9 @@ def figures(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, s
         df = pd.concat(rows, ignore_index=True)
         vs = {"RNN": "a tanh RNN", "GRU": "a GRU", "none": "no comparison"}[cmp]
         nm, sub = ("spectral norm", "2") if R["spectral"] else ("Frobenius norm", "F")
-        ch = ui.charts.log_line(df, "distance", "log10_norm", "series", log10=True, floor=deep_floor(df["log10_norm"]),
-                                x_title="distance T - k (steps)", y_title=f"{nm} (log scale)",
-                                legend_title=None, height=340,
-                                title=f"LSTM at b_f = {fbias:g} against {vs}: T = {T}, H = {H}")
-        out["paths"] = fig(ch, df, "lstm-paths.csv",
+        out["paths"] = Fig(df, {"y_title": f"{nm} (log scale)",
+                                "title": f"LSTM at b_f = {fbias:g} against {vs}: T = {T}, H = {H}"},
+                           "lstm-paths.csv",
                            f"cell path $= \\|\\prod_{{s=k+1}}^{{T}}\\operatorname{{diag}}(f_s)\\|_{sub}$, the cell-only "
                            f"path; full Jacobian $= \\|\\partial c_T/\\partial c_k\\|_{sub}$, the c-c block of the $(h, c)$ "
                            "state product, every path through $h$ and $W_h$ included"
@@ -269,8 +224,7 @@ def figures(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, s
                            + {"RNN": " and rnn_product_norms", "GRU": " and gru_product_norms", "none": ""}[cmp]
                            + ("." if R["spectral"] else
                               f". Frobenius norms here: beyond T x H = {SPECTRAL_MAX} the spectral norms' Lanczos "
-                              "iterations cost seconds (up to 10x more with the forget gate closed)."),
-                           lecture)
+                              "iterations cost seconds (up to 10x more with the forget gate closed)."))
         s = stride(T, MAX_GRID)
         grid = np.arange(T, 0, -s)[::-1]
         tt, kk = np.meshgrid(grid, grid, indexing="ij")
@@ -286,28 +240,23 @@ def figures(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, s
         ticks = [int(v) for v in grid[stride(len(grid), 10) - 1::stride(len(grid), 10)]]
         zeros = int((df["norm"] == 0).sum())
         for name, part in df.groupby("cell", sort=False):
-            ch = ui.charts.heatmap(part, "k", "t", "norm", x_title="step k", y_title="loss L_t",
-                                   value_title="‖dL_t/dWx^(k)‖", log=True, height=300, floor=floor,
-                                   title=f"{name}: every loss L_t, every step k")
-            ch = ch.encode(x=alt.X("k:O", title="step k", axis=alt.Axis(values=ticks, labelAngle=0)),
-                           y=alt.Y("t:O", title="loss L_t", sort="descending", axis=alt.Axis(values=ticks)),
-                           color=alt.Color("norm:Q", title="log10 ‖·‖",
-                                           scale=alt.Scale(scheme=ui.palette.SEQUENTIAL, domain=domain)))
-            out[f"table-{name}"] = fig(ch, part, f"component-table-{name}.csv",
+            out[f"table-{name}"] = Fig(part.reset_index(drop=True),
+                                       {"floor": floor, "domain": domain, "ticks": ticks, "cell": name},
+                                       f"component-table-{name}.csv",
                                        "Row t = loss L_t, column k = step: "
                                        + (f"t and k shown every {s} steps, " if s > 1 else "")
                                        + "exact values; entries with k > t are 0 and left out."
                                        + (" Both panels share one log10 colour scale." if cmp != "none" else "")
                                        + (f" {zeros} shown entries underflowed float64 to exactly 0 and sit on the "
                                           "floor colour." if zeros else "")
-                                       + " Computed by gradcore.attribution.attribution.", lecture)
+                                       + " Computed by gradcore.attribution.attribution.")
     return out
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def loss_figures(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, seed: int, cmp: str,
-                 t: int, lecture: bool) -> dict:
-    """The components of dL_t/dWx by step and the split of dL_t/dc_k, frozen to specs."""
+def loss_figure_data(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, seed: int, cmp: str,
+                     t: int) -> dict:
+    """The components of dL_t/dWx by step and the split of dL_t/dc_k: name -> Fig."""
     R = compute(T, H, D, fbias, scale, xscale, seed, cmp)
     S = for_loss(T, H, D, fbias, scale, xscale, seed, t)
     out = {}
@@ -317,37 +266,66 @@ def loss_figures(T: int, H: int, D: int, fbias: float, scale: float, xscale: flo
         if cmp != "none":
             rows.append(pd.DataFrame({"k": ks, "norm": R["cmp_table"][t - 1, :t], "cell": cmp}))
         df = pd.concat(rows, ignore_index=True)
-        x_title = "step k whose copy of Wx receives the component"
-        y_title = "‖dL_t/dWx^(k)‖_F (log scale)"
-        if t <= MAX_BARS:
-            ch = log_bars(df, "k", "norm", "cell", x_title=x_title, y_title=y_title,
-                          title=f"Components of dL_{t}/dWx by step")
-            note = "One bar per step, LSTM and comparison side by side."
-        else:
-            ch = ui.charts.log_line(df.assign(log10_norm=log10_col(df["norm"])), "k", "log10_norm", "cell",
-                                    log10=True, floor=auto_floor(log10_col(df["norm"])), height=320, x_title=x_title, y_title=y_title,
-                                    title=f"Components of dL_{t}/dWx by step", legend_title=None)
-            note = f"One point per step (t = {t} is too many for bars)."
-        out["components"] = fig(ch, df, f"components-L{t}.csv",
-                                note + " Row t of gradcore.attribution.attribution's T x T table.", lecture)
+        note = ("One bar per step, LSTM and comparison side by side." if t <= MAX_BARS else
+                f"One point per step (t = {t} is too many for bars).")
+        out["components"] = Fig(df, {"t": t}, f"components-L{t}.csv",
+                                note + " Row t of gradcore.attribution.attribution's T x T table.")
         dist = t - ks
         df = pd.concat([pd.DataFrame({"distance": dist, "norm": S["total"], "part": "total dL_t/dc_k"}),
                         pd.DataFrame({"distance": dist, "norm": S["cell"], "part": "cell path"}),
                         # NB: at distance 0 the rest is 0 by definition (nothing has left the cell yet): not drawn
                         pd.DataFrame({"distance": dist, "norm": S["rest"], "part": "through h (Wh terms)"})[dist > 0]],
                        ignore_index=True)
-        ch = ui.charts.log_line(df.assign(log10_norm=log10_col(df["norm"])), "distance", "log10_norm", "part",
-                                log10=True, floor=auto_floor(log10_col(df["norm"])), x_title="distance t - k (steps)",
-                                y_title="‖part of dL_t/dc_k‖₂ (log scale)", legend_title=None, height=320,
-                                dashed=["total dL_t/dc_k"],
-                                title=f"Where dL_{t}/dc_k comes from")
-        out["split"] = fig(ch, df, f"cell-split-L{t}.csv",
+        out["split"] = Fig(df, {"t": t}, f"cell-split-L{t}.csv",
                            "cell path $= \\partial L_t/\\partial c_t \\odot \\prod_{s=k+1}^{t} f_s$; through h = the "
                            "rest (total minus cell path): every path that leaves the cell through some $h_s$ and comes "
                            "back through $W_h$. At distance 0 all of it is cell path (the rest is exactly 0 there and "
                            "not drawn). "
-                           "Computed by gradcore.attribution.lstm_cell_split.", lecture)
+                           "Computed by gradcore.attribution.lstm_cell_split.")
     return out
+
+
+def figure_chart(args: tuple, name: str, t: int | None = None) -> alt.TopLevelMixin:
+    """The chart of figure `name` at settings args (= compute's arguments); t for the loss figures."""
+    f = (figure_data(*args) if t is None else loss_figure_data(*args, t))[name]
+    df, x = f["df"], f["extra"]
+    with np.errstate(all="ignore"):
+        if name in dict(GATES):
+            return gate_heatmap(df, name, x["title"], x["domain"])
+        if name == "paths":
+            return ui.charts.log_line(df, "distance", "log10_norm", "series", log10=True,
+                                      floor_log10=deep_floor(df["log10_norm"]), x_title="distance T - k (steps)",
+                                      y_title=x["y_title"], legend_title=None, height=340, title=x["title"])
+        if name.startswith("table-"):
+            ch = ui.charts.heatmap(df, "k", "t", "norm", x_title="step k", y_title="loss L_t",
+                                   value_title="‖dL_t/dWx^(k)‖", log=True, height=300, floor=x["floor"],
+                                   title=f"{x['cell']}: every loss L_t, every step k")
+            return ch.encode(x=alt.X("k:O", title="step k", axis=alt.Axis(values=x["ticks"], labelAngle=0)),
+                             y=alt.Y("t:O", title="loss L_t", sort="descending", axis=alt.Axis(values=x["ticks"])),
+                             color=alt.Color("norm:Q", title="log10 ‖·‖",
+                                             scale=alt.Scale(scheme=ui.palette.SEQUENTIAL, domain=x["domain"])))
+        lg = log10_col(df["norm"])
+        if name == "components":
+            x_title = "step k whose copy of Wx receives the component"
+            y_title = "‖dL_t/dWx^(k)‖_F (log scale)"
+            if x["t"] <= MAX_BARS:
+                # bars from a floor one decade under the smallest component (ui.charts.bars, log=True)
+                return ui.charts.bars(df, "k", "norm", "cell", x_title=x_title, y_title=y_title, log=True,
+                                      floor_log10=deep_floor(lg), legend_title=None, height=320,
+                                      title=f"Components of dL_{x['t']}/dWx by step")
+            return ui.charts.log_line(df.assign(log10_norm=lg), "k", "log10_norm", "cell", log10=True,
+                                      floor_log10=deep_floor(lg), height=320, x_title=x_title, y_title=y_title,
+                                      title=f"Components of dL_{x['t']}/dWx by step", legend_title=None)
+        return ui.charts.log_line(df.assign(log10_norm=lg), "distance", "log10_norm", "part", log10=True,
+                                  floor_log10=deep_floor(lg), x_title="distance t - k (steps)",
+                                  y_title="‖part of dL_t/dc_k‖₂ (log scale)", legend_title=None, height=320,
+                                  dashed=["total dL_t/dc_k"], title=f"Where dL_{x['t']}/dc_k comes from")
+
+
+def render(args: tuple, figs: dict, name: str, t: int | None = None) -> None:
+    """Draw figure `name` (spec cached per setting by ui.cached_chart), its caption and its CSV download."""
+    f = figs[name]
+    ui.cached_chart(figure_chart, args, name, t, data=lambda: f["df"], filename=f["filename"], caption=f["caption"])
 
 
 # ----------------------------------------------------------------------------- page
@@ -397,13 +375,13 @@ t = T if t_req == 0 or t_req > T else t_req
 if t_req > T:
     st.caption(f"t = {t_req} is beyond T = {T}: decomposing L_T instead.")
 
-lecture = ui.lecture_mode()
 with st.spinner(f"Running LSTM{'' if cmp == 'none' else ' and ' + cmp} forward and backward over T = {T} steps ..."):
     R = compute(T, H, D, float(fbias), scale, xscale, seed, cmp)
     S = for_loss(T, H, D, float(fbias), scale, xscale, seed, t)
     A = article_code(seed)
-    F = figures(T, H, D, float(fbias), scale, xscale, seed, cmp, lecture)
-    FL = loss_figures(T, H, D, float(fbias), scale, xscale, seed, cmp, t, lecture)
+    args = (T, H, D, float(fbias), scale, xscale, seed, cmp)
+    F = figure_data(*args)
+    FL = loss_figure_data(*args, t)
 
 f = R["f"]
 mean_f = float(f.mean())
@@ -422,7 +400,7 @@ st.markdown(
 for tab, (name, _) in zip(st.tabs(["f: forget", "i: input", "g: candidate", "o: output", "c: cell state"]), GATES,
                           strict=True):
     with tab:
-        render(F[name])
+        render(args, F, name)
 
 # ---- 2. two paths
 st.header("2. Two paths back from c_T: the cell path and everything")
@@ -442,7 +420,7 @@ with st.container(border=True):
                     f"{abs(dec):.1f} powers of ten {'higher' if dec > 0 else 'lower'} than at b_f = {fbias:g} "
                     f"({sci(R['ln_cell_spec_end'])}, spectral norm). Each forget gate multiplies the path once per "
                     "step, so a shift of the bias moves the whole line's slope.")
-render(F["paths"])
+render(args, F, "paths")
 per_step = np.exp(slope_cell)
 st.markdown(
     f"**Read it off:** over {T} steps the cell path falls to **{sci(R['ln_cell'][-1])}** "
@@ -458,11 +436,11 @@ st.markdown(
     "$k \\le t$: the gradient that reaches the copy of $W_x$ used at step $k$. The article prints their "
     "norms for $L_3$; here they are for $L_{" + str(t) + "}$, LSTM"
     + ("" if cmp == "none" else f" and {cmp}") + " on the same inputs.")
-render(FL["components"])
+render(args, FL, "components", t)
 tcols = st.columns(2 if cmp != "none" else 1)
 for col, name in zip(tcols, ["LSTM"] + ([cmp] if cmp != "none" else []), strict=True):
     with col:
-        render(F[f"table-{name}"])
+        render(args, F, f"table-{name}")
 lines = [f"Loss {t}"] + [f"component {k} - {float(comp_l[k])!r}" for k in range(t)]
 code_cols = st.columns(2)
 with code_cols[0]:
@@ -480,7 +458,7 @@ st.markdown(
     f"Seed 000's figure 18 splits the gradient into a part that travels only along the cell "
     f"($c_t \\to c_{{t-1}} \\to \\dots$, one factor $f$ per step) and a part that passes through the hidden "
     f"state and picks up $W_h$ terms. Here is that split of $\\partial L_{{{t}}}/\\partial c_k$ for every $k \\le t$.")
-render(FL["split"])
+render(args, FL, "split", t)
 frac = S["cell"] / np.maximum(S["cell"] + S["rest"], 1e-300)
 
 # ---- 5. equations

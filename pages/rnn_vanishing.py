@@ -174,7 +174,7 @@ def headline_chart(args: tuple, fro: bool) -> alt.LayerChart:
     r = run(*args)
     df, _ = headline_frame(r, fro)
     return ui.charts.log_line(
-        df, "distance", "log10_norm", "series", log10=True, floor=1e-300,
+        df, "distance", "log10_norm", "series", log10=True, floor_log10=-300,
         dashed=[BOUND, RHO, RUN_BOUND],
         x_title="distance T - k (steps)", y_title="||∂h_T/∂h_k||  (log scale)", legend_title=None,
         title=f"{r.act}, {args[3]} at scale {args[4]:g}, H = {r.H}", height=380)
@@ -220,12 +220,20 @@ def component_frame(lv: L.LossView) -> pd.DataFrame:
     return comp[np.isfinite(comp["log10"])]
 
 
-def component_chart(args: tuple, t: int) -> alt.LayerChart:
+BARS_MAX = 60  # up to this many steps the components are bars (like seed 000's printout), beyond it a line
+
+
+def component_chart(args: tuple, t: int) -> alt.TopLevelMixin:
     lv = loss_view(*args, t)
-    # NB: a log-scale line with points rather than bars: bars on a log axis have no baseline.
-    return ui.charts.log_line(component_frame(lv), "k", "log10", log10=True, floor=1e-300, x_title="step k",
-                              y_title="||component k||_F  (log scale)", points=lv.t <= 80,
-                              title=f"Components of ∂L_{lv.t}/∂W_hh by step", height=330)
+    comp = component_frame(lv)
+    y_title, title = "||component k||_F  (log scale)", f"Components of ∂L_{lv.t}/∂W_hh by step"
+    if lv.t <= BARS_MAX and len(comp):
+        # log10 bars rising from a floor one decade under the smallest component (ui.charts.bars)
+        return ui.charts.bars(comp.assign(series=MEASURED), "k", "log10", "series", x_title="step k",
+                              y_title=y_title, log10=True,
+                              floor_log10=float(np.floor(comp["log10"].min())) - 1, title=title, height=330)
+    return ui.charts.log_line(comp, "k", "log10", log10=True, floor_log10=-300, x_title="step k",
+                              y_title=y_title, title=title, height=330)
 
 
 # ----------------------------------------------------------------------------- the page

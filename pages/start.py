@@ -100,7 +100,7 @@ with left:
 df = jacobian_norms(int(T), act, int(H), int(seed))
 end = df[df["distance"] == T].set_index("scale")["log10_norm"]
 with right:
-    chart = ui.charts.log_line(df, "distance", "log10_norm", "run", log10=True, floor=1e-300,
+    chart = ui.charts.log_line(df, "distance", "log10_norm", "run", log10=True, floor_log10=-300,
                                x_title="distance T - k (steps)", y_title="||dh_T / dh_k||  (spectral norm)",
                                title=f"Vanilla RNN, {act}, H = {H}",
                                height=360)

@@ -106,3 +106,78 @@ def test_palette_fixed_colours_and_distinct_fallbacks():
     assert cols[0] == palette.VERMILLION and cols[3] == palette.BLUE
     assert len(set(cols)) == 4
     assert palette.YELLOW not in palette.CYCLE  # too little contrast on white for lines
+
+
+def _layers(spec: dict) -> list[dict]:
+    return spec.get("layer", [spec])
+
+
+def test_log_bars_rise_from_a_visible_floor():
+    """Log bars on a native log scale start at 0 = log(-inf) and Chromium draws nothing: they must
+    be drawn in log10 space with a finite baseline (y2) under every bar, on a y scale that shows it."""
+    df = pd.DataFrame({"k": [1, 2, 3, 4, 5], "norm": [1e-3, 2e-2, 0.0, 5.0, np.inf], "series": "LSTM"})
+    chart = charts.bars(df, "k", "norm", "series", x_title="step k", y_title="norm", log=True, floor=1e-6)
+    d = chart.to_dict()
+    enc = d["encoding"]
+    assert enc["y"]["scale"].get("type") in (None, "linear")  # not a native log scale
+    assert "y2" in enc
+    rows = next(iter(d["datasets"].values()))
+    ys = {r["k"]: r[enc["y"]["field"]] for r in rows}
+    base = rows[0][enc["y2"]["field"]]
+    lo, hi = enc["y"]["scale"]["domain"]
+    assert lo == base and hi >= max(ys.values())
+    assert set(ys) == {1, 2, 3, 4}  # inf has no bar
+    assert ys[1] == -3 and ys[4] == np.log10(5.0)
+    assert ys[3] == -6  # the exact zero sits on the floor ...
+    assert all(y > base for y in ys.values())  # ... and every bar, the zero's too, has a height
+    assert all(math.isfinite(v) for v in _spec_numbers(chart))
+
+
+def test_log_bars_from_log10_values_beyond_float64():
+    df = pd.DataFrame({"k": [1, 2, 3], "log10": [-400.0, -350.5, -np.inf]})
+    chart = charts.bars(df, "k", "log10", x_title="k", y_title="n", log10=True, floor_log10=-500)
+    d = chart.to_dict()
+    rows = next(iter(d["datasets"].values()))
+    assert [r["_log10"] for r in rows] == [-400.0, -350.5, -500.0]
+    assert rows[0]["_base"] == -501.0
+
+
+def test_log_line_floor_log10():
+    """floor_log10 is the floor of a log10 chart in log10 units, far beyond float64 if need be."""
+    df = pd.DataFrame({"k": np.arange(4), "log10_norm": [0.0, -500.0, -700.0, -np.inf]})
+    clean, flags = charts.clean_log(df, "k", "log10_norm", log10=True, floor_log10=-631)
+    assert flags.floored == 2 and list(clean["log10_norm"]) == [0.0, -500.0, -631.0, -631.0]
+    assert clean["log10_norm"].dtype == np.float64  # Arrow-serialisable (a long double floor was not)
+    chart = charts.log_line(df, "k", "log10_norm", log10=True, floor_log10=-631, x_title="k", y_title="n")
+    assert any(t.startswith("floor 1e-631") for t in _layer_texts(chart))
+    # floor= and floor_log10= agree where both can say it
+    a, _ = charts.clean_log(df, "k", "log10_norm", log10=True, floor=1e-300)
+    b, _ = charts.clean_log(df, "k", "log10_norm", log10=True, floor_log10=-300)
+    assert list(a["log10_norm"]) == list(b["log10_norm"])
+    import pytest
+
+    with pytest.raises(ValueError):
+        charts.log_line(df, "k", "log10_norm", floor_log10=-3, x_title="k", y_title="n")
+
+
+def test_chart_spec_matches_altair_chart_and_carries_arrow_data():
+    """ui.chart_spec (what ui.cached_chart stores) is the spec st.altair_chart would send: same
+    encodings and fonts, the data as named Arrow datasets, no Altair default 300 x 300 view."""
+    import pyarrow as pa
+
+    from ui import show
+
+    df = pd.DataFrame({"k": [0, 1, 2], "log10_norm": [0.0, -1.0, -2.0]})
+    chart = charts.log_line(df, "k", "log10_norm", log10=True, floor_log10=-300, x_title="k", y_title="n",
+                            height=300)
+    spec = show.chart_spec(chart, lecture=True)
+    assert spec["config"]["axis"]["labelFontSize"] == 12 * 1.6
+    assert "view" not in spec["config"]
+    assert spec["height"] == int(300 * show.LECTURE_HEIGHT)
+    (name, raw), = spec["datasets"].items()
+    table = pa.ipc.open_stream(raw).read_all()
+    assert table.column("log10_norm").to_pylist() == [0.0, -1.0, -2.0]
+    assert (spec.get("data") or spec["layer"][0]["data"]) == {"name": name}
+    plain = chart.to_dict()
+    assert spec["layer"][0]["encoding"] == plain["layer"][0]["encoding"]
+    assert show.chart_spec(chart, lecture=False)["config"]["axis"]["labelFontSize"] == 12

@@ -64,26 +64,48 @@ def _dash_enc(dashed):
                           scale=alt.Scale(domain=["solid", "dashed"], range=[[1, 0], [6, 4]]))
 
 
+def _floor_log10(floor: float, floor_log10: float | None, log10: bool) -> float | None:
+    """The floor in log10 units for log10=True (floor_log10 wins over floor); None otherwise."""
+    if floor_log10 is not None and not log10:
+        raise ValueError("floor_log10 is the floor of a log10=True chart; use floor= for a native log axis")
+    if not log10:
+        return None
+    v = float(floor_log10) if floor_log10 is not None else float(np.log10(floor))
+    if not np.isfinite(v):
+        raise ValueError(f"the floor must be a finite log10 value, got {v}")
+    return v
+
+
+def _floor_text(floor: float, lo: float | None) -> str:
+    """'1e-300' for the floor label (from its log10 value when there is one)."""
+    if lo is None:
+        return f"{floor:.0e}"
+    return f"1e{int(lo):d}" if float(lo).is_integer() else f"1e{lo:.2f}"
+
+
 def clean_log(df: pd.DataFrame, x: str, y: str, color: str | None = None, *,
-              floor: float = DEFAULT_FLOOR, log10: bool = False) -> tuple[pd.DataFrame, LogFlags]:
+              floor: float = DEFAULT_FLOOR, log10: bool = False,
+              floor_log10: float | None = None) -> tuple[pd.DataFrame, LogFlags]:
     """y -> finite rows with y >= floor; 0/underflow -> floor, inf/NaN -> dropped and reported.
 
     With log10=True, y already holds log10 values (so nothing can overflow float64 before
-    plotting); -inf there means an exact zero and goes to the floor log10(floor).
+    plotting); values below the floor floor_log10 (default log10(floor)) and -inf (an exact
+    zero) go to the floor. floor_log10 reaches beyond float64 (-630 for 1e-630).
     """
+    lo_log = _floor_log10(floor, floor_log10, log10)
     df, color = _series_col(df.copy(), color)
     xs = pd.to_numeric(df[x], errors="coerce").astype(float)
     ys = pd.to_numeric(df[y], errors="coerce").astype(float)
     df = df.assign(**{x: xs, y: ys})
     df = df[np.isfinite(xs.to_numpy())]
     v = df[y].to_numpy(dtype=float)
-    lo = np.log10(floor) if log10 else floor
+    lo = lo_log if log10 else float(floor)
     if log10:
         over = np.isnan(v) | (v == np.inf)
         under = (v == -np.inf) | (np.isfinite(v) & (v < lo))
     else:
         over = ~np.isfinite(v)
-        under = np.isfinite(v) & (v < floor)  # exact zeros, underflow and (invalid) negatives
+        under = np.isfinite(v) & (v < lo)  # exact zeros, underflow and (invalid) negatives
     overflow = {}
     for name, xv in zip(df[color].astype(str)[over], df[x][over], strict=True):
         overflow.setdefault(name, float(xv))
@@ -96,15 +118,17 @@ def clean_log(df: pd.DataFrame, x: str, y: str, color: str | None = None, *,
 
 def log_line(df: pd.DataFrame, x: str, y: str, color: str | None = None, *,
              x_title: str, y_title: str, floor: float = DEFAULT_FLOOR, log10: bool = False,
-             dashed=(), title: str | None = None, legend_title: str | None = None,
-             height: int = 320, points: bool = False) -> alt.LayerChart:
+             floor_log10: float | None = None, dashed=(), title: str | None = None,
+             legend_title: str | None = None, height: int = 320, points: bool = False) -> alt.LayerChart:
     """Line chart of y against x on a log axis, safe for 0, underflow, inf and NaN.
 
     log10=True: y holds log10 values; the axis is linear in log10 with labels 1e-k, which
-    shows products far beyond float64's range (1e-400 is fine). `dashed` lists series
-    names drawn dashed (bounds).
+    shows products far beyond float64's range (1e-400 is fine); give its floor in log10
+    units as floor_log10 (e.g. -300, or -631 for a product of 500 forget gates), else
+    log10(floor). `dashed` lists series names drawn dashed (bounds).
     """
-    clean, flags = clean_log(df, x, y, color, floor=floor, log10=log10)
+    lo_log = _floor_log10(floor, floor_log10, log10)
+    clean, flags = clean_log(df, x, y, color, floor=floor, log10=log10, floor_log10=floor_log10)
     clean, color = _series_col(clean, color)
     clean["_style"] = np.where(clean[color].astype(str).isin([str(d) for d in dashed]),
                                "dashed", "solid")
@@ -112,7 +136,7 @@ def log_line(df: pd.DataFrame, x: str, y: str, color: str | None = None, *,
         clean["_value"] = [f"1e{v:+.2f}" for v in clean[y]]
         y_enc = alt.Y(f"{y}:Q", title=y_title,
                       axis=alt.Axis(labelExpr="'1e' + format(datum.value, 'd')", tickMinStep=1))
-        floor_y = float(np.log10(floor))
+        floor_y = lo_log
     else:
         clean["_value"] = [f"{v:.3e}" for v in clean[y]]
         y_enc = alt.Y(f"{y}:Q", title=y_title, scale=alt.Scale(type="log"),
@@ -127,7 +151,7 @@ def log_line(df: pd.DataFrame, x: str, y: str, color: str | None = None, *,
         detail=f"{color}:N", tooltip=tooltip)
     layers = [lines]
     if flags.floored:
-        fl = pd.DataFrame({"y": [floor_y], "label": [f"floor {floor:.0e}: smaller values and 0 drawn here"]})
+        fl = pd.DataFrame({"y": [floor_y], "label": [f"floor {_floor_text(floor, lo_log)}: smaller values and 0 drawn here"]})
         layers.append(alt.Chart(fl).mark_rule(strokeDash=[2, 3], color=palette.GREY).encode(y="y:Q"))
         layers.append(alt.Chart(fl).mark_text(align="left", baseline="bottom", dx=4, dy=-2,
                                               color=palette.GREY)
@@ -187,19 +211,52 @@ def heatmap(df: pd.DataFrame, x: str, y: str, value: str, *, x_title: str, y_tit
 
 def bars(df: pd.DataFrame, x: str, y: str, color: str | None = None, *, x_title: str,
          y_title: str, log: bool = False, floor: float = DEFAULT_FLOOR, title: str | None = None,
-         legend_title: str | None = None, height: int = 300) -> alt.Chart:
-    """Bar chart of y per category x (log=True: log axis, values below floor drawn at floor)."""
+         legend_title: str | None = None, height: int = 300, log10: bool = False,
+         floor_log10: float | None = None) -> alt.Chart:
+    """Bar chart of y per category x; log=True: bars of log10 y rising from a visible floor.
+
+    NB: a bar on a native log scale starts at 0 = log(-inf) and Vega draws nothing at all, so with
+    log=True the bars are drawn in log10 space (axis labelled 1e-k) from a baseline one decade
+    under the smallest value: y from log10(y) to the baseline (y2). Values below `floor` (exact
+    zeros, underflow) are drawn at the floor, inf/NaN are left out. log10=True: y already holds
+    log10 values (-inf = exact zero); floor_log10 sets the floor in log10 units then.
+    """
     df, color = _series_col(df.copy(), color)
     v = pd.to_numeric(df[y], errors="coerce").astype(float).to_numpy()
-    df[y] = np.maximum(v, floor) if log else v
-    df = df[np.isfinite(df[y].to_numpy(dtype=float))]
-    y_enc = (alt.Y(f"{y}:Q", title=y_title, scale=alt.Scale(type="log"), axis=alt.Axis(format=".0e"))
-             if log else alt.Y(f"{y}:Q", title=y_title))
+    x_enc = alt.X(f"{x}:N", title=x_title, sort=None, axis=alt.Axis(labelAngle=0, labelOverlap="greedy"))
+    names = list(dict.fromkeys(df[color].astype(str)))
+    tip = [alt.Tooltip(f"{x}:N", title=x_title), alt.Tooltip(f"{color}:N", title="series")]
+    if not (log or log10):
+        df[y] = v
+        df = df[np.isfinite(v)]
+        return _titled(alt.Chart(df).mark_bar().encode(
+            x=x_enc, y=alt.Y(f"{y}:Q", title=y_title), color=_colour_enc(df, color, legend_title),
+            xOffset=alt.XOffset(f"{color}:N", sort=names),
+            tooltip=tip + [alt.Tooltip(f"{y}:Q", title=y_title, format=".4g")]).properties(height=height), title)
+    lo = _floor_log10(floor, floor_log10, True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lg = v.copy() if log10 else np.where(v > 0, np.log10(np.where(v > 0, v, 1.0)), -np.inf)
+    keep = ~np.isnan(lg) & (lg != np.inf)  # NaN and overflow: no bar
+    df, lg, v = df[keep].copy(), lg[keep], v[keep]
+    floored = lg < lo
+    lg = np.where(floored, lo, lg)
+    base = float(np.floor(lg.min()) - 1.0) if lg.size else lo - 1.0
+    top = float(max(np.ceil(lg.max()), base + 1.0)) if lg.size else lo
+    df["_log10"] = lg
+    df["_base"] = base
+    at_floor = f"0 or below the floor, drawn at {_floor_text(floor, lo)}"
+    df["_value"] = [at_floor if f else (f"1e{val:+.2f}" if log10 else f"{orig:.4g}")
+                    for val, orig, f in zip(lg, v, floored, strict=True)]
     chart = alt.Chart(df).mark_bar().encode(
-        x=alt.X(f"{x}:N", title=x_title, sort=None, axis=alt.Axis(labelAngle=0)), y=y_enc,
-        color=_colour_enc(df, color, legend_title), xOffset=f"{color}:N",
-        tooltip=[alt.Tooltip(f"{x}:N", title=x_title), alt.Tooltip(f"{color}:N", title="series"),
-                 alt.Tooltip(f"{y}:Q", title=y_title, format=".4g")]).properties(height=height)
+        x=x_enc, xOffset=alt.XOffset(f"{color}:N", sort=names),
+        y=alt.Y("_log10:Q", title=y_title, scale=alt.Scale(domain=[base, top], zero=False, nice=False),
+                axis=alt.Axis(labelExpr="'1e' + format(datum.value, 'd')", tickMinStep=1)),
+        y2="_base:Q", color=_colour_enc(df, color, legend_title),
+        tooltip=tip + [alt.Tooltip("_value:N", title=y_title)]).properties(height=height)
+    return _titled(chart, title)
+
+
+def _titled(chart, title: str | None):
     return chart.properties(title=title) if title else chart
 
 

@@ -166,3 +166,47 @@ def long_run(config=None) -> bool:
 def app_factory():
     """Fixture form of new_app for tests that prefer fixtures."""
     return new_app
+
+
+# ----------------------------------------------------------------------------------------
+# GRADCHECK_REPORT=1 python -m pytest -m "not slow" -p no:randomly
+# prints the largest relative error of every analytic gradient checked against
+# gradcore.gradcheck's centred differences, by test (for the issue notes). Only rel_error
+# calls where one side is a finite-difference gradient are counted.
+# ----------------------------------------------------------------------------------------
+_GC_FD: dict[int, object] = {}  # id -> the finite-difference array (kept alive for the run)
+_GC_SEEN: dict[str, float] = {}
+
+
+def _install_gradcheck_report() -> None:
+    from gradcore import gradcheck
+
+    fd, rel = gradcheck.numerical_gradient, gradcheck.rel_error
+
+    def numerical_gradient(*args, **kwargs):
+        g = fd(*args, **kwargs)
+        _GC_FD[id(g)] = g
+        return g
+
+    def rel_error(a, b):
+        err = rel(a, b)
+        if id(a) in _GC_FD or id(b) in _GC_FD:
+            test = os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0]
+            _GC_SEEN[test] = max(err, _GC_SEEN.get(test, 0.0))
+        return err
+
+    gradcheck.numerical_gradient, gradcheck.rel_error = numerical_gradient, rel_error
+
+
+if os.environ.get("GRADCHECK_REPORT"):
+    _install_gradcheck_report()
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _GC_SEEN:
+        return
+    worst = sorted(_GC_SEEN.items(), key=lambda kv: -kv[1])
+    terminalreporter.write_line(f"gradient checks: {len(worst)} tests, largest relative error "
+                                f"{worst[0][1]:.2e} ({worst[0][0]})")
+    for test, err in worst[:10]:
+        terminalreporter.write_line(f"  {err:.2e}  {test}")

@@ -6,7 +6,8 @@ so the backward pass reuses the forward result) and gamma_h = sup |f'|.
 """
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 

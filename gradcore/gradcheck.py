@@ -8,7 +8,7 @@ shared array in place) cannot pass here.
 """
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 

@@ -77,7 +77,7 @@ def test_lstm_backward_signature_matches_backward_all():
     _, cache = lstm.forward(**arrays)
     five = lstm.backward(dh, cache)
     full = lstm.backward_all(dh, cache)
-    for a, b in zip(five, (full.dx, full.dh0, full.dWx, full.dWh, full.db)):
+    for a, b in zip(five, (full.dx, full.dh0, full.dWx, full.dWh, full.db), strict=True):
         np.testing.assert_array_equal(a, b)
 
 

@@ -181,3 +181,33 @@ def test_chart_spec_matches_altair_chart_and_carries_arrow_data():
     plain = chart.to_dict()
     assert spec["layer"][0]["encoding"] == plain["layer"][0]["encoding"]
     assert show.chart_spec(chart, lecture=False)["config"]["axis"]["labelFontSize"] == 12
+
+
+def _overflow_text_layers(chart) -> list[dict]:
+    d = chart.to_dict()
+    out = []
+    for layer in d["layer"]:
+        mark = layer.get("mark", {})
+        if isinstance(mark, dict) and mark.get("type") == "text":
+            rows = d["datasets"][layer["data"]["name"]] if "data" in layer else []
+            if any("overflowed" in r.get("label", "") for r in rows):
+                out.append({**mark, "y": layer["encoding"]["y"], "label": rows[0]["label"]})
+    return out
+
+
+def test_overflow_label_stays_inside_the_chart():
+    """An overflow near the right edge is labelled to the left of its rule; an early one to the right;
+    two labels are stacked, not drawn over each other."""
+    k = np.arange(100)
+    late = pd.DataFrame({"k": k, "y": np.where(k >= 95, np.inf, 1.0 + k)})
+    (t,) = _overflow_text_layers(charts.log_line(late, "k", "y", x_title="T", y_title="n"))
+    assert t["align"] == "right" and t["dx"] < 0 and "overflowed at T = 95" in t["label"]
+    early = pd.DataFrame({"k": k, "y": np.where(k >= 10, np.inf, 1.0 + k)})
+    steady = pd.DataFrame({"k": k, "y": 1.0, "s": "bound"})  # keeps the x axis out to 99
+    (t,) = _overflow_text_layers(charts.log_line(pd.concat([early.assign(s="tanh"), steady]), "k", "y", "s",
+                                                 x_title="T", y_title="n"))
+    assert t["align"] == "left" and t["dx"] > 0
+    two = pd.concat([late.assign(s="linear"), early.assign(s="tanh")], ignore_index=True)
+    ts = _overflow_text_layers(charts.log_line(two, "k", "y", "s", x_title="T", y_title="n"))
+    assert len(ts) == 2 and ts[0]["y"] != ts[1]["y"]
+    assert {t["align"] for t in ts} == {"left", "right"}

@@ -163,11 +163,28 @@ def log_line(df: pd.DataFrame, x: str, y: str, color: str | None = None, *,
         ov = pd.DataFrame({"x": list(flags.overflow.values()),
                            "label": [f"{k} overflowed at {x_title} = {v:g}" for k, v in flags.overflow.items()]})
         layers.append(alt.Chart(ov).mark_rule(strokeDash=[4, 2], color=palette.VERMILLION).encode(x="x:Q"))
-        layers.append(alt.Chart(ov).mark_text(align="left", baseline="top", dx=4, angle=0,
-                                              color=palette.VERMILLION)
-                      .encode(x="x:Q", y=alt.value(4), text="label:N"))
+        layers += overflow_labels(ov, [*clean[x], *ov["x"]])
     chart = alt.layer(*layers).properties(height=height)
     return chart.properties(title=title) if title else chart
+
+
+def overflow_labels(ov: pd.DataFrame, xs, line_height: int = 20) -> list[alt.Chart]:
+    """One text layer per "overflowed at" label (ov: columns x, label), anchored to stay inside.
+
+    A label starts right of its rule; when the rule stands in the right half of the x range it
+    ends left of the rule instead (align right), so a late overflow does not run off the chart's
+    right edge. Several labels are stacked one line apart instead of printed over each other.
+    """
+    xs = np.asarray(xs, dtype=float)
+    xs = xs[np.isfinite(xs)]
+    lo, hi = (float(xs.min()), float(xs.max())) if xs.size else (0.0, 1.0)
+    out = []
+    for i, row in enumerate(ov.sort_values("x").itertuples(index=False)):
+        right = hi > lo and (row.x - lo) / (hi - lo) > 0.5
+        out.append(alt.Chart(pd.DataFrame([{"x": row.x, "label": row.label}])).mark_text(
+            align="right" if right else "left", baseline="top", dx=-4 if right else 4, angle=0,
+            color=palette.VERMILLION).encode(x="x:Q", y=alt.value(4 + line_height * i), text="label:N"))
+    return out
 
 
 def line(df: pd.DataFrame, x: str, y: str, color: str | None = None, *, x_title: str,

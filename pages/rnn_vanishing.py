@@ -72,30 +72,11 @@ def headline_frame(r: L.Run, fro: bool) -> tuple[pd.DataFrame, list[str]]:
 
 def spectrum_chart(r: L.Run, size: int = 330) -> alt.LayerChart:
     """Eigenvalues of W_hh in the complex plane; circles |z| = 1, 1/gamma_h, rho(W) and ||W||_2."""
-    ev = r.eigvals
-    pts = pd.DataFrame({"re": ev.real, "im": ev.imag, "abs": np.abs(ev)})
-    th = np.linspace(0.0, 2 * np.pi, 181)
-    rings = [("|z| = 1", 1.0, palette.GREY), (f"|z| = ||W||_2 = {r.gamma_W:.3f}", r.gamma_W, palette.PURPLE),
+    rings = [(f"|z| = ||W||_2 = {r.gamma_W:.3f}", r.gamma_W, palette.PURPLE),
              (f"|z| = rho(W) = {r.rho:.3f}", r.rho, palette.ORANGE)]
     if r.gamma_h != 1.0:
-        rings.insert(1, (f"|z| = 1/gamma_h = {1 / r.gamma_h:g}", 1 / r.gamma_h, palette.BLACK))
-    circ = pd.concat([pd.DataFrame({"re": rad * np.cos(th), "im": rad * np.sin(th), "order": np.arange(th.size),
-                                    "circle": name}) for name, rad, _ in rings], ignore_index=True)
-    m = 1.08 * max(1.0, max(rad for _, rad, _ in rings), float(np.abs(ev).max()))
-    sx = alt.Scale(domain=[-m, m], nice=False)
-    names = [n for n, _, _ in rings]
-    ring = alt.Chart(circ).mark_line(strokeDash=[5, 3]).encode(
-        x=alt.X("re:Q", title="Re λ", scale=sx), y=alt.Y("im:Q", title="Im λ", scale=sx),
-        order="order:Q", detail="circle:N",
-        color=alt.Color("circle:N", title=None, scale=alt.Scale(domain=names, range=[c for _, _, c in rings]),
-                        legend=alt.Legend(orient="bottom", columns=1)))
-    dots = alt.Chart(pts).mark_circle(size=45, color=palette.VERMILLION, opacity=0.85).encode(
-        x="re:Q", y="im:Q", tooltip=[alt.Tooltip("re:Q", format=".3f"), alt.Tooltip("im:Q", format=".3f"),
-                                     alt.Tooltip("abs:Q", title="|λ|", format=".4f")])
-    # NB: autosize "pad" keeps width x height for the plot itself (legend and axes added around
-    # it), so the complex plane stays square and circles stay circles.
-    return alt.layer(ring, dots).properties(width=size, height=size, autosize=alt.AutoSizeParams(type="pad"),
-                                            title=f"Eigenvalues of W_hh (H = {r.H})")
+        rings.insert(0, (f"|z| = 1/gamma_h = {1 / r.gamma_h:g}", 1 / r.gamma_h, palette.BLACK))
+    return ui.charts.eigen_scatter(r.eigvals, circles=rings, size=size, title=f"Eigenvalues of W_hh (H = {r.H})")
 
 
 def singular_frame(r: L.Run) -> pd.DataFrame:

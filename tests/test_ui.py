@@ -88,7 +88,7 @@ def test_eigen_scatter_has_unit_circle_and_finite_points():
     chart = charts.eigen_scatter(ev, radius=1.2)
     d = chart.to_dict()
     rows = [r for rs in d["datasets"].values() for r in rs]
-    assert any(r.get("circle") == "|λ| = 1" for r in rows)
+    assert any(r.get("circle") == "|z| = 1" for r in rows)
     assert sum(1 for r in rows if "abs" in r) == 2  # NaN/inf eigenvalues dropped
     assert all(math.isfinite(v) for v in _spec_numbers(chart))
 
@@ -211,3 +211,21 @@ def test_overflow_label_stays_inside_the_chart():
     ts = _overflow_text_layers(charts.log_line(two, "k", "y", "s", x_title="T", y_title="n"))
     assert len(ts) == 2 and ts[0]["y"] != ts[1]["y"]
     assert {t["align"] for t in ts} == {"left", "right"}
+
+
+def test_eigen_scatter_reference_circles():
+    """Several reference circles, each at its radius with its colour; bad radii left out; square plane."""
+    ev = np.array([0.5, -0.3 + 0.2j, 1.4j])
+    chart = charts.eigen_scatter(ev, circles=[("|z| = rho = 1.4", 1.4, palette.ORANGE), ("|z| = 4", 4.0),
+                                              ("bad", np.nan), ("zero", 0.0)])
+    d = chart.to_dict()
+    rows = [r for rs in d["datasets"].values() for r in rs if "circle" in r]
+    radii = {}
+    for r in rows:
+        radii.setdefault(r["circle"], set()).add(round(math.hypot(r["re"], r["im"]), 9))
+    assert radii == {"|z| = 1": {1.0}, "|z| = rho = 1.4": {1.4}, "|z| = 4": {4.0}}
+    scale = d["layer"][0]["encoding"]["color"]["scale"]
+    assert scale["range"][scale["domain"].index("|z| = rho = 1.4")] == palette.ORANGE
+    assert d["width"] == d["height"] and d["autosize"]["type"] == "pad"
+    dom = d["layer"][0]["encoding"]["x"]["scale"]["domain"]
+    assert dom[1] >= 4.0 and dom == d["layer"][0]["encoding"]["y"]["scale"]["domain"]

@@ -42,7 +42,8 @@ the spec; palette colours by series name, e.g. "RNN", "LSTM", "GRU", "bound", "c
     line(df, x, y, color=None, *, x_title, y_title, dashed=(), title=None, legend_title=None, height=320)
     heatmap(df, x, y, value, *, x_title, y_title, value_title, diverging=False, log=False, floor=1e-30)
     bars(df, x, y, color=None, *, x_title, y_title, log=False, floor=1e-30, title=None)
-    eigen_scatter(eigvals, *, radius=None, title=None, label="eigenvalue", size=320)
+    eigen_scatter(eigvals, *, radius=None, circles=(), title=None, label="eigenvalue", size=320)
+        # circles: [(name, radius[, colour]), ...] dashed reference circles beside |λ| = 1
     configure(chart, lecture=False)        # fonts; show_chart() calls it for you
 
 Display (ui.show, re-exported here):

@@ -277,30 +277,45 @@ def _titled(chart, title: str | None):
     return chart.properties(title=title) if title else chart
 
 
-def eigen_scatter(eigvals, *, radius: float | None = None, title: str | None = None,
+def eigen_scatter(eigvals, *, radius: float | None = None, circles=(), title: str | None = None,
                   label: str = "eigenvalue", size: int = 320) -> alt.LayerChart:
-    """Eigenvalues in the complex plane with the unit circle (and a dashed circle at `radius`)."""
+    """Eigenvalues lambda_i in the complex plane with the unit circle |z| = 1 and reference circles.
+
+    circles: (name, radius) or (name, radius, colour) per extra dashed circle, e.g.
+    [("|z| = rho(W) = 0.9", 0.9, palette.ORANGE), ("|z| = ||W||_2 = 1.7", 1.7)] (colour from the
+    palette by name otherwise); radius=r alone adds ("spectral radius r", r). Non-finite or
+    non-positive radii and eigenvalues are left out. The plane stays square: width = height =
+    size for the plot itself (autosize "pad" puts axes and legend around it).
+    """
     ev = np.asarray(eigvals, dtype=complex).ravel()
     ev = ev[np.isfinite(ev.real) & np.isfinite(ev.imag)]
     pts = pd.DataFrame({"re": ev.real, "im": ev.imag, "abs": np.abs(ev), "kind": label})
+    rings = [("|z| = 1", 1.0, palette.GREY)]
+    extra = list(circles) + ([(f"spectral radius {radius:.3g}", radius)] if radius is not None else [])
+    for c in extra:
+        name, r = str(c[0]), c[1]
+        if r is None or not np.isfinite(r) or r <= 0:
+            continue
+        rings.append((name, float(r), c[2] if len(c) > 2 and c[2] else None))
+    fixed = palette.colours([n for n, _, _ in rings])
+    rings = [(n, r, col or fixed[i]) for i, (n, r, col) in enumerate(rings)]
     th = np.linspace(0.0, 2 * np.pi, 181)
-    circles = [pd.DataFrame({"re": np.cos(th), "im": np.sin(th), "order": np.arange(th.size),
-                             "circle": "|λ| = 1"})]
-    if radius is not None and np.isfinite(radius) and radius > 0:
-        circles.append(pd.DataFrame({"re": radius * np.cos(th), "im": radius * np.sin(th),
-                                     "order": np.arange(th.size),
-                                     "circle": f"spectral radius {radius:.3g}"}))
-    circ = pd.concat(circles, ignore_index=True)
-    m = float(max(1.1, 1.1 * (np.abs(ev).max() if ev.size else 1.0), 1.1 * (radius or 0)))
+    circ = pd.concat([pd.DataFrame({"re": r * np.cos(th), "im": r * np.sin(th), "order": np.arange(th.size),
+                                    "circle": n, "_style": "solid" if i == 0 else "dashed"})
+                      for i, (n, r, _) in enumerate(rings)], ignore_index=True)
+    m = 1.08 * float(max(1.0, max(r for _, r, _ in rings), np.abs(ev).max() if ev.size else 1.0))
     sx = alt.Scale(domain=[-m, m], nice=False)
-    ring = alt.Chart(circ).mark_line(color=palette.GREY).encode(
-        x=alt.X("re:Q", title="Re", scale=sx), y=alt.Y("im:Q", title="Im", scale=sx),
+    names = [n for n, _, _ in rings]
+    ring = alt.Chart(circ).mark_line().encode(
+        x=alt.X("re:Q", title="Re λ", scale=sx), y=alt.Y("im:Q", title="Im λ", scale=sx),
         order="order:Q", detail="circle:N",
-        strokeDash=alt.StrokeDash("circle:N", legend=alt.Legend(title=None, orient="bottom"),
-                                  scale=alt.Scale(range=[[1, 0], [6, 4]])))
-    dots = alt.Chart(pts).mark_circle(size=50, color=palette.VERMILLION, opacity=0.8).encode(
+        color=alt.Color("circle:N", title=None, scale=alt.Scale(domain=names, range=[c for _, _, c in rings]),
+                        legend=alt.Legend(orient="bottom", columns=1)),
+        strokeDash=alt.StrokeDash("_style:N", legend=None,
+                                  scale=alt.Scale(domain=["solid", "dashed"], range=[[1, 0], [5, 3]])))
+    dots = alt.Chart(pts).mark_circle(size=45, color=palette.VERMILLION, opacity=0.85).encode(
         x="re:Q", y="im:Q",
-        tooltip=[alt.Tooltip("re:Q", format=".3f"), alt.Tooltip("im:Q", format=".3f"),
-                 alt.Tooltip("abs:Q", title="|λ|", format=".3f")])
-    chart = alt.layer(ring, dots).properties(width=size, height=size)
+        tooltip=[alt.Tooltip("re:Q", title="Re λ", format=".3f"), alt.Tooltip("im:Q", title="Im λ", format=".3f"),
+                 alt.Tooltip("abs:Q", title="|λ|", format=".4f")])
+    chart = alt.layer(ring, dots).properties(width=size, height=size, autosize=alt.AutoSizeParams(type="pad"))
     return chart.properties(title=title) if title else chart

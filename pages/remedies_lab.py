@@ -41,24 +41,9 @@ st.markdown(
 
 # ----------------------------------------------------------------------------- small helpers
 def multiselect(label, key, names: dict, default, help=None):
-    """st.multiselect over names.values() bound to the URL (?key=LSTM&key=GRU) -> the chosen keys.
-
-    NB: the options are the readable labels themselves (no format_func): Streamlit matches URL
-    values against the formatted labels, so the URL reads ?models=LSTM, not an internal key."""
-    labels = list(names.values())
-    try:
-        raw = st.query_params.get_all(key)
-    except Exception:  # NB: never let a malformed URL break the page
-        raw = []
-    ui.controls._register(key, [names[d] for d in default])  # so the frame's reset button restores it
-    value = st.multiselect(label, labels, default=[names[d] for d in default], key=key, bind="query-params",
-                           help=help)
-    bad = [r for r in raw if r not in labels]
-    if bad:
-        st.caption(f"URL value for {key} (`{', '.join(b.replace('`', '')[:20] for b in bad)[:60]}`) "
-                   "was not an option; it was dropped.")
+    """ui.multiselect over the readable labels names.values() (?models=LSTM) -> the chosen keys."""
     back = {v: k for k, v in names.items()}
-    return [back[v] for v in value]
+    return [back[v] for v in ui.multiselect(label, key, list(names.values()), [names[d] for d in default], help=help)]
 
 
 def show(chart, **kw):

@@ -28,6 +28,7 @@ default for the frame's reset button, and prints one caption if the URL value wa
     select(label, key, options, default, help=None, where=None)       # string options
     radio(label, key, options, default, help=None, horizontal=True, where=None)
     toggle(label, key, default=False, help=None, where=None) -> bool
+    multiselect(label, key, options, default=(), help=None, where=None) -> list[str]  # ?key=a&key=b
     lecture_mode() -> bool                                           # the frame's ?lecture=true
   `where` is a container (st.sidebar, a column); default st. Shared URL keys: T, H, D, N,
   act, init, scale, rho, seed, fbias, clip, mode, lr, steps, task (see pages/start.py PRESETS).
@@ -63,7 +64,7 @@ Display (ui.show, re-exported here):
 Palette (ui.palette): Okabe-Ito; colour(name), colours(names), scale(names), QUANTITY, CYCLE.
 """
 from ui import charts, controls, palette
-from ui.controls import lecture_mode, number, radio, select, slider, toggle
+from ui.controls import lecture_mode, multiselect, number, radio, select, slider, toggle
 from ui.show import (
     cached_chart,
     chart_spec,
@@ -76,7 +77,7 @@ from ui.show import (
 )
 
 __all__ = [
-    "charts", "controls", "palette", "lecture_mode", "number", "radio", "select", "slider",
+    "charts", "controls", "palette", "lecture_mode", "multiselect", "number", "radio", "select", "slider",
     "toggle", "cached_chart", "chart_spec", "coming_soon", "download_csv", "equation", "show_chart", "show_code",
     "what_to_notice",
 ]

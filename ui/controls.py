@@ -5,7 +5,8 @@ option) and falls back to the default. We read the raw value from st.query_param
 the widget is made and compare it with what the widget returned; if they differ, one
 caption under the widget says so: "URL value for T ('abc') was invalid; using default 50."
 
-Every call records (key -> default) for the reset button in the frame. Keys are the URL
+Controls: slider, number, select, radio, toggle, multiselect. Every call records
+(key -> default) for the reset button in the frame. Keys are the URL
 parameter names, so keep them short and shared across pages: T, H, act, init, scale,
 rho, seed, fbias, clip, lr, ...
 """
@@ -49,6 +50,7 @@ _patch_int_number_input_overflow()
 LECTURE_KEY = "lecture"
 _REGISTRY = "_ui_bound_defaults"  # session_state: key -> default of every bound control this run
 _CSV_COUNTS = "_ui_csv_counts"  # session_state: download-button slug -> uses this run (unique keys)
+_URL_SEEN = "_ui_url_seen"  # session_state: key -> (URL string, widget value, stale) of the last run
 
 
 def begin_run() -> None:
@@ -120,9 +122,31 @@ def _same_number(raw: str, value, integer: bool) -> bool:
     return math.isclose(f, float(value), rel_tol=1e-9, abs_tol=1e-12)
 
 
+def _url_is_stale(key: str, raw: str | None, value) -> bool:
+    """True when the widget moved away from the value it took from this same URL string.
+
+    NB: the URL value is what seeded the widget; once the user (or the reset button) changes the
+    widget, a URL that still holds the old string is stale, not invalid. Streamlit's AppTest never
+    rewrites its query params, and a server may lag the browser's URL by a run, so comparing the
+    stale string with the new value gave a false "URL value ... was invalid" after
+    at.slider(...).set_value(...).run(). Per key we remember (raw, value, stale) of the last run:
+    same raw string and a different value -> stale until the URL string changes.
+    """
+    try:
+        seen = st.session_state.setdefault(_URL_SEEN, {})
+        last = seen.get(key)
+        stale = False
+        if raw is not None and last is not None and last[0] == raw:
+            stale = bool(last[2]) or last[1] != value
+        seen[key] = (raw, value, stale)
+        return stale
+    except Exception:  # NB: never let the notice bookkeeping break a page
+        return False
+
+
 def _notice(where, key: str, raw: str | None, value, default, ok: bool) -> None:
-    """One caption when the URL held a value the widget could not use."""
-    if raw is None or ok:
+    """One caption when the URL held a value the widget could not use (not once the user moved it)."""
+    if _url_is_stale(key, raw, value) or raw is None or ok:
         return
     shown = raw.replace("`", "")[:40]
     using = f"default {value}" if value == default else f"{value}"
@@ -200,3 +224,28 @@ def toggle(label: str, key: str, default: bool = False, help: str | None = None,
     ok = raw is not None and raw.strip().lower() in ("true", "false") and (raw.strip().lower() == "true") == value
     _notice(where, key, raw, value, bool(default), ok)
     return value
+
+
+def multiselect(label: str, key: str, options, default=(), help: str | None = None, where=None) -> list[str]:
+    """st.multiselect over string options bound to ?key=a&key=b (one URL entry per chosen option).
+
+    NB: no format_func on purpose (as in select): Streamlit matches URL values against the
+    formatted labels, so the options are the readable strings the URL holds. URL values that are
+    not options are dropped, with one caption naming them; the rest are kept.
+    """
+    where = where or st
+    options = [str(o) for o in options]
+    default = [str(d) for d in default]
+    try:
+        raw = st.query_params.get_all(key)
+    except Exception:  # NB: never let a malformed URL break a page
+        raw = []
+    _register(key, list(default))
+    _keep_if(key, lambda v: isinstance(v, (list, tuple)) and all(isinstance(o, str) and o in options for o in v),
+             list(default))
+    value = where.multiselect(label, options, default=default, help=help, key=key, bind="query-params")
+    bad = [r for r in raw if r not in options]
+    if bad:
+        shown = ", ".join(b.replace("`", "")[:20] for b in bad)[:60]
+        where.caption(f"URL value for {key} (`{shown}`) was not an option; it was dropped.")
+    return list(value)

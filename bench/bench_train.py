@@ -4,6 +4,7 @@ robust to other processes on a shared machine) of short repeated runs.
     python bench/bench_train.py            # everything: about 3 minutes on 2 cores
     python bench/bench_train.py --quick    # per-iteration times, ensemble ratio, ESN fit only
     python bench/bench_train.py --json results/bench_train.json
+    python bench/bench_train.py --scaling  # ensemble cost against M
 
 1. Time to solve Hochreiter's adding problem at T = 50 (LSTM H = 32, Adam 3e-3, batch 32,
    clip 1, forget bias 1; under 1 % wrong on 2,560 fresh sequences), and the tanh RNN's
@@ -108,8 +109,22 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--json")
+    ap.add_argument("--scaling", action="store_true",
+                    help="only the cost of M = 1, 2, 4, 8 batched LSTMs (T = 50, H = 32, batch 32) against one")
     a = ap.parse_args(argv)
     out: dict = {"machine_load_1min": os.getloadavg()[0]}
+    if a.scaling:
+        # interleaved rounds, each M's median over rounds, so machine noise hits every M alike
+        rounds = {M: [] for M in (1, 2, 4, 8)}
+        for _ in range(3):
+            for M in rounds:
+                rounds[M].append(per_iteration("lstm", "float32", M=M, repeats=1)["cpu_median_s"])
+        base = float(np.median(rounds[1]))
+        for M, ts in rounds.items():
+            t = float(np.median(ts))
+            print(f"M = {M}: {t * 1e3:.2f} ms per update (CPU), {t / base:.2f}x one model, "
+                  f"{t / base / M:.2f} per model", flush=True)
+        return 0
     for cell in ("lstm", "rnn"):
         for dtype in ("float32", "float64"):
             out[f"iter_{cell}_{dtype}"] = per_iteration(cell, dtype)

@@ -465,13 +465,13 @@ with d1:
 with d2:
     b0 = ui.number("Start b", "b0", -6.0, 2.0, -2.2, step=0.05, format="%.3f")
 with d3:
-    lr = ui.slider("Learning rate", "lr", 0.01, 2.0, 0.2, step=0.01)
+    lr = ui.slider("Learning rate", "cliff_lr", 0.01, 2.0, 0.2, step=0.01)
 with d4:
-    steps = ui.slider("Descent steps", "steps", 10, 500, 100, step=10)
+    steps = ui.slider("Descent steps", "cliff_steps", 10, 500, 100, step=10)
 with d5:
     threshold = ui.slider("Threshold", "threshold", 0.1, 10.0, 1.0, step=0.1)
 with d6:
-    featured = ui.radio("Clipping to examine", "clip", list(RUNS), "norm", horizontal=False,
+    featured = ui.radio("Clipping to examine", "cliff_clip", list(RUNS), "norm", horizontal=False,
                         help="Which run sections 3 and 4 put in front; all three are always drawn.")
 
 w0, b0, lr, steps, threshold = float(w0), float(b0), float(lr), int(steps), float(threshold)

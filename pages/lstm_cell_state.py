@@ -362,7 +362,7 @@ with row[3]:
 with st.expander("Weights, inputs and seed", expanded=False):
     w = st.columns(3)
     with w[0]:
-        scale = float(ui.slider("Recurrent weight scale rho", "scale", 0.1, 2.0, 0.9, step=0.05,
+        scale = float(ui.slider("Recurrent weight scale rho", "lstm_scale", 0.1, 2.0, 0.9, step=0.05,
                                 help="Spectral radius of every H x H gate block of Wh (LSTM i, f, o, g; the "
                                      "RNN's Wh is the g block, so its radius is rho too)."))
     with w[1]:

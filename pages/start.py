@@ -32,7 +32,7 @@ PRESETS = [
      {"act": "linear", "init": "gaussian_radius", "scale": "1.5", "T": "1000"}),
     ("pages/exploding.py", "Clipping on the cliff",
      "Pascanu's one-unit cliff: descent with and without clipping by norm.",
-     {"clip": "norm", "threshold": "1.0"}),
+     {"cliff_clip": "norm", "threshold": "1.0"}),
     ("pages/remedies_lab.py", "Adding problem, T = 50",
      "The remedies trained live on the adding task, against the papers' numbers.",
      {"task": "adding", "T": "50"}),

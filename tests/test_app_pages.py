@@ -190,3 +190,38 @@ def test_show_code_expander_on_start_page():
     at.run()
     assert any("Show the code" in e.label for e in at.expander)
     assert any("def forward" in c.value for c in at.code)
+
+
+def _page_keys() -> dict[str, set[str]]:
+    """URL key -> the pages whose controls use it (the frame's sidebar toggle left out)."""
+    keys: dict[str, set[str]] = {}
+    for page in PAGES:
+        at = new_app(page)
+        at.run()
+        for _kind, key in _keyed_widgets(at) + [("multiselect", w.key) for w in at.multiselect if w.key]:
+            if key != "lecture":
+                keys.setdefault(key, set()).add(page)
+    return keys
+
+
+def test_shared_url_keys_mean_the_same_on_every_page():
+    """A key's value carries from page to page (Streamlit keeps it in the session and the URL), so a
+    key two pages use must mean the same on both: it is listed in ui.controls.SHARED_KEYS. Found:
+    scale=1 (the vanilla RNN's W_hh) reached the LSTM page's gate-block radius; the exploding page's
+    lr/steps/clip (gradient descent on the one-unit cliff) reached the Remedies lab's Adam rate,
+    training budget and clipping mode. Those now carry page prefixes (lstm_scale, cliff_*)."""
+    from ui.controls import SHARED_KEYS
+
+    shared = {k: sorted(p) for k, p in _page_keys().items() if len(p) > 1}
+    unlisted = {k: p for k, p in shared.items() if k not in SHARED_KEYS}
+    assert not unlisted, f"keys used on several pages with no agreed meaning: {unlisted}"
+    assert {"T", "H", "scale", "seed"} <= set(shared)
+
+
+def test_preset_keys_are_controls_of_their_page():
+    """Every URL key of a lecture preset is a control on the page it opens (a renamed key would
+    otherwise be dropped silently)."""
+    keys = _page_keys()
+    for page, name, _, params in PRESETS:
+        missing = [k for k in params if page not in keys.get(k, set())]
+        assert not missing, f"preset {name!r}: {missing} are not controls of {page}"

@@ -96,13 +96,13 @@ def test_lesson_in_what_to_notice_follows_the_forget_bias():
 
 
 def test_extremes_long_and_wide_with_gru():
-    at = _run({"T": "500", "H": "128", "fbias": "-3", "cmp": "GRU", "scale": "2.0", "xscale": "3.0"})
+    at = _run({"T": "500", "H": "128", "fbias": "-3", "cmp": "GRU", "lstm_scale": "2.0", "xscale": "3.0"})
     assert_healthy(at, "T=500 H=128 fbias=-3 GRU")
     assert "Verified by finite differences" in _text(at)
 
 
 def test_smallest_settings_and_no_comparison():
-    at = _run({"T": "2", "H": "1", "D": "1", "cmp": "none", "scale": "0.1", "xscale": "0.1", "Lt": "1"})
+    at = _run({"T": "2", "H": "1", "D": "1", "cmp": "none", "lstm_scale": "0.1", "xscale": "0.1", "Lt": "1"})
     assert_healthy(at, "T=2 H=1 D=1 none")
     assert not any(c.value.startswith("Loss 1") and "RNN" in c.value for c in at.code)
 
@@ -115,7 +115,7 @@ def test_loss_beyond_T_falls_back_to_last_step():
 
 
 def test_garbage_url():
-    at = _run({"T": "abc", "fbias": "1e999", "cmp": "<script>", "Lt": "-5", "H": "nan", "scale": "inf",
+    at = _run({"T": "abc", "fbias": "1e999", "cmp": "<script>", "Lt": "-5", "H": "nan", "lstm_scale": "inf",
                "xscale": "", "seed": "x", "D": "0"})
     assert_healthy(at, "garbage URL")
     notes = [c.value for c in at.caption if "was invalid" in c.value]

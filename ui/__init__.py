@@ -30,8 +30,9 @@ default for the frame's reset button, and prints one caption if the URL value wa
     toggle(label, key, default=False, help=None, where=None) -> bool
     multiselect(label, key, options, default=(), help=None, where=None) -> list[str]  # ?key=a&key=b
     lecture_mode() -> bool                                           # the frame's ?lecture=true
-  `where` is a container (st.sidebar, a column); default st. Shared URL keys: T, H, D, N,
-  act, init, scale, rho, seed, fbias, clip, mode, lr, steps, task (see pages/start.py PRESETS).
+  `where` is a container (st.sidebar, a column); default st. A URL key used on two pages must
+  mean the same on both: ui.controls.SHARED_KEYS (T, H, act, init, scale, xscale, seed); other
+  keys get a page prefix (lstm_scale, cliff_lr, start_T). Presets: pages/start.py PRESETS.
 
 Charts (ui.charts; DataFrame in, alt.Chart out, no st. calls, never a non-finite number in
 the spec; palette colours by series name, e.g. "RNN", "LSTM", "GRU", "bound", "cell path"):

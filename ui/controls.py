@@ -6,9 +6,11 @@ the widget is made and compare it with what the widget returned; if they differ,
 caption under the widget says so: "URL value for T ('abc') was invalid; using default 50."
 
 Controls: slider, number, select, radio, toggle, multiselect. Every call records
-(key -> default) for the reset button in the frame. Keys are the URL
-parameter names, so keep them short and shared across pages: T, H, act, init, scale,
-rho, seed, fbias, clip, lr, ...
+(key -> default) for the reset button in the frame. Keys are the URL parameter names: keep
+them short. Streamlit carries a key's value from one page's widget to the next page's widget
+of the same key, so a key may be used on two pages only if it means the same thing on both
+(SHARED_KEYS below; tests/test_app_pages.py checks it). A control that means something else
+gets a page prefix: lstm_scale, cliff_lr, start_T, ...
 """
 from __future__ import annotations
 
@@ -48,6 +50,18 @@ def _patch_int_number_input_overflow() -> None:
 _patch_int_number_input_overflow()
 
 LECTURE_KEY = "lecture"
+
+# URL keys that several pages use, each with the one meaning it has on all of them. A value set on
+# one page reaches the others (ranges and options are checked, see _keep_if).
+SHARED_KEYS = {
+    "T": "sequence length: steps of the unrolled network (or of the task's sequences)",
+    "H": "hidden size of the recurrent network",
+    "act": "activation f of the vanilla RNN",
+    "init": "how W_hh of the vanilla RNN is drawn; scale sets its size",
+    "scale": "spectral radius / norm (or the factor on Q or I) of the vanilla RNN's W_hh, as init says",
+    "xscale": "input scale: x_t ~ xscale * N(0, I)",
+    "seed": "seed of the page's random draw",
+}
 _REGISTRY = "_ui_bound_defaults"  # session_state: key -> default of every bound control this run
 _CSV_COUNTS = "_ui_csv_counts"  # session_state: download-button slug -> uses this run (unique keys)
 _URL_SEEN = "_ui_url_seen"  # session_state: key -> (URL string, widget value, stale) of the last run

@@ -73,6 +73,14 @@ def jacobian_norms(T: int, act: str, H: int, seed: int) -> pd.DataFrame:
     return df
 
 
+def norms_chart(T: int, act: str, H: int, seed: int):
+    """The figure: log10 ||dh_T/dh_k|| against T - k for both radii (spec cached by ui.cached_chart)."""
+    return ui.charts.log_line(jacobian_norms(T, act, H, seed), "distance", "log10_norm", "run", log10=True,
+                              floor_log10=-300, x_title="distance T - k (steps)",
+                              y_title="||dh_T / dh_k||  (spectral norm)", title=f"Vanilla RNN, {act}, H = {H}",
+                              height=360)
+
+
 st.title("Why gradients vanish and explode in recurrent networks")
 left, right = st.columns([1, 1.15], gap="large")
 with left:
@@ -100,11 +108,7 @@ with left:
 df = jacobian_norms(int(T), act, int(H), int(seed))
 end = df[df["distance"] == T].set_index("scale")["log10_norm"]
 with right:
-    chart = ui.charts.log_line(df, "distance", "log10_norm", "run", log10=True, floor_log10=-300,
-                               x_title="distance T - k (steps)", y_title="||dh_T / dh_k||  (spectral norm)",
-                               title=f"Vanilla RNN, {act}, H = {H}",
-                               height=360)
-    ui.show_chart(chart, data=df, filename="start-jacobian-norms.csv")
+    ui.cached_chart(norms_chart, int(T), act, int(H), int(seed), data=df, filename="start-jacobian-norms.csv")
 
 
 def _say(v: float) -> str:

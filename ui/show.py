@@ -196,11 +196,30 @@ def show_code(*functions, label: str | None = None) -> None:
                       f"{f.__module__}.{f.__qualname__}" for f in functions)
     with st.expander(label or f"Show the code: `{names}`"):
         for f in functions:
-            try:
-                src = inspect.getsource(f)
-            except (OSError, TypeError):  # built-ins or code without a file
-                src = f"# source of {f.__module__}.{f.__qualname__} is not available"
-            st.code(src, language="python")
+            st.code(_source(f), language="python")
+
+
+_SOURCES: dict = {}
+
+
+def _source(f) -> str:
+    """inspect.getsource(f), kept per (file, line, modification time): it tokenises the whole
+    file on every call (~5 ms a function), on every rerun of a page."""
+    code = getattr(f, "__code__", None)
+    try:
+        path = code.co_filename if code is not None else inspect.getsourcefile(f)
+        key = (path, getattr(code, "co_firstlineno", None), f.__qualname__, os.stat(path).st_mtime_ns)
+    except (OSError, TypeError):
+        key = None
+    if key is not None and key in _SOURCES:
+        return _SOURCES[key]
+    try:
+        src = inspect.getsource(f)
+    except (OSError, TypeError):  # built-ins or code without a file
+        src = f"# source of {f.__module__}.{f.__qualname__} is not available"
+    if key is not None:
+        _SOURCES[key] = src
+    return src
 
 
 def equation(latex: str, computed_by: str | list[str] | None = None) -> None:

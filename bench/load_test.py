@@ -1,20 +1,36 @@
-"""Load test: a lecture hall of browser sessions against one `streamlit run app.py`.
+"""Load test: a lecture hall of sessions against one `streamlit run app.py`.
 
-Starts the app on loopback, opens N Playwright contexts in one headless Chromium, and has
-every session visit every page (through the sidebar menu, as a student would) and move
-sliders with the keyboard `--moves` times in all, spread over the pages; `--trainers` of the sessions first press
-Train in the Remedies lab and keep it training while the others click around. Records:
+Starts the app on loopback and has N sessions each visit every page (in menu order, as a
+student would) and move sliders `--moves` times in all, spread over the pages (10: two on
+each of the five); `--trainers` of the sessions first press Train in the Remedies lab, all at
+the same moment, while the others click around. Two clients:
 
-- errors (must be 0): stException elements, browser console errors and page errors,
-  failed requests and HTTP responses >= 400, requests that leave localhost;
-- latency of every control change: from the key press to the script going idle again
-  (`[data-testid='stApp'][data-test-script-state='notRunning']` after a 'running'), p50/p95/max;
-- server memory: resting RSS (after start-up and one warm visit of every page), peak RSS
-  (sampled every 0.25 s over the server's process tree, and the kernel's VmHWM), and RSS
-  after every session closed.
+- `--client protocol` (default): bench/st_client.py, a client of Streamlit's own websocket
+  protocol (BackMsg rerun_script / ForwardMsg deltas, as the browser's frontend sends and
+  reads them) with no rendering. A lecture hall's browsers run on the students' machines, not
+  on the server's cores; 30 Chromium renderers on the server's own 2 cores measured mostly
+  themselves (bench/results/load_30x10.json: 40 of 300 moves measured, p95 22.7 s). Sessions
+  start spread over `--ramp` seconds and wait a think time drawn uniformly from `--think`
+  before each action (a class does not move in lockstep). A move sets one slider of the page
+  (not one in a collapsed expander) 1-3 steps away from its value and sends the rerun with
+  every slider's and toggle's value. Latency: BackMsg sent -> `script_finished`.
+  Errors: `exception` elements (an error box on the page), page_not_found, compile errors,
+  dropped connections, timeouts, tracebacks in the server log.
+- `--client browser`: Playwright contexts in one headless Chromium (the first version): key
+  presses on visible sliders, key press -> `data-test-script-state` back to notRunning; also
+  console errors, failed requests and requests that leave localhost.
+
+Server memory: resting RSS (after start-up and one warm visit of every page), peak RSS
+(sampled every 0.25 s over the server's process tree, and the kernel's VmHWM), RSS after
+every session closed (`after_close`, Streamlit still holds disconnected sessions for
+server.disconnectedSessionTTL = 120 s so they can reconnect), and with `--ttl-wait` RSS once
+that TTL has passed and a new session made Streamlit reap the expired ones (`after_ttl`).
+`--server-cpus 0` pins the server with taskset (a Community Cloud container has about one
+core) and the load client to the other cores.
 
     python bench/load_test.py --sessions 30 --moves 10 --trainers 2
-    python bench/load_test.py --sessions 30 --moves 10 --trainers 2 --blas-threads 2   # before
+    python bench/load_test.py --sessions 30 --moves 10 --trainers 2 --server-cpus 0 --tag 1cpu
+    python bench/load_test.py --client browser --sessions 30 --moves 10 --trainers 2 --tag browser
 
 Writes bench/results/load_<sessions>x<moves>[_<tag>].json (figures + the command); prints a
 summary. Exit code 1 if any error was recorded or a budget (p95 < 3 s, peak RSS < 800 MB)
@@ -30,6 +46,7 @@ import os
 import platform
 import random
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -39,11 +56,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
 from helpers import (  # noqa: E402  (tests/ on the path first)
     CHROMIUM,
     CHROMIUM_ARGS,
     foreign_urls,
     free_port,
+    process_tree,
     start_server,
     stop_server,
     tree_hwm_mb,
@@ -279,9 +298,170 @@ def warm(base: str, timeout_s: float) -> None:
         b.close()
 
 
+# ============================================================================ protocol client
+def page_stem(url_pathname: str) -> str:
+    """'' (the default page) -> 'start', else the URL path, which is the page file's stem."""
+    return url_pathname or "start"
+
+
+class ProtoStudent:
+    """One student on the protocol client: what it did and what it saw."""
+
+    def __init__(self, index: int):
+        self.index = index
+        self.errors: list[str] = []
+        self.latencies: list[tuple[str, float]] = []  # (page, seconds) per slider move
+        self.visits: list[tuple[str, float]] = []  # (page, seconds) per page opened
+        self.moves_bytes: list[int] = []
+        self.train_seconds: float | None = None
+        self.skipped: list[str] = []
+        self.stage = "start"
+        self.known: list[str] = []
+        self.urls: list[str] = []
+
+
+async def proto_student(st: ProtoStudent, base_ws: str, origin: str, moves: int, rng: random.Random,
+                        think: tuple[float, float], start_at: float, timeout_s: float,
+                        trainer_query: str | None, trainers_ready: asyncio.Barrier | None) -> None:
+    from st_client import StSession
+
+    async def think_pause() -> None:
+        await asyncio.sleep(rng.uniform(*think))
+
+    def record(r, what: str) -> bool:
+        st.errors += [f"session {st.index} {what}: {e}" for e in r.errors]
+        return r.status == "ok"
+
+    await asyncio.sleep(start_at)
+    s = StSession(base_ws, origin=origin, name=str(st.index))
+    try:
+        st.stage = "connect"
+        await s.connect(open_timeout=timeout_s)
+        if trainer_query is not None:
+            # a preset link straight to the lab (the first rerun names the page by its URL path)
+            st.stage = "training: open the lab"
+            r = await s.rerun(page_hash="", page_name="remedies_lab", query_string=trainer_query.lstrip("?"),
+                              timeout=timeout_s)
+            record(r, "opening the Remedies lab")
+            button = s.button("Train")
+            await trainers_ready.wait()  # every trainer presses Train at the same moment
+            if button is None or button.disabled:
+                st.errors.append(f"session {st.index}: no enabled Train button in the Remedies lab")
+            else:
+                st.stage = "training"
+                r = await s.rerun(trigger=button.id, timeout=timeout_s)
+                if record(r, "training"):
+                    st.train_seconds = r.seconds
+            await think_pause()
+            st.stage = "start page"
+            r = await s.rerun(page_hash=s.page_by_path(""), timeout=timeout_s)
+        else:
+            st.stage = "start page"
+            r = await s.rerun(page_hash="", page_name="", query_string="", timeout=timeout_s)
+        if record(r, "opening the app"):
+            st.visits.append(("start", r.seconds))
+        for i, page_file in enumerate(PAGES):
+            where = Path(page_file).stem
+            if i > 0:
+                await think_pause()
+                st.stage = f"menu -> {where}"
+                r = await s.rerun(page_hash=s.page_by_path(url_path(page_file).lstrip("/")), timeout=timeout_s)
+                if not record(r, f"opening {where}"):
+                    continue
+                st.visits.append((where, r.seconds))
+            if page_stem(next((u for h, _, u in s.pages if h == s.page_hash), "?")) != where:
+                st.errors.append(f"session {st.index}: asked for {where}, got {s.page_title()}")
+                continue
+            for _ in range(moves // len(PAGES) + (i < moves % len(PAGES))):
+                sliders = s.movable_sliders()
+                if not sliders:
+                    st.skipped.append(f"{where}: no movable slider")
+                    continue
+                await think_pause()
+                w = rng.choice(sliders)
+                new = s.nudge(w, rng)
+                st.stage = f"{where}: {w.label} {w.value} -> {new}"
+                r = await s.rerun(set_values={w.id: new}, timeout=timeout_s)
+                if record(r, f"{where}: slider {w.label!r} {w.value} -> {new}"):
+                    st.latencies.append((where, r.seconds))
+                    st.moves_bytes.append(r.bytes)
+                    now = s.widgets.get(w.id)
+                    if now is None or abs(float(now.value) - new) > 1e-9:
+                        st.skipped.append(f"{where}: slider {w.label!r} shows {None if now is None else now.value} "
+                                          f"after it was set to {new}")
+        st.stage = "done"
+    except Exception as e:  # a crash of a session is an error of the run, not of the harness
+        st.errors.append(f"session {st.index} at {st.stage}: {type(e).__name__}: {str(e).splitlines()[0][:300]}"
+                         if str(e) else f"session {st.index} at {st.stage}: {type(e).__name__}")
+    finally:
+        st.errors += [f"session {st.index}: {e}" for e in s.errors]
+        await s.close()
+
+
+async def run_protocol_load(base: str, sessions: int, moves: int, trainers: int, seed: int, timeout_s: float,
+                            trainer_query: str, think: tuple[float, float], ramp_s: float) -> list[ProtoStudent]:
+    rng = random.Random(seed)
+    # trainers start at once (they press Train together); the others arrive over the ramp
+    starts = [0.0 if i < trainers else rng.uniform(0, ramp_s) for i in range(sessions)]
+    out = [ProtoStudent(i) for i in range(sessions)]
+    ready = asyncio.Barrier(trainers) if trainers else None
+    base_ws = base.replace("http://", "ws://")
+    await asyncio.gather(*(proto_student(st, base_ws, base, moves, random.Random(seed * 1000 + st.index), think,
+                                         starts[st.index], timeout_s,
+                                         trainer_query if st.index < trainers else None, ready) for st in out))
+    return out
+
+
+def proto_warm(base: str, timeout_s: float) -> list[str]:
+    """One protocol session visits every page once (imports and a first cache fill); its errors."""
+    st = ProtoStudent(-1)
+    asyncio.run(proto_student(st, base.replace("http://", "ws://"), base, 0, random.Random(0), (0, 0), 0, timeout_s,
+                              None, None))
+    return st.errors
+
+
+def proto_poke(base: str, timeout_s: float) -> list[str]:
+    """A new session opening the app: Streamlit reaps expired disconnected sessions on such calls."""
+    from st_client import StSession
+
+    async def go() -> list[str]:
+        s = StSession(base.replace("http://", "ws://"), origin=base, name="poke")
+        await s.connect()
+        r = await s.rerun(page_hash="", query_string="", timeout=timeout_s)
+        await s.close()
+        return r.errors + s.errors
+
+    return asyncio.run(go())
+
+
+# ============================================================================ measurement
+def tree_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of the process tree so far (/proc/<pid>/stat utime, stime)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / tick
+
+
+def loadavg() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def _stats(values: list[float]) -> dict:
+    return {"n": len(values), "p50": _r(pct(values, 0.5)), "p95": _r(pct(values, 0.95)),
+            "max": _r(max(values) if values else None)}
+
+
 def measure(sessions: int = 30, moves: int = 10, trainers: int = 2, seed: int = 0, timeout_s: float = 300,
             blas_threads: int | None = None, trainer_query: str = "?steps=300",
-            settle_s: float = 15, stagger_s: float = 0.2) -> dict:
+            settle_s: float = 15, stagger_s: float = 0.2, client: str = "protocol",
+            think: tuple[float, float] = (1.0, 4.0), ramp_s: float = 10.0, server_cpus: str | None = None,
+            ttl_wait_s: float = 0.0) -> dict:
     """Start a server, run the load, return the figures (server stopped afterwards)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -290,21 +470,48 @@ def measure(sessions: int = 30, moves: int = 10, trainers: int = 2, seed: int = 
         env = {k: str(blas_threads) for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
     log = RESULTS / ".load-server.log"
     RESULTS.mkdir(parents=True, exist_ok=True)
-    proc = start_server(port, log_path=log, env=env)
+    prefix = ["taskset", "-c", server_cpus] if server_cpus else None
+    client_cpus = None
+    if server_cpus:  # the load client stays off the server's cores (the students' machines are elsewhere)
+        pinned = {int(c) for part in server_cpus.split(",") for c in
+                  (range(int(part.split("-")[0]), int(part.split("-")[-1]) + 1))}
+        rest = set(os.sched_getaffinity(0)) - pinned
+        if rest:
+            os.sched_setaffinity(0, rest)
+            client_cpus = sorted(rest)
+    load_before = loadavg()
+    proc = start_server(port, log_path=log, env=env, prefix=prefix)
+    warm_errors: list[str] = []
+    rss_ttl = None
     try:
         startup = wait_healthy(base, proc, timeout=120)
         rss_start = tree_rss_mb(proc.pid)
-        warm(base, timeout_s)
+        if client == "browser":
+            warm(base, timeout_s)
+        else:
+            warm_errors = proto_warm(base, timeout_s)
         time.sleep(2)
         rss_rest = tree_rss_mb(proc.pid)
         sampler = RssSampler(proc.pid)
         sampler.start()
-        t0 = time.perf_counter()
-        out = asyncio.run(run_load(base, sessions, moves, trainers, seed, timeout_s, trainer_query, stagger_s))
+        cpu0, self0, t0 = tree_cpu_s(proc.pid), resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+        if client == "browser":
+            out = asyncio.run(run_load(base, sessions, moves, trainers, seed, timeout_s, trainer_query, stagger_s))
+        else:
+            out = asyncio.run(run_protocol_load(base, sessions, moves, trainers, seed, timeout_s, trainer_query,
+                                                think, ramp_s))
         wall = time.perf_counter() - t0
-        time.sleep(settle_s)  # sessions closed: let Streamlit drop them and Python free memory
-        sampler.stop()
+        self1 = resource.getrusage(resource.RUSAGE_SELF)
+        server_cpu = tree_cpu_s(proc.pid) - cpu0
+        load_after = loadavg()
+        time.sleep(settle_s)  # sessions closed: Streamlit keeps them for reconnection (TTL 120 s)
         rss_after = tree_rss_mb(proc.pid)
+        if ttl_wait_s > 0:
+            time.sleep(ttl_wait_s)
+            warm_errors += proto_poke(base, timeout_s)  # a new session: Streamlit reaps the expired ones
+            time.sleep(3)
+            rss_ttl = tree_rss_mb(proc.pid)
+        sampler.stop()
         hwm = tree_hwm_mb(proc.pid)
     finally:
         stop_server(proc)
@@ -317,33 +524,54 @@ def measure(sessions: int = 30, moves: int = 10, trainers: int = 2, seed: int = 
         for where, x in s.latencies:
             by_page.setdefault(where, []).append(x)
     errors = [e for s in out for e in s.errors]
+    errors += [f"warm-up / poke: {e}" for e in warm_errors]
     errors += [f"request left localhost: {u}" for s in out for u in foreign_urls(s.urls)]
     errors += [f"server log: {tracebacks} traceback(s)"] if tracebacks else []
     res = {
+        "client": client,
         "sessions": sessions, "moves_per_session": moves, "pages": len(PAGES), "trainers": trainers,
         "trainer_query": trainer_query, "seed": seed,
         "blas_threads_env": blas_threads if blas_threads is not None else "app default",
+        "server_cpus": server_cpus or "all", "client_cpus": client_cpus or "all",
         "wall_seconds": round(wall, 1), "server_startup_s": round(startup, 2),
+        "moves_planned": sessions * moves,
         "control_changes": len(lat),
         "sessions_completed": sum(1 for s in out if s.stage == "done"),
         "latency_s": {"p50": _r(pct(lat, 0.5)), "p95": _r(pct(lat, 0.95)), "max": _r(max(lat) if lat else None),
                       "mean": _r(statistics.fmean(lat) if lat else None)},
-        "latency_by_page_s": {k: {"n": len(v), "p50": _r(pct(v, 0.5)), "p95": _r(pct(v, 0.95)),
-                                  "max": _r(max(v))} for k, v in sorted(by_page.items())},
+        "latency_by_page_s": {k: _stats(v) for k, v in sorted(by_page.items())},
         "train_seconds": [_r(s.train_seconds) for s in out if s.train_seconds is not None],
         "rss_mb": {"after_start": round(rss_start), "resting": round(rss_rest), "peak_sampled": round(sampler.peak),
-                   "peak_vmhwm": round(hwm), "after_close": round(rss_after)},
+                   "peak_vmhwm": round(hwm), "after_close": round(rss_after),
+                   "after_ttl": None if rss_ttl is None else round(rss_ttl)},
         "errors": len(errors), "error_samples": sorted(set(errors))[:30],
         "error_kinds": dict(collections.Counter(re.sub(r"[0-9a-f]{32}|:\d{4,5}/|session \d+|\d+(\.\d+)?", "*", e)[:160]
                                                 for e in errors).most_common(15)),
         "moves_skipped": dict(collections.Counter(k for s in out for k in s.skipped)),
-        "known_streamlit_issues": len([k for s in out for k in s.known]),
-        "known_streamlit_issue_samples": sorted({re.sub(r"[0-9a-f]{32}|:\d{4,5}/", "*", k) for s in out
-                                                  for k in s.known})[:10],
         "server_log_warnings": warnings,
+        "server_cpu_s": round(server_cpu, 1),
+        "load_client_cpu_s": round(self1.ru_utime + self1.ru_stime - self0.ru_utime - self0.ru_stime, 1),
+        "loadavg_1_5_15": {"before": load_before, "after_load": load_after},
         "budget": BUDGET,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
     }
+    if client == "protocol":
+        visits: dict[str, list[float]] = {}
+        for s in out:
+            for where, x in s.visits:
+                visits.setdefault(where, []).append(x)
+        res["page_open_s"] = {"all": _stats([x for v in visits.values() for x in v]),
+                              **{k: _stats(v) for k, v in sorted(visits.items())}}
+        mb = [b for s in out for b in s.moves_bytes]
+        res["bytes_per_move"] = {"p50": pct(mb, 0.5), "max": max(mb) if mb else None}
+        res["think_s"] = list(think)
+        res["ramp_s"] = ramp_s
+        res["what_a_move_is"] = ("one slider in the page's main area (not in a collapsed expander) set 1-3 steps "
+                                 "from its value; latency = BackMsg rerun_script sent -> ForwardMsg script_finished")
+    else:
+        res["known_streamlit_issues"] = len([k for s in out for k in s.known])
+        res["known_streamlit_issue_samples"] = sorted({re.sub(r"[0-9a-f]{32}|:\d{4,5}/", "*", k) for s in out
+                                                       for k in s.known})[:10]
     res["within_budget"] = bool(res["errors"] == 0 and lat and res["latency_s"]["p95"] < BUDGET["p95_s"]
                                 and max(res["rss_mb"]["peak_sampled"], res["rss_mb"]["peak_vmhwm"])
                                 < BUDGET["peak_rss_mb"])
@@ -356,6 +584,8 @@ def _r(x: float | None) -> float | None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--client", choices=["protocol", "browser"], default="protocol",
+                    help="protocol: bench/st_client.py over the websocket (default); browser: Playwright Chromium")
     ap.add_argument("--sessions", type=int, default=30)
     ap.add_argument("--moves", type=int, default=10,
                     help="slider moves per session, spread over the pages (10: two on each of the five)")
@@ -363,14 +593,23 @@ def main(argv=None) -> int:
     ap.add_argument("--trainer-query", default="?steps=300", help="URL query of the trainers' Remedies lab")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--timeout", type=float, default=300, help="seconds any one wait may take")
-    ap.add_argument("--stagger", type=float, default=0.2, help="seconds between session starts")
+    ap.add_argument("--think", type=float, nargs=2, default=(1.0, 4.0), metavar=("MIN", "MAX"),
+                    help="protocol: seconds a student waits before each action, uniform in [MIN, MAX]")
+    ap.add_argument("--ramp", type=float, default=10.0, help="protocol: sessions arrive uniformly over this many s")
+    ap.add_argument("--stagger", type=float, default=0.2, help="browser: seconds between session starts")
+    ap.add_argument("--server-cpus", default=None,
+                    help="pin the server with taskset -c (e.g. 0: one core, as a small cloud container)")
+    ap.add_argument("--ttl-wait", type=float, default=0.0,
+                    help="after the sessions close, wait this long (130: past Streamlit's 120 s "
+                         "disconnectedSessionTTL), open one session and record RSS again")
     ap.add_argument("--blas-threads", type=int, default=None,
                     help="set OPENBLAS/OMP/MKL_NUM_THREADS for the server (default: the app's own)")
     ap.add_argument("--tag", default="", help="suffix of the result file name")
     ap.add_argument("--no-write", action="store_true")
     a = ap.parse_args(argv)
     res = measure(a.sessions, a.moves, a.trainers, a.seed, a.timeout, a.blas_threads, a.trainer_query,
-                  stagger_s=a.stagger)
+                  stagger_s=a.stagger, client=a.client, think=tuple(a.think), ramp_s=a.ramp,
+                  server_cpus=a.server_cpus, ttl_wait_s=a.ttl_wait)
     res["command"] = "python bench/load_test.py " + " ".join(argv if argv is not None else sys.argv[1:])
     try:
         res["git"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,

@@ -76,7 +76,7 @@ def spectrum_chart(r: L.Run, size: int = 330) -> alt.LayerChart:
              (f"|z| = rho(W) = {r.rho:.3f}", r.rho, palette.ORANGE)]
     if r.gamma_h != 1.0:
         rings.insert(0, (f"|z| = 1/gamma_h = {1 / r.gamma_h:g}", 1 / r.gamma_h, palette.BLACK))
-    return ui.charts.eigen_scatter(r.eigvals, circles=rings, size=size, title=f"Eigenvalues of W_hh (H = {r.H})")
+    return ui.charts.eigen_scatter(r.eigvals, circles=rings, size=size, title="Eigenvalues of W_hh")
 
 
 def singular_frame(r: L.Run) -> pd.DataFrame:
@@ -95,7 +95,7 @@ def singular_chart(df: pd.DataFrame, height: int = 330) -> alt.Chart:
         color=alt.Color("series:N", title=None, scale=alt.Scale(domain=names, range=[palette.ORANGE, palette.PURPLE]),
                         legend=alt.Legend(orient="bottom")),
         tooltip=["series:N", "i:Q", alt.Tooltip("value:Q", format=".4f")]).properties(
-        height=height, title="Ranked |λ_i| and singular values σ_i")
+        height=height, title="|λ_i| and σ_i by rank")
 
 
 def activation_frames(r: L.Run, span: float = 6.0) -> tuple[pd.DataFrame, pd.DataFrame, float]:
@@ -308,14 +308,16 @@ with right:
 st.header("2. Eigenvalues or singular values?")
 s1, s2, s3 = st.columns([1.1, 1.1, 0.9], gap="medium")
 with s1:
-    # NB: width "content": stretched, the complex plane would not stay square.
-    ui.cached_chart(spectrum_chart_of, args, width="content",
+    # NB: width "content": stretched, the complex plane would not stay square; grow=False: in lecture
+    # mode a plane 1.45x larger ran out of this third of the page into the next chart.
+    ui.cached_chart(spectrum_chart_of, args, width="content", grow=False,
                     data=lambda: pd.DataFrame({"re": r.eigvals.real, "im": r.eigvals.imag}),
                     filename="rnn-vanishing-eigenvalues.csv")
 with s2:
     ui.cached_chart(singular_chart_of, args, data=lambda: singular_frame(r), filename="rnn-vanishing-spectrum.csv")
 with s3:
-    m1, m2 = st.columns(2)
+    # NB: side by side the two labels were cut ("radius ...") at 1280 px in lecture mode
+    m1, m2 = (st.container(), st.container()) if ui.lecture_mode() else st.columns(2)
     m1.metric("radius ρ(W)", f"{r.rho:.3f}", help="Spectral radius, max |eigenvalue|: seed 001's λ_1")
     m2.metric("norm ‖W‖₂", f"{r.gamma_W:.3f}", help="Spectral norm, the largest singular value: the γ_W of eq. 10-12")
     dp, vp = L.peak(r)

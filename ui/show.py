@@ -99,10 +99,10 @@ def _detach_data(chart, datasets: dict) -> None:
         _detach_data(sub, datasets)
 
 
-def chart_spec(chart: alt.TopLevelMixin, lecture: bool = False) -> dict:
-    """The Vega-Lite dict st.altair_chart would send for chart: lecture sizing and fonts applied,
-    each DataFrame as a named dataset of Arrow bytes, Altair's default 300 x 300 view dropped."""
-    chart = charts.configure(_lecture_sized(chart, lecture), lecture)
+def chart_spec(chart: alt.TopLevelMixin, lecture: bool = False, grow: bool = True) -> dict:
+    """The Vega-Lite dict st.altair_chart would send for chart: lecture fonts (and, with grow, sizes)
+    applied, each DataFrame as a named dataset of Arrow bytes, Altair's default 300 x 300 view dropped."""
+    chart = charts.configure(_lecture_sized(chart, lecture and grow), lecture)
     datasets: dict = {}
     _detach_data(chart, datasets)
     spec = chart.to_dict()  # validated against the Vega-Lite schema here, once per setting
@@ -144,13 +144,15 @@ def _version(path: str) -> str:
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def _cached_spec(name: str, args: tuple, kwargs: tuple, lecture: bool, version: str, _builder) -> dict:
-    """chart_spec(_builder(*args, **kwargs), lecture), kept per (builder, arguments, lecture mode)."""
-    return chart_spec(_builder(*args, **dict(kwargs)), lecture)
+def _cached_spec(name: str, args: tuple, kwargs: tuple, lecture: bool, grow: bool, version: str,
+                 _builder) -> dict:
+    """chart_spec(_builder(*args, **kwargs), lecture, grow), kept per (builder, arguments, lecture mode)."""
+    return chart_spec(_builder(*args, **dict(kwargs)), lecture, grow)
 
 
 def cached_chart(builder: Callable[..., alt.TopLevelMixin], *args, data=None, filename: str | None = None,
-                 caption: str | None = None, width="stretch", height="content", **kwargs) -> None:
+                 caption: str | None = None, width="stretch", height="content", grow: bool = True,
+                 **kwargs) -> None:
     """Draw builder(*args, **kwargs) like show_chart, its Vega-Lite spec built once per set of inputs.
 
     builder: a module-level function of plain values (numbers, strings, tuples) that returns an
@@ -158,12 +160,14 @@ def cached_chart(builder: Callable[..., alt.TopLevelMixin], *args, data=None, fi
     to_dict (schema validation) cost 20-50 ms a chart, so a rerun with settings seen before only
     ships the stored spec. data: a DataFrame, or a function returning one, for the CSV button
     (a function runs only on click). width/height go to st.vega_lite_chart ("content" keeps a
-    chart's own size, e.g. a square complex plane).
+    chart's own size, e.g. a square complex plane). grow=False: in lecture mode only the fonts
+    grow, not a fixed width/height (for a fixed-size chart in a narrow column).
     """
     code = getattr(builder, "__code__", None)
     path = code.co_filename if code is not None else ""
     name = f"{path}:{getattr(builder, '__qualname__', repr(builder))}"
-    spec = _cached_spec(name, tuple(args), tuple(sorted(kwargs.items())), lecture_mode(), _version(path), builder)
+    spec = _cached_spec(name, tuple(args), tuple(sorted(kwargs.items())), lecture_mode(), grow, _version(path),
+                        builder)
     st.vega_lite_chart(spec=spec, width=width, height=height)
     if caption:
         st.caption(caption)

@@ -143,7 +143,10 @@ def _version(path: str) -> str:
     return _VERSIONS[key]
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+# NB: one cache for every page's charts. A spec carries its data: 20-50 KB for most charts, up to
+# ~0.7 MB for the exploding page's 100 x 100 cliff surfaces (2.7 MB for that page's nine charts at
+# its defaults), so 128 entries stay under ~100 MB even if they were all surfaces.
+@st.cache_data(max_entries=128, show_spinner=False)
 def _cached_spec(name: str, args: tuple, kwargs: tuple, lecture: bool, grow: bool, version: str,
                  _builder) -> dict:
     """chart_spec(_builder(*args, **kwargs), lecture, grow), kept per (builder, arguments, lecture mode)."""

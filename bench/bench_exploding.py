@@ -11,10 +11,16 @@ Run: python bench/bench_exploding.py [--reruns N]
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
 from pathlib import Path
+
+# one BLAS thread, as app.py sets for the server (OpenBLAS's 2 threads stall on small matrices
+# when anything else runs; see bench/results/blas_threads.json)
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))

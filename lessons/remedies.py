@@ -413,8 +413,10 @@ class _ESNItem:
         yield
         S_fit = yield from self._states(res, fit_b.x)
         Wout = _esn_fit(S_fit, fit_b, task.V, ridge=1e-4)
+        yield  # the ridge solve is the largest single piece: redraw after it
         S_ev = yield from self._states(res, ev_b.x)
         err = task.error_rate(_esn_out(S_ev, Wout), ev_b)
+        yield
         fit_out = _esn_out(S_fit, Wout)
         r.hist["loss"].append(float(_task_loss(task.kind, fit_out, fit_b)))
         r.hist["accuracy"].append(float(np.mean(task.correct(fit_out, fit_b))))

@@ -1,0 +1,43 @@
+"""Every lecture preset sets what it promises: each of its URL parameters is a control on the
+target page, and that control shows the preset's value (a misspelt or renamed key would
+otherwise be ignored in silence and the preset would open the page at its defaults)."""
+from __future__ import annotations
+
+import pytest
+from conftest import new_app, presets
+
+PRESETS = presets()
+WIDGETS = ("slider", "selectbox", "radio", "toggle", "number_input", "multiselect", "checkbox", "select_slider")
+
+
+def _controls(at) -> dict:
+    """key -> widget for every keyed widget the run produced (main area and sidebar)."""
+    out = {}
+    for kind in WIDGETS:
+        for w in getattr(at, kind, []):
+            if getattr(w, "key", None):
+                out[w.key] = w
+    return out
+
+
+def _same(widget, text: str) -> bool:
+    v = widget.value
+    if isinstance(v, bool):
+        return str(v).lower() == text.lower()
+    if isinstance(v, (int, float)):
+        return float(v) == float(text)
+    if isinstance(v, (list, tuple)):
+        return [str(x) for x in v] == text.split(",") or [str(x) for x in v] == [text]
+    return str(v) == text
+
+
+@pytest.mark.parametrize("preset", PRESETS, ids=[p[1] for p in PRESETS])
+def test_preset_parameters_reach_their_controls(preset):
+    page, name, _, params = preset
+    at = new_app(page, params)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    controls = _controls(at)
+    for key, text in params.items():
+        assert key in controls, f"preset {name!r}: {key}={text} is not a control on {page} (keys: {sorted(controls)})"
+        assert _same(controls[key], text), f"preset {name!r}: {key} shows {controls[key].value!r}, not {text!r}"

@@ -181,6 +181,11 @@ def test_chart_spec_matches_altair_chart_and_carries_arrow_data():
     plain = chart.to_dict()
     assert spec["layer"][0]["encoding"] == plain["layer"][0]["encoding"]
     assert show.chart_spec(chart, lecture=False)["config"]["axis"]["labelFontSize"] == 12
+    # the fonts are exactly what charts.configure (used by show_chart) sets
+    via_altair = charts.configure(chart, lecture=True).to_dict()["config"]
+    assert {k: v for k, v in spec["config"].items()} == {k: v for k, v in via_altair.items() if k != "view"}
+    # and the caller's chart still holds its DataFrame
+    assert any(isinstance(c.data, pd.DataFrame) for c in [chart, *chart.layer])
 
 
 def _overflow_text_layers(chart) -> list[dict]:

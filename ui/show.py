@@ -82,34 +82,43 @@ def _arrow(df: pd.DataFrame):
         return df
 
 
-def _detach_data(chart, datasets: dict) -> None:
-    """Swap every DataFrame in the chart and its sub-charts for a named dataset (content-hashed)."""
+def _detach_data(chart, datasets: dict, undo: list) -> None:
+    """Swap every DataFrame in the chart and its sub-charts for a named dataset (content-hashed);
+    undo collects (chart, DataFrame) pairs to put back afterwards."""
     data = getattr(chart, "data", alt.Undefined)
     if isinstance(data, pd.DataFrame):
         payload = _arrow(data)
         raw = payload if isinstance(payload, bytes) else pd.util.hash_pandas_object(data, index=False).values.tobytes()
         name = "d" + hashlib.md5(raw).hexdigest()[:16]
         datasets[name] = payload
+        undo.append((chart, data))
         chart.data = alt.NamedData(name=name)
     for attr in ("layer", "hconcat", "vconcat", "concat"):
         for sub in getattr(chart, attr, None) or []:
-            _detach_data(sub, datasets)
+            _detach_data(sub, datasets, undo)
     sub = getattr(chart, "spec", alt.Undefined)  # facet / repeat
     if sub is not alt.Undefined and not isinstance(sub, dict):
-        _detach_data(sub, datasets)
+        _detach_data(sub, datasets, undo)
 
 
 def chart_spec(chart: alt.TopLevelMixin, lecture: bool = False, grow: bool = True) -> dict:
     """The Vega-Lite dict st.altair_chart would send for chart: lecture fonts (and, with grow, sizes)
     applied, each DataFrame as a named dataset of Arrow bytes, Altair's default 300 x 300 view dropped."""
-    chart = charts.configure(_lecture_sized(chart, lecture and grow), lecture)
+    chart = _lecture_sized(chart, lecture and grow)
     datasets: dict = {}
-    _detach_data(chart, datasets)
-    spec = chart.to_dict()  # validated against the Vega-Lite schema here, once per setting
-    config = spec.get("config", {})
-    config.pop("view", None)  # NB: Streamlit sizes the chart (st.altair_chart uses Altair's theme "none")
-    if not config:
-        spec.pop("config", None)
+    undo: list = []
+    try:
+        _detach_data(chart, datasets, undo)
+        spec = chart.to_dict()  # validated against the Vega-Lite schema here, once per setting
+    finally:
+        for sub, data in undo:  # the caller's chart keeps its DataFrames
+            sub.data = data
+    # NB: the fonts go in as a dict: Altair's configure_* deep-copies and revalidates the whole
+    # chart once per call (8 calls, about a third of building a spec).
+    config = {k: v for k, v in spec.get("config", {}).items() if k != "view"}  # Streamlit sizes the chart
+    for k, v in charts.config_dict(lecture).items():
+        config[k] = {**config.get(k, {}), **v}
+    spec["config"] = config
     spec["datasets"] = {**spec.get("datasets", {}), **datasets}
     return spec
 

@@ -47,6 +47,7 @@ import platform
 import random
 import re
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -313,6 +314,8 @@ class ProtoStudent:
         self.latencies: list[tuple[str, float]] = []  # (page, seconds) per slider move
         self.visits: list[tuple[str, float]] = []  # (page, seconds) per page opened
         self.moves_bytes: list[int] = []
+        self.move_spans: list[tuple[float, float]] = []  # (sent, finished) per measured move, perf_counter
+        self.train_span: tuple[float, float] | None = None
         self.train_seconds: float | None = None
         self.skipped: list[str] = []
         self.stage = "start"
@@ -349,7 +352,9 @@ async def proto_student(st: ProtoStudent, base_ws: str, origin: str, moves: int,
                 st.errors.append(f"session {st.index}: no enabled Train button in the Remedies lab")
             else:
                 st.stage = "training"
+                t_train = time.perf_counter()
                 r = await s.rerun(trigger=button.id, timeout=timeout_s)
+                st.train_span = (t_train, time.perf_counter())
                 if record(r, "training"):
                     st.train_seconds = r.seconds
             await think_pause()
@@ -381,10 +386,12 @@ async def proto_student(st: ProtoStudent, base_ws: str, origin: str, moves: int,
                 w = rng.choice(sliders)
                 new = s.nudge(w, rng)
                 st.stage = f"{where}: {w.label} {w.value} -> {new}"
+                t_move = time.perf_counter()
                 r = await s.rerun(set_values={w.id: new}, timeout=timeout_s)
                 if record(r, f"{where}: slider {w.label!r} {w.value} -> {new}"):
                     st.latencies.append((where, r.seconds))
                     st.moves_bytes.append(r.bytes)
+                    st.move_spans.append((t_move, t_move + r.seconds))
                     now = s.widgets.get(w.id)
                     if now is None or abs(float(now.value) - new) > 1e-9:
                         st.skipped.append(f"{where}: slider {w.label!r} shows {None if now is None else now.value} "
@@ -448,6 +455,22 @@ def tree_cpu_s(pid: int) -> float:
     return total / tick
 
 
+def start_py_spy(pid: int, out: Path) -> subprocess.Popen:
+    """py-spy sampling the server (only threads holding the GIL: the server's Python is one GIL)."""
+    exe = Path(sys.executable).with_name("py-spy")
+    return subprocess.Popen([str(exe if exe.exists() else "py-spy"), "record", "--pid", str(pid), "--rate", "50",
+                             "--gil", "--nonblocking", "--format", "raw", "-o", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop_py_spy(spy: subprocess.Popen) -> None:
+    spy.send_signal(signal.SIGINT)
+    try:
+        spy.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        spy.kill()
+
+
 def loadavg() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
@@ -461,13 +484,14 @@ def measure(sessions: int = 30, moves: int = 10, trainers: int = 2, seed: int = 
             blas_threads: int | None = None, trainer_query: str = "?steps=300",
             settle_s: float = 15, stagger_s: float = 0.2, client: str = "protocol",
             think: tuple[float, float] = (1.0, 4.0), ramp_s: float = 10.0, server_cpus: str | None = None,
-            ttl_wait_s: float = 0.0) -> dict:
+            ttl_wait_s: float = 0.0, profile: Path | None = None, server_env: dict | None = None) -> dict:
     """Start a server, run the load, return the figures (server stopped afterwards)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {}
     if blas_threads is not None:
         env = {k: str(blas_threads) for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    env.update(server_env or {})
     log = RESULTS / ".load-server.log"
     RESULTS.mkdir(parents=True, exist_ok=True)
     prefix = ["taskset", "-c", server_cpus] if server_cpus else None
@@ -494,6 +518,7 @@ def measure(sessions: int = 30, moves: int = 10, trainers: int = 2, seed: int = 
         rss_rest = tree_rss_mb(proc.pid)
         sampler = RssSampler(proc.pid)
         sampler.start()
+        spy = start_py_spy(proc.pid, profile) if profile else None
         cpu0, self0, t0 = tree_cpu_s(proc.pid), resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
         if client == "browser":
             out = asyncio.run(run_load(base, sessions, moves, trainers, seed, timeout_s, trainer_query, stagger_s))
@@ -504,6 +529,8 @@ def measure(sessions: int = 30, moves: int = 10, trainers: int = 2, seed: int = 
         self1 = resource.getrusage(resource.RUSAGE_SELF)
         server_cpu = tree_cpu_s(proc.pid) - cpu0
         load_after = loadavg()
+        if spy is not None:
+            stop_py_spy(spy)
         time.sleep(settle_s)  # sessions closed: Streamlit keeps them for reconnection (TTL 120 s)
         rss_after = tree_rss_mb(proc.pid)
         if ttl_wait_s > 0:
@@ -532,6 +559,7 @@ def measure(sessions: int = 30, moves: int = 10, trainers: int = 2, seed: int = 
         "sessions": sessions, "moves_per_session": moves, "pages": len(PAGES), "trainers": trainers,
         "trainer_query": trainer_query, "seed": seed,
         "blas_threads_env": blas_threads if blas_threads is not None else "app default",
+        "server_env": server_env or {},
         "server_cpus": server_cpus or "all", "client_cpus": client_cpus or "all",
         "wall_seconds": round(wall, 1), "server_startup_s": round(startup, 2),
         "moves_planned": sessions * moves,
@@ -564,6 +592,14 @@ def measure(sessions: int = 30, moves: int = 10, trainers: int = 2, seed: int = 
                               **{k: _stats(v) for k, v in sorted(visits.items())}}
         mb = [b for s in out for b in s.moves_bytes]
         res["bytes_per_move"] = {"p50": pct(mb, 0.5), "max": max(mb) if mb else None}
+        # moves sent while a trainer's run was in progress against moves after every training ended
+        spans = [s.train_span for s in out if s.train_span]
+        during, after = [], []
+        for s in out:
+            for (_, x), (a, _b) in zip(s.latencies, s.move_spans, strict=True):
+                (during if any(t0 <= a <= t1 for t0, t1 in spans) else after).append(x)
+        res["latency_while_training_s"] = _stats(during)
+        res["latency_after_training_s"] = _stats(after)
         res["think_s"] = list(think)
         res["ramp_s"] = ramp_s
         res["what_a_move_is"] = ("one slider in the page's main area (not in a collapsed expander) set 1-3 steps "
@@ -602,6 +638,10 @@ def main(argv=None) -> int:
     ap.add_argument("--ttl-wait", type=float, default=0.0,
                     help="after the sessions close, wait this long (130: past Streamlit's 120 s "
                          "disconnectedSessionTTL), open one session and record RSS again")
+    ap.add_argument("--py-spy", type=Path, default=None, metavar="FILE",
+                    help="record the server with py-spy (--gil, raw collapsed stacks) into FILE during the load")
+    ap.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra environment of the server, e.g. STREAMLIT_RUNNER_POST_SCRIPT_GC=false (repeatable)")
     ap.add_argument("--blas-threads", type=int, default=None,
                     help="set OPENBLAS/OMP/MKL_NUM_THREADS for the server (default: the app's own)")
     ap.add_argument("--tag", default="", help="suffix of the result file name")
@@ -609,7 +649,8 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     res = measure(a.sessions, a.moves, a.trainers, a.seed, a.timeout, a.blas_threads, a.trainer_query,
                   stagger_s=a.stagger, client=a.client, think=tuple(a.think), ramp_s=a.ramp,
-                  server_cpus=a.server_cpus, ttl_wait_s=a.ttl_wait)
+                  server_cpus=a.server_cpus, ttl_wait_s=a.ttl_wait, profile=a.py_spy,
+                  server_env=dict(kv.split("=", 1) for kv in a.server_env))
     res["command"] = "python bench/load_test.py " + " ".join(argv if argv is not None else sys.argv[1:])
     try:
         res["git"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,

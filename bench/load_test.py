@@ -484,8 +484,12 @@ def measure(sessions: int = 30, moves: int = 10, trainers: int = 2, seed: int = 
             blas_threads: int | None = None, trainer_query: str = "?steps=300",
             settle_s: float = 15, stagger_s: float = 0.2, client: str = "protocol",
             think: tuple[float, float] = (1.0, 4.0), ramp_s: float = 10.0, server_cpus: str | None = None,
-            ttl_wait_s: float = 0.0, profile: Path | None = None, server_env: dict | None = None) -> dict:
-    """Start a server, run the load, return the figures (server stopped afterwards)."""
+            ttl_wait_s: float = 0.0, profile: Path | None = None, server_env: dict | None = None,
+            after_warm=None, waves: int = 1) -> dict:
+    """Start a server, run the load, return the figures (server stopped afterwards).
+
+    after_warm: optional callable(server_pid), called once the warm-up visit is done (experiments).
+    """
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {}
@@ -514,17 +518,28 @@ def measure(sessions: int = 30, moves: int = 10, trainers: int = 2, seed: int = 
             warm(base, timeout_s)
         else:
             warm_errors = proto_warm(base, timeout_s)
+        if after_warm is not None:
+            after_warm(proc.pid)
         time.sleep(2)
         rss_rest = tree_rss_mb(proc.pid)
         sampler = RssSampler(proc.pid)
         sampler.start()
         spy = start_py_spy(proc.pid, profile) if profile else None
         cpu0, self0, t0 = tree_cpu_s(proc.pid), resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
-        if client == "browser":
-            out = asyncio.run(run_load(base, sessions, moves, trainers, seed, timeout_s, trainer_query, stagger_s))
-        else:
-            out = asyncio.run(run_protocol_load(base, sessions, moves, trainers, seed, timeout_s, trainer_query,
-                                                think, ramp_s))
+        out: list = []
+        rss_waves: list[int] = []
+        for wave in range(waves):  # NB: later waves on the same server: memory that keeps growing is a leak
+            wseed = seed + 1000 * wave
+            if client == "browser":
+                got = asyncio.run(run_load(base, sessions, moves, trainers, wseed, timeout_s, trainer_query,
+                                           stagger_s))
+            else:
+                got = asyncio.run(run_protocol_load(base, sessions, moves, trainers, wseed, timeout_s,
+                                                    trainer_query, think, ramp_s))
+            out += got
+            if wave < waves - 1:
+                time.sleep(settle_s)
+                rss_waves.append(round(tree_rss_mb(proc.pid)))
         wall = time.perf_counter() - t0
         self1 = resource.getrusage(resource.RUSAGE_SELF)
         server_cpu = tree_cpu_s(proc.pid) - cpu0
@@ -533,9 +548,13 @@ def measure(sessions: int = 30, moves: int = 10, trainers: int = 2, seed: int = 
             stop_py_spy(spy)
         time.sleep(settle_s)  # sessions closed: Streamlit keeps them for reconnection (TTL 120 s)
         rss_after = tree_rss_mb(proc.pid)
+        rss_waves.append(round(rss_after))
         if ttl_wait_s > 0:
             time.sleep(ttl_wait_s)
-            warm_errors += proto_poke(base, timeout_s)  # a new session: Streamlit reaps the expired ones
+            # a new session's disconnect makes Streamlit reap the expired ones; a second one's
+            # post-script GC then collects what they left in reference cycles
+            warm_errors += proto_poke(base, timeout_s)
+            warm_errors += proto_poke(base, timeout_s)
             time.sleep(3)
             rss_ttl = tree_rss_mb(proc.pid)
         sampler.stop()
@@ -562,7 +581,7 @@ def measure(sessions: int = 30, moves: int = 10, trainers: int = 2, seed: int = 
         "server_env": server_env or {},
         "server_cpus": server_cpus or "all", "client_cpus": client_cpus or "all",
         "wall_seconds": round(wall, 1), "server_startup_s": round(startup, 2),
-        "moves_planned": sessions * moves,
+        "moves_planned": sessions * moves * waves,
         "control_changes": len(lat),
         "sessions_completed": sum(1 for s in out if s.stage == "done"),
         "latency_s": {"p50": _r(pct(lat, 0.5)), "p95": _r(pct(lat, 0.95)), "max": _r(max(lat) if lat else None),
@@ -571,7 +590,9 @@ def measure(sessions: int = 30, moves: int = 10, trainers: int = 2, seed: int = 
         "train_seconds": [_r(s.train_seconds) for s in out if s.train_seconds is not None],
         "rss_mb": {"after_start": round(rss_start), "resting": round(rss_rest), "peak_sampled": round(sampler.peak),
                    "peak_vmhwm": round(hwm), "after_close": round(rss_after),
-                   "after_ttl": None if rss_ttl is None else round(rss_ttl)},
+                   "after_ttl": None if rss_ttl is None else round(rss_ttl),
+                   "after_each_wave": rss_waves},
+        "waves": waves,
         "errors": len(errors), "error_samples": sorted(set(errors))[:30],
         "error_kinds": dict(collections.Counter(re.sub(r"[0-9a-f]{32}|:\d{4,5}/|session \d+|\d+(\.\d+)?", "*", e)[:160]
                                                 for e in errors).most_common(15)),
@@ -642,6 +663,8 @@ def main(argv=None) -> int:
                     help="record the server with py-spy (--gil, raw collapsed stacks) into FILE during the load")
     ap.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
                     help="extra environment of the server, e.g. STREAMLIT_RUNNER_POST_SCRIPT_GC=false (repeatable)")
+    ap.add_argument("--waves", type=int, default=1,
+                    help="run the sessions this many times on one server (RSS after each: a leak keeps growing)")
     ap.add_argument("--blas-threads", type=int, default=None,
                     help="set OPENBLAS/OMP/MKL_NUM_THREADS for the server (default: the app's own)")
     ap.add_argument("--tag", default="", help="suffix of the result file name")
@@ -650,7 +673,7 @@ def main(argv=None) -> int:
     res = measure(a.sessions, a.moves, a.trainers, a.seed, a.timeout, a.blas_threads, a.trainer_query,
                   stagger_s=a.stagger, client=a.client, think=tuple(a.think), ramp_s=a.ramp,
                   server_cpus=a.server_cpus, ttl_wait_s=a.ttl_wait, profile=a.py_spy,
-                  server_env=dict(kv.split("=", 1) for kv in a.server_env))
+                  server_env=dict(kv.split("=", 1) for kv in a.server_env), waves=a.waves)
     res["command"] = "python bench/load_test.py " + " ".join(argv if argv is not None else sys.argv[1:])
     try:
         res["git"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,

@@ -31,6 +31,8 @@ core) and the load client to the other cores.
     python bench/load_test.py --sessions 30 --moves 10 --trainers 2
     python bench/load_test.py --sessions 30 --moves 10 --trainers 2 --server-cpus 0 --tag 1cpu
     python bench/load_test.py --client browser --sessions 30 --moves 10 --trainers 2 --tag browser
+    python bench/load_test.py --sessions 12 --waves 3 --ttl-wait 130 --tag 3waves   # leak check
+    python bench/load_test.py --sessions 12 --tag profile --py-spy /tmp/spy.txt      # needs py-spy
 
 Writes bench/results/load_<sessions>x<moves>[_<tag>].json (figures + the command); prints a
 summary. Exit code 1 if any error was recorded or a budget (p95 < 3 s, peak RSS < 800 MB)

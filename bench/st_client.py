@@ -27,7 +27,9 @@ Errors of a run: every `exception` element (st.exception, an uncaught exception'
 `page_not_found`, a compile error, a dropped connection, a timeout.
 
 Used by bench/load_test.py (--client protocol, the default) and tests/test_load_short.py.
-Needs only what Streamlit itself depends on (websockets, protobuf).
+Needs only what Streamlit itself depends on: `websockets` and `protobuf` (Streamlit 1.67 serves
+through Starlette/uvicorn, streamlit/web/server/starlette/starlette_websocket.py; tornado is no
+longer installed with it).
 """
 from __future__ import annotations
 

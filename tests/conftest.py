@@ -11,6 +11,9 @@ import os
 # the engine when several computations run at once (app.py sets the same for the server).
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+# every chart spec the tests draw (in process and in the servers they start) is validated
+# against the Vega-Lite schema; the app itself skips that (ui/show.py VALIDATE_SPECS)
+os.environ.setdefault("CHECK_CHART_SPECS", "1")
 
 import ast  # noqa: E402
 import json  # noqa: E402

@@ -188,6 +188,22 @@ def test_chart_spec_matches_altair_chart_and_carries_arrow_data():
     assert any(isinstance(c.data, pd.DataFrame) for c in [chart, *chart.layer])
 
 
+def test_chart_specs_are_schema_validated_under_the_tests():
+    """The app skips Altair's Vega-Lite schema check for speed (ui/show.py VALIDATE_SPECS); the
+    suite turns it on (conftest CHECK_CHART_SPECS=1), so a malformed spec fails here, not silently."""
+    import altair as alt
+    import jsonschema
+    import pytest
+
+    from ui import show
+
+    assert show.VALIDATE_SPECS is True
+    bad = alt.Chart(pd.DataFrame({"k": [0, 1]})).mark_line().encode(x="k:Q")
+    bad.mark = "no-such-mark"  # attribute assignment is not checked; to_dict(validate=True) is
+    with pytest.raises((alt.utils.schemapi.SchemaValidationError, jsonschema.ValidationError)):
+        show.chart_spec(bad)
+
+
 def _overflow_text_layers(chart) -> list[dict]:
     d = chart.to_dict()
     out = []

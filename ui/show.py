@@ -57,6 +57,13 @@ def _lecture_sized(chart: alt.TopLevelMixin, lecture: bool) -> alt.TopLevelMixin
     return chart
 
 
+# Altair validates every spec against the Vega-Lite JSON schema (jsonschema): about a tenth of
+# the server's time under a classroom load (bench/results/load_profile.json). The specs are
+# built by our own chart functions, not from user input, so the running app skips it and the
+# test suite (tests/conftest.py sets CHECK_CHART_SPECS=1) validates every spec it draws.
+VALIDATE_SPECS = os.environ.get("CHECK_CHART_SPECS", "").lower() in ("1", "true", "yes")
+
+
 def show_chart(chart: alt.TopLevelMixin, data: pd.DataFrame | None = None,
                filename: str | None = None, caption: str | None = None) -> None:
     """Draw a chart with the page fonts (lecture mode aware) and, given data, a CSV download.
@@ -109,7 +116,7 @@ def chart_spec(chart: alt.TopLevelMixin, lecture: bool = False, grow: bool = Tru
     undo: list = []
     try:
         _detach_data(chart, datasets, undo)
-        spec = chart.to_dict()  # validated against the Vega-Lite schema here, once per setting
+        spec = chart.to_dict(validate=VALIDATE_SPECS)
     finally:
         for sub, data in undo:  # the caller's chart keeps its DataFrames
             sub.data = data

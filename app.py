@@ -52,4 +52,6 @@ with st.sidebar:
         "[jefkine.com](https://www.jefkine.com), 21 May 2018")
 apply_lecture_css()
 
-pg.run()
+# counted as a script under way: a Remedies-lab training loop gives way to it (ui/activity.py)
+with ui.activity.script_run():
+    pg.run()

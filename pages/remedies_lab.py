@@ -13,6 +13,7 @@ Computation lives in lessons.remedies; this file only lays it out.
 """
 import time
 from dataclasses import replace
+from typing import NamedTuple
 
 import altair as alt
 import numpy as np
@@ -28,7 +29,9 @@ RUN = "_remedies_run"  # session_state: the active run {"origin", "lab", "status
 MAX_SLICES = "_remedies_max_slices"  # tests only: leave the loop after this many slices (what an interruption does)
 SLICE = 0.05  # seconds of training per slice; the page redraws every REDRAW seconds
 REDRAW = 0.5  # progress at least every second
+REDRAW_BUSY = 2.0  # live charts while other sessions' scripts run (ui/activity.py)
 YIELD = 0.005  # seconds the script sleeps after each slice so other sessions stay responsive
+GIVE_WAY = 0.4  # at most this long it then waits while other sessions' scripts run (ui/activity.py)
 LIVE_LIMITS = {"T": 200, "steps": 5000, "seeds": 5}
 
 st.title("Remedies lab")
@@ -235,6 +238,12 @@ def start_run(origin: str, lab: R.Lab):
     st.session_state[RUN] = state
 
 
+class Slot(NamedTuple):
+    """A run's live area: the progress bar, and below it the charts (or, after, the results)."""
+    progress: object
+    body: object
+
+
 def slot_for(origin: str, where):
     """Reserve the live area of `origin`; Stop lives here while its run trains."""
     if not state or state["origin"] != origin:
@@ -248,7 +257,7 @@ def slot_for(origin: str, where):
                 state["status"] = "stopped"
                 holder.empty()
         stop_holders[origin] = holder
-        return st.empty()
+        return Slot(st.empty(), st.empty())
 
 
 stop_holders = {}  # origin -> the placeholder holding its Stop button (emptied when training ends)
@@ -322,15 +331,19 @@ def draw_map(m: dict, label: str):
                + (f"Median log10 norm at distance ≥ {max(1, Tr // 2)}: {far.median():.1f}." if len(far) else ""))
 
 
-def render_run(origin: str, slot):
-    """Inside the reserved slot: live view while running, full results after."""
+def render_run(origin: str, slot: Slot, charts: bool = True):
+    """Inside the reserved slot: progress and live charts while running (charts=False: the
+    progress bar only, the charts stay as last drawn), full results after."""
     lab = state["lab"]
-    with slot.container():
-        if state["status"] == "running":
-            st.progress(lab.fraction(), text=f"Training {len(lab.runs)} run(s) · {lab.fraction():.0%} · "
-                                             f"{lab.compute_seconds:.1f} s")
-            live_charts(lab.record(), final=False)
-        else:
+    if state["status"] == "running":
+        slot.progress.progress(lab.fraction(), text=f"Training {len(lab.runs)} run(s) · {lab.fraction():.0%} · "
+                                                    f"{lab.compute_seconds:.1f} s")
+        if charts:
+            with slot.body.container():
+                live_charts(lab.record(), final=False)
+    else:
+        slot.progress.empty()
+        with slot.body.container():
             after_training(origin, lab)
 
 
@@ -439,21 +452,30 @@ if state is not None:
         if state["status"] == "running":
             limit = st.session_state.get(MAX_SLICES)
             n = 0
-            last_draw = 0.0
-            while state["status"] == "running":
-                done = state["lab"].advance(SLICE)
-                # NB: training holds the GIL in short NumPy calls; a brief sleep hands it to the
-                # server's other threads (page loads of other sessions) at least every slice
-                time.sleep(YIELD)
-                n += 1
-                if done:
-                    state["status"] = "stopped" if state["lab"].stopped else "done"
-                    break
-                if time.perf_counter() - last_draw >= REDRAW:
-                    render_run(origin, slot)  # an st call: a Stop click lands here and reruns
-                    last_draw = time.perf_counter()
-                if limit is not None and n >= limit:
-                    break
+            last_draw = last_charts = 0.0
+            with ui.activity.training():
+                while state["status"] == "running":
+                    done = state["lab"].advance(SLICE)
+                    # NB: training holds the GIL in short NumPy calls. After each slice it sleeps
+                    # briefly, and longer (up to GIVE_WAY s) while other sessions' scripts run:
+                    # training at idle priority, so a class clicking around is not kept waiting
+                    ui.activity.give_way(YIELD, GIVE_WAY)
+                    n += 1
+                    if done:
+                        state["status"] = "stopped" if state["lab"].stopped else "done"
+                        break
+                    now = time.perf_counter()
+                    if now - last_draw >= REDRAW:
+                        # the charts cost far more than the bar: while other sessions' scripts run
+                        # they are redrawn every REDRAW_BUSY s, the progress bar every REDRAW s
+                        busy = ui.activity.others_running() > 0
+                        charts = not busy or now - last_charts >= REDRAW_BUSY
+                        render_run(origin, slot, charts=charts)  # an st call: a Stop click lands here
+                        last_draw = time.perf_counter()
+                        if charts:
+                            last_charts = last_draw
+                    if limit is not None and n >= limit:
+                        break
         if state["status"] != "running" and origin in stop_holders:
             stop_holders[origin].empty()  # finished in this run: no Stop button left behind
         render_run(origin, slot)

@@ -62,9 +62,12 @@ Display (ui.show, re-exported here):
     what_to_notice(points)                # closing list
     coming_soon(title, what)              # placeholder page body
 
+Activity (ui.activity): script_run() around pg.run() in app.py; training() + give_way() in a training
+loop, which then waits for other sessions' reruns (idle priority, capped).
+
 Palette (ui.palette): Okabe-Ito; colour(name), colours(names), scale(names), QUANTITY, CYCLE.
 """
-from ui import charts, controls, palette
+from ui import activity, charts, controls, palette
 from ui.controls import lecture_mode, multiselect, number, radio, select, slider, toggle
 from ui.show import (
     cached_chart,
@@ -78,7 +81,7 @@ from ui.show import (
 )
 
 __all__ = [
-    "charts", "controls", "palette", "lecture_mode", "multiselect", "number", "radio", "select", "slider",
+    "activity", "charts", "controls", "palette", "lecture_mode", "multiselect", "number", "radio", "select", "slider",
     "toggle", "cached_chart", "chart_spec", "coming_soon", "download_csv", "equation", "show_chart", "show_code",
     "what_to_notice",
 ]

@@ -1,0 +1,60 @@
+"""ui.activity: training gives way to other sessions' script runs (idle priority, capped)."""
+from __future__ import annotations
+
+import threading
+import time
+
+from ui import activity
+
+
+def _in_thread(ctx_factories, started: threading.Event, release: threading.Event) -> threading.Thread:
+    def body():
+        ctxs = [f() for f in ctx_factories]
+        for c in ctxs:
+            c.__enter__()
+        started.set()
+        release.wait(10)
+        for c in reversed(ctxs):
+            c.__exit__(None, None, None)
+    t = threading.Thread(target=body, daemon=True)
+    t.start()
+    started.wait(5)
+    return t
+
+
+def test_counts_other_script_runs_but_not_training_loops_or_itself():
+    assert activity.others_running() == 0
+    with activity.script_run():
+        assert activity.others_running() == 0  # its own run does not count
+        rel = threading.Event()
+        a = _in_thread([activity.script_run], threading.Event(), rel)
+        b = _in_thread([activity.script_run, activity.training], threading.Event(), rel)
+        assert activity.others_running() == 1  # a counts; b is a training loop
+        rel.set()
+        a.join(5)
+        b.join(5)
+    assert activity.others_running() == 0
+
+
+def test_give_way_waits_for_another_run_and_stops_at_the_cap():
+    assert activity.give_way(0.0, 1.0) < 0.2  # nobody else: no wait beyond the minimum
+    rel = threading.Event()
+    t = _in_thread([activity.script_run], threading.Event(), rel)
+    threading.Timer(0.3, rel.set).start()
+    waited = activity.give_way(0.0, 5.0)
+    assert 0.25 <= waited < 2.0, waited  # until the other run ended, not the cap
+    t.join(5)
+    rel2 = threading.Event()
+    t2 = _in_thread([activity.script_run], threading.Event(), rel2)
+    t0 = time.perf_counter()
+    waited = activity.give_way(0.0, 0.3)
+    assert 0.3 <= waited < 1.5 and time.perf_counter() - t0 >= 0.3  # the cap: training still advances
+    rel2.set()
+    t2.join(5)
+
+
+def test_a_thread_that_died_inside_a_run_is_forgotten():
+    t = threading.Thread(target=lambda: activity.script_run().__enter__())  # enters, never exits
+    t.start()
+    t.join(5)
+    assert activity.others_running() == 0

@@ -1,0 +1,72 @@
+"""Which script runs are under way in this server process, so training can give way to them.
+
+Every session's script run is a thread of the one server process, and they share one GIL. A
+Remedies-lab session that trains holds it in short NumPy calls for as long as training lasts;
+with thirty students clicking, that is time their reruns wait for. So training runs at idle
+priority: between two slices it waits while any other session's script is running (up to a
+cap, so training still advances and its progress still redraws at least once a second).
+
+app.py wraps pg.run() in `script_run()`; a training loop marks itself with `training()`.
+Pure bookkeeping: thread ids in a set under a lock, pruned of threads that no longer exist.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+_lock = threading.Lock()
+_running: dict[int, int] = {}  # thread id -> nesting depth of script_run()
+_training: set[int] = set()
+
+
+@contextmanager
+def script_run() -> Iterator[None]:
+    """Mark the current thread as running a script (app.py, around pg.run())."""
+    me = threading.get_ident()
+    with _lock:
+        _running[me] = _running.get(me, 0) + 1
+    try:
+        yield
+    finally:
+        with _lock:
+            depth = _running.get(me, 1) - 1
+            if depth <= 0:
+                _running.pop(me, None)
+            else:
+                _running[me] = depth
+
+
+@contextmanager
+def training() -> Iterator[None]:
+    """Mark the current thread's script run as a training loop (it does not make others wait)."""
+    me = threading.get_ident()
+    with _lock:
+        _training.add(me)
+    try:
+        yield
+    finally:
+        with _lock:
+            _training.discard(me)
+
+
+def others_running() -> int:
+    """Script runs under way in other threads that are not training loops."""
+    alive = {t.ident for t in threading.enumerate()}
+    me = threading.get_ident()
+    with _lock:
+        for tid in [t for t in _running if t not in alive]:  # a thread that died without its finally
+            _running.pop(tid, None)
+        _training.intersection_update(alive)
+        return sum(1 for t in _running if t != me and t not in _training)
+
+
+def give_way(minimum: float, cap: float, poll: float = 0.01) -> float:
+    """Sleep `minimum` seconds, then keep sleeping while another session's script runs, up to
+    `cap` seconds in all. Returns the seconds slept."""
+    t0 = time.perf_counter()
+    time.sleep(minimum)
+    while others_running() and time.perf_counter() - t0 < cap:
+        time.sleep(poll)
+    return time.perf_counter() - t0

@@ -10,7 +10,6 @@ Run: python bench/bench_app.py   (needs /usr/bin/chromium and playwright for par
 """
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
 import sys
@@ -19,9 +18,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# the app skips Altair's schema validation of chart specs (ui/show.py VALIDATE_SPECS); the
-# test conftest turns it on, so time the pages as the app runs them
-os.environ.setdefault("CHECK_CHART_SPECS", "0")
+from app_env import as_the_app_runs  # noqa: E402  (bench/ is the script's directory)
+
+as_the_app_runs()  # one BLAS thread, no chart-spec validation: as the server runs
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 

@@ -26,15 +26,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-# one BLAS thread, as app.py sets for the server (OpenBLAS's 2 threads stall on small matrices
-# when anything else runs; see bench/results/blas_threads.json)
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
-
 ROOT = Path(__file__).resolve().parents[1]
-# the app skips Altair's schema validation of chart specs (ui/show.py VALIDATE_SPECS); the
-# test conftest turns it on, so time the pages as the app runs them
-os.environ.setdefault("CHECK_CHART_SPECS", "0")
+from app_env import as_the_app_runs  # noqa: E402  (bench/ is the script's directory)
+
+as_the_app_runs()  # one BLAS thread, no chart-spec validation: as the server runs
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 

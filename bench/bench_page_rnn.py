@@ -17,16 +17,15 @@ Wall-clock seconds; the box is shared, so run it when it is quiet. Never a timed
 """
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# the app skips Altair's schema validation of chart specs (ui/show.py VALIDATE_SPECS); the
-# test conftest turns it on, so time the pages as the app runs them
-os.environ.setdefault("CHECK_CHART_SPECS", "0")
+from app_env import as_the_app_runs  # noqa: E402  (bench/ is the script's directory)
+
+as_the_app_runs()  # one BLAS thread, no chart-spec validation: as the server runs
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import streamlit as st  # noqa: E402

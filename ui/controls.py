@@ -170,28 +170,25 @@ def _notice(where, key: str, raw: str | None, value, default, ok: bool) -> None:
 def slider(label: str, key: str, min_value, max_value, default, step=None, help: str | None = None,
            format: str | None = None, where=None):
     """st.slider bound to ?key=...; ints if min/max/default are ints, floats otherwise."""
-    where = where or st
-    raw = _raw(key)
-    _register(key, default)
-    integer = isinstance(default, int) and not isinstance(default, bool)
-    _keep_if(key, _in_range(min_value, max_value, integer), default)
-    value = where.slider(label, min_value=min_value, max_value=max_value, value=default, step=step,
-                         help=help, format=format, key=key, bind="query-params")
-    ok = raw is not None and _same_number(raw, value, integer)
-    _notice(where, key, raw, value, default, ok)
-    return value
+    return _bound_number("slider", label, key, min_value, max_value, default, step, help, format, where)
 
 
 def number(label: str, key: str, min_value, max_value, default, step=None, help: str | None = None,
            format: str | None = None, where=None):
     """st.number_input bound to ?key=...; out-of-range or non-numeric URL values fall back to default."""
+    return _bound_number("number_input", label, key, min_value, max_value, default, step, help, format, where)
+
+
+def _bound_number(widget: str, label, key, min_value, max_value, default, step, help, format, where):
+    """A numeric widget (st.slider or st.number_input) bound to ?key=...: a URL value out of
+    range or not a number falls back to the default, with a one-line notice."""
     where = where or st
     raw = _raw(key)
     _register(key, default)
     integer = isinstance(default, int) and not isinstance(default, bool)
     _keep_if(key, _in_range(min_value, max_value, integer), default)
-    value = where.number_input(label, min_value=min_value, max_value=max_value, value=default,
-                               step=step, help=help, format=format, key=key, bind="query-params")
+    value = getattr(where, widget)(label, min_value=min_value, max_value=max_value, value=default, step=step,
+                                   help=help, format=format, key=key, bind="query-params")
     ok = raw is not None and _same_number(raw, value, integer)
     _notice(where, key, raw, value, default, ok)
     return value

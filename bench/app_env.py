@@ -1,0 +1,16 @@
+"""Time the app as it runs: call as_the_app_runs() before NumPy or the app's modules load.
+
+- one BLAS thread, as app.py sets for the server (OpenBLAS's 2 threads stall on small
+  matrices when anything else runs; see bench/results/blas_threads.json);
+- no Altair schema validation of chart specs, as in the app (ui/show.py VALIDATE_SPECS); the
+  tests' conftest, which the page benches import for AppTest, turns it on otherwise.
+"""
+from __future__ import annotations
+
+import os
+
+
+def as_the_app_runs() -> None:
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    os.environ.setdefault("CHECK_CHART_SPECS", "0")

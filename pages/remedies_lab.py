@@ -62,19 +62,28 @@ def show(chart, **kw):
     ui.show_chart(chart, **kw)
 
 
+LEGEND_WIDTH = 380  # px a legend may take under a chart in a half-width column at 1280 px
+
+
 def legend_columns(chart, n: int = 2):
     """Wrap a bottom legend into n columns (a comparison has many runs; one row would be cut off)."""
     layers = chart.layer if isinstance(chart, alt.LayerChart) else [chart]
-    n_series = 0
+    colours = []
     for lay in layers:
         enc = lay._kwds.get("encoding", alt.Undefined)
         col = enc._kwds.get("color", alt.Undefined) if enc is not alt.Undefined else alt.Undefined
         # NB: channel.legend is altair's property-setter method; the value lives in _kwds
         if col is not alt.Undefined and isinstance(col._kwds.get("legend"), alt.Legend):
-            col["legend"] = alt.Legend(orient="bottom", columns=n, labelLimit=300)
             sc = col._kwds.get("scale", alt.Undefined)
             dom = sc._kwds.get("domain", alt.Undefined) if sc is not alt.Undefined else alt.Undefined
-            n_series = max(n_series, len(dom) if isinstance(dom, list) else 0)
+            colours.append((col, [str(d) for d in dom] if isinstance(dom, list) else []))
+    n_series = max((len(dom) for _, dom in colours), default=0)
+    longest = max((len(d) for _, dom in colours for d in dom), default=0)
+    # a chart in a half-width column is about 400 px wide at 1280 px: a column of labels of
+    # `longest` characters takes about 6.5 px each plus the symbol, so long labels get one column
+    n = max(1, min(n, int(LEGEND_WIDTH // (6.5 * longest + 30)))) if longest else n
+    for col, _ in colours:
+        col["legend"] = alt.Legend(orient="bottom", columns=n, labelLimit=LEGEND_WIDTH)
     h = chart._kwds.get("height", alt.Undefined)
     if isinstance(h, int) and n_series > 2 * n:
         # Streamlit fits the legend into the chart's height: grow it so the plot keeps its size
@@ -141,7 +150,7 @@ def live_charts(rec: dict, final: bool):
         show(loss_chart(rec, df))
         acc = df[np.isfinite(df["accuracy"].to_numpy(dtype=float))][["run", "step", "accuracy"]]
         show(legend_columns(ui.charts.line(acc, "step", "accuracy", "run", x_title="update",
-                                                    y_title="fraction of the batch right", height=280,
+                                                    y_title="batch accuracy", height=280,
                                                     title="Accuracy on each fresh batch (task criterion)")))
     with c2:
         g = grad_chart(df)

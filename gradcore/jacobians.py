@@ -253,13 +253,23 @@ def _start_component(m: int) -> np.ndarray:
 # ----------------------------------------------------------------------------- products
 
 
+# Up to this size one LAPACK SVD (singular values only) per distance beats warm-started Lanczos,
+# whose cost at small sizes is Python-loop overhead; above it the warm start wins (Lanczos
+# needs a few iterations when consecutive products share their top direction). Whole
+# products, 1 BLAS thread, SVD vs Lanczos: RNN H=32 T=50 3 vs 9 ms, H=64 T=100 15 vs 18 ms,
+# H=128 T=1000 816 vs 218 ms; LSTM (2H state block) H=32 T=50 14 vs 36 ms, H=64 T=100 105 vs
+# 80 ms. Both are exact to rounding (tests run both routes).
+SVD_MAX_DIM = 64
+
+
 def product_log_norms(right_mul: Callable[[np.ndarray, int], np.ndarray], t: int, dim: int,
                       blocks=((slice(None), slice(None)),), spectral: bool = True):
     """ln ||P_d[block]||_2 and _F for P_d = J_t J_{t-1} ... J_{t-d+1}, d = 0..t, accumulated once.
 
     right_mul(P, s) must return P @ J_{s+1} (J at array index s). P_d = P_{d-1} J_{t-d+1}; after
     each step P is divided by its Frobenius norm and ln of that factor is added to a running
-    log-scale, so no entry overflows or underflows. Returns (log_spec, log_fro), each of shape
+    log-scale, so no entry overflows or underflows. Spectral norms: LAPACK's largest singular
+    value for blocks up to SVD_MAX_DIM, warm-started Lanczos (top_singular_value) above. Returns (log_spec, log_fro), each of shape
     (len(blocks), t+1). A product that becomes exactly zero stays zero: -inf from there on.
     """
     nb = len(blocks)
@@ -286,7 +296,10 @@ def product_log_norms(right_mul: Callable[[np.ndarray, int], np.ndarray], t: int
                 blk = P[rs, cs]
                 log_fro[b, d] = log_scale + 0.5 * np.log(np.sum(blk * blk))
                 if spectral:
-                    sigma, warm[b] = top_singular_value(blk, warm[b])
+                    if min(blk.shape) <= SVD_MAX_DIM:  # LAPACK's singular values: faster when small
+                        sigma = float(np.linalg.svd(blk, compute_uv=False)[0])
+                    else:
+                        sigma, warm[b] = top_singular_value(blk, warm[b])
                     log_spec[b, d] = log_scale + np.log(sigma)
     if not spectral:
         log_spec[:, 1:] = np.nan

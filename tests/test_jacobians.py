@@ -156,6 +156,25 @@ def test_rnn_product_norms_exact(activation, kind):
         assert pn.distance[0] == 0 and pn.log_spec[0] == 0.0 and len(pn.log_spec) == T + 1
 
 
+@pytest.mark.parametrize("svd_max", [jacobians.SVD_MAX_DIM, 0])
+def test_product_norms_both_spectral_routes_exact(monkeypatch, svd_max):
+    """The spectral norm comes from LAPACK up to SVD_MAX_DIM and from warm-started Lanczos above
+    it; SVD_MAX_DIM = 0 forces Lanczos on every block, so both routes are checked here."""
+    monkeypatch.setattr(jacobians, "SVD_MAX_DIM", svd_max)
+    rng = np.random.default_rng(11)
+    H, T = 20, 25
+    cache = _rnn(rng, N=1, T=T, H=H, activation="tanh", Wh=init.make_Wh("nonnormal", H, 0.9, rng), scale=1.0)
+    pn = jacobians.rnn_product_norms(cache)
+    s, _ = _exact_log_norms(jacobians.rnn_step_jacobians(cache, 0), T)
+    np.testing.assert_allclose(pn.log_spec, s, rtol=0, atol=1e-10)
+    lcache = _lstm(np.random.default_rng(12), T=15, H=6, scale=1.0)
+    a = jacobians.lstm_product_norms(lcache)
+    monkeypatch.setattr(jacobians, "SVD_MAX_DIM", 10**6 if svd_max == 0 else 0)  # the other route
+    b = jacobians.lstm_product_norms(lcache)
+    for field in ("log_spec_state", "log_spec_h", "log_spec_c"):
+        np.testing.assert_allclose(getattr(a, field), getattr(b, field), rtol=0, atol=1e-10)
+
+
 def test_rnn_product_norms_end_step():
     cache = _rnn(np.random.default_rng(5), T=12, H=6)
     pn = jacobians.rnn_product_norms(cache, t=7)

@@ -14,7 +14,9 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ui import palette
+from ui import altair_speed, palette
+
+altair_speed.install()  # Altair's schema table built once per process, not per channel
 
 DEFAULT_FLOOR = 1e-30  # smallest value a native log axis is asked to show
 SERIES = "series"  # column name used when a builder has to invent a series column

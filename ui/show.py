@@ -62,6 +62,9 @@ def _lecture_sized(chart: alt.TopLevelMixin, lecture: bool) -> alt.TopLevelMixin
 # built by our own chart functions, not from user input, so the running app skips it and the
 # test suite (tests/conftest.py sets CHECK_CHART_SPECS=1) validates every spec it draws.
 VALIDATE_SPECS = os.environ.get("CHECK_CHART_SPECS", "").lower() in ("1", "true", "yes")
+if not VALIDATE_SPECS:
+    # Altair's debug mode also validates each schema object (alt.Scale, ...) as it is made: off with it
+    getattr(alt.utils.schemapi, "disable_debug_mode", lambda: None)()
 
 
 def show_chart(chart: alt.TopLevelMixin, data: pd.DataFrame | None = None,

@@ -280,6 +280,9 @@ def _full_out(out_S, steps, T):
     return full
 
 
+EVAL_CHUNK = 2048  # sequences per forward pass in evaluate (memory bound; results unchanged)
+
+
 def evaluate(spec: models.Spec, params: dict, alpha, task: Task, batches: list[Batch],
              free_prime: int | None = None) -> np.ndarray:
     """(M,) wrong fraction of each model on its own batch (forward only; closed loop when
@@ -289,9 +292,16 @@ def evaluate(spec: models.Spec, params: dict, alpha, task: Task, batches: list[B
     if free_prime is not None:
         full = generation.free_run(spec, params, x, free_prime, alpha)
         return np.array([task.error_rate(full[m], batches[m]) for m in range(len(batches))])
-    hs, _ = models.forward(spec, params["Wx"], params["Wh"], params["b"], x, sm, alpha, store=False)
     steps = np.flatnonzero(lm.any(axis=(0, 1)))
-    out = np.matmul(hs[:, steps], params["Wy"][:, None]) + params["by"][:, None, None, :]
+    outs = []
+    # NB: in chunks of sequences: a forward pass holds every step's input projection, (T, M, N, 4H)
+    # for the LSTM; at the official 10,000 sequences that was hundreds of MB per training session
+    # at once. Sequences are independent, so only the memory changes (one chunk up to EVAL_CHUNK).
+    for i in range(0, x.shape[1], EVAL_CHUNK):
+        hs, _ = models.forward(spec, params["Wx"], params["Wh"], params["b"], x[:, i:i + EVAL_CHUNK],
+                               sm[:, i:i + EVAL_CHUNK], alpha, store=False)
+        outs.append(np.matmul(hs[:, steps], params["Wy"][:, None]) + params["by"][:, None, None, :])
+    out = outs[0] if len(outs) == 1 else np.concatenate(outs, axis=2)
     full = _full_out(out, steps, x.shape[2])
     return np.array([task.error_rate(full[m], batches[m]) for m in range(len(batches))])
 

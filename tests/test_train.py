@@ -282,3 +282,20 @@ def test_float32_training_stays_float32(optimiser, cell):
     _, cache = models.forward(st.spec, st.params["Wx"], st.params["Wh"], st.params["b"],
                               np.zeros((2, 4, 10, st.task.D), dtype=np.float32))
     assert cache.hbuf.dtype == np.float32
+
+
+@pytest.mark.parametrize("cell,task_name", [("lstm", "temporal_order"), ("rnn", "adding")])
+def test_evaluate_in_chunks_equals_one_pass(monkeypatch, cell, task_name):
+    """train.evaluate runs the forward pass EVAL_CHUNK sequences at a time (memory): the per-model
+    error rates and the outputs they come from are those of one pass over every sequence."""
+    cfgs = [train.TrainConfig(task=task_name, T=12, cell=cell, H=6, seed=s) for s in (0, 1)]
+    st = train.Stepper(cfgs)
+    for _ in range(30):
+        st.step()
+    batches = [st.task.sample(np.random.default_rng(40 + m), 37) for m in range(2)]
+    monkeypatch.setattr(train, "EVAL_CHUNK", 10**6)
+    whole = train.evaluate(st.spec, st.params, st.alpha, st.task, batches)
+    monkeypatch.setattr(train, "EVAL_CHUNK", 5)  # 8 chunks, the last one short
+    chunked = train.evaluate(st.spec, st.params, st.alpha, st.task, batches)
+    np.testing.assert_array_equal(chunked, whole)
+    assert whole.shape == (2,) and np.all((whole >= 0) & (whole <= 1))

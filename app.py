@@ -17,6 +17,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import streamlit as st  # noqa: E402
 
+import gradcore  # noqa: E402,F401  (before NumPy loads: pins the float32 kernels, gradcore/kernels.py)
 import ui  # noqa: E402
 from ui.show import apply_lecture_css  # noqa: E402
 

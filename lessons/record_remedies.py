@@ -23,6 +23,7 @@ import json
 import sys
 from pathlib import Path
 
+import gradcore  # noqa: F401,I001  (before NumPy loads: the pinned float32 kernels, gradcore/kernels.py)
 from lessons import remedies as R
 
 OUT = Path(__file__).resolve().parent.parent / "results" / "remedies"
@@ -83,15 +84,58 @@ def main(argv=None) -> int:
 
 def load(name: str, out: Path = OUT) -> tuple[dict | None, dict | None]:
     """(record, timing) of results/remedies/<name>.json, (None, None) if absent or unreadable."""
-    try:
-        rec = json.loads((out / f"{name}.json").read_text())
-    except (OSError, ValueError):
+    rec = _read_json(out / f"{name}.json")
+    if rec is None:
         return None, None
+    return rec, _read_json(out / f"{name}.timing.json")
+
+
+def _read_json(path: Path):
     try:
-        tm = json.loads((out / f"{name}.timing.json").read_text())
+        return json.loads(path.read_text())
     except (OSError, ValueError):
-        tm = None
-    return rec, tm
+        return None
+
+
+_SHARED: dict = {}  # path -> ((mtime_ns, size), parsed JSON)
+
+
+def _read_json_shared(path: Path):
+    """_read_json, parsed once per version of the file (its mtime and size) and shared by every caller."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    stamp = (st.st_mtime_ns, st.st_size)
+    hit = _SHARED.get(path)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    value = _read_json(path)
+    if len(_SHARED) > 256:  # results/remedies holds a few dozen files; never grow without bound
+        _SHARED.clear()
+    _SHARED[path] = (stamp, value)
+    return value
+
+
+def version(name: str, out: Path = OUT) -> tuple | None:
+    """(mtime_ns, size) of results/remedies/<name>.json: changes whenever the record is rewritten."""
+    try:
+        st = (out / f"{name}.json").stat()
+    except OSError:
+        return None
+    return (name, st.st_mtime_ns, st.st_size)
+
+
+def load_shared(name: str, out: Path = OUT) -> tuple[dict | None, dict | None]:
+    """load(), with each file parsed once per version and the result shared: read it, never change it.
+
+    NB: the Remedies lab reads a dozen of these on every rerun (the cards' "what to notice", the
+    success curves); parsing them each time was most of the page's own work at rest.
+    """
+    rec = _read_json_shared(out / f"{name}.json")
+    if rec is None:
+        return None, None
+    return rec, _read_json_shared(out / f"{name}.timing.json")
 
 
 if __name__ == "__main__":

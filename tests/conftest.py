@@ -27,6 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import gradcore  # noqa: E402,F401,I001  (before NumPy loads: the app's pinned float32 kernels, gradcore/kernels.py)
+
 APP = str(ROOT / "app.py")
 
 

@@ -352,58 +352,87 @@ def chart_bifurcation(wfp, csteps, x0):
 st.title("Exploding gradients: the cliff and clipping")
 st.markdown(
     "The same product of Jacobians that makes gradients vanish below 1 makes them **explode** above it "
-    "(seed 001, eq. 12). Section 1 measures the growth in a real RNN; sections 2-5 use the one-unit "
+    "(seed 001, eq. 12). The first tab measures the growth in a real RNN; the others use the one-unit "
     "network of Pascanu, Mikolov & Bengio (2013, section 3) to show what an exploding gradient does to "
     "gradient descent (a *cliff* in the error surface) and how clipping the gradient (eq. 13) survives it.")
 
-# --- 1. growth ------------------------------------------------------------------------------------
-st.header("1. Growth: the product of Jacobians above 1")
-c1, c2, c3 = st.columns(3)
-with c1:
-    kind = ui.select("W_hh scaled to", "init", KINDS, "gaussian_radius",
-                     help="gaussian_radius: Gaussian W_hh rescaled to the spectral radius below; "
-                          "gaussian_norm: to the spectral norm (largest singular value, gamma_W of eq. 12); "
-                          "orthogonal: every singular value equals the scale.")
-    scale = ui.slider("Spectral radius / norm of W_hh", "scale", 0.5, 3.0, 1.5, step=0.05)
-with c2:
-    T = ui.slider("Sequence length T", "T", 10, 1000, 100, step=10)
-    H = ui.slider("Hidden size H", "H", 4, 128, 32, step=4)
-with c3:
-    act = ui.select("Activation f", "act", ["tanh", "sigmoid", "relu", "linear"], "tanh",
-                    help="The chart always shows a linear RNN beside this one (tanh if you pick linear).")
-    seed = ui.number("Seed", "seed", 0, 9999, 0, step=1)
+# One section at a time, in tabs (ui.sections): the open one is in the URL (?exp_view=Cliff) and only
+# it is computed and drawn. Each tab's own controls are drawn on every run, open or not, so their
+# values and URL parameters survive a visit to another tab; the cliff's (steps, x_0, target, window,
+# grid) also define the network of the descent and bifurcation tabs.
+SECTIONS = ["Growth", "Cliff", "Descent", "Clipping", "Bifurcation"]
+secs = {sec.label: sec for sec in ui.sections("exp_view", SECTIONS)}
 
+with secs["Growth"].box:
+    st.header("1. Growth: the product of Jacobians above 1")
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        kind = ui.select("W_hh scaled to", "init", KINDS, "gaussian_radius",
+                         help="gaussian_radius: Gaussian W_hh rescaled to the spectral radius below; "
+                              "gaussian_norm: to the spectral norm (largest singular value, gamma_W of eq. 12); "
+                              "orthogonal: every singular value equals the scale.")
+        scale = ui.slider("Spectral radius / norm of W_hh", "scale", 0.5, 3.0, 1.5, step=0.05)
+    with c2:
+        T = ui.slider("Sequence length T", "T", 10, 1000, 100, step=10)
+        H = ui.slider("Hidden size H", "H", 4, 128, 32, step=4)
+    with c3:
+        act = ui.select("Activation f", "act", ["tanh", "sigmoid", "relu", "linear"], "tanh",
+                        help="The chart always shows a linear RNN beside this one (tanh if you pick linear).")
+        seed = ui.number("Seed", "seed", 0, 9999, 0, step=1)
 scale, T, H, seed = float(scale), int(T), int(H), int(seed)
-G = growth(kind, scale, T, H, act, seed)
-F = G["facts"]
-lin, other = F["series"]
-fl, fo = F[lin], F[other]
 
-ui.equation(r"\left\| \frac{\partial h_T}{\partial h_k} \right\| = \left\| \prod_{s=k+1}^{T} "
-            r"\operatorname{diag}\big(f'(a_s)\big)\, W_h^{\top} \right\| \;\le\; "
-            r"(\gamma_W \gamma_h)^{T-k} \qquad \text{(seed 001, eq. 9 and 12)}",
-            computed_by="gradcore.jacobians.rnn_product_norms and gradcore.jacobians.rnn_bound")
-st.markdown(
-    f"Live: spectral radius rho(W_h) = **{F['radius']:.3f}**, spectral norm gamma_W = ||W_h||_2 = "
-    f"**{F['norm']:.3f}**. Over T - k = {T} steps, ||dh_T/dh_0|| = **{_pow10(fl['log10_jac_T'])}** for "
-    f"the linear RNN (**{fl['per_step']:.3f}x per step**) and **{_pow10(fo['log10_jac_T'])}** for {other} "
-    f"(**{fo['per_step']:.3f}x per step**); the bound (gamma_W gamma_h)^T is "
-    f"{_pow10(fl['log10_bound_T'])} for linear and {_pow10(fo['log10_bound_T'])} for {other}.")
+with secs["Cliff"].box:
+    st.header("2. The cliff: Pascanu's one-unit network")
+    st.markdown(
+        "One unit, no input, 50 steps: a tiny network whose loss surface has a **wall**. "
+        "Near the bifurcation of the map (the Bifurcation tab) a small change of (w, b) sends x_50 to a different "
+        "attractor, so the loss jumps and its gradient is huge on a thin strip.")
+    k1, k2, k3, k4, k5 = st.columns(5)
+    with k1:
+        csteps = ui.slider("Unrolled steps", "csteps", 5, 200, cliff.STEPS, step=5)
+    with k2:
+        x0 = ui.slider("x_0", "x0", -3.0, 3.0, cliff.X0, step=0.1)
+    with k3:
+        target = ui.slider("Target", "target", 0.05, 0.95, cliff.TARGET, step=0.05)
+    with k4:
+        view = ui.radio("Window", "view", list(VIEWS), "wall",
+                        help="wall: w 3.5..6, b -3.5..-1.5; wide: w -2..10, b -6..2.")
+    with k5:
+        n = ui.slider("Grid points per axis", "grid", 40, 200, 100, step=20)
+n, csteps, x0, target = int(n), int(csteps), float(x0), float(target)
+win = _window(view, 0.0, 0.0)
 
-g1, g2 = st.columns(2)
-with g1:
-    ui.cached_chart(chart_jacobians, kind, scale, T, H, act, seed, data=lambda: G["jac"],
-                    filename="exploding-jacobian-norms.csv")
-with g2:
-    ui.cached_chart(chart_grad_vs_T, kind, scale, T, H, act, seed, data=lambda: G["grad"],
-                    filename="exploding-grad-norm-vs-T.csv")
+with secs["Descent"].box:
+    st.header("3. Descent on the cliff, with and without clipping")
+    d1, d2, d3, d4, d5, d6 = st.columns(6)
+    with d1:
+        w0 = ui.number("Start w", "w0", -2.0, 10.0, 4.4, step=0.05, format="%.3f")
+    with d2:
+        b0 = ui.number("Start b", "b0", -6.0, 2.0, -2.2, step=0.05, format="%.3f")
+    with d3:
+        lr = ui.slider("Learning rate", "cliff_lr", 0.01, 2.0, 0.2, step=0.01)
+    with d4:
+        steps = ui.slider("Descent steps", "cliff_steps", 10, 500, 100, step=10)
+    with d5:
+        threshold = ui.slider("Threshold", "threshold", 0.1, 10.0, 1.0, step=0.1)
+    with d6:
+        featured = ui.radio("Clipping to examine", "cliff_clip", list(RUNS), "norm", horizontal=False,
+                            help="Which run the Descent and Clipping tabs put in front; all three are always drawn.")
+w0, b0, lr, steps, threshold = float(w0), float(b0), float(lr), int(steps), float(threshold)
 
-ui.equation(r"L_T = \tfrac12 \| h_T W_y - y_T \|^2, \qquad "
-            r"\frac{\partial L_T}{\partial W_h} = \sum_{k=1}^{T} h_{k-1}^{\top} "
-            r"\Big(\frac{\partial L_T}{\partial h_T} \frac{\partial h_T}{\partial h_k} \odot f'(a_k)\Big)",
-            computed_by="gradcore.losses.squared_error and gradcore.rnn.backward_all")
+with secs["Clipping"].box:
+    st.header("4. Clipping, exactly (eq. 13)")
+
+with secs["Bifurcation"].box:
+    st.header("5. Where the cliff comes from: the bifurcation")
+    ui.equation(r"x^* = w\,\sigma(x^*) + b, \qquad \text{stable iff } |w\,\sigma'(x^*)| < 1",
+                computed_by="gradcore.cliff.fixed_points (grid + bisection) and gradcore.cliff.unroll")
+    bc1, bc2 = st.columns([1, 2])
+    wfp = float(ui.slider("Recurrent weight w", "wfp", 3.0, 8.0, cliff.W_BIFURCATION, step=0.1,
+                          help="The paper uses w = 5.0.", where=bc1))
 
 
+# ----------------------------------------------------------------------------- the sections' content
 def _grad_sentence(f: str, ff: dict) -> str:
     if ff["grad_overflow"] is not None:
         s = (f"for **{f}** float64 **overflowed at T = {ff['grad_overflow']}** (at T = {ff['t_last_finite']} "
@@ -415,248 +444,258 @@ def _grad_sentence(f: str, ff: dict) -> str:
             f"**{_pow10(ff['log10_grad_last_finite'])} at T = {ff['t_last_finite']}**")
 
 
-st.markdown("Live: ||dL_T/dW_hh||_F " + _grad_sentence(lin, fl) + "; " + _grad_sentence(other, fo) + ".")
-ui.show_code(growth, rnn.backward_all, jacobians.rnn_product_norms)
+def section_growth():
+    """Section 1: ||dh_T/dh_k|| and ||dL_T/dW_hh|| of a linear and a nonlinear RNN above 1."""
+    G = growth(kind, scale, T, H, act, seed)
+    F = G["facts"]
+    lin, other = F["series"]
+    fl, fo = F[lin], F[other]
 
-# --- 2. the cliff -----------------------------------------------------------------------------------
-st.header("2. The cliff: Pascanu's one-unit network")
-st.markdown(
-    "One unit, no input, 50 steps: a tiny network whose loss surface has a **wall**. "
-    "Near the bifurcation of the map (section 5) a small change of (w, b) sends x_50 to a different "
-    "attractor, so the loss jumps and its gradient is huge on a thin strip.")
-k1, k2, k3, k4, k5 = st.columns(5)
-with k1:
-    csteps = ui.slider("Unrolled steps", "csteps", 5, 200, cliff.STEPS, step=5)
-with k2:
-    x0 = ui.slider("x_0", "x0", -3.0, 3.0, cliff.X0, step=0.1)
-with k3:
-    target = ui.slider("Target", "target", 0.05, 0.95, cliff.TARGET, step=0.05)
-with k4:
-    view = ui.radio("Window", "view", list(VIEWS), "wall",
-                    help="wall: w 3.5..6, b -3.5..-1.5; wide: w -2..10, b -6..2.")
-with k5:
-    n = ui.slider("Grid points per axis", "grid", 40, 200, 100, step=20)
+    ui.equation(r"\left\| \frac{\partial h_T}{\partial h_k} \right\| = \left\| \prod_{s=k+1}^{T} "
+                r"\operatorname{diag}\big(f'(a_s)\big)\, W_h^{\top} \right\| \;\le\; "
+                r"(\gamma_W \gamma_h)^{T-k} \qquad \text{(seed 001, eq. 9 and 12)}",
+                computed_by="gradcore.jacobians.rnn_product_norms and gradcore.jacobians.rnn_bound")
+    st.markdown(
+        f"Live: spectral radius rho(W_h) = **{F['radius']:.3f}**, spectral norm gamma_W = ||W_h||_2 = "
+        f"**{F['norm']:.3f}**. Over T - k = {T} steps, ||dh_T/dh_0|| = **{_pow10(fl['log10_jac_T'])}** for "
+        f"the linear RNN (**{fl['per_step']:.3f}x per step**) and **{_pow10(fo['log10_jac_T'])}** for {other} "
+        f"(**{fo['per_step']:.3f}x per step**); the bound (gamma_W gamma_h)^T is "
+        f"{_pow10(fl['log10_bound_T'])} for linear and {_pow10(fo['log10_bound_T'])} for {other}.")
 
-ui.equation(r"x_t = w\,\sigma(x_{t-1}) + b,\quad x_0 = " + f"{x0:g}" + r",\qquad "
-            r"L(w, b) = \big(\sigma(x_{" + str(csteps) + r"}) - " + f"{target:g}" + r"\big)^2",
-            computed_by="gradcore.cliff.surface (loss and exact BPTT gradient, vectorised over the grid)")
-n, csteps, x0, target = int(n), int(csteps), float(x0), float(target)
-win = _window(view, 0.0, 0.0)
-S = surface(win, n, csteps, x0, target)
-SF = S["facts"]
-st.markdown(
-    f"Live, on this {n} x {n} grid: the loss ranges from {SF['loss_min']:.2e} to {SF['loss_max']:.3f}; "
-    f"neighbouring grid points differ by up to **{SF['jump']:.3f}** in loss (the wall); the gradient norm "
-    f"peaks at **{_sci(SF['g_max'])}** at (w, b) = ({SF['w_at']:.3f}, {SF['b_at']:.3f}), "
-    f"**{SF['g_max'] / max(SF['g_median'], 1e-300):.0f}x** its median {_sci(SF['g_median'])}.")
-s1, s2 = st.columns(2)
-with s1:
-    # NB: the CSV (10^4 rows) is made only on click
-    ui.cached_chart(chart_surface, win, n, csteps, x0, target,
-                    data=lambda: S["df"][["w", "b", "loss", "log10_grad"]], filename="cliff-surface.csv")
-with s2:
-    ui.cached_chart(chart_grad_map, win, n, csteps, x0, target)
+    g1, g2 = st.columns(2)
+    with g1:
+        ui.cached_chart(chart_jacobians, kind, scale, T, H, act, seed, data=lambda: G["jac"],
+                        filename="exploding-jacobian-norms.csv")
+    with g2:
+        ui.cached_chart(chart_grad_vs_T, kind, scale, T, H, act, seed, data=lambda: G["grad"],
+                        filename="exploding-grad-norm-vs-T.csv")
 
-# --- 3. descent --------------------------------------------------------------------------------------
-st.header("3. Descent on the cliff, with and without clipping")
-d1, d2, d3, d4, d5, d6 = st.columns(6)
-with d1:
-    w0 = ui.number("Start w", "w0", -2.0, 10.0, 4.4, step=0.05, format="%.3f")
-with d2:
-    b0 = ui.number("Start b", "b0", -6.0, 2.0, -2.2, step=0.05, format="%.3f")
-with d3:
-    lr = ui.slider("Learning rate", "cliff_lr", 0.01, 2.0, 0.2, step=0.01)
-with d4:
-    steps = ui.slider("Descent steps", "cliff_steps", 10, 500, 100, step=10)
-with d5:
-    threshold = ui.slider("Threshold", "threshold", 0.1, 10.0, 1.0, step=0.1)
-with d6:
-    featured = ui.radio("Clipping to examine", "cliff_clip", list(RUNS), "norm", horizontal=False,
-                        help="Which run sections 3 and 4 put in front; all three are always drawn.")
+    ui.equation(r"L_T = \tfrac12 \| h_T W_y - y_T \|^2, \qquad "
+                r"\frac{\partial L_T}{\partial W_h} = \sum_{k=1}^{T} h_{k-1}^{\top} "
+                r"\Big(\frac{\partial L_T}{\partial h_T} \frac{\partial h_T}{\partial h_k} \odot f'(a_k)\Big)",
+                computed_by="gradcore.losses.squared_error and gradcore.rnn.backward_all")
+    st.markdown("Live: ||dL_T/dW_hh||_F " + _grad_sentence(lin, fl) + "; " + _grad_sentence(other, fo) + ".")
+    ui.show_code(growth, rnn.backward_all, jacobians.rnn_product_norms)
+    notes = []
+    if fl["log10_jac_T"] > 0:
+        notes.append(
+            f"Growth: with W_hh at {kind.replace('_', ' ')} {scale:g} (spectral norm {F['norm']:.2f}), the linear "
+            f"RNN's ||dh_T/dh_0|| grew to {_pow10(fl['log10_jac_T'])} over {T} steps, {fl['per_step']:.3f}x per "
+            f"step: the gradient **explodes**.")
+    else:
+        notes.append(
+            f"Growth: with W_hh at {kind.replace('_', ' ')} {scale:g}, the linear RNN's ||dh_T/dh_0|| fell to "
+            f"{_pow10(fl['log10_jac_T'])} over {T} steps ({fl['per_step']:.3f}x per step): below 1 it "
+            f"**vanishes** instead; raise the scale above 1 to see it explode.")
+    diff = fl["log10_jac_T"] - fo["log10_jac_T"]
+    if np.isfinite(diff) and diff > 1:
+        notes.append(
+            f"{other} ends {diff:.1f} orders of magnitude below linear: f'(a) <= {activations.get(other).gamma:g} "
+            f"and saturated units have f' near 0, which tames the product ({fo['per_step']:.3f}x per step).")
+    elif np.isfinite(diff):
+        notes.append(f"{other} and linear end within {abs(diff):.1f} orders of magnitude of each other here.")
+    if fl["grad_overflow"] is not None or fo["grad_overflow"] is not None:
+        which = [f"{f} at T = {F[f]['grad_overflow']}" for f in (lin, other) if F[f]["grad_overflow"] is not None]
+        notes.append(f"The gradient of a real loss overflowed float64 ({', '.join(which)}): past that length "
+                     f"training would see inf/NaN, not a number.")
+    else:
+        notes.append(f"No float64 overflow up to T = {T}; the largest ||dL_T/dW_hh|| was "
+                     f"{_pow10(max(fl['log10_grad_last_finite'], fo['log10_grad_last_finite']))}.")
+    ui.what_to_notice(notes)
 
-w0, b0, lr, steps, threshold = float(w0), float(b0), float(lr), int(steps), float(threshold)
-R = descents(w0, b0, lr, steps, threshold, csteps, x0, target)
-runs, rdf = R["runs"], R["df"]
 
-with st.expander("Predict first: what does the unclipped run do when it meets the wall? Think, then open."):
-    _f = runs["none"]
-    _len = np.linalg.norm(np.diff(_f.path, axis=0), axis=1)
-    if _len.size and np.isfinite(_len).any():
-        _k = int(np.nanargmax(_len))
+def section_cliff():
+    """Section 2: L(w, b) and ||dL/d(w, b)|| over the window: the wall."""
+    ui.equation(r"x_t = w\,\sigma(x_{t-1}) + b,\quad x_0 = " + f"{x0:g}" + r",\qquad "
+                r"L(w, b) = \big(\sigma(x_{" + str(csteps) + r"}) - " + f"{target:g}" + r"\big)^2",
+                computed_by="gradcore.cliff.surface (loss and exact BPTT gradient, vectorised over the grid)")
+    S = surface(win, n, csteps, x0, target)
+    SF = S["facts"]
+    st.markdown(
+        f"Live, on this {n} x {n} grid: the loss ranges from {SF['loss_min']:.2e} to {SF['loss_max']:.3f}; "
+        f"neighbouring grid points differ by up to **{SF['jump']:.3f}** in loss (the wall); the gradient norm "
+        f"peaks at **{_sci(SF['g_max'])}** at (w, b) = ({SF['w_at']:.3f}, {SF['b_at']:.3f}), "
+        f"**{SF['g_max'] / max(SF['g_median'], 1e-300):.0f}x** its median {_sci(SF['g_median'])}.")
+    s1, s2 = st.columns(2)
+    with s1:
+        # NB: the CSV (10^4 rows) is made only on click
+        ui.cached_chart(chart_surface, win, n, csteps, x0, target,
+                        data=lambda: S["df"][["w", "b", "loss", "log10_grad"]], filename="cliff-surface.csv")
+    with s2:
+        ui.cached_chart(chart_grad_map, win, n, csteps, x0, target)
+    notes = []
+    notes.append(
+        f"The cliff: the gradient norm on the grid spans from {_sci(SF['g_median'])} (median) to "
+        f"{_sci(SF['g_max'])} at the wall.")
+    ui.what_to_notice(notes)
+
+
+def _descents():
+    R = descents(w0, b0, lr, steps, threshold, csteps, x0, target)
+    runs = R["runs"]
+    free = runs["none"]
+    k_star = int(np.nanargmax(free.grad_norm_before)) if np.isfinite(free.grad_norm_before).any() else 0
+    return R, runs, free, k_star
+
+
+def section_descent():
+    """Section 3: gradient descent from (w0, b0) unclipped, clipped by norm and by value."""
+    R, runs, free, k_star = _descents()
+    rdf = R["df"]
+
+    with st.expander("Predict first: what does the unclipped run do when it meets the wall? Think, then open."):
+        _f = runs["none"]
+        _len = np.linalg.norm(np.diff(_f.path, axis=0), axis=1)
+        if _len.size and np.isfinite(_len).any():
+            _k = int(np.nanargmax(_len))
+            st.markdown(
+                f"Computed: its longest step is step {_k} -> {_k + 1}, where ||g|| = {_sci(_f.grad_norm_before[_k])}: "
+                f"a step of length {_len[_k]:.3g} (lr x ||g||), from ({_f.path[_k, 0]:.3f}, {_f.path[_k, 1]:.3f}) to "
+                f"({_f.path[_k + 1, 0]:.3g}, {_f.path[_k + 1, 1]:.3g}); the loss goes from {_f.loss[_k]:.2e} to "
+                f"{_f.loss[_k + 1]:.2e} and ends at {_f.loss[-1]:.2e}. Clipped by norm, no step is longer than "
+                f"lr x threshold = {lr * threshold:.3g}.")
+        else:
+            st.markdown("Computed: the run stopped before taking a step (its first gradient was not finite).")
+    zwin = tuple(round(v, 6) for v in _window("start", w0, b0))
+    m1, m2 = st.columns(2)
+    with m1:
+        ui.cached_chart(chart_surface_paths, win, n, csteps, x0, target, w0, b0, lr, steps, threshold, featured,
+                        f"Descent paths on the {view} window")
+    with m2:
+        ui.cached_chart(chart_surface_paths, zwin, n, csteps, x0, target, w0, b0, lr, steps, threshold, featured,
+                        f"Close-up around the start (w {w0:g} +- {ZOOM[0]:g}, b {b0:g} +- {ZOOM[1]:g})")
+    p1, p2 = st.columns(2)
+    with p1:
+        ui.cached_chart(chart_loss_steps, w0, b0, lr, steps, threshold, csteps, x0, target, data=lambda: rdf,
+                        filename="cliff-descent-paths.csv")
+    with p2:
+        ui.cached_chart(chart_grad_steps, w0, b0, lr, steps, threshold, csteps, x0, target, data=lambda: rdf,
+                        filename="cliff-descent-norms.csv")
+    fnorm, fval = runs["norm"], runs["value"]
+    step_len = np.linalg.norm(np.diff(free.path, axis=0), axis=1) if len(free.path) > 1 else np.zeros(1)
+    wr, br = win[:2], win[2:]
+
+    def _outside(p) -> bool:
+        return not (wr[0] <= p[0] <= wr[1] and br[0] <= p[1] <= br[1])
+
+    def _run_line(name: str, d: cliff.Descent) -> str:
+        end = d.path[-1]
+        s = (f"**{name}**: loss {d.loss[0]:.2e} -> **{d.loss[-1]:.2e}** after {len(d.loss) - 1} steps, "
+             f"ending at (w, b) = ({end[0]:.3g}, {end[1]:.3g})")
+        if d.overflow_step is not None:
+            s += f", **stopped at step {d.overflow_step}: float64 overflowed**"
+        elif _outside(end):
+            s += " (outside the window)"
+        return s
+
+    st.markdown("Live, from (w, b) = ({:.3f}, {:.3f}) with learning rate {:g}:\n\n- {}\n- {}\n- {}".format(
+        w0, b0, lr, _run_line(RUNS["none"], free), _run_line(RUNS["norm"], fnorm), _run_line(RUNS["value"], fval)))
+    ui.show_code(cliff.loss_and_grad, cliff.descend)
+    notes = []
+    free_jump = float(step_len.max()) if step_len.size else 0.0
+    g_big = float(np.nanmax(free.grad_norm_before)) if np.isfinite(free.grad_norm_before).any() else float("nan")
+    if free.overflow_step is not None:
+        notes.append(f"Unclipped descent overflowed float64 at step {free.overflow_step}.")
+    elif g_big < threshold:
+        notes.append(
+            f"No gradient on this path reached the threshold (largest ||g|| = {_sci(g_big)} < {threshold:g}), so "
+            f"neither clipping ever acted: the three runs coincide and end at loss {free.loss[-1]:.2e}. Try the "
+            f"start (4.4, -2.2) with learning rate 0.2 to see a run thrown off the wall.")
+    elif free.loss[-1] >= 10 * fnorm.loss[-1] and free_jump > 10 * lr * threshold:
+        notes.append(
+            f"Unclipped descent met ||g|| = {_sci(free.grad_norm_before[k_star])} at step {k_star} and took a "
+            f"step of length {free_jump:.3g}, ending at loss {free.loss[-1]:.2e}; clipped by norm, no step is "
+            f"longer than lr x threshold = {lr * threshold:.3g} and it ends at {fnorm.loss[-1]:.2e}, "
+            f"{free.loss[-1] / max(fnorm.loss[-1], 1e-300):.0f}x lower.")
+    else:
+        notes.append(
+            f"From this start the runs end at loss {free.loss[-1]:.2e} (unclipped), {fnorm.loss[-1]:.2e} (by norm) "
+            f"and {fval.loss[-1]:.2e} (by value): the unclipped run's largest step was {free_jump:.3g} "
+            f"(lr x threshold = {lr * threshold:.3g}), so clipping {'changed little here' if free_jump <= 10 * lr * threshold else 'bounded the steps but did not decide the outcome'}"
+            f". Try the start (4.4, -2.2) with learning rate 0.2 to see it thrown off the wall.")
+    ui.what_to_notice(notes)
+
+
+def section_clipping():
+    """Section 4: eq. 13 applied to the largest gradient the unclipped run met."""
+    R, runs, free, k_star = _descents()
+    notes = []
+    g_vec = free.grad[k_star]
+    if np.all(np.isfinite(g_vec)):
+        by_norm = clipping.clip_by_norm([g_vec], threshold)
+        by_value = clipping.clip_by_value([g_vec], threshold)
+        gn, gv = by_norm.grads[0], by_value.grads[0]
+        ang_n = clipping.angle_degrees([g_vec], [gn])
+        ang_v = clipping.angle_degrees([g_vec], [gv])
         st.markdown(
-            f"Computed: its longest step is step {_k} -> {_k + 1}, where ||g|| = {_sci(_f.grad_norm_before[_k])}: "
-            f"a step of length {_len[_k]:.3g} (lr x ||g||), from ({_f.path[_k, 0]:.3f}, {_f.path[_k, 1]:.3f}) to "
-            f"({_f.path[_k + 1, 0]:.3g}, {_f.path[_k + 1, 1]:.3g}); the loss goes from {_f.loss[_k]:.2e} to "
-            f"{_f.loss[_k + 1]:.2e} and ends at {_f.loss[-1]:.2e}. Clipped by norm, no step is longer than "
-            f"lr x threshold = {lr * threshold:.3g}.")
+            f"The live gradient: the largest one the unclipped run met, at step {k_star}, "
+            f"(w, b) = ({free.path[k_star, 0]:.4f}, {free.path[k_star, 1]:.4f}).")
+        ui.equation(
+            r"\mathbf g = \Big(\tfrac{\partial L}{\partial w}, \tfrac{\partial L}{\partial b}\Big) = ("
+            + _tex_num(g_vec[0]) + ",\\ " + _tex_num(g_vec[1]) + r"), \qquad \|\mathbf g\| = "
+            + _tex_num(by_norm.norm_before), computed_by="gradcore.cliff.loss_and_grad")
+        ui.equation(
+            r"\text{if } \|\mathbf g\| \ge " + _tex_num(threshold) + r":\quad \mathbf g \leftarrow \frac{"
+            + _tex_num(threshold) + "}{" + _tex_num(by_norm.norm_before) + r"}\,\mathbf g = ("
+            + _tex_num(gn[0]) + ",\\ " + _tex_num(gn[1]) + r"),\quad \|\mathbf g\| = " + _tex_num(by_norm.norm_after)
+            + r",\quad \angle = " + f"{ang_n:.2f}" + r"^\circ",
+            computed_by="gradcore.clipping.clip_by_norm and gradcore.clipping.angle_degrees")
+        ui.equation(
+            r"\text{by value: } g_i \leftarrow \operatorname{clip}(g_i, -" + _tex_num(threshold) + ", "
+            + _tex_num(threshold) + r") \;\Rightarrow\; (" + _tex_num(gv[0]) + ",\\ " + _tex_num(gv[1])
+            + r"),\quad \|\mathbf g\| = " + _tex_num(by_value.norm_after) + r",\quad \angle = "
+            + f"{ang_v:.2f}" + r"^\circ",
+            computed_by="gradcore.clipping.clip_by_value and gradcore.clipping.angle_degrees")
+        clipped_norm = by_norm.norm_before >= threshold
+        st.markdown(
+            f"At this gradient clipping by norm {'shortens' if clipped_norm else 'leaves'} the step "
+             f"{'from lr x ||g|| = ' + _sci(lr * by_norm.norm_before) + ' to ' + _sci(lr * by_norm.norm_after) if clipped_norm else 'unchanged (||g|| is below the threshold)'}"
+             f" and turns it by {ang_n:.2f} degrees; clipping by value turns it by **{ang_v:.2f} degrees**"
+             + (" (it clamps each component separately, so the direction changes whenever the components "
+                "are clamped unequally)." if ang_v > 0.01 else "."))
+        ui.show_code(clipping.clip_by_norm, clipping.clip_by_value)
     else:
-        st.markdown("Computed: the run stopped before taking a step (its first gradient was not finite).")
-zwin = tuple(round(v, 6) for v in _window("start", w0, b0))
-m1, m2 = st.columns(2)
-with m1:
-    ui.cached_chart(chart_surface_paths, win, n, csteps, x0, target, w0, b0, lr, steps, threshold, featured,
-                    f"Descent paths on the {view} window")
-with m2:
-    ui.cached_chart(chart_surface_paths, zwin, n, csteps, x0, target, w0, b0, lr, steps, threshold, featured,
-                    f"Close-up around the start (w {w0:g} +- {ZOOM[0]:g}, b {b0:g} +- {ZOOM[1]:g})")
-p1, p2 = st.columns(2)
-with p1:
-    ui.cached_chart(chart_loss_steps, w0, b0, lr, steps, threshold, csteps, x0, target, data=lambda: rdf,
-                    filename="cliff-descent-paths.csv")
-with p2:
-    ui.cached_chart(chart_grad_steps, w0, b0, lr, steps, threshold, csteps, x0, target, data=lambda: rdf,
-                    filename="cliff-descent-norms.csv")
-
-free, fnorm, fval = runs["none"], runs["norm"], runs["value"]
-step_len = np.linalg.norm(np.diff(free.path, axis=0), axis=1) if len(free.path) > 1 else np.zeros(1)
-k_star = int(np.nanargmax(free.grad_norm_before)) if np.isfinite(free.grad_norm_before).any() else 0
-wr, br = win[:2], win[2:]
+        st.markdown("The unclipped run's gradient was not finite at its first step; nothing to clip.")
+    if np.all(np.isfinite(g_vec)) and by_norm.norm_before >= threshold:
+        notes.append(f"Clipping by norm keeps the direction (angle {ang_n:.2f} degrees); clipping by value turned "
+                     f"this gradient by {ang_v:.2f} degrees.")
+    if notes:
+        ui.what_to_notice(notes)
 
 
-def _outside(p) -> bool:
-    return not (wr[0] <= p[0] <= wr[1] and br[0] <= p[1] <= br[1])
-
-
-def _run_line(name: str, d: cliff.Descent) -> str:
-    end = d.path[-1]
-    s = (f"**{name}**: loss {d.loss[0]:.2e} -> **{d.loss[-1]:.2e}** after {len(d.loss) - 1} steps, "
-         f"ending at (w, b) = ({end[0]:.3g}, {end[1]:.3g})")
-    if d.overflow_step is not None:
-        s += f", **stopped at step {d.overflow_step}: float64 overflowed**"
-    elif _outside(end):
-        s += " (outside the window)"
-    return s
-
-
-st.markdown("Live, from (w, b) = ({:.3f}, {:.3f}) with learning rate {:g}:\n\n- {}\n- {}\n- {}".format(
-    w0, b0, lr, _run_line(RUNS["none"], free), _run_line(RUNS["norm"], fnorm), _run_line(RUNS["value"], fval)))
-ui.show_code(cliff.loss_and_grad, cliff.descend)
-
-# --- 4. clipping, exactly ---------------------------------------------------------------------------------
-st.header("4. Clipping, exactly (eq. 13)")
-g_vec = free.grad[k_star]
-if np.all(np.isfinite(g_vec)):
-    by_norm = clipping.clip_by_norm([g_vec], threshold)
-    by_value = clipping.clip_by_value([g_vec], threshold)
-    gn, gv = by_norm.grads[0], by_value.grads[0]
-    ang_n = clipping.angle_degrees([g_vec], [gn])
-    ang_v = clipping.angle_degrees([g_vec], [gv])
-    st.markdown(
-        f"The live gradient: the largest one the unclipped run met, at step {k_star}, "
-        f"(w, b) = ({free.path[k_star, 0]:.4f}, {free.path[k_star, 1]:.4f}).")
-    ui.equation(
-        r"\mathbf g = \Big(\tfrac{\partial L}{\partial w}, \tfrac{\partial L}{\partial b}\Big) = ("
-        + _tex_num(g_vec[0]) + ",\\ " + _tex_num(g_vec[1]) + r"), \qquad \|\mathbf g\| = "
-        + _tex_num(by_norm.norm_before), computed_by="gradcore.cliff.loss_and_grad")
-    ui.equation(
-        r"\text{if } \|\mathbf g\| \ge " + _tex_num(threshold) + r":\quad \mathbf g \leftarrow \frac{"
-        + _tex_num(threshold) + "}{" + _tex_num(by_norm.norm_before) + r"}\,\mathbf g = ("
-        + _tex_num(gn[0]) + ",\\ " + _tex_num(gn[1]) + r"),\quad \|\mathbf g\| = " + _tex_num(by_norm.norm_after)
-        + r",\quad \angle = " + f"{ang_n:.2f}" + r"^\circ",
-        computed_by="gradcore.clipping.clip_by_norm and gradcore.clipping.angle_degrees")
-    ui.equation(
-        r"\text{by value: } g_i \leftarrow \operatorname{clip}(g_i, -" + _tex_num(threshold) + ", "
-        + _tex_num(threshold) + r") \;\Rightarrow\; (" + _tex_num(gv[0]) + ",\\ " + _tex_num(gv[1])
-        + r"),\quad \|\mathbf g\| = " + _tex_num(by_value.norm_after) + r",\quad \angle = "
-        + f"{ang_v:.2f}" + r"^\circ",
-        computed_by="gradcore.clipping.clip_by_value and gradcore.clipping.angle_degrees")
-    clipped_norm = by_norm.norm_before >= threshold
-    st.markdown(
-        f"At this gradient clipping by norm {'shortens' if clipped_norm else 'leaves'} the step "
-         f"{'from lr x ||g|| = ' + _sci(lr * by_norm.norm_before) + ' to ' + _sci(lr * by_norm.norm_after) if clipped_norm else 'unchanged (||g|| is below the threshold)'}"
-         f" and turns it by {ang_n:.2f} degrees; clipping by value turns it by **{ang_v:.2f} degrees**"
-         + (" (it clamps each component separately, so the direction changes whenever the components "
-            "are clamped unequally)." if ang_v > 0.01 else "."))
-    ui.show_code(clipping.clip_by_norm, clipping.clip_by_value)
-else:
-    st.markdown("The unclipped run's gradient was not finite at its first step; nothing to clip.")
-
-# --- 5. bifurcation ---------------------------------------------------------------------------------------
-st.header("5. Where the cliff comes from: the bifurcation")
-ui.equation(r"x^* = w\,\sigma(x^*) + b, \qquad \text{stable iff } |w\,\sigma'(x^*)| < 1",
-            computed_by="gradcore.cliff.fixed_points (grid + bisection) and gradcore.cliff.unroll")
-bc1, bc2 = st.columns([1, 2])
-with bc1:
-    wfp = ui.slider("Recurrent weight w", "wfp", 3.0, 8.0, cliff.W_BIFURCATION, step=0.1,
-                    help="The paper uses w = 5.0.")
-    wfp = float(wfp)
+def section_bifurcation():
+    """Section 5: the fixed points of x -> w sigma(x) + b and where x_T ends: the wall's origin."""
     BF = bifurcation(wfp, csteps, x0)
-    if BF["three"] is not None:
-        lo3, hi3 = BF["three"]
-        text = (f"Live, at w = {wfp:g}: **three fixed points for b in [{lo3:.2f}, {hi3:.2f}]** (two stable, "
-                f"one unstable between them), one elsewhere; the exact interval, from w sigma'(x) = 1, is "
-                f"[{BF['interval'][0]:.3f}, {BF['interval'][1]:.3f}]. ")
-    elif BF["interval"] is not None:
-        text = (f"Live, at w = {wfp:g}: three fixed points only for b in [{BF['interval'][0]:.4f}, "
-                f"{BF['interval'][1]:.4f}], narrower than the grid of b here; one elsewhere. ")
-    else:
-        text = (f"Live, at w = {wfp:g}: **one fixed point for every b** (w sigma'(x) <= w/4 = {wfp / 4:.2f} "
-                f"< 1, so no bifurcation). ")
-    j = BF["jump"]
-    if j is not None and j["size"] > 1.0:
-        text += (f"x_{csteps} started from x_0 = {x0:g} **jumps by {j['size']:.2f} at b = {j['b']:.2f}**"
-                 + (f", where the unstable fixed point (the border between the two basins) is at "
-                    f"{j['x_unstable']:.2f}, next to x_0: on one side the run falls to the lower branch, "
-                    f"on the other to the upper one. That jump is the wall of section 2."
-                    if j["x_unstable"] is not None else ". That jump is the wall of section 2."))
-    else:
-        text += f"x_{csteps} from x_0 = {x0:g} moves smoothly with b: no wall at this w."
-    st.markdown(text)
-with bc2:
-    ui.cached_chart(chart_bifurcation, wfp, csteps, x0, data=lambda: BF["points"],
-                    filename="cliff-fixed-points.csv")
+    with bc1:
+        if BF["three"] is not None:
+            lo3, hi3 = BF["three"]
+            text = (f"Live, at w = {wfp:g}: **three fixed points for b in [{lo3:.2f}, {hi3:.2f}]** (two stable, "
+                    f"one unstable between them), one elsewhere; the exact interval, from w sigma'(x) = 1, is "
+                    f"[{BF['interval'][0]:.3f}, {BF['interval'][1]:.3f}]. ")
+        elif BF["interval"] is not None:
+            text = (f"Live, at w = {wfp:g}: three fixed points only for b in [{BF['interval'][0]:.4f}, "
+                    f"{BF['interval'][1]:.4f}], narrower than the grid of b here; one elsewhere. ")
+        else:
+            text = (f"Live, at w = {wfp:g}: **one fixed point for every b** (w sigma'(x) <= w/4 = {wfp / 4:.2f} "
+                    f"< 1, so no bifurcation). ")
+        j = BF["jump"]
+        if j is not None and j["size"] > 1.0:
+            text += (f"x_{csteps} started from x_0 = {x0:g} **jumps by {j['size']:.2f} at b = {j['b']:.2f}**"
+                     + (f", where the unstable fixed point (the border between the two basins) is at "
+                        f"{j['x_unstable']:.2f}, next to x_0: on one side the run falls to the lower branch, "
+                        f"on the other to the upper one. That jump is the wall of the Cliff tab."
+                        if j["x_unstable"] is not None else ". That jump is the wall of the Cliff tab."))
+        else:
+            text += f"x_{csteps} from x_0 = {x0:g} moves smoothly with b: no wall at this w."
+        st.markdown(text)
+    with bc2:
+        ui.cached_chart(chart_bifurcation, wfp, csteps, x0, data=lambda: BF["points"],
+                        filename="cliff-fixed-points.csv")
 
-# --- 6. what to notice --------------------------------------------------------------------------------------
-notes = []
-if fl["log10_jac_T"] > 0:
-    notes.append(
-        f"Growth: with W_hh at {kind.replace('_', ' ')} {scale:g} (spectral norm {F['norm']:.2f}), the linear "
-        f"RNN's ||dh_T/dh_0|| grew to {_pow10(fl['log10_jac_T'])} over {T} steps, {fl['per_step']:.3f}x per "
-        f"step: the gradient **explodes**.")
-else:
-    notes.append(
-        f"Growth: with W_hh at {kind.replace('_', ' ')} {scale:g}, the linear RNN's ||dh_T/dh_0|| fell to "
-        f"{_pow10(fl['log10_jac_T'])} over {T} steps ({fl['per_step']:.3f}x per step): below 1 it "
-        f"**vanishes** instead; raise the scale above 1 to see it explode.")
-diff = fl["log10_jac_T"] - fo["log10_jac_T"]
-if np.isfinite(diff) and diff > 1:
-    notes.append(
-        f"{other} ends {diff:.1f} orders of magnitude below linear: f'(a) <= {activations.get(other).gamma:g} "
-        f"and saturated units have f' near 0, which tames the product ({fo['per_step']:.3f}x per step).")
-elif np.isfinite(diff):
-    notes.append(f"{other} and linear end within {abs(diff):.1f} orders of magnitude of each other here.")
-if fl["grad_overflow"] is not None or fo["grad_overflow"] is not None:
-    which = [f"{f} at T = {F[f]['grad_overflow']}" for f in (lin, other) if F[f]["grad_overflow"] is not None]
-    notes.append(f"The gradient of a real loss overflowed float64 ({', '.join(which)}): past that length "
-                 f"training would see inf/NaN, not a number.")
-else:
-    notes.append(f"No float64 overflow up to T = {T}; the largest ||dL_T/dW_hh|| was "
-                 f"{_pow10(max(fl['log10_grad_last_finite'], fo['log10_grad_last_finite']))}.")
-notes.append(
-    f"The cliff: the gradient norm on the grid spans from {_sci(SF['g_median'])} (median) to "
-    f"{_sci(SF['g_max'])} at the wall.")
-free_jump = float(step_len.max()) if step_len.size else 0.0
-g_big = float(np.nanmax(free.grad_norm_before)) if np.isfinite(free.grad_norm_before).any() else float("nan")
-if free.overflow_step is not None:
-    notes.append(f"Unclipped descent overflowed float64 at step {free.overflow_step}.")
-elif g_big < threshold:
-    notes.append(
-        f"No gradient on this path reached the threshold (largest ||g|| = {_sci(g_big)} < {threshold:g}), so "
-        f"neither clipping ever acted: the three runs coincide and end at loss {free.loss[-1]:.2e}. Try the "
-        f"start (4.4, -2.2) with learning rate 0.2 to see a run thrown off the wall.")
-elif free.loss[-1] >= 10 * fnorm.loss[-1] and free_jump > 10 * lr * threshold:
-    notes.append(
-        f"Unclipped descent met ||g|| = {_sci(free.grad_norm_before[k_star])} at step {k_star} and took a "
-        f"step of length {free_jump:.3g}, ending at loss {free.loss[-1]:.2e}; clipped by norm, no step is "
-        f"longer than lr x threshold = {lr * threshold:.3g} and it ends at {fnorm.loss[-1]:.2e}, "
-        f"{free.loss[-1] / max(fnorm.loss[-1], 1e-300):.0f}x lower.")
-else:
-    notes.append(
-        f"From this start the runs end at loss {free.loss[-1]:.2e} (unclipped), {fnorm.loss[-1]:.2e} (by norm) "
-        f"and {fval.loss[-1]:.2e} (by value): the unclipped run's largest step was {free_jump:.3g} "
-        f"(lr x threshold = {lr * threshold:.3g}), so clipping {'changed little here' if free_jump <= 10 * lr * threshold else 'bounded the steps but did not decide the outcome'}"
-        f". Try the start (4.4, -2.2) with learning rate 0.2 to see it thrown off the wall.")
-if np.all(np.isfinite(g_vec)) and by_norm.norm_before >= threshold:
-    notes.append(f"Clipping by norm keeps the direction (angle {ang_n:.2f} degrees); clipping by value turned "
-                 f"this gradient by {ang_v:.2f} degrees.")
-ui.what_to_notice(notes)
+
+DRAW = {"Growth": section_growth, "Cliff": section_cliff, "Descent": section_descent, "Clipping": section_clipping,
+        "Bifurcation": section_bifurcation}
+for label, sec in secs.items():
+    if sec.open:
+        with sec.box:
+            DRAW[label]()

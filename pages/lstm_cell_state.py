@@ -370,7 +370,6 @@ with st.expander("Weights, inputs and seed", expanded=False):
                                  help="x_t ~ scale * N(0, I_D); Wx entries ~ N(0, 1/D)."))
     with w[2]:
         seed = int(ui.number("Seed", "seed", 0, 9999, 0, step=1))
-
 t = T if t_req == 0 or t_req > T else t_req
 if t_req > T:
     st.caption(f"t = {t_req} is beyond T = {T}: decomposing L_T instead.")
@@ -380,8 +379,6 @@ with st.spinner(f"Running LSTM{'' if cmp == 'none' else ' and ' + cmp} forward a
     S = for_loss(T, H, D, float(fbias), scale, xscale, seed, t)
     A = article_code(seed)
     args = (T, H, D, float(fbias), scale, xscale, seed, cmp)
-    F = figure_data(*args)
-    FL = loss_figure_data(*args, t)
 
 f = R["f"]
 mean_f = float(f.mean())
@@ -390,120 +387,132 @@ slope_cmp = None if R["ln_cmp"] is None else lesson.decay_rate(R["ln_cmp"])
 comp_l = R["table"][t - 1, :t]
 comp_c = None if cmp == "none" else R["cmp_table"][t - 1, :t]
 
-# ---- 1. gates and cell
-st.header("1. Gates and cell state over time")
-st.markdown(
-    f"One sequence of length T = {T}. The forget gate decides how much of $c_{{t-1}}$ survives into $c_t$. "
-    f"Here its mean is **{mean_f:.3f}** (sigma(b_f) = {1 / (1 + np.exp(-fbias)):.3f} at zero input), "
-    f"its smallest value {f.min():.3g} and its largest {f.max():.4f}; "
-    f"{share_above(f, 0.9)} of its values exceed 0.9.")
-for tab, (name, _) in zip(st.tabs(["f: forget", "i: input", "g: candidate", "o: output", "c: cell state"]), GATES,
-                          strict=True):
-    with tab:
-        render(args, F, name)
+# ----------------------------------------------------------------------------- the sections
+# One at a time, in tabs (ui.sections): the open one is in the URL (?lstm_view=Components) and only it
+# draws its charts, so a slider move redraws one section, not six. compute/for_loss above serve every
+# section and "what to notice"; the figures' tidy data (figure_data, loss_figure_data) is made only for
+# the section shown.
 
-# ---- 2. two paths
-st.header("2. Two paths back from c_T: the cell path and everything")
-st.markdown(
-    "Start at the cell state $c_T$ and go back to $c_k$. Along the cell edge alone the gradient is multiplied "
-    "by $\\operatorname{diag}(f_s)$ at every step; the full Jacobian $\\partial c_T/\\partial c_k$ also "
-    "follows every detour through the hidden state, where $W_h$ appears.")
-alt_b = 0.0 if fbias >= 2.0 else 4.0
-with st.container(border=True):
-    st.markdown(f"**Predict first.** The cell path ‖∏ diag(f_s)‖₂ ends at {sci(R['ln_cell_spec_end'])} after {T} steps with "
-                f"b_f = {fbias:g}. If the forget bias were **{alt_b:g}** instead (same weights, same inputs), "
-                "where would it end: higher or lower, and by how many powers of ten?")
-    if ui.toggle("Reveal the computed answer", "reveal", False):
+
+def section_gates():
+    """Section 1: the gates and the cell state over time (one heatmap at a time, in tabs of its own)."""
+    F = figure_data(*args)
+    st.header("1. Gates and cell state over time")
+    st.markdown(
+        f"One sequence of length T = {T}. The forget gate decides how much of $c_{{t-1}}$ survives into $c_t$. "
+        f"Here its mean is **{mean_f:.3f}** (sigma(b_f) = {1 / (1 + np.exp(-fbias)):.3f} at zero input), "
+        f"its smallest value {f.min():.3g} and its largest {f.max():.4f}; "
+        f"{share_above(f, 0.9)} of its values exceed 0.9.")
+    gate_tabs = ui.sections("lstm_gate", ["f: forget", "i: input", "g: candidate", "o: output", "c: cell state"])
+    for sec, (name, _) in zip(gate_tabs, GATES, strict=True):
+        if sec.open:
+            with sec.box:
+                render(args, F, name)
+
+
+def section_paths(reveal: bool, box, alt_b: float):
+    """Section 2: the cell path against the full Jacobian (and the comparison cell); box: the predict-first
+    box (drawn on every run), where the answer goes once revealed."""
+    F = figure_data(*args)
+    if reveal:
         end_alt = cell_path_end(T, H, D, alt_b, scale, xscale, seed)
         dec = (end_alt - R["ln_cell_spec_end"]) / LN10
-        st.markdown(f"At b_f = {alt_b:g} the cell path ends at **{sci(end_alt)}**, "
-                    f"{abs(dec):.1f} powers of ten {'higher' if dec > 0 else 'lower'} than at b_f = {fbias:g} "
-                    f"({sci(R['ln_cell_spec_end'])}, spectral norm). Each forget gate multiplies the path once per "
-                    "step, so a shift of the bias moves the whole line's slope.")
-render(args, F, "paths")
-per_step = np.exp(slope_cell)
-st.markdown(
-    f"**Read it off:** over {T} steps the cell path falls to **{sci(R['ln_cell'][-1])}** "
-    f"({per_step:.3f}x per step on average: a fitted slope of {slope_cell:.3g} in ln-norm per step); "
-    f"the full ‖dc_T/dc_k‖ ends at **{sci(R['ln_full'][-1])}**"
-    + ("" if slope_cmp is None else
-       f"; the {cmp}'s ‖dh_T/dh_k‖ at **{sci(R['ln_cmp'][-1])}** ({np.exp(slope_cmp):.3f}x per step)") + ".")
+        box.markdown(f"At b_f = {alt_b:g} the cell path ends at **{sci(end_alt)}**, "
+                     f"{abs(dec):.1f} powers of ten {'higher' if dec > 0 else 'lower'} than at b_f = {fbias:g} "
+                     f"({sci(R['ln_cell_spec_end'])}, spectral norm). Each forget gate multiplies the path once per "
+                     "step, so a shift of the bias moves the whole line's slope.")
+    render(args, F, "paths")
+    st.markdown(
+        f"**Read it off:** over {T} steps the cell path falls to **{sci(R['ln_cell'][-1])}** "
+        f"({per_step:.3f}x per step on average: a fitted slope of {slope_cell:.3g} in ln-norm per step); "
+        f"the full ‖dc_T/dc_k‖ ends at **{sci(R['ln_full'][-1])}**"
+        + ("" if slope_cmp is None else
+           f"; the {cmp}'s ‖dh_T/dh_k‖ at **{sci(R['ln_cmp'][-1])}** ({np.exp(slope_cmp):.3f}x per step)") + ".")
 
-# ---- 3. seed 000's decomposition
-st.header(f"3. Seed 000's decomposition of dL_t/dWx, t = {t}")
-st.markdown(
-    "$W_x$ is shared by every step, so $\\partial L_t/\\partial W_x$ is a sum of one *component* per step "
-    "$k \\le t$: the gradient that reaches the copy of $W_x$ used at step $k$. The article prints their "
-    "norms for $L_3$; here they are for $L_{" + str(t) + "}$, LSTM"
-    + ("" if cmp == "none" else f" and {cmp}") + " on the same inputs.")
-render(args, FL, "components", t)
-tcols = st.columns(2 if cmp != "none" else 1)
-for col, name in zip(tcols, ["LSTM"] + ([cmp] if cmp != "none" else []), strict=True):
-    with col:
-        render(args, F, f"table-{name}")
-lines = [f"Loss {t}"] + [f"component {k} - {float(comp_l[k])!r}" for k in range(t)]
-code_cols = st.columns(2)
-with code_cols[0]:
-    st.caption("LSTM, printed in the article's style (it counts components from 0: component j is step k = j + 1)")
-    st.code("\n".join(lines), language=None, height=min(40 + 22 * len(lines), 260))
-if comp_c is not None:
-    with code_cols[1]:
-        st.caption(f"{cmp}, same inputs")
-        st.code("\n".join([f"Loss {t}"] + [f"component {k} - {float(comp_c[k])!r}" for k in range(t)]),
-                language=None, height=min(40 + 22 * len(lines), 260))
 
-# ---- 4. the split of dL_t/dc_k
-st.header("4. The gradient reaching c_k: the cell path and the rest")
-st.markdown(
-    f"Seed 000's figure 18 splits the gradient into a part that travels only along the cell "
-    f"($c_t \\to c_{{t-1}} \\to \\dots$, one factor $f$ per step) and a part that passes through the hidden "
-    f"state and picks up $W_h$ terms. Here is that split of $\\partial L_{{{t}}}/\\partial c_k$ for every $k \\le t$.")
-render(args, FL, "split", t)
-frac = S["cell"] / np.maximum(S["cell"] + S["rest"], 1e-300)
+def section_components():
+    """Section 3: seed 000's components of dL_t/dWx by step, and the T x T tables."""
+    F, FL = figure_data(*args), loss_figure_data(*args, t)
+    st.header(f"3. Seed 000's decomposition of dL_t/dWx, t = {t}")
+    st.markdown(
+        "$W_x$ is shared by every step, so $\\partial L_t/\\partial W_x$ is a sum of one *component* per step "
+        "$k \\le t$: the gradient that reaches the copy of $W_x$ used at step $k$. The article prints their "
+        "norms for $L_3$; here they are for $L_{" + str(t) + "}$, LSTM"
+        + ("" if cmp == "none" else f" and {cmp}") + " on the same inputs.")
+    render(args, FL, "components", t)
+    tcols = st.columns(2 if cmp != "none" else 1)
+    for col, name in zip(tcols, ["LSTM"] + ([cmp] if cmp != "none" else []), strict=True):
+        with col:
+            render(args, F, f"table-{name}")
+    lines = [f"Loss {t}"] + [f"component {k} - {float(comp_l[k])!r}" for k in range(t)]
+    code_cols = st.columns(2)
+    with code_cols[0]:
+        st.caption("LSTM, printed in the article's style (it counts components from 0: component j is step k = j + 1)")
+        st.code("\n".join(lines), language=None, height=min(40 + 22 * len(lines), 260))
+    if comp_c is not None:
+        with code_cols[1]:
+            st.caption(f"{cmp}, same inputs")
+            st.code("\n".join([f"Loss {t}"] + [f"component {k} - {float(comp_c[k])!r}" for k in range(t)]),
+                    language=None, height=min(40 + 22 * len(lines), 260))
 
-# ---- 5. equations
-st.header("5. The equations, live")
-ui.equation(r"a_t = x_t W_x + h_{t-1} W_h + b,\quad i,f,o = \sigma(a_{i,f,o}),\ g = \tanh(a_g)",
-            computed_by="gradcore.lstm.forward")
-st.caption(f"At t = T = {T}: mean i = {R['i'][-1].mean():.3f}, f = {R['f'][-1].mean():.3f}, "
-           f"o = {R['o'][-1].mean():.3f}, g = {R['g'][-1].mean():+.3f}.")
-ui.equation(r"c_t = f_t \odot c_{t-1} + i_t \odot g_t,\qquad h_t = o_t \odot \tanh(c_t)",
-            computed_by="gradcore.lstm.forward")
-c_prev = R["c"][-2] if T > 1 else np.zeros(H)
-resid = float(np.max(np.abs(R["c"][-1] - (R["f"][-1] * c_prev + R["i"][-1] * R["g"][-1]))))
-st.caption(f"‖c_T‖₂ = {np.linalg.norm(R['c'][-1]):.4f}; the recurrence holds to {resid:.1e}.")
-ui.equation(r"\frac{\partial L_t}{\partial W_x} = \sum_{k=1}^{t} x_k^{\top}\, \delta a_k^{(t)}",
-            computed_by="gradcore.attribution.attribution")
-st.caption(f"For L_{t}: {t} components, nearest {num(comp_l[-1])}, farthest {num(comp_l[0])}; "
-           f"the loss is L_{t} = {S['loss']:.4f}.")
-ui.equation(r"\left.\frac{\partial c_t}{\partial c_{t-1}}\right|_{h_{t-1}} = \operatorname{diag}(f_t)",
-            computed_by="gradcore.jacobians.lstm_cell_jacobians")
-st.caption(f"At t = T: diagonal entries from {R['diag_f_T'].min():.3f} to {R['diag_f_T'].max():.4f}, "
-           f"so its spectral norm is {R['diag_f_T'].max():.4f} < 1.")
-ui.equation(r"\frac{\partial c_t}{\partial h_{t-1}} = \operatorname{diag}(\sigma'(a_i) g) W_{h,i}^{\top}"
-            r" + \operatorname{diag}(\sigma'(a_f) c_{t-1}) W_{h,f}^{\top} + \operatorname{diag}(i\,(1-g^2)) W_{h,g}^{\top}",
-            computed_by="gradcore.jacobians.lstm_step_jacobians")
-st.caption(f"The terms through h that the article's 'dc_t/dc_(t-1) = f_t' leaves out; at t = T "
-           f"‖dc_T/dh_(T-1)‖₂ = {R['norm_dc_dh_T']:.4f} and ‖dh_T/dh_(T-1)‖₂ = {R['norm_dh_dh_T']:.4f}.")
-ui.equation(r"\Big\|\prod_{s=k+1}^{T}\operatorname{diag}(f_s)\Big\|_2 = \max_j \prod_{s=k+1}^{T} f_{s,j}",
-            computed_by="gradcore.jacobians.lstm_product_norms")
-st.caption(f"At k = 0 (distance T = {T}), in the {'spectral' if R['spectral'] else 'Frobenius'} norm of section 2: "
-           f"{sci(R['ln_cell'][-1])}; the full ‖dc_T/dc_0‖ = {sci(R['ln_full'][-1])}.")
 
-checks = S["checks"]
-worst = max(checks.values())
-detail = "; ".join(f"{k}: {v:.1e}" for k, v in checks.items())
-if worst < 1e-6:
-    st.badge(f"Verified by finite differences (largest relative error {worst:.1e})", icon=":material/verified:", color="green")
-else:
-    st.badge(f"Finite differences disagree (largest relative error {worst:.1e})", icon=":material/warning:", color="orange")
-st.caption("Centred differences (eps = 1e-6, float64) against the engine's backward pass at these settings, "
-           f"for L_{t}: {detail}. Checked on the largest entries, where the difference quotient is not "
-           "swamped by rounding.")
+def section_split():
+    """Section 4: dL_t/dc_k split into the cell path and the rest."""
+    FL = loss_figure_data(*args, t)
+    st.header("4. The gradient reaching c_k: the cell path and the rest")
+    st.markdown(
+        f"Seed 000's figure 18 splits the gradient into a part that travels only along the cell "
+        f"($c_t \\to c_{{t-1}} \\to \\dots$, one factor $f$ per step) and a part that passes through the hidden "
+        f"state and picks up $W_h$ terms. Here is that split of $\\partial L_{{{t}}}/\\partial c_k$ for every $k \\le t$.")
+    render(args, FL, "split", t)
 
-# ---- 6. the article's code, done right
-tiny = A["tiny"]
-with st.expander("The article's code, done right", expanded=False):
+
+def section_equations():
+    """Section 5: the equations with their live numbers, and the finite-difference badge."""
+    st.header("5. The equations, live")
+    ui.equation(r"a_t = x_t W_x + h_{t-1} W_h + b,\quad i,f,o = \sigma(a_{i,f,o}),\ g = \tanh(a_g)",
+                computed_by="gradcore.lstm.forward")
+    st.caption(f"At t = T = {T}: mean i = {R['i'][-1].mean():.3f}, f = {R['f'][-1].mean():.3f}, "
+               f"o = {R['o'][-1].mean():.3f}, g = {R['g'][-1].mean():+.3f}.")
+    ui.equation(r"c_t = f_t \odot c_{t-1} + i_t \odot g_t,\qquad h_t = o_t \odot \tanh(c_t)",
+                computed_by="gradcore.lstm.forward")
+    c_prev = R["c"][-2] if T > 1 else np.zeros(H)
+    resid = float(np.max(np.abs(R["c"][-1] - (R["f"][-1] * c_prev + R["i"][-1] * R["g"][-1]))))
+    st.caption(f"‖c_T‖₂ = {np.linalg.norm(R['c'][-1]):.4f}; the recurrence holds to {resid:.1e}.")
+    ui.equation(r"\frac{\partial L_t}{\partial W_x} = \sum_{k=1}^{t} x_k^{\top}\, \delta a_k^{(t)}",
+                computed_by="gradcore.attribution.attribution")
+    st.caption(f"For L_{t}: {t} components, nearest {num(comp_l[-1])}, farthest {num(comp_l[0])}; "
+               f"the loss is L_{t} = {S['loss']:.4f}.")
+    ui.equation(r"\left.\frac{\partial c_t}{\partial c_{t-1}}\right|_{h_{t-1}} = \operatorname{diag}(f_t)",
+                computed_by="gradcore.jacobians.lstm_cell_jacobians")
+    st.caption(f"At t = T: diagonal entries from {R['diag_f_T'].min():.3f} to {R['diag_f_T'].max():.4f}, "
+               f"so its spectral norm is {R['diag_f_T'].max():.4f} < 1.")
+    ui.equation(r"\frac{\partial c_t}{\partial h_{t-1}} = \operatorname{diag}(\sigma'(a_i) g) W_{h,i}^{\top}"
+                r" + \operatorname{diag}(\sigma'(a_f) c_{t-1}) W_{h,f}^{\top} + \operatorname{diag}(i\,(1-g^2)) W_{h,g}^{\top}",
+                computed_by="gradcore.jacobians.lstm_step_jacobians")
+    st.caption(f"The terms through h that the article's 'dc_t/dc_(t-1) = f_t' leaves out; at t = T "
+               f"‖dc_T/dh_(T-1)‖₂ = {R['norm_dc_dh_T']:.4f} and ‖dh_T/dh_(T-1)‖₂ = {R['norm_dh_dh_T']:.4f}.")
+    ui.equation(r"\Big\|\prod_{s=k+1}^{T}\operatorname{diag}(f_s)\Big\|_2 = \max_j \prod_{s=k+1}^{T} f_{s,j}",
+                computed_by="gradcore.jacobians.lstm_product_norms")
+    st.caption(f"At k = 0 (distance T = {T}), in the {'spectral' if R['spectral'] else 'Frobenius'} norm of the Two paths tab: "
+               f"{sci(R['ln_cell'][-1])}; the full ‖dc_T/dc_0‖ = {sci(R['ln_full'][-1])}.")
+
+    checks = S["checks"]
+    worst = max(checks.values())
+    detail = "; ".join(f"{k}: {v:.1e}" for k, v in checks.items())
+    if worst < 1e-6:
+        st.badge(f"Verified by finite differences (largest relative error {worst:.1e})", icon=":material/verified:", color="green")
+    else:
+        st.badge(f"Finite differences disagree (largest relative error {worst:.1e})", icon=":material/warning:", color="orange")
+    st.caption("Centred differences (eps = 1e-6, float64) against the engine's backward pass at these settings, "
+               f"for L_{t}: {detail}. Checked on the largest entries, where the difference quotient is not "
+               "swamped by rounding.")
+
+
+def section_code():
+    """Section 6: the article's code, its mistakes run live, and its own tiny example."""
+    st.header("6. The article's code, done right")
+    tiny = A["tiny"]
     st.markdown(
         "Seed 000's code as printed does not run, and one of its examples is silently wrong. Each mistake "
         f"below is run live (seed {seed}); ours agrees with finite differences.")
@@ -533,6 +542,31 @@ with st.expander("The article's code, done right", expanded=False):
            if tiny.f_column_zero else ""))
     ui.show_code(attribution.seed000_example, lesson.article_bptt)
 
+
+per_step = np.exp(slope_cell)
+frac = S["cell"] / np.maximum(S["cell"] + S["rest"], 1e-300)
+SECTIONS = ["Gates", "Two paths", "Components", "Split", "Equations", "Code"]
+secs = {sec.label: sec for sec in ui.sections("lstm_view", SECTIONS)}
+with secs["Two paths"].box:  # the predict-first toggle is drawn always, so its value survives the other tabs
+    st.header("2. Two paths back from c_T: the cell path and everything")
+    st.markdown(
+        "Start at the cell state $c_T$ and go back to $c_k$. Along the cell edge alone the gradient is multiplied "
+        "by $\\operatorname{diag}(f_s)$ at every step; the full Jacobian $\\partial c_T/\\partial c_k$ also "
+        "follows every detour through the hidden state, where $W_h$ appears.")
+    alt_b = 0.0 if fbias >= 2.0 else 4.0
+    predict = st.container(border=True)
+    with predict:
+        st.markdown(f"**Predict first.** The cell path ‖∏ diag(f_s)‖₂ ends at {sci(R['ln_cell_spec_end'])} after {T} steps with "
+                    f"b_f = {fbias:g}. If the forget bias were **{alt_b:g}** instead (same weights, same inputs), "
+                    "where would it end: higher or lower, and by how many powers of ten?")
+        reveal = ui.toggle("Reveal the computed answer", "reveal", False)
+DRAW = {"Gates": section_gates, "Two paths": lambda: section_paths(reveal, predict, alt_b), "Components": section_components,
+        "Split": section_split, "Equations": section_equations, "Code": section_code}
+for label, sec in secs.items():
+    if sec.open:
+        with sec.box:
+            DRAW[label]()
+
 # ---- where the article is loose
 st.header("Where the article is loose")
 st.markdown(
@@ -540,14 +574,14 @@ st.markdown(
     "$W_x$ never appears in the product of Jacobians; the vanilla RNN's factor per step is "
     "$\\operatorname{diag}(\\tanh'(a_t))\\,W_h^\\top$.\n"
     "- $\\partial c_t/\\partial c_{t-1} = f_t$ holds along the cell edge with $h_{t-1}$ held fixed. The total "
-    "derivative adds the terms through $h$ (section 5), which carry $W_h$; the *full Jacobian* curve of "
-    "section 2 includes them, and it can lie above the cell path"
+    "derivative adds the terms through $h$ (the Equations tab), which carry $W_h$; the *full Jacobian* curve of "
+    "the Two paths tab includes them, and it can lie above the cell path"
     + (f" (it does here: {sci(R['ln_full'][-1])} against {sci(R['ln_cell'][-1])} at distance {T})."
        if R["ln_full"][-1] > R["ln_cell"][-1] else " (at these settings it lies below).") + "\n"
     "- \"Unless all the forget gates are exactly 1\": a sigmoid never reaches 1, so the cell path always "
     f"decays (here the largest f is {f.max():.4f}); and even then the paths through $h$ would still carry $W_h$.\n"
     "- Its printed component norms come from an unseeded draw with code that cannot run as printed "
-    "(see the expander above); the numbers on this page are reproducible from the seed in the URL.")
+    "(see the Code tab); the numbers on this page are reproducible from the seed in the URL.")
 
 # ---- what to notice
 pts = [f"The forget gates average {mean_f:.3f} at b_f = {fbias:g}, so the cell path shrinks by about "

@@ -275,151 +275,169 @@ if r.t_end < r.T:
     st.warning(f"The forward pass overflowed at step {r.t_end + 1} (|h| or |a| beyond 1e150): the state exploded. "
                f"Everything below uses steps 1..{r.t_end}, so 'T' on this page means t = {r.t_end}.", icon=":material/warning:")
 
-# ---- 1. the headline chart
-st.header("1. The gradient against distance, beside the bound")
-left, right = st.columns([1.5, 1], gap="large")
-df, cut = headline_frame(r, bool(fro))
-d20 = L.at_distance(r, min(20, r.t_end))
+d20 = L.at_distance(r, min(20, r.t_end))  # read off in sections 1 and 5
 e = L.end_spec(r)
-with left:
-    ui.cached_chart(headline_chart, args, bool(fro), data=df, filename="rnn-vanishing-norms.csv")
-with right:
+
+# ----------------------------------------------------------------------------- the sections
+# One at a time, in tabs (ui.sections): the open one is in the URL (?rnn_view=Spectrum) and only it
+# is drawn, so a slider move redraws one section's charts, not all five. The run itself (r, lv) is
+# computed above for every section; the functions read it (and the controls) from this script.
+
+def section_decay():
+    """Section 1: log ||dh_T/dh_k|| against T - k beside the bounds (the headline)."""
+    st.header("1. The gradient against distance, beside the bound")
+    left, right = st.columns([1.5, 1], gap="large")
+    df, cut = headline_frame(r, bool(fro))
+    with left:
+        ui.cached_chart(headline_chart, args, bool(fro), data=df, filename="rnn-vanishing-norms.csv")
+    with right:
+        st.markdown(
+            f"- **{MEASURED}** (vermillion): the measured spectral norm $\\|\\partial h_T/\\partial h_k\\|_2$ "
+            f"of the product of Jacobians."
+            + (f" Computed exactly (SVD) at {r.n_spec} of the {r.t_end} distances (every distance up to 20, then "
+               "evenly spaced); the Frobenius norm is kept at every distance." if r.n_spec < r.t_end else "")
+            + f"\n- **{BOUND}** (black, dashed): eq. 12, $(\\gamma_W\\gamma_h)^{{T-k}}$ with "
+            f"$\\gamma_W = \\|W_{{hh}}\\|_2 = {r.gamma_W:.3f}$, $\\gamma_h = {r.gamma_h:g}$."
+            f"\n- **{RUN_BOUND}** (dashed): eq. 10 multiplied along the actual trajectory, "
+            f"$\\prod_s \\|W_{{hh}}\\|_2 \\max_j |f'(a_{{s,j}})|$: the bound with this run's $f'$ instead of its maximum (it hides the bound when some unit has "
+            f"$f' = \\gamma_h$ at every step, as with linear)."
+            f"\n- **{RHO}** (orange, dashed): $\\rho(W)^{{T-k}}$, $\\rho = {r.rho:.3f}$, the eigenvalue story of seed 001.")
+        st.markdown(f"**Read it off:** at $T-k = {d20}$ the norm is **{sci(float(r.spec_log10[d20]))}** "
+                    f"(bound {sci(float(r.bound_log10[d20]))}); at $T-k = {r.t_end}$ it is **{sci(e)}** "
+                    f"(bound {sci(float(r.bound_log10[r.t_end]))}).")
+        if cut:
+            st.caption("Cut to keep the measurement readable: " + "; ".join(cut) + ".")
+        if H >= 128:
+            st.caption("At H >= 128 the product is multiplied in float32 (the log-scale in float64); the live "
+                       "check above compares it with the float64 product.")
+
+def section_spectrum():
+    """Section 2: eigenvalues in the complex plane, singular values, radius against norm."""
+    st.header("2. Eigenvalues or singular values?")
+    s1, s2, s3 = st.columns([1.1, 1.1, 0.9], gap="medium")
+    with s1:
+        # NB: width "content": stretched, the complex plane would not stay square; grow=False: in lecture
+        # mode a plane 1.45x larger ran out of this third of the page into the next chart.
+        ui.cached_chart(spectrum_chart_of, args, width="content", grow=False,
+                        data=lambda: pd.DataFrame({"re": r.eigvals.real, "im": r.eigvals.imag}),
+                        filename="rnn-vanishing-eigenvalues.csv")
+    with s2:
+        ui.cached_chart(singular_chart_of, args, data=lambda: singular_frame(r), filename="rnn-vanishing-spectrum.csv")
+    with s3:
+        # NB: side by side the two labels were cut ("radius ...") at 1280 px in lecture mode
+        m1, m2 = (st.container(), st.container()) if ui.lecture_mode() else st.columns(2)
+        m1.metric("radius ρ(W)", f"{r.rho:.3f}", help="Spectral radius, max |eigenvalue|: seed 001's λ_1")
+        m2.metric("norm ‖W‖₂", f"{r.gamma_W:.3f}", help="Spectral norm, the largest singular value: the γ_W of eq. 10-12")
+        dp, vp = L.peak(r)
+        if r.rho < 1 - 1e-9 and vp > 0:
+            st.markdown(
+                f"**Radius below 1, yet the gradient grows at first:** $\\rho = {r.rho:.3f} < 1$ but the norm "
+                f"climbs to **{sci(vp)}** at $T-k = {dp}$ before it decays. Seed 001 reasons with eigenvalues "
+                f"($\\lambda_1 < 1$ vanishes), but one step can stretch a vector by up to the largest *singular* "
+                f"value, $\\|W\\|_2 = {r.gamma_W:.3f}$. For a non-normal $W$ the eigenvectors are not orthogonal, "
+                f"so $\\|W^k\\|$ can exceed $\\rho^k$ by far for a while; only in the long run does $\\rho^k$ win.")
+        else:
+            st.markdown(
+                f"Seed 001 reasons with the largest eigenvalue, $\\rho = {r.rho:.3f}$; eq. 10-12 need the largest "
+                f"singular value, $\\|W\\|_2 = {r.gamma_W:.3f}$ (always $\\geq \\rho$; equal for normal matrices such "
+                f"as orthogonal or identity). Try the **nonnormal** initialiser with a linear activation: radius below "
+                f"1, early growth anyway.")
+        if r.gamma_h != 1.0:
+            st.caption(f"With {act}, gamma_h = {r.gamma_h:g}: the gradient can only explode if some eigenvalue lies "
+                       f"outside the circle of radius 1/gamma_h = {1 / r.gamma_h:g} (Pascanu et al. 2013).")
+
+def section_derivative():
+    """Section 3: the activation's derivative and where this run's pre-activations fall."""
+    st.header("3. The activation's derivative along this run")
+    a1, a2 = st.columns(2, gap="large")
+    outside = float(np.mean(np.abs(r.a_flat) > 6.0))
+    with a1:
+        ui.cached_chart(activation_chart_of, args, data=lambda: activation_frames(r)[1],
+                        filename="rnn-vanishing-preactivations.csv",
+                        caption=f"tanh' peaks at 1, sigmoid' at 1/4 (a = 0). Grey: where this run's {r.t_end * H} "
+                              f"pre-activations a_t fall"
+                              + (f"; {100 * outside:.1f}% lie beyond ±6 and are counted in the edge bins." if outside
+                                 else "."))
+    with a2:
+        ui.cached_chart(fprime_chart, args, data=lambda: fprime_frame(r), filename="rnn-vanishing-fprime.csv")
+
+def section_components():
+    """Section 4: seed 000's components of dL_t/dW_hh (T x T table and the chosen L_t)."""
+    st.header("4. Which steps move W_hh? Seed 000's components")
     st.markdown(
-        f"- **{MEASURED}** (vermillion): the measured spectral norm $\\|\\partial h_T/\\partial h_k\\|_2$ "
-        f"of the product of Jacobians."
-        + (f" Computed exactly (SVD) at {r.n_spec} of the {r.t_end} distances (every distance up to 20, then "
-           "evenly spaced); the Frobenius norm is kept at every distance." if r.n_spec < r.t_end else "")
-        + f"\n- **{BOUND}** (black, dashed): eq. 12, $(\\gamma_W\\gamma_h)^{{T-k}}$ with "
-        f"$\\gamma_W = \\|W_{{hh}}\\|_2 = {r.gamma_W:.3f}$, $\\gamma_h = {r.gamma_h:g}$."
-        f"\n- **{RUN_BOUND}** (dashed): eq. 10 multiplied along the actual trajectory, "
-        f"$\\prod_s \\|W_{{hh}}\\|_2 \\max_j |f'(a_{{s,j}})|$: the bound with this run's $f'$ instead of its maximum (it hides the bound when some unit has "
-        f"$f' = \\gamma_h$ at every step, as with linear)."
-        f"\n- **{RHO}** (orange, dashed): $\\rho(W)^{{T-k}}$, $\\rho = {r.rho:.3f}$, the eigenvalue story of seed 001.")
-    st.markdown(f"**Read it off:** at $T-k = {d20}$ the norm is **{sci(float(r.spec_log10[d20]))}** "
-                f"(bound {sci(float(r.bound_log10[d20]))}); at $T-k = {r.t_end}$ it is **{sci(e)}** "
-                f"(bound {sci(float(r.bound_log10[r.t_end]))}).")
-    if cut:
-        st.caption("Cut to keep the measurement readable: " + "; ".join(cut) + ".")
-    if H >= 128:
-        st.caption("At H >= 128 the product is multiplied in float32 (the log-scale in float64); the live "
-                   "check above compares it with the float64 product.")
+        "The gradient of one loss $L_t$ splits into one component per step $k \\le t$: "
+        "$\\partial L_t/\\partial W_{hh} = \\sum_k h_{k-1}^{\\top}\\, \\partial L_t/\\partial a_k$ (the copy of $W_{hh}$ "
+        "used at step $k$). The loss is a **per-step softmax cross-entropy** with a random readout "
+        f"$W_y$ ({L.V} classes, random targets): $L_t = -\\log \\mathrm{{softmax}}(h_t W_y)[y_t]$ (seed 001 eq. 3-4).")
+    h1, h2 = st.columns([1.2, 1], gap="large")
+    with h1:
+        ui.cached_chart(heat_chart, args, data=lambda: heat_frame(r), filename="rnn-vanishing-attribution.csv",
+                        caption="Blank: k > t (a loss cannot reach the future) and k = 1 (h_0 = 0, so step 1 adds "
+                              "nothing to ∂L/∂W_hh)."
+                              + (f" Every {int(np.ceil(r.t_end / L.HEAT_MAX))}th step or so is shown "
+                                 f"({r.heat_rows.size} of {r.t_end})." if r.heat_rows.size < r.t_end else ""))
+    with h2:
+        ui.cached_chart(component_chart, args, lv.t, data=lambda: component_frame(lv),
+                        filename=f"rnn-vanishing-components-L{lv.t}.csv")
+        st.code(article_printout(lv), language=None)
+        st.caption("In seed 000's format (component j = step j+1, 0-based), for W_hh of this RNN.")
 
-# ---- 2. the spectrum
-st.header("2. Eigenvalues or singular values?")
-s1, s2, s3 = st.columns([1.1, 1.1, 0.9], gap="medium")
-with s1:
-    # NB: width "content": stretched, the complex plane would not stay square; grow=False: in lecture
-    # mode a plane 1.45x larger ran out of this third of the page into the next chart.
-    ui.cached_chart(spectrum_chart_of, args, width="content", grow=False,
-                    data=lambda: pd.DataFrame({"re": r.eigvals.real, "im": r.eigvals.imag}),
-                    filename="rnn-vanishing-eigenvalues.csv")
-with s2:
-    ui.cached_chart(singular_chart_of, args, data=lambda: singular_frame(r), filename="rnn-vanishing-spectrum.csv")
-with s3:
-    # NB: side by side the two labels were cut ("radius ...") at 1280 px in lecture mode
-    m1, m2 = (st.container(), st.container()) if ui.lecture_mode() else st.columns(2)
-    m1.metric("radius ρ(W)", f"{r.rho:.3f}", help="Spectral radius, max |eigenvalue|: seed 001's λ_1")
-    m2.metric("norm ‖W‖₂", f"{r.gamma_W:.3f}", help="Spectral norm, the largest singular value: the γ_W of eq. 10-12")
-    dp, vp = L.peak(r)
-    if r.rho < 1 - 1e-9 and vp > 0:
-        st.markdown(
-            f"**Radius below 1, yet the gradient grows at first:** $\\rho = {r.rho:.3f} < 1$ but the norm "
-            f"climbs to **{sci(vp)}** at $T-k = {dp}$ before it decays. Seed 001 reasons with eigenvalues "
-            f"($\\lambda_1 < 1$ vanishes), but one step can stretch a vector by up to the largest *singular* "
-            f"value, $\\|W\\|_2 = {r.gamma_W:.3f}$. For a non-normal $W$ the eigenvectors are not orthogonal, "
-            f"so $\\|W^k\\|$ can exceed $\\rho^k$ by far for a while; only in the long run does $\\rho^k$ win.")
-    else:
-        st.markdown(
-            f"Seed 001 reasons with the largest eigenvalue, $\\rho = {r.rho:.3f}$; eq. 10-12 need the largest "
-            f"singular value, $\\|W\\|_2 = {r.gamma_W:.3f}$ (always $\\geq \\rho$; equal for normal matrices such "
-            f"as orthogonal or identity). Try the **nonnormal** initialiser with a linear activation: radius below "
-            f"1, early growth anyway.")
-    if r.gamma_h != 1.0:
-        st.caption(f"With {act}, gamma_h = {r.gamma_h:g}: the gradient can only explode if some eigenvalue lies "
-                   f"outside the circle of radius 1/gamma_h = {1 / r.gamma_h:g} (Pascanu et al. 2013).")
+def section_equations():
+    """Section 5: seed 001's equations, each with its live number."""
+    st.header("5. Seed 001's equations, computed here")
+    q1, q2 = st.columns(2, gap="large")
+    J_last = r.step_J_norm[-1]
+    with np.errstate(all="ignore"):
+        ratios = r.step_J_norm / (r.gamma_W * r.fprime_max)
+    ratio = float(np.nanmax(np.where(np.isfinite(ratios), ratios, np.nan))) if np.isfinite(ratios).any() else 0.0
+    with q1:
+        st.markdown("**Eq. 2b**")
+        ui.equation(r"h_t = \tanh(W_{hx} x_t + W_{hh} h_{t-1} + b^h)",
+                    computed_by="gradcore.rnn.forward")
+        st.markdown(f"Here $f$ = **{act}**, $a_t = x_t W_x + h_{{t-1}} W_h + b$ (row vectors, $W_h = W_{{hh}}^\\top$). "
+                    f"This run: $\\max_t |a_t| = {r.a_absmax:.3g}$, $\\|h_T\\| = {r.h_T_norm:.3g}$.")
+        st.markdown("**Eq. 7-8**")
+        ui.equation(r"\frac{\partial h_t}{\partial h_k} = \prod_{i=k+1}^{t} \frac{\partial h_i}{\partial h_{i-1}}",
+                    computed_by="gradcore.spectra.rnn_product_norms_at")
+        st.markdown(f"Live: $\\|\\partial h_T/\\partial h_{{T-{d20}}}\\|_2$ = **{sci(float(r.spec_log10[d20]))}**, "
+                    f"$\\|\\partial h_T/\\partial h_0\\|_2$ = **{sci(e)}**.")
+        st.markdown("**Eq. 9**, written for eq. 2a")
+        ui.equation(r"\frac{\partial h_i}{\partial h_{i-1}} = \operatorname{diag}\big(f'(a_i)\big)\, W_{hh}",
+                    computed_by="gradcore.jacobians.rnn_step_jacobians")
+        st.markdown("Seed 001 writes $W^\\top \\operatorname{diag}[f'(h_{i-1})]$: that is Pascanu's form "
+                    "$h_t = W f(h_{t-1}) + \\dots$; with eq. 2a, where $f$ acts after the sum, the Jacobian is "
+                    "$\\operatorname{diag}(f'(a_i))\\,W_{hh}$. "
+                    f"Live: $\\|J_T\\|_2 = {J_last:.4g}$, $\\max_j f'(a_{{T,j}}) = {r.fprime_max[-1]:.4g}$.")
+    with q2:
+        st.markdown("**Eq. 10-11**")
+        ui.equation(r"\Big\|\frac{\partial h_i}{\partial h_{i-1}}\Big\| \le \|W_{hh}^\top\|\,"
+                    r"\|\operatorname{diag} f'(a_i)\| \le \gamma_W\gamma_h",
+                    computed_by="gradcore.jacobians.spectrum")
+        st.markdown(f"Live: $\\gamma_W = \\|W_{{hh}}\\|_2 = {r.gamma_W:.4f}$ (the largest **singular value**; the "
+                    f"largest $|\\lambda|$ is $\\rho = {r.rho:.4f}$), $\\gamma_h = {r.gamma_h:g}$, "
+                    f"$\\gamma_W\\gamma_h = {r.gamma_W * r.gamma_h:.4f}$. Over the last {min(r.t_end, L.N_STEP_J)} steps "
+                    f"$\\|J_i\\|_2 / (\\|W\\|_2 \\max_j|f'(a_{{i,j}})|) \\le {ratio:.3f}$.")
+        st.markdown("**Eq. 12**")
+        ui.equation(r"\Big\|\frac{\partial h_t}{\partial h_k}\Big\| \le (\gamma_W\gamma_h)^{t-k}",
+                    computed_by="gradcore.jacobians.rnn_bound")
+        st.markdown(f"Live, at $t-k = {d20}$: **{sci(float(r.spec_log10[d20]))}** $\\le$ {sci(float(r.bound_log10[d20]))}; "
+                    f"at $t-k = {r.t_end}$: **{sci(e)}** $\\le$ {sci(float(r.bound_log10[r.t_end]))}.")
+        st.markdown("**Eq. 13** (gradient clipping)")
+        ui.equation(r"g \leftarrow \frac{\text{threshold}}{\|g\|}\, g \quad \text{if } \|g\| \ge \text{threshold}",
+                    computed_by="gradcore.clipping.global_norm")
+        gtxt = sci(r.g_log10)
+        st.markdown(f"Its setting here: $g = \\partial L/\\partial(W_{{hx}}, W_{{hh}}, b)$ of $L = \\sum_t L_t$ has "
+                    f"$\\|g\\|$ = **{gtxt}**"
+                    + (f"; clipping at threshold 1 would multiply it by {sci(-r.g_log10)}" if r.g_log10 > 0 else
+                       "; below threshold 1 clipping leaves it alone")
+                    + ". Clipping only rescales the sum: it cannot restore the far components that vanished.")
 
-# ---- 3. the activation's derivative
-st.header("3. The activation's derivative along this run")
-a1, a2 = st.columns(2, gap="large")
-outside = float(np.mean(np.abs(r.a_flat) > 6.0))
-with a1:
-    ui.cached_chart(activation_chart_of, args, data=lambda: activation_frames(r)[1],
-                    filename="rnn-vanishing-preactivations.csv",
-                    caption=f"tanh' peaks at 1, sigmoid' at 1/4 (a = 0). Grey: where this run's {r.t_end * H} "
-                          f"pre-activations a_t fall"
-                          + (f"; {100 * outside:.1f}% lie beyond ±6 and are counted in the edge bins." if outside
-                             else "."))
-with a2:
-    ui.cached_chart(fprime_chart, args, data=lambda: fprime_frame(r), filename="rnn-vanishing-fprime.csv")
-
-# ---- 4. attribution
-st.header("4. Which steps move W_hh? Seed 000's components")
-st.markdown(
-    "The gradient of one loss $L_t$ splits into one component per step $k \\le t$: "
-    "$\\partial L_t/\\partial W_{hh} = \\sum_k h_{k-1}^{\\top}\\, \\partial L_t/\\partial a_k$ (the copy of $W_{hh}$ "
-    "used at step $k$). The loss is a **per-step softmax cross-entropy** with a random readout "
-    f"$W_y$ ({L.V} classes, random targets): $L_t = -\\log \\mathrm{{softmax}}(h_t W_y)[y_t]$ (seed 001 eq. 3-4).")
-h1, h2 = st.columns([1.2, 1], gap="large")
-with h1:
-    ui.cached_chart(heat_chart, args, data=lambda: heat_frame(r), filename="rnn-vanishing-attribution.csv",
-                    caption="Blank: k > t (a loss cannot reach the future) and k = 1 (h_0 = 0, so step 1 adds "
-                          "nothing to ∂L/∂W_hh)."
-                          + (f" Every {int(np.ceil(r.t_end / L.HEAT_MAX))}th step or so is shown "
-                             f"({r.heat_rows.size} of {r.t_end})." if r.heat_rows.size < r.t_end else ""))
-with h2:
-    ui.cached_chart(component_chart, args, lv.t, data=lambda: component_frame(lv),
-                    filename=f"rnn-vanishing-components-L{lv.t}.csv")
-    st.code(article_printout(lv), language=None)
-    st.caption("In seed 000's format (component j = step j+1, 0-based), for W_hh of this RNN.")
-
-# ---- 5. the equations, each with its live number
-st.header("5. Seed 001's equations, computed here")
-q1, q2 = st.columns(2, gap="large")
-J_last = r.step_J_norm[-1]
-with np.errstate(all="ignore"):
-    ratios = r.step_J_norm / (r.gamma_W * r.fprime_max)
-ratio = float(np.nanmax(np.where(np.isfinite(ratios), ratios, np.nan))) if np.isfinite(ratios).any() else 0.0
-with q1:
-    st.markdown("**Eq. 2b**")
-    ui.equation(r"h_t = \tanh(W_{hx} x_t + W_{hh} h_{t-1} + b^h)",
-                computed_by="gradcore.rnn.forward")
-    st.markdown(f"Here $f$ = **{act}**, $a_t = x_t W_x + h_{{t-1}} W_h + b$ (row vectors, $W_h = W_{{hh}}^\\top$). "
-                f"This run: $\\max_t |a_t| = {r.a_absmax:.3g}$, $\\|h_T\\| = {r.h_T_norm:.3g}$.")
-    st.markdown("**Eq. 7-8**")
-    ui.equation(r"\frac{\partial h_t}{\partial h_k} = \prod_{i=k+1}^{t} \frac{\partial h_i}{\partial h_{i-1}}",
-                computed_by="gradcore.spectra.rnn_product_norms_at")
-    st.markdown(f"Live: $\\|\\partial h_T/\\partial h_{{T-{d20}}}\\|_2$ = **{sci(float(r.spec_log10[d20]))}**, "
-                f"$\\|\\partial h_T/\\partial h_0\\|_2$ = **{sci(e)}**.")
-    st.markdown("**Eq. 9**, written for eq. 2a")
-    ui.equation(r"\frac{\partial h_i}{\partial h_{i-1}} = \operatorname{diag}\big(f'(a_i)\big)\, W_{hh}",
-                computed_by="gradcore.jacobians.rnn_step_jacobians")
-    st.markdown("Seed 001 writes $W^\\top \\operatorname{diag}[f'(h_{i-1})]$: that is Pascanu's form "
-                "$h_t = W f(h_{t-1}) + \\dots$; with eq. 2a, where $f$ acts after the sum, the Jacobian is "
-                "$\\operatorname{diag}(f'(a_i))\\,W_{hh}$. "
-                f"Live: $\\|J_T\\|_2 = {J_last:.4g}$, $\\max_j f'(a_{{T,j}}) = {r.fprime_max[-1]:.4g}$.")
-with q2:
-    st.markdown("**Eq. 10-11**")
-    ui.equation(r"\Big\|\frac{\partial h_i}{\partial h_{i-1}}\Big\| \le \|W_{hh}^\top\|\,"
-                r"\|\operatorname{diag} f'(a_i)\| \le \gamma_W\gamma_h",
-                computed_by="gradcore.jacobians.spectrum")
-    st.markdown(f"Live: $\\gamma_W = \\|W_{{hh}}\\|_2 = {r.gamma_W:.4f}$ (the largest **singular value**; the "
-                f"largest $|\\lambda|$ is $\\rho = {r.rho:.4f}$), $\\gamma_h = {r.gamma_h:g}$, "
-                f"$\\gamma_W\\gamma_h = {r.gamma_W * r.gamma_h:.4f}$. Over the last {min(r.t_end, L.N_STEP_J)} steps "
-                f"$\\|J_i\\|_2 / (\\|W\\|_2 \\max_j|f'(a_{{i,j}})|) \\le {ratio:.3f}$.")
-    st.markdown("**Eq. 12**")
-    ui.equation(r"\Big\|\frac{\partial h_t}{\partial h_k}\Big\| \le (\gamma_W\gamma_h)^{t-k}",
-                computed_by="gradcore.jacobians.rnn_bound")
-    st.markdown(f"Live, at $t-k = {d20}$: **{sci(float(r.spec_log10[d20]))}** $\\le$ {sci(float(r.bound_log10[d20]))}; "
-                f"at $t-k = {r.t_end}$: **{sci(e)}** $\\le$ {sci(float(r.bound_log10[r.t_end]))}.")
-    st.markdown("**Eq. 13** (gradient clipping)")
-    ui.equation(r"g \leftarrow \frac{\text{threshold}}{\|g\|}\, g \quad \text{if } \|g\| \ge \text{threshold}",
-                computed_by="gradcore.clipping.global_norm")
-    gtxt = sci(r.g_log10)
-    st.markdown(f"Its setting here: $g = \\partial L/\\partial(W_{{hx}}, W_{{hh}}, b)$ of $L = \\sum_t L_t$ has "
-                f"$\\|g\\|$ = **{gtxt}**"
-                + (f"; clipping at threshold 1 would multiply it by {sci(-r.g_log10)}" if r.g_log10 > 0 else
-                   "; below threshold 1 clipping leaves it alone")
-                + ". Clipping only rescales the sum: it cannot restore the far components that vanished.")
+VIEWS = {"Decay": section_decay, "Spectrum": section_spectrum, "Derivative": section_derivative,
+         "Components": section_components, "Equations": section_equations}
+for sec in ui.sections("rnn_view", list(VIEWS)):
+    with sec.box:
+        if sec.open:
+            VIEWS[sec.label]()
 
 ui.what_to_notice(L.notice(r, lv))
 ui.show_code(L.compute, spectra.rnn_product_norms_at, spectra.step_contributions, jacobians.rnn_bound,

@@ -77,11 +77,19 @@ def presets() -> list[tuple[str, str, str, dict]]:
     return []
 
 
-def new_app(page: str | None = None, query: dict | None = None, timeout: float = 120):
-    """A fresh AppTest of app.py, switched to `page`, with URL query params (not yet run)."""
+def new_app(page: str | None = None, query: dict | None = None, timeout: float = 120, eager: bool = True):
+    """A fresh AppTest of app.py, switched to `page`, with URL query params (not yet run).
+
+    eager: draw every section of a page in one run (ui.lazy.EAGER), so every chart is checked;
+    eager=False runs the page as the server does (only the open tab's content).
+    """
     from streamlit.testing.v1 import AppTest
 
+    from ui.lazy import EAGER
+
     at = AppTest.from_file(APP, default_timeout=timeout)
+    if eager:
+        at.session_state[EAGER] = True
     if page is not None and page != "pages/start.py":
         at.switch_page(page)
     for k, v in (query or {}).items():

@@ -71,7 +71,7 @@ def test_defaults_render_and_text_agrees_with_engine(default_app):
     want = attribution.seed000_example(np.random.default_rng(0)).components
     np.testing.assert_allclose([float(v) for v in re.findall(r"component \d - (\S+)", tiny)], want, rtol=1e-12)
     assert "Verified by finite differences" in text
-    assert any(e.label == "The article's code, done right" for e in at.expander)
+    assert "6. The article's code, done right" in [h.value for h in at.header]  # the Code tab
 
 
 def test_paths_chart_carries_engine_values(default_app):

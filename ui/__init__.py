@@ -56,34 +56,43 @@ Display (ui.show, re-exported here):
         # validated only once per set of plain-valued arguments (st.cache_data): use it for
         # every chart of a page that reruns often. data may be a function (CSV made on click).
     chart_spec(chart, lecture=False) -> dict   # the Vega-Lite dict cached_chart stores
+    kept_spec(key, make, lecture=False) -> dict   # chart_spec(make()) kept per hashable key (recorded data)
     download_csv(df, filename, label="Download the data (CSV)")   # df or a function -> df
     show_code(*functions, label=None)     # "Show the code" expander with inspect.getsource
     equation(latex, computed_by=None)     # st.latex + "Computed live by `gradcore...`" (str or list)
     what_to_notice(points)                # closing list
     coming_soon(title, what)              # placeholder page body
 
+Sections (ui.lazy; one tab of a page at a time, the open one in the URL, only it computed):
+    sections(key, labels, default=None, where=None) -> [Section(box, open, label), ...]
+        # with sec.box: draw the section's own controls always, its content only `if sec.open`
+    open_label(key, labels, default=None) -> str   # the section shown now (for text outside the tabs)
+  Tests draw every section in one run: new_app() sets st.session_state[ui.lazy.EAGER].
+
 Activity (ui.activity): script_run() around pg.run() in app.py; training() + give_way() in a training
 loop, which then waits for other sessions' reruns (idle priority, capped).
 
 Palette (ui.palette): Okabe-Ito; colour(name), colours(names), scale(names), QUANTITY, CYCLE.
 """
-from ui import activity, charts, controls, palette
+from ui import activity, charts, controls, lazy, palette
 from ui.controls import lecture_mode, multiselect, number, radio, select, slider, toggle
+from ui.lazy import open_label, sections
 from ui.show import (
     cached_chart,
     chart_spec,
     coming_soon,
     download_csv,
     equation,
+    kept_spec,
     show_chart,
     show_code,
     what_to_notice,
 )
 
 __all__ = [
-    "activity", "charts", "controls", "palette", "lecture_mode", "multiselect", "number", "radio", "select", "slider",
-    "toggle", "cached_chart", "chart_spec", "coming_soon", "download_csv", "equation", "show_chart", "show_code",
-    "what_to_notice",
+    "activity", "charts", "controls", "lazy", "palette", "lecture_mode", "multiselect", "number", "radio", "select", "slider",
+    "toggle", "cached_chart", "chart_spec", "coming_soon", "download_csv", "equation", "kept_spec", "show_chart", "show_code",
+    "what_to_notice", "sections", "open_label",
 ]
 
 from ui.frame_guard import switch_off_pages_folder_mode  # noqa: E402

@@ -1,10 +1,12 @@
 """Streamlit display helpers shared by the pages: charts, CSV, code, equations, notes."""
 from __future__ import annotations
 
+import collections
 import hashlib
 import inspect
 import os
 import re
+import threading
 from collections.abc import Callable
 
 import altair as alt
@@ -165,11 +167,40 @@ def _version(path: str) -> str:
 # NB: one cache for every page's charts. A spec carries its data: 20-50 KB for most charts, up to
 # ~0.7 MB for the exploding page's 100 x 100 cliff surfaces (2.7 MB for that page's nine charts at
 # its defaults), so 128 entries stay under ~100 MB even if they were all surfaces.
-@st.cache_data(max_entries=128, show_spinner=False)
+# NB: st.cache_resource, not st.cache_data: a spec is never changed after it is made (Streamlit's
+# vega_lite_chart copies the dict before it edits it), and cache_data would unpickle a copy of
+# every chart of a page on every rerun.
+@st.cache_resource(max_entries=128, show_spinner=False)
 def _cached_spec(name: str, args: tuple, kwargs: tuple, lecture: bool, grow: bool, version: str,
                  _builder) -> dict:
     """chart_spec(_builder(*args, **kwargs), lecture, grow), kept per (builder, arguments, lecture mode)."""
     return chart_spec(_builder(*args, **dict(kwargs)), lecture, grow)
+
+
+_KEPT: collections.OrderedDict = collections.OrderedDict()  # key -> spec (kept_spec)
+_KEPT_MAX = 64
+_KEPT_LOCK = threading.Lock()
+
+
+def kept_spec(key: tuple, make: Callable[[], alt.TopLevelMixin], lecture: bool = False) -> dict:
+    """chart_spec(make(), lecture), built once per hashable key and kept (the 64 most recent keys).
+
+    For charts whose data cannot be an st.cache_data argument but does not change under a key: a
+    recorded result file (key: its name and version) or a finished training run (key: the run's
+    token). The key must change whenever what make() draws would change.
+    """
+    k = (key, bool(lecture))
+    with _KEPT_LOCK:
+        spec = _KEPT.get(k)
+        if spec is not None:
+            _KEPT.move_to_end(k)
+            return spec
+    spec = chart_spec(make(), lecture)
+    with _KEPT_LOCK:
+        _KEPT[k] = spec
+        while len(_KEPT) > _KEPT_MAX:
+            _KEPT.popitem(last=False)
+    return spec
 
 
 def cached_chart(builder: Callable[..., alt.TopLevelMixin], *args, data=None, filename: str | None = None,

@@ -11,6 +11,7 @@ element is drawn, so a click anywhere (Stop included) interrupts it between two 
 the next run keeps everything trained so far (Streamlit raises its rerun at the next st call).
 Computation lives in lessons.remedies; this file only lays it out.
 """
+import secrets
 import time
 from dataclasses import replace
 from typing import NamedTuple
@@ -29,7 +30,8 @@ RUN = "_remedies_run"  # session_state: the active run {"origin", "lab", "status
 MAX_SLICES = "_remedies_max_slices"  # tests only: leave the loop after this many slices (what an interruption does)
 SLICE = 0.05  # seconds of training per slice; the page redraws every REDRAW seconds
 REDRAW = 0.5  # progress at least every second
-REDRAW_BUSY = 2.0  # live charts while other sessions' scripts run (ui/activity.py)
+REDRAW_BUSY = 5.0  # live charts while other sessions are active (ui/activity.py): four charts cost ~0.1 s
+BUSY_WINDOW = 3.0  # "active": another session's script ran within the last BUSY_WINDOW seconds
 YIELD = 0.005  # seconds the script sleeps after each slice so other sessions stay responsive
 GIVE_WAY = 0.4  # at most this long it then waits while other sessions' scripts run (ui/activity.py)
 LIVE_LIMITS = {"T": 200, "steps": 5000, "seeds": 5}
@@ -49,17 +51,34 @@ def multiselect(label, key, names: dict, default, help=None):
     return [back[v] for v in ui.multiselect(label, key, list(names.values()), [names[d] for d in default], help=help)]
 
 
-def show(chart, **kw):
-    """ui.show_chart with the chart's title drawn as text above it.
-
-    NB: Streamlit fits title, axes and legend into the chart's height, and a long Vega title
-    was clipped at the top in the browser; a markdown line above the chart never is."""
+def _title_aside(chart):
+    """The chart with its title moved into usermeta (Vega-Lite ignores it; show() prints it as text)."""
     title = chart._kwds.get("title", alt.Undefined)
     if isinstance(title, str) and title:
         chart = chart.copy(deep=False)
         chart["title"] = alt.Undefined
+        chart["usermeta"] = {"title": title}
+    return chart
+
+
+def show(chart, keep: tuple | None = None, data=None, filename: str | None = None):
+    """Draw a chart with its title as text above it; chart may be a function making it.
+
+    keep: a key under which the finished spec is kept (ui.kept_spec) -- for charts that do not
+    change under that key (a recorded file's version, a finished run's token); the chart is then
+    only built the first time. NB: Streamlit fits title, axes and legend into the chart's height,
+    and a long Vega title was clipped at the top in the browser; a markdown line above never is."""
+    def make():
+        return _title_aside(chart() if callable(chart) and not isinstance(chart, alt.TopLevelMixin) else chart)
+
+    lecture = ui.lecture_mode()
+    spec = ui.chart_spec(make(), lecture) if keep is None else ui.kept_spec(keep, make, lecture)
+    title = spec.get("usermeta", {}).get("title", "")
+    if title:
         st.markdown("**" + title.replace("_", "\\_").replace("*", "\\*") + "**")
-    ui.show_chart(chart, **kw)
+    st.vega_lite_chart(spec=spec, width="stretch")
+    if data is not None:
+        ui.download_csv(data, filename or "chart-data.csv")
 
 
 LEGEND_WIDTH = 380  # px a legend may take under a chart in a half-width column at 1280 px
@@ -140,32 +159,42 @@ def grad_chart(df: pd.DataFrame, height=300):
                                              title="Gradient norm (solid: before clipping, dashed: after)"))
 
 
-def live_charts(rec: dict, final: bool):
+def live_charts(rec: dict, final: bool, keep: tuple | None = None):
+    """Loss, accuracy, gradient norm and spectral radius of every run; keep: a key prefix under which
+    the specs are kept (a finished run: they no longer change)."""
     df = curves_frame(rec)
     if df.empty:
         st.caption("No update finished yet.")
         return
+
+    def k(name):
+        return None if keep is None else (*keep, name)
+
+    def accuracy():
+        acc = df[np.isfinite(df["accuracy"].to_numpy(dtype=float))][["run", "step", "accuracy"]]
+        return legend_columns(ui.charts.line(acc, "step", "accuracy", "run", x_title="update",
+                                             y_title="batch accuracy", height=280,
+                                             title="Accuracy on each fresh batch (task criterion)"))
+
+    def radius():
+        return legend_columns(ui.charts.line(rho_frame(rec), "step", "spectral radius", "run", x_title="update",
+                                             y_title="ρ(W_hh)", height=280,
+                                             title="Spectral radius of W_hh (LSTM: g block, GRU: n block)"))
+
     c1, c2 = st.columns(2)
     with c1:
-        show(loss_chart(rec, df))
-        acc = df[np.isfinite(df["accuracy"].to_numpy(dtype=float))][["run", "step", "accuracy"]]
-        show(legend_columns(ui.charts.line(acc, "step", "accuracy", "run", x_title="update",
-                                                    y_title="batch accuracy", height=280,
-                                                    title="Accuracy on each fresh batch (task criterion)")))
+        show(lambda: loss_chart(rec, df), keep=k("loss"))
+        show(accuracy, keep=k("accuracy"))
     with c2:
-        g = grad_chart(df)
-        show(g)
-        rho = rho_frame(rec)
-        show(legend_columns(ui.charts.line(rho, "step", "spectral radius", "run", x_title="update",
-                                                    y_title="ρ(W_hh)", height=280,
-                                                    title="Spectral radius of W_hh (LSTM: g block, GRU: n block)")))
+        show(lambda: grad_chart(df), keep=k("grad"))
+        show(radius, keep=k("rho"))
     if final:
         ui.download_csv(df, f"remedies-curves-{rec['knobs']['task']}.csv", "Download the curves (CSV)")
 
 
 def dh_chart(rec: dict, height=320):
     d = dh_frame(rec)
-    return d, legend_columns(ui.charts.log_line(d, "k", "norm", "run", x_title="step k",
+    return d, lambda: legend_columns(ui.charts.log_line(d, "k", "norm", "run", x_title="step k",
                                                 y_title="||dL/dh_k|| (batch)", height=height,
                                                 title="Did the gradient reach the early steps? "
                                                       "||dL/dh_k|| at the last report"))
@@ -237,13 +266,14 @@ custom_slot = st.container()
 # ----------------------------------------------------------------------------- the active run
 state = st.session_state.get(RUN)
 if train_clicked and specs:
-    state = {"origin": "custom", "lab": R.Lab(specs, knobs, title="your comparison"), "status": "running", "maps": {}}
+    state = {"origin": "custom", "lab": R.Lab(specs, knobs, title="your comparison"), "status": "running", "maps": {},
+             "token": secrets.token_hex(8)}  # names this run's kept chart specs once it has finished
     st.session_state[RUN] = state
 
 
 def start_run(origin: str, lab: R.Lab):
     global state
-    state = {"origin": origin, "lab": lab, "status": "running", "maps": {}}
+    state = {"origin": origin, "lab": lab, "status": "running", "maps": {}, "token": secrets.token_hex(8)}
     st.session_state[RUN] = state
 
 
@@ -279,9 +309,10 @@ def after_training(origin: str, lab: R.Lab):
     """Per-step gradient norms, the T x T map for a chosen run, the scoreboard."""
     rec = lab.record()
     st.markdown(f"**{'Stopped' if lab.stopped else 'Finished'}** after {lab.compute_seconds:.1f} s of compute.")
-    live_charts(rec, final=True)
+    done = ("run", state["token"], lab.units_done(), lab.stopped)  # a finished run's charts no longer change
+    live_charts(rec, final=True, keep=done)
     d, ch = dh_chart(rec)
-    show(ch, data=d, filename=f"remedies-dh-{origin}.csv")
+    show(ch, keep=(*done, "dh"), data=d, filename=f"remedies-dh-{origin}.csv")
     runs = [r for r in lab.runs if r.kind in ("grad", "hf") and r.params is not None]
     if runs:
         st.markdown("**The T x T map of one run**: log10 ||∂h_t/∂h_k||₂ for its trained weights on one fresh "
@@ -299,7 +330,7 @@ def after_training(origin: str, lab: R.Lab):
         if key not in state["maps"]:
             state["maps"][key] = R.state_map(cell, cfg.activation, r.params, r.extra.get("alpha"), cfg.task, T_run, tb)
         m = state["maps"][key]
-        draw_map(m, sel)
+        draw_map(m, sel, keep=(*done, "map", key))
     if origin == "success":
         st.markdown("**Success rate against length (this live run)**")
         st.dataframe(pd.DataFrame(R.success_table(rec)), hide_index=True)
@@ -313,7 +344,7 @@ def after_training(origin: str, lab: R.Lab):
                        "time-sliced loop, the T x T map")
 
 
-def draw_map(m: dict, label: str):
+def draw_map(m: dict, label: str, keep: tuple | None = None):
     Tr = m["T"]
     t_idx, k_idx = np.tril_indices(Tr)
     v = m["log10_norm"][t_idx, k_idx]
@@ -333,7 +364,7 @@ def draw_map(m: dict, label: str):
         x=alt.X("k:O"), y=alt.Y("t:O", sort="descending"),
         tooltip=[alt.Tooltip("t:O"), alt.Tooltip("k:O"), alt.Tooltip("log10 norm:Q", format=".3g")])
     chart = heat + shade if df["dropped"].any() else heat
-    show(chart, data=df, filename="remedies-map.csv")
+    show(chart, keep=keep, data=df, filename="remedies-map.csv")
     n_drop = int(df["dropped"].sum())
     far = df[df["t"] - df["k"] >= max(1, Tr // 2)]["log10 norm"]
     st.caption((f"{n_drop} of {len(df)} pairs lie beyond the truncation and contribute nothing. " if n_drop else "")
@@ -366,6 +397,9 @@ for kind, heading in (("exploding", "For exploding gradients"), ("vanishing", "F
     for card in [c for c in R.CARDS if c.fixes_what == kind]:
         origin = f"card_{card.key}"
         box = st.expander(f"**{card.title}**", key=f"open_{card.key}", bind="query-params")
+        active = bool(state) and state["origin"] == origin
+        if not (box.open or active or ui.lazy.eager()):
+            continue  # NB: a closed card draws nothing (eleven of them were a third of the page at rest)
         with box:
             ui.equation(card.equation, card.computed_by)
             a, b, c = st.columns(3)
@@ -375,35 +409,36 @@ for kind, heading in (("exploding", "For exploding gradients"), ("vanishing", "F
             kn = card.knobs
             st.markdown(f"**Prepared comparison** ({kn.task}, T = {kn.T}, H = {kn.H}, {kn.steps} updates): "
                         f"{card.expect}")
-            active = bool(state) and state["origin"] == origin
             if not (box.open or active):
-                continue  # NB: a closed card draws no charts, so the page at rest stays fast (opening reruns)
+                continue  # the tests' eager run draws every card's text, but charts only for open cards
             if st.button("Run live", key=f"run_{origin}", help="Retrain this comparison now (about a minute at most)."):
                 start_run(origin, R.card_lab(card))
             slots[origin] = slot_for(origin, st.container())
             if slots[origin] is None:
-                recd, tm = rec_io.load(origin)
+                recd, tm = rec_io.load_shared(origin)
                 if recd is None:
                     st.info("No recorded result yet: run `python -m lessons.record_remedies --card "
                             f"{card.key}` or press Run live.")
                     continue
-                df = curves_frame(recd)
+                ver = ("recorded", rec_io.version(origin))  # the file's version: its charts are built once
                 c1, c2 = st.columns(2)
+                df = curves_frame(recd)
                 with c1:
                     if not df.empty:
-                        show(loss_chart(recd, df, height=300))
+                        show(lambda recd=recd, df=df: loss_chart(recd, df, height=300), keep=(*ver, "loss"))
                 with c2:
                     _, ch = dh_chart(recd, height=300)
-                    show(ch)
+                    show(ch, keep=(*ver, "dh"))
                 if card.key == "esn":
-                    esn_rec, _ = rec_io.load("esn_memory", rec_io.OUT.parent)
+                    esn_rec, _ = rec_io.load_shared("esn_memory", rec_io.OUT.parent)
                     if esn_rec is not None:
                         mc = esn_rec["series"]["mc_vs_rho"]
                         mdf = pd.DataFrame({"spectral radius": mc["rho"], "memory capacity": mc["mc"]})
-                        show(ui.charts.line(mdf, "spectral radius", "memory capacity", x_title="ρ(W)",
-                                                     y_title="memory capacity (steps)", height=200, points=True,
-                                                     title="ESN memory capacity (H = 50): recorded by "
-                                                           "`python -m gradcore.experiments esn_memory`"))
+                        show(lambda mdf=mdf: ui.charts.line(mdf, "spectral radius", "memory capacity", x_title="ρ(W)",
+                                                    y_title="memory capacity (steps)", height=200, points=True,
+                                                    title="ESN memory capacity (H = 50): recorded by "
+                                                          "`python -m gradcore.experiments esn_memory`"),
+                             keep=("recorded", rec_io.version("esn_memory", rec_io.OUT.parent)))
                 if card.key == "teacher_forcing":
                     for r in recd["runs"]:
                         if "free_run_rms" in r["extra"]:
@@ -428,26 +463,27 @@ if st.button("Rerun live (small sizes)", key="run_success",
     lengths = list(range(10, int(s_maxT) + 1, 5))
     start_run("success", R.success_lab(smethod, lengths, int(s_seeds), replace(R.SUCCESS_KNOBS, steps=300)))
 slots["success"] = slot_for("success", st.container())
-srec, stm = rec_io.load(f"success_{smethod}")
+srec, stm = rec_io.load_shared(f"success_{smethod}")
 rows = []
 for name in R.SUCCESS_RECORDED:
-    r, _ = rec_io.load(f"success_{name}")
+    r, _ = rec_io.load_shared(f"success_{name}")
     if r is not None:
         for row in R.success_table(r):
             rows.append({"method": R.SUCCESS_METHODS[name][0], **row})
 if rows:
     sdf = pd.DataFrame(rows)
-    show(ui.charts.line(sdf[["method", "T", "success rate"]], "T", "success rate", "method", x_title="sequence length T",
-                                 y_title="fraction of seeds that solved it", height=320, points=True,
-                                 title="Recorded: temporal order, success rate against T"),
-                  data=sdf, filename="remedies-success.csv")
+    show(lambda: ui.charts.line(sdf[["method", "T", "success rate"]], "T", "success rate", "method",
+                                x_title="sequence length T", y_title="fraction of seeds that solved it", height=320,
+                                points=True, title="Recorded: temporal order, success rate against T"),
+         keep=("recorded success",) + tuple(rec_io.version(f"success_{n}") for n in R.SUCCESS_RECORDED),
+         data=sdf, filename="remedies-success.csv")
     st.caption("Recorded by `python -m lessons.record_remedies --success <method>`; "
                f"lengths {', '.join(map(str, R.SUCCESS_LENGTHS))}, {R.SUCCESS_SEEDS} seeds each. "
                + ("" if srec is not None else f"{R.SUCCESS_METHODS[smethod][0]} is not recorded: rerun it live."))
 else:
     st.info("No recorded success curves yet (`python -m lessons.record_remedies --all`).")
 
-_cards = {c.key: rec_io.load(f"card_{c.key}")[0] for c in R.CARDS}
+_cards = {c.key: rec_io.load_shared(f"card_{c.key}")[0] for c in R.CARDS}
 _live = state["lab"].record() if state is not None and state["status"] != "running" else None
 ui.what_to_notice(R.notice_points(_cards, _live) + [
     "Truncation shows on the T x T map as a grey band: whatever lies beyond k is never learned.",
@@ -477,7 +513,7 @@ if state is not None:
                     if now - last_draw >= REDRAW:
                         # the charts cost far more than the bar: while other sessions' scripts run
                         # they are redrawn every REDRAW_BUSY s, the progress bar every REDRAW s
-                        busy = ui.activity.others_running() > 0
+                        busy = ui.activity.busy_within(BUSY_WINDOW)
                         charts = not busy or now - last_charts >= REDRAW_BUSY
                         render_run(origin, slot, charts=charts)  # an st call: a Stop click lands here
                         last_draw = time.perf_counter()

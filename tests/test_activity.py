@@ -58,3 +58,26 @@ def test_a_thread_that_died_inside_a_run_is_forgotten():
     t.start()
     t.join(5)
     assert activity.others_running() == 0
+
+
+def test_busy_within_remembers_recent_runs_of_others_only():
+    import ui.activity as a
+
+    a._last_end.clear()
+    assert not activity.busy_within(5.0)
+    with activity.script_run():  # its own run ending does not make it "busy"
+        pass
+    assert not activity.busy_within(5.0)
+    rel = threading.Event()
+    other = _in_thread([activity.script_run], threading.Event(), rel)
+    assert activity.busy_within(5.0)  # running now
+    rel.set()
+    other.join(5)
+    assert activity.busy_within(5.0)  # ended just now
+    time.sleep(0.25)
+    assert not activity.busy_within(0.2)  # but not within the last 0.2 s
+    trainer_rel = threading.Event()
+    tr = _in_thread([activity.script_run, activity.training], threading.Event(), trainer_rel)
+    trainer_rel.set()
+    tr.join(5)
+    assert not activity.busy_within(0.2)  # a run that trained never counts

@@ -6,7 +6,8 @@ with thirty students clicking, that is time their reruns wait for. So training r
 priority: between two slices it waits while any other session's script is running (up to a
 cap, so training still advances and its progress still redraws at least once a second).
 
-app.py wraps pg.run() in `script_run()`; a training loop marks itself with `training()`.
+app.py wraps pg.run() in `script_run()`; a training loop marks itself with `training()`, and asks
+`busy_within(s)` (did anyone else run a script lately?) to redraw its live charts less often then.
 Pure bookkeeping: thread ids in a set under a lock, pruned of threads that no longer exist.
 """
 from __future__ import annotations
@@ -19,6 +20,8 @@ from contextlib import contextmanager
 _lock = threading.Lock()
 _running: dict[int, int] = {}  # thread id -> nesting depth of script_run()
 _training: set[int] = set()
+_last_end: dict[int, float] = {}  # thread id -> when its last script run (not a training loop) ended
+_trained: set[int] = set()  # threads whose current script run has trained (their end is not "activity")
 
 
 @contextmanager
@@ -34,6 +37,12 @@ def script_run() -> Iterator[None]:
             depth = _running.get(me, 1) - 1
             if depth <= 0:
                 _running.pop(me, None)
+                if me not in _training and me not in _trained:
+                    _last_end[me] = time.perf_counter()
+                    if len(_last_end) > 512:  # script threads come and go; keep the recent ones
+                        for tid, _ in sorted(_last_end.items(), key=lambda kv: kv[1])[:256]:
+                            _last_end.pop(tid, None)
+                _trained.discard(me)
             else:
                 _running[me] = depth
 
@@ -44,6 +53,7 @@ def training() -> Iterator[None]:
     me = threading.get_ident()
     with _lock:
         _training.add(me)
+        _trained.add(me)
     try:
         yield
     finally:
@@ -60,6 +70,20 @@ def others_running() -> int:
             _running.pop(tid, None)
         _training.intersection_update(alive)
         return sum(1 for t in _running if t != me and t not in _training)
+
+
+def busy_within(seconds: float) -> bool:
+    """True if another session's script (not a training loop) is running or ended in the last `seconds`.
+
+    NB: a class clicking around is between reruns most of the time; sampling others_running() at one
+    instant mostly saw nobody and redrew a training run's charts at full rate under load.
+    """
+    if others_running():
+        return True
+    me = threading.get_ident()
+    now = time.perf_counter()
+    with _lock:
+        return any(now - t <= seconds for tid, t in _last_end.items() if tid != me)
 
 
 def give_way(minimum: float, cap: float, poll: float = 0.01) -> float:

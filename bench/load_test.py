@@ -11,9 +11,11 @@ the same moment, while the others click around. Two clients:
   on the server's cores; 30 Chromium renderers on the server's own 2 cores measured mostly
   themselves (bench/results/load_30x10.json: 40 of 300 moves measured, p95 22.7 s). Sessions
   start spread over `--ramp` seconds and wait a think time drawn uniformly from `--think`
-  before each action (a class does not move in lockstep). A move sets one slider of the page
-  (not one in a collapsed expander) 1-3 steps away from its value and sends the rerun with
-  every slider's and toggle's value. Latency: BackMsg sent -> `script_finished`.
+  before each action (a class does not move in lockstep). On each page a student first
+  switches to another section (a tab) with probability `--tab-p` (0.5), as a class looking
+  around does. A move sets one slider of the page (not one in a collapsed expander or a tab
+  not shown) 1-3 steps away from its value and sends the rerun with every slider's, toggle's
+  and tab set's value. Latency: BackMsg sent -> `script_finished`.
   Errors: `exception` elements (an error box on the page), page_not_found, compile errors,
   dropped connections, timeouts, tracebacks in the server log.
 - `--client browser`: Playwright contexts in one headless Chromium (the first version): key
@@ -315,6 +317,7 @@ class ProtoStudent:
         self.errors: list[str] = []
         self.latencies: list[tuple[str, float]] = []  # (page, seconds) per slider move
         self.visits: list[tuple[str, float]] = []  # (page, seconds) per page opened
+        self.tab_visits: list[tuple[str, float]] = []  # (page, seconds) per tab (section) switched to
         self.moves_bytes: list[int] = []
         self.move_spans: list[tuple[float, float]] = []  # (sent, finished) per measured move, perf_counter
         self.train_span: tuple[float, float] | None = None
@@ -327,7 +330,8 @@ class ProtoStudent:
 
 async def proto_student(st: ProtoStudent, base_ws: str, origin: str, moves: int, rng: random.Random,
                         think: tuple[float, float], start_at: float, timeout_s: float,
-                        trainer_query: str | None, trainers_ready: asyncio.Barrier | None) -> None:
+                        trainer_query: str | None, trainers_ready: asyncio.Barrier | None,
+                        tab_p: float = 0.0) -> None:
     from st_client import StSession
 
     async def think_pause() -> None:
@@ -379,6 +383,23 @@ async def proto_student(st: ProtoStudent, base_ws: str, origin: str, moves: int,
             if page_stem(next((u for h, _, u in s.pages if h == s.page_hash), "?")) != where:
                 st.errors.append(f"session {st.index}: asked for {where}, got {s.page_title()}")
                 continue
+            tabs = s.tab_sets()
+            if tabs and rng.random() < tab_p:  # look at another section of the page first
+                ts = tabs[0]
+                label = rng.choice([t for t in ts.labels if t != ts.value])
+                await think_pause()
+                st.stage = f"{where}: tab {label}"
+                r = await s.rerun(set_values={ts.id: label}, timeout=timeout_s)
+                if record(r, f"{where}: tab {label!r}"):
+                    st.tab_visits.append((where, r.seconds))
+                    shown = s.widgets.get(ts.id)
+                    if shown is None or shown.value != label:
+                        st.errors.append(f"session {st.index}: {where} shows tab {shown and shown.value!r}, "
+                                         f"not {label!r}")
+                if not s.movable_sliders() and moves:  # a section without sliders: back to the first one
+                    r = await s.rerun(set_values={ts.id: ts.labels[0]}, timeout=timeout_s)
+                    if record(r, f"{where}: back to tab {ts.labels[0]!r}"):
+                        st.tab_visits.append((where, r.seconds))
             for _ in range(moves // len(PAGES) + (i < moves % len(PAGES))):
                 sliders = s.movable_sliders()
                 if not sliders:
@@ -408,7 +429,8 @@ async def proto_student(st: ProtoStudent, base_ws: str, origin: str, moves: int,
 
 
 async def run_protocol_load(base: str, sessions: int, moves: int, trainers: int, seed: int, timeout_s: float,
-                            trainer_query: str, think: tuple[float, float], ramp_s: float) -> list[ProtoStudent]:
+                            trainer_query: str, think: tuple[float, float], ramp_s: float,
+                            tab_p: float = 0.0) -> list[ProtoStudent]:
     rng = random.Random(seed)
     # trainers start at once (they press Train together); the others arrive over the ramp
     starts = [0.0 if i < trainers else rng.uniform(0, ramp_s) for i in range(sessions)]
@@ -417,7 +439,8 @@ async def run_protocol_load(base: str, sessions: int, moves: int, trainers: int,
     base_ws = base.replace("http://", "ws://")
     await asyncio.gather(*(proto_student(st, base_ws, base, moves, random.Random(seed * 1000 + st.index), think,
                                          starts[st.index], timeout_s,
-                                         trainer_query if st.index < trainers else None, ready) for st in out))
+                                         trainer_query if st.index < trainers else None, ready, tab_p)
+                           for st in out))
     return out
 
 
@@ -473,6 +496,35 @@ def stop_py_spy(spy: subprocess.Popen) -> None:
         spy.kill()
 
 
+def machine_speed(repeats: int = 5) -> dict:
+    """Seconds this machine takes for a fixed piece of the server's kind of work (Python loops, small NumPy
+    matmuls, JSON), median of `repeats`: load figures from two machines compare only through it (seen:
+    the same code and load gave p95 6.5 s on one 2-core machine and 15.8 s on another, 1.8x slower here)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((64, 64))
+
+    def work():
+        s = 0
+        for i in range(300_000):
+            s += i % 7
+        b = a
+        for _ in range(300):
+            b = np.tanh(b @ a) + 0.01
+        json.dumps([{"k": i, "v": float(i) / 3} for i in range(20_000)])
+        return s, b
+
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - t0)
+    return {"reference_work_s": round(statistics.median(times), 4),
+            "reference_work": "bench/load_test.py machine_speed(): 3e5-step Python loop, 300 tanh(64x64 matmul), "
+                              "json.dumps of 2e4 dicts; median of 5"}
+
+
 def loadavg() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
@@ -487,8 +539,10 @@ def measure(sessions: int = 30, moves: int = 10, trainers: int = 2, seed: int = 
             settle_s: float = 15, stagger_s: float = 0.2, client: str = "protocol",
             think: tuple[float, float] = (1.0, 4.0), ramp_s: float = 10.0, server_cpus: str | None = None,
             ttl_wait_s: float = 0.0, profile: Path | None = None, server_env: dict | None = None,
-            after_warm=None, waves: int = 1) -> dict:
+            after_warm=None, waves: int = 1, tab_p: float = 0.5) -> dict:
     """Start a server, run the load, return the figures (server stopped afterwards).
+
+    tab_p: protocol client: on each page, the chance a student first switches to another section (tab).
 
     after_warm: optional callable(server_pid), called once the warm-up visit is done (experiments).
     """
@@ -537,7 +591,7 @@ def measure(sessions: int = 30, moves: int = 10, trainers: int = 2, seed: int = 
                                            stagger_s))
             else:
                 got = asyncio.run(run_protocol_load(base, sessions, moves, trainers, wseed, timeout_s,
-                                                    trainer_query, think, ramp_s))
+                                                    trainer_query, think, ramp_s, tab_p))
             out += got
             if wave < waves - 1:
                 time.sleep(settle_s)
@@ -604,7 +658,7 @@ def measure(sessions: int = 30, moves: int = 10, trainers: int = 2, seed: int = 
         "load_client_cpu_s": round(self1.ru_utime + self1.ru_stime - self0.ru_utime - self0.ru_stime, 1),
         "loadavg_1_5_15": {"before": load_before, "after_load": load_after},
         "budget": BUDGET,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), **machine_speed()},
     }
     if client == "protocol":
         visits: dict[str, list[float]] = {}
@@ -613,6 +667,13 @@ def measure(sessions: int = 30, moves: int = 10, trainers: int = 2, seed: int = 
                 visits.setdefault(where, []).append(x)
         res["page_open_s"] = {"all": _stats([x for v in visits.values() for x in v]),
                               **{k: _stats(v) for k, v in sorted(visits.items())}}
+        tv: dict[str, list[float]] = {}
+        for s in out:
+            for where, x in s.tab_visits:
+                tv.setdefault(where, []).append(x)
+        res["tab_switch_s"] = {"all": _stats([x for v in tv.values() for x in v]),
+                               **{k: _stats(v) for k, v in sorted(tv.items())}}
+        res["tab_p"] = tab_p
         mb = [b for s in out for b in s.moves_bytes]
         res["bytes_per_move"] = {"p50": pct(mb, 0.5), "max": max(mb) if mb else None}
         # moves sent while a trainer's run was in progress against moves after every training ended
@@ -625,8 +686,9 @@ def measure(sessions: int = 30, moves: int = 10, trainers: int = 2, seed: int = 
         res["latency_after_training_s"] = _stats(after)
         res["think_s"] = list(think)
         res["ramp_s"] = ramp_s
-        res["what_a_move_is"] = ("one slider in the page's main area (not in a collapsed expander) set 1-3 steps "
-                                 "from its value; latency = BackMsg rerun_script sent -> ForwardMsg script_finished")
+        res["what_a_move_is"] = ("one slider in the page's main area (not in a collapsed expander or a tab not "
+                                 "shown) set 1-3 steps from its value; latency = BackMsg rerun_script sent -> "
+                                 "ForwardMsg script_finished")
     else:
         res["known_streamlit_issues"] = len([k for s in out for k in s.known])
         res["known_streamlit_issue_samples"] = sorted({re.sub(r"[0-9a-f]{32}|:\d{4,5}/", "*", k) for s in out
@@ -655,6 +717,8 @@ def main(argv=None) -> int:
     ap.add_argument("--think", type=float, nargs=2, default=(1.0, 4.0), metavar=("MIN", "MAX"),
                     help="protocol: seconds a student waits before each action, uniform in [MIN, MAX]")
     ap.add_argument("--ramp", type=float, default=10.0, help="protocol: sessions arrive uniformly over this many s")
+    ap.add_argument("--tab-p", type=float, default=0.5,
+                    help="protocol: chance that a student switches to another section (tab) of a page before moving")
     ap.add_argument("--stagger", type=float, default=0.2, help="browser: seconds between session starts")
     ap.add_argument("--server-cpus", default=None,
                     help="pin the server with taskset -c (e.g. 0: one core, as a small cloud container)")
@@ -675,7 +739,7 @@ def main(argv=None) -> int:
     res = measure(a.sessions, a.moves, a.trainers, a.seed, a.timeout, a.blas_threads, a.trainer_query,
                   stagger_s=a.stagger, client=a.client, think=tuple(a.think), ramp_s=a.ramp,
                   server_cpus=a.server_cpus, ttl_wait_s=a.ttl_wait, profile=a.py_spy,
-                  server_env=dict(kv.split("=", 1) for kv in a.server_env), waves=a.waves)
+                  server_env=dict(kv.split("=", 1) for kv in a.server_env), waves=a.waves, tab_p=a.tab_p)
     res["command"] = "python bench/load_test.py " + " ".join(argv if argv is not None else sys.argv[1:])
     try:
         res["git"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,

@@ -10,18 +10,20 @@ What it keeps, as the frontend does (streamlit 1.67, static/js/index.*.js `sendR
 `onPageChange`; runtime/app_session.py; runtime/forward_msg_cache.py):
 - the pages from the `navigation` message (page_script_hash, url_pathname);
 - the URL query string, updated from every `page_info_changed`;
-- the widgets of the last run (sliders, checkboxes/toggles, buttons) with their current values:
+- the widgets of the last run (sliders, checkboxes/toggles, buttons, stateful tab sets) with their
+  current values (a tab set's value is the label of the tab shown; what sits in the other tabs is
+  hidden, as in a collapsed expander):
   a widget's value is `value` when the server set it (`set_value`), else the value this client
   already holds for that id, else its `default`;
 - the message cache: hashes of cacheable messages (big charts) go back in
   `cached_message_hashes`, and the server then sends `ref_hash` references instead of the charts.
 
-A rerun sends the current value of every slider and checkbox of the last run (the frontend
+A rerun sends the current value of every slider, checkbox and stateful tab set of the last run (the frontend
 sends every widget; the other kinds -- selectbox, radio, number input, multiselect -- are left
 out here and keep their server-side values, which is what Streamlit does with a widget missing
 from `widget_states`). A page change sends only the frame's (sidebar's) widgets and the query
 parameters bound to them, as `onPageChange` does. A button press is `trigger_value: true` for
-that one button.
+that one button; a tab click is the tab set's `string_value` set to the tab's label.
 
 Errors of a run: every `exception` element (st.exception, an uncaught exception's box),
 `page_not_found`, a compile error, a dropped connection, a timeout.
@@ -65,7 +67,8 @@ class Widget:
     integer: bool = False
     disabled: bool = False
     query_key: str = ""
-    hidden: bool = False  # inside a collapsed expander: a student would have to open it first
+    hidden: bool = False  # inside a collapsed expander or a tab not shown: a student would have to open it first
+    labels: tuple[str, ...] = ()  # tabs: the tab labels (value: the label shown)
 
 
 @dataclass
@@ -100,6 +103,7 @@ class StSession:
         self._reader: asyncio.Task | None = None
         self._run: dict | None = None  # the run being waited for
         self._collapsed: list[tuple[int, ...]] = []
+        self._tabsets: dict[tuple[int, ...], dict] = {}  # container path -> {"id", "index", "labels", ...}
         self._run_widgets: dict[str, Widget] = {}
         self.closed = asyncio.Event()
 
@@ -167,6 +171,7 @@ class StSession:
             # a script run starts: what the previous run drew is replaced by what this one draws
             self._run_widgets = {}
             self._collapsed = []
+            self._tabsets = {}
             if msg.new_session.page_script_hash:
                 self.page_hash = msg.new_session.page_script_hash
         elif kind == "navigation":
@@ -200,8 +205,26 @@ class StSession:
             run["first_delta"] = time.perf_counter()
         which = d.WhichOneof("type")
         if which == "add_block":
-            if d.add_block.WhichOneof("type") == "expandable" and not d.add_block.expandable.expanded:
+            kind = d.add_block.WhichOneof("type")
+            if kind == "expandable" and not d.add_block.expandable.expanded:
                 self._collapsed.append(path)
+            elif kind == "tab_container":
+                tc = d.add_block.tab_container
+                self._tabsets[path] = {"id": tc.id, "index": tc.default_tab_index, "labels": [],
+                                       "hidden": self._hidden(path)}
+                if tc.id:  # a stateful tab set (on_change / bind): a widget the client can switch
+                    self._run_widgets[tc.id] = Widget(tc.id, "tabs", "", path, None, query_key=tc.query_param_key,
+                                                      hidden=self._hidden(path))
+            elif kind == "tab" and path[:-1] in self._tabsets:
+                ts = self._tabsets[path[:-1]]
+                ts["labels"].append(d.add_block.tab.label)
+                if ts["id"] in self._run_widgets:
+                    w = self._run_widgets[ts["id"]]
+                    w.labels = tuple(ts["labels"])
+                    w.value = w.labels[ts["index"]] if ts["index"] < len(w.labels) else None
+                    self.values[w.id] = w.value
+                if path[-1] != ts["index"]:
+                    self._collapsed.append(path)  # a tab not shown: what is in it cannot be touched
             return
         if which != "new_element":
             return
@@ -213,7 +236,7 @@ class StSession:
                 where = "warning" if ex.is_warning else "exception"
                 run["errors"].append(f"{where} on {self.page_title()}: {ex.type}: {ex.message[:300]}")
             return
-        hidden = any(path[:len(c)] == c for c in self._collapsed)
+        hidden = self._hidden(path)
         if et == "slider":
             s = el.slider
             numeric = s.data_type in (SliderProto.INT, SliderProto.FLOAT)
@@ -232,6 +255,9 @@ class StSession:
         elif et == "button":
             b = el.button
             self._run_widgets[b.id] = Widget(b.id, "button", b.label, path, False, disabled=b.disabled, hidden=hidden)
+
+    def _hidden(self, path: tuple[int, ...]) -> bool:
+        return any(path[:len(c)] == c for c in self._collapsed)
 
     def _finish_run(self) -> None:
         run = self._run
@@ -264,6 +290,8 @@ class StSession:
                 out.append(ws)
             elif w.kind == "checkbox":
                 out.append(WidgetState(id=w.id, bool_value=bool(self.values.get(w.id, w.value))))
+            elif w.kind == "tabs" and self.values.get(w.id, w.value) is not None:
+                out.append(WidgetState(id=w.id, string_value=str(self.values.get(w.id, w.value))))
         return out
 
     async def rerun(self, *, page_hash: str | None = None, query_string: str | None = None, page_name: str = "",
@@ -336,6 +364,11 @@ class StSession:
         n = round((new - w.lo) / w.step)
         new = min(w.hi, max(w.lo, w.lo + n * w.step))
         return float(round(new)) if w.integer else round(new, 10)
+
+    def tab_sets(self) -> list[Widget]:
+        """Stateful tab sets of the current page a student can switch (shown, in the main area)."""
+        return [w for w in self.widgets.values() if w.kind == "tabs" and w.path[:1] == (MAIN,) and not w.hidden
+                and len(w.labels) > 1]
 
     def button(self, label: str) -> Widget | None:
         return next((w for w in self.widgets.values() if w.kind == "button" and w.label == label), None)

@@ -105,6 +105,39 @@ def backward_all(dh, cache: Cache) -> Backward:
     return Backward(dx, carry, dWx, dWh, da2.sum(axis=0), dh_total, da)
 
 
+def step_loss_dWh(dh_t, cache: Cache, steps) -> np.ndarray:
+    """dL_t/dW_h for losses at single steps, L_t for each t in `steps`, each by BPTT through steps 1..t.
+
+    dh_t (n, H): dL_t/dh_t of the n losses; steps (n,): their steps t (1-based, <= T); cache of one
+    sequence (N = 1). Returns (n, H, H): sum_{k <= t} h_{k-1}^T da_k^(t), the same numbers as n
+    separate backward_all calls on the prefixes 1..t, in one backward pass over a batch of n.
+
+    NB: a loss is only backpropagated through its own prefix: past its step its rows stay exactly 0
+    instead of 0 * f'(a) (which is NaN where the forward pass has already overflowed further on).
+    """
+    act = activations.get(cache.activation)
+    steps = np.asarray(steps, dtype=int)
+    dh_t = np.asarray(dh_t)
+    n, H = dh_t.shape
+    if cache.h.shape[0] != 1 or steps.shape != (n,) or steps.min(initial=1) < 1 or steps.max(initial=1) > cache.h.shape[1]:
+        raise ValueError("one sequence (N = 1) and one step 1..T per loss are needed")
+    T = int(steps.max(initial=0))
+    fprime = act.df(cache.a[0, :T], cache.h[0, :T])  # (T, H)
+    da = np.zeros((n, T, H), dtype=np.result_type(fprime, dh_t))
+    carry = np.zeros((n, H), dtype=da.dtype)  # dL_t/dh_s arriving from step s+1
+    WhT = cache.Wh.T
+    for s in range(T - 1, -1, -1):
+        live = steps > s  # losses whose prefix reaches step s (0-based)
+        g = carry[live] + np.where((steps[live] == s + 1)[:, None], dh_t[live], 0.0)
+        da[live, s] = g * fprime[s]
+        carry = np.zeros_like(carry)
+        carry[live] = da[live, s] @ WhT
+    h_prev = np.concatenate([cache.h0[0][None, :], cache.h[0, :T - 1]], axis=0)  # (T, H)
+    # NB: each over its own prefix, not one einsum over all T: h_{k-1} may be inf further on, and 0 * inf
+    # would put a NaN into a loss that never reached that step
+    return np.stack([h_prev[:t].T @ da[i, :t] for i, t in enumerate(steps)])
+
+
 def backward(dh, cache: Cache):
     """BPTT -> (dx, dh0, dWx, dWh, db), the cs231n signature."""
     g = backward_all(dh, cache)

@@ -37,29 +37,35 @@ def _growth_setup(kind: str, scale: float, T: int, H: int, seed: int):
     return Wh, Wx, x, Wy, y
 
 
-def _dWh_log10_norm(cache: rnn.Cache, Wy, y, t: int) -> float:
-    """log10 ||dL_t/dWh||_F (NaN if an entry of dWh overflowed, -inf if it is 0) for the squared error L_t = 1/2 ||h_t Wy - y_t||^2 at step t alone, by BPTT through 1..t.
+def _dWh_log10_norms(cache: rnn.Cache, Wy, y, ts) -> list[float]:
+    """log10 ||dL_t/dWh||_F for each t in ts (NaN if an entry of dWh overflowed, -inf if it is 0), for the
+    squared error L_t = 1/2 ||h_t Wy - y_t||^2 of step t alone, by BPTT through 1..t (rnn.step_loss_dWh:
+    one batched pass per chunk of ts instead of one backward pass per t).
 
     NB: squared error, not softmax cross-entropy: once h explodes the softmax saturates to exactly
     one-hot and its gradient is exactly 0 whenever the arg-max happens to be the target, which
     would hide the explosion behind a loss artefact.
     """
-    prefix = rnn.Cache(cache.x[:, :t], cache.h0, cache.Wx, cache.Wh, cache.b, cache.a[:, :t],
-                       cache.h[:, :t], cache.activation)
-    mask = np.zeros((1, t))
-    mask[0, t - 1] = 1.0  # the loss of the last step only: its gradient crosses all t steps
+    ts = [int(t) for t in ts]
+    T, H = cache.h.shape[1], cache.h.shape[2]
+    chunk = max(1, int(2_000_000 // (max(ts, default=1) * H)))  # at most ~16 MB of da per pass
+    out = []
     with np.errstate(all="ignore"):
-        se = losses.squared_error(prefix.h @ Wy, y[:, :t], mask)
-        g = rnn.backward_all(se.dout @ Wy.T, prefix)  # dL/dh_t = dL/dout_t Wy^T
-    dWh = g.dWh
-    if not np.all(np.isfinite(dWh)):
-        return float("nan")  # the gradient itself overflowed float64
-    # NB: in log space, m ||dWh / m||: a gradient whose entries all fit in float64 can still have a
-    # Frobenius norm above 1.8e308; that is not the gradient overflowing, so do not report it as such.
-    m = float(np.max(np.abs(dWh)))
-    if m == 0.0:
-        return float("-inf")
-    return float(np.log10(m) + 0.5 * np.log10(np.sum((dWh / m) ** 2)))
+        for i in range(0, len(ts), chunk):
+            part = np.asarray(ts[i:i + chunk])
+            mask = np.zeros((1, T))
+            mask[0, part - 1] = 1.0
+            dout = losses.squared_error(cache.h @ Wy, y, mask).dout[0]  # (T, V): dL_t/dout_t at the steps asked
+            dWh = rnn.step_loss_dWh(dout[part - 1] @ Wy.T, cache, part)  # (n, H, H)
+            for g in dWh:
+                if not np.all(np.isfinite(g)):
+                    out.append(float("nan"))  # the gradient itself overflowed float64
+                    continue
+                # NB: in log space, m ||dWh / m||: a gradient whose entries all fit in float64 can still have a
+                # Frobenius norm above 1.8e308; that is not the gradient overflowing, so do not report it as such.
+                m = float(np.max(np.abs(g)))
+                out.append(float("-inf") if m == 0.0 else float(np.log10(m) + 0.5 * np.log10(np.sum((g / m) ** 2))))
+    return out
 
 
 @st.cache_data(max_entries=24, show_spinner="Running the RNNs forward and backward...")
@@ -91,7 +97,7 @@ def growth(kind: str, scale: float, T: int, H: int, act: str, seed: int) -> dict
             jac_rows.append((f, d, log10_jac[d]))
             if not (same and f != series[0]):  # one bound line when gamma_h is the same
                 jac_rows.append((bound_name, d, bd.log_bound[d] / LN10))
-        norms = {int(t): _dWh_log10_norm(cache, Wy, y, int(t)) for t in grid}  # log10 values
+        norms = dict(zip((int(t) for t in grid), _dWh_log10_norms(cache, Wy, y, grid), strict=True))  # log10
         bad = [t for t in grid if np.isnan(norms[int(t)])]
         g_over = None
         if bad:  # bisect between the last finite grid point and the first bad one: the exact step
@@ -99,7 +105,7 @@ def growth(kind: str, scale: float, T: int, H: int, act: str, seed: int) -> dict
             hi = int(bad[0])
             while hi - lo > 1:
                 mid = (lo + hi) // 2
-                norms[mid] = _dWh_log10_norm(cache, Wy, y, mid)
+                norms[mid] = _dWh_log10_norms(cache, Wy, y, [mid])[0]
                 lo, hi = (mid, hi) if not np.isnan(norms[mid]) else (lo, mid)
             g_over = hi
         for t in sorted(norms):

@@ -165,3 +165,32 @@ def test_float32_runs_in_float32():
 def test_unknown_activation_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown activation"):
         rnn.forward(np.zeros((1, 2, 1)), np.zeros((1, 1)), np.zeros((1, 1)), np.zeros((1, 1)), np.zeros(1), "swish")
+
+
+@pytest.mark.parametrize("activation", ["tanh", "linear"])
+def test_step_loss_dWh_equals_one_backward_per_prefix(activation):
+    """rnn.step_loss_dWh (one batched pass) against backward_all on each prefix 1..t, even past an overflow."""
+    rng = np.random.default_rng(3)
+    T, D, H = 90, 3, 6
+    Wh = rng.standard_normal((H, H)) * (1e4 if activation == "linear" else 0.9)  # linear: overflows float64
+    Wx, b = rng.standard_normal((D, H)), rng.standard_normal(H) * 0.1
+    x, h0 = rng.standard_normal((1, T, D)), np.zeros((1, H))
+    with np.errstate(all="ignore"):
+        _, cache = rnn.forward(x, h0, Wx, Wh, b, activation=activation)
+        steps = np.array([1, 2, 7, 20, 60, T])
+        dh_t = rng.standard_normal((len(steps), H))
+        got = rnn.step_loss_dWh(dh_t, cache, steps)
+        for i, t in enumerate(steps):
+            pre = rnn.Cache(cache.x[:, :t], cache.h0, cache.Wx, cache.Wh, cache.b, cache.a[:, :t], cache.h[:, :t],
+                            cache.activation)
+            dh = np.zeros((1, t, H))
+            dh[0, t - 1] = dh_t[i]
+            want = rnn.backward_all(dh, pre).dWh
+            if np.all(np.isfinite(want)):
+                np.testing.assert_allclose(got[i], want, rtol=1e-12, atol=1e-300)
+            else:
+                assert not np.all(np.isfinite(got[i]))  # overflowed there too
+    if activation == "linear":
+        assert not np.all(np.isfinite(cache.h))  # the case with an overflow was exercised
+    with pytest.raises(ValueError):
+        rnn.step_loss_dWh(dh_t, cache, np.array([0, 1, 2, 3, 4, 5]))

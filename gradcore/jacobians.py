@@ -263,7 +263,7 @@ SVD_MAX_DIM = 64
 
 
 def product_log_norms(right_mul: Callable[[np.ndarray, int], np.ndarray], t: int, dim: int,
-                      blocks=((slice(None), slice(None)),), spectral: bool = True):
+                      blocks=((slice(None), slice(None)),), spectral=True):
     """ln ||P_d[block]||_2 and _F for P_d = J_t J_{t-1} ... J_{t-d+1}, d = 0..t, accumulated once.
 
     right_mul(P, s) must return P @ J_{s+1} (J at array index s). P_d = P_{d-1} J_{t-d+1}; after
@@ -271,8 +271,12 @@ def product_log_norms(right_mul: Callable[[np.ndarray, int], np.ndarray], t: int
     log-scale, so no entry overflows or underflows. Spectral norms: LAPACK's largest singular
     value for blocks up to SVD_MAX_DIM, warm-started Lanczos (top_singular_value) above. Returns (log_spec, log_fro), each of shape
     (len(blocks), t+1). A product that becomes exactly zero stays zero: -inf from there on.
+    spectral: True (every block), False (none: Frobenius only, spectral NaN) or one bool per block.
     """
     nb = len(blocks)
+    want = [bool(spectral)] * nb if isinstance(spectral, bool) else [bool(w) for w in spectral]
+    if len(want) != nb:
+        raise ValueError(f"spectral: one flag per block ({nb}), got {len(want)}")
     log_spec = np.full((nb, t + 1), -np.inf)
     log_fro = np.full((nb, t + 1), -np.inf)
     P = np.eye(dim)
@@ -295,14 +299,15 @@ def product_log_norms(right_mul: Callable[[np.ndarray, int], np.ndarray], t: int
             for b, (rs, cs) in enumerate(blocks):
                 blk = P[rs, cs]
                 log_fro[b, d] = log_scale + 0.5 * np.log(np.sum(blk * blk))
-                if spectral:
+                if want[b]:
                     if min(blk.shape) <= SVD_MAX_DIM:  # LAPACK's singular values: faster when small
                         sigma = float(np.linalg.svd(blk, compute_uv=False)[0])
                     else:
                         sigma, warm[b] = top_singular_value(blk, warm[b])
                     log_spec[b, d] = log_scale + np.log(sigma)
-    if not spectral:
-        log_spec[:, 1:] = np.nan
+    for b in range(nb):
+        if not want[b]:
+            log_spec[b, 1:] = np.nan
     return log_spec, log_fro
 
 
@@ -343,11 +348,14 @@ def gru_product_norms(cache: gru.Cache, t: int | None = None, sample: int = 0,
 
 
 def lstm_product_norms(cache: lstm.Cache, t: int | None = None, sample: int = 0,
-                       spectral: bool = True) -> LSTMProductNorms:
+                       spectral=True) -> LSTMProductNorms:
     """ln-norms of the state product d(h_t,c_t)/d(h_k,c_k), its h-h and c-c blocks, and prod diag(f).
 
     The cell-only path prod_{s=k+1}^t f_s is diagonal, so its norms are exact in log space:
     ln ||.||_2 = max_j sum_s ln f_s[j], ln ||.||_F = logsumexp_j(2 sum_s ln f_s[j]) / 2.
+    spectral: True, False, or the blocks to take spectral norms of, from ("state", "h", "c") (the
+    others' spectral norms are NaN; Frobenius norms are always there). NB: the LSTM page asks for
+    ("c",) only: the 2H x 2H block's singular values were most of its cost.
     """
     n = _check_sample(cache, sample)
     t = _end_step(cache, t)
@@ -362,6 +370,11 @@ def lstm_product_norms(cache: lstm.Cache, t: int | None = None, sample: int = 0,
         return out
 
     blocks = ((slice(None), slice(None)), (slice(0, H), slice(0, H)), (slice(H, None), slice(H, None)))
+    if not isinstance(spectral, bool):
+        unknown = set(spectral) - {"state", "h", "c"}
+        if unknown:
+            raise ValueError(f"spectral blocks are 'state', 'h', 'c'; got {sorted(unknown)}")
+        spectral = tuple(name in spectral for name in ("state", "h", "c"))
     ls, lf = product_log_norms(right_mul, t, 2 * H, blocks=blocks, spectral=spectral)
     with np.errstate(divide="ignore"):
         logf = np.log(cache.f[n, :t])  # (t, H)

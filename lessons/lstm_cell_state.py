@@ -173,7 +173,7 @@ class Paths(NamedTuple):
 
 def paths(lstm_cache, cmp_cell: str, cmp_cache, spectral: bool = True) -> Paths:
     """The three curves of the 'two paths' chart, from gradcore.jacobians: all spectral norms, or all Frobenius."""
-    pn = jacobians.lstm_product_norms(lstm_cache, spectral=spectral)
+    pn = jacobians.lstm_product_norms(lstm_cache, spectral=("c",) if spectral else False)  # only dc_T/dc_k is drawn
     full = pn.log_spec_c if spectral else pn.log_fro_c
     cell = pn.log_spec_cell if spectral else pn.log_fro_cell
     cmp = None

@@ -56,13 +56,23 @@ def compute(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, s
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def for_loss(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, seed: int, t: int) -> dict:
-    """The split of dL_t/dc_k (cell path vs the rest) and the finite-difference checks for loss L_t."""
+    """The split of dL_t/dc_k (cell path vs the rest) and the loss L_t itself."""
     with np.errstate(all="ignore"):
         p = lesson.make_problem(T, H, D, fbias, scale, xscale, seed)
         h, cache = lesson.run_cell("LSTM", p)
         dh = np.zeros_like(h)
         dh[:, t - 1] = lesson.dh_of_loss(h, p, t)[:, t - 1]
         sp = attribution.lstm_cell_split(dh, cache)
+        return {"total": np.linalg.norm(sp.dc_total[0, :t], axis=1), "cell": np.linalg.norm(sp.dc_cell[0, :t], axis=1),
+                "rest": np.linalg.norm(sp.dc_rest[0, :t], axis=1), "loss": lesson.loss_t(h, p, t)}
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def checks_for_loss(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, seed: int, t: int) -> dict:
+    """The finite-difference checks of loss L_t's gradients (the Equations tab's badge; about half of a
+    setting's compute, so only made when that tab is shown)."""
+    with np.errstate(all="ignore"):
+        p = lesson.make_problem(T, H, D, fbias, scale, xscale, seed)
         near = [k for k in dict.fromkeys([t, t - 1, t - 2]) if k >= 1]
         checks = {
             "dL_t/dWx (6 entries)": lesson.fd_check_dWx(p, t),
@@ -71,9 +81,7 @@ def for_loss(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, 
         ks = [k for k in dict.fromkeys([t - 1, t - 2]) if k >= 1]
         if ks:
             checks["dL_t/dc_k for k = " + ", ".join(map(str, ks))] = lesson.fd_check_dc(p, t, ks)
-        return {"total": np.linalg.norm(sp.dc_total[0, :t], axis=1), "cell": np.linalg.norm(sp.dc_cell[0, :t], axis=1),
-                "rest": np.linalg.norm(sp.dc_rest[0, :t], axis=1), "checks": checks,
-                "loss": lesson.loss_t(h, p, t)}
+        return checks
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -497,7 +505,7 @@ def section_equations():
     st.caption(f"At k = 0 (distance T = {T}), in the {'spectral' if R['spectral'] else 'Frobenius'} norm of the Two paths tab: "
                f"{sci(R['ln_cell'][-1])}; the full ‖dc_T/dc_0‖ = {sci(R['ln_full'][-1])}.")
 
-    checks = S["checks"]
+    checks = checks_for_loss(T, H, D, float(fbias), scale, xscale, seed, t)
     worst = max(checks.values())
     detail = "; ".join(f"{k}: {v:.1e}" for k, v in checks.items())
     if worst < 1e-6:

@@ -211,6 +211,19 @@ def test_lstm_product_norms_exact():
         assert pn.log_fro_cell[d] == pytest.approx(np.log(np.linalg.norm(prod)), abs=1e-12)
 
 
+def test_lstm_product_norms_spectral_for_chosen_blocks_only():
+    cache = _lstm(np.random.default_rng(7), T=30, H=8, scale=1.0)
+    full = jacobians.lstm_product_norms(cache, sample=1)
+    only_c = jacobians.lstm_product_norms(cache, sample=1, spectral=("c",))
+    np.testing.assert_array_equal(only_c.log_spec_c, full.log_spec_c)  # the same numbers, not approximately
+    assert np.all(np.isnan(only_c.log_spec_state[1:])) and np.all(np.isnan(only_c.log_spec_h[1:]))
+    for a, b in ((only_c.log_fro_state, full.log_fro_state), (only_c.log_fro_h, full.log_fro_h),
+                 (only_c.log_spec_cell, full.log_spec_cell)):
+        np.testing.assert_array_equal(a, b)  # Frobenius norms and the cell path are always computed
+    with pytest.raises(ValueError):
+        jacobians.lstm_product_norms(cache, spectral=("cc",))
+
+
 @pytest.mark.parametrize("radius", [1.5, 0.5])
 @pytest.mark.parametrize("kind", ["orthogonal", "symmetric"])
 def test_overflow_T1000_slope(radius, kind):

@@ -53,6 +53,7 @@ with st.sidebar:
         "[jefkine.com](https://www.jefkine.com), 21 May 2018")
 apply_lecture_css()
 
-# counted as a script under way: a Remedies-lab training loop gives way to it (ui/activity.py)
-with ui.activity.script_run():
+# counted as a script under way (a Remedies-lab training loop gives way to it), and computed in one of
+# ui.activity.RUN_SLOTS slots: one page at a time, so thirty sessions do not share the GIL in 5 ms turns
+with ui.activity.script_run(), ui.activity.admitted():
     pg.run()

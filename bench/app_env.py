@@ -15,4 +15,10 @@ def as_the_app_runs() -> None:
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
     os.environ.setdefault("CHECK_CHART_SPECS", "0")
+    import sys
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[1])
+    if root not in sys.path:
+        sys.path.insert(0, root)
     import gradcore  # noqa: F401  (before NumPy loads: the app's pinned float32 kernels)

@@ -81,3 +81,50 @@ def test_busy_within_remembers_recent_runs_of_others_only():
     trainer_rel.set()
     tr.join(5)
     assert not activity.busy_within(0.2)  # a run that trained never counts
+
+
+def test_admitted_lets_only_run_slots_pages_compute_at_once_and_training_gives_its_slot_back(monkeypatch):
+    import ui.activity as a
+
+    monkeypatch.setattr(a, "_gate", threading.BoundedSemaphore(1))
+    first_in, release_first = threading.Event(), threading.Event()
+    order = []
+
+    def page(name, hold: threading.Event | None = None, started: threading.Event | None = None):
+        with a.script_run(), a.admitted():
+            order.append(name)
+            if started:
+                started.set()
+            if hold:
+                hold.wait(5)
+
+    t1 = threading.Thread(target=page, args=("first", release_first, first_in))
+    t1.start()
+    assert first_in.wait(5)
+    t2 = threading.Thread(target=page, args=("second",))
+    t2.start()
+    time.sleep(0.3)
+    assert order == ["first"]  # the second page waits for the only slot
+    release_first.set()
+    t1.join(5)
+    t2.join(5)
+    assert order == ["first", "second"]
+
+    in_training, stop_training, other_ran = threading.Event(), threading.Event(), threading.Event()
+
+    def trainer():
+        with a.script_run(), a.admitted(), a.training():
+            in_training.set()
+            stop_training.wait(5)
+
+    tt = threading.Thread(target=trainer)
+    tt.start()
+    assert in_training.wait(5)
+    t3 = threading.Thread(target=lambda: (page("while training"), other_ran.set()))
+    t3.start()
+    assert other_ran.wait(5)  # the slot was free while the other session trained
+    stop_training.set()
+    tt.join(5)
+    t3.join(5)
+    assert a._gate.acquire(timeout=1)  # and every slot came back
+    a._gate.release()

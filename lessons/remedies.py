@@ -835,7 +835,8 @@ CARDS = [
           _s("RNN + L2 0.1", "rnn", ("l1l2",), init="gaussian_radius", init_scale=1.5, l2=0.1),
           _s("RNN + L2 1", "rnn", ("l1l2",), init="gaussian_radius", init_scale=1.5, l2=1.0),
           _s("RNN + L1 0.01", "rnn", ("l1l2",), init="gaussian_radius", init_scale=1.5, l1=0.01)),
-         "The penalised runs pull the spectral radius of W_hh down below 1."),
+         "Watch the spectral radius of W_hh at the end: L2 pulls it from 1.5 towards 0 (below 1 here), "
+         "while L1 at 0.01 hardly moves it in 300 updates."),
     Card("teacher_forcing", "Teacher forcing", "exploding",
          r"\mathbf{h}_t = f(\mathbf{W}_{hx}\,\mathbf{y}^{\text{target}}_{t-1} + \mathbf{W}_{hh}\mathbf{h}_{t-1}"
          r" + \mathbf{b}) \quad\text{instead of}\quad f(\mathbf{W}_{hx}\,\hat{\mathbf{y}}_{t-1} + \dots)",

@@ -536,6 +536,12 @@ def section_cliff():
     ui.what_to_notice(notes)
 
 
+def _cliff_caption() -> None:
+    """The one-unit network this tab uses: the Cliff tab's settings (not shown here)."""
+    st.caption(f"On the Cliff tab's network: {csteps} unrolled steps from x_0 = {x0:g}, target {target:g}; the "
+               f"{view} window at {n} x {n} points (change them on the Cliff tab).")
+
+
 def _descents():
     R = descents(w0, b0, lr, steps, threshold, csteps, x0, target)
     runs = R["runs"]
@@ -546,6 +552,7 @@ def _descents():
 
 def section_descent():
     """Section 3: gradient descent from (w0, b0) unclipped, clipped by norm and by value."""
+    _cliff_caption()
     R, runs, free, k_star = _descents()
     rdf = R["df"]
 
@@ -624,6 +631,9 @@ def section_descent():
 
 def section_clipping():
     """Section 4: eq. 13 applied to the largest gradient the unclipped run met."""
+    _cliff_caption()
+    st.caption(f"The descent is the Descent tab's: from (w, b) = ({w0:g}, {b0:g}), learning rate {lr:g}, "
+               f"{steps} steps, threshold {threshold:g}.")
     R, runs, free, k_star = _descents()
     notes = []
     g_vec = free.grad[k_star]
@@ -671,6 +681,7 @@ def section_clipping():
 
 def section_bifurcation():
     """Section 5: the fixed points of x -> w sigma(x) + b and where x_T ends: the wall's origin."""
+    st.caption(f"x_T after the Cliff tab's {csteps} unrolled steps from x_0 = {x0:g} (change them on the Cliff tab).")
     BF = bifurcation(wfp, csteps, x0)
     with bc1:
         if BF["three"] is not None:

@@ -7,7 +7,8 @@ import ui
 from gradcore import activations, init, jacobians, rnn
 
 # Lecture presets: (page file, name, what you will see, URL query params).
-# Page authors: these are the agreed URL keys; please honour them on your page.
+# Page authors: these are the agreed URL keys; please honour them on your page. A page's section
+# (tab) is a URL key too: rnn_view, lstm_view, exp_view (ui.sections).
 PRESETS = [
     ("pages/rnn_vanishing.py", "tanh forgets fast",
      "tanh at spectral radius 0.9: ‖∂h_T/∂h_k‖ falls geometrically with distance, under the bound.",
@@ -20,19 +21,19 @@ PRESETS = [
      {"act": "linear", "init": "orthogonal", "scale": "1.0", "T": "200"}),
     ("pages/rnn_vanishing.py", "Non-normal surprise",
      "Spectral radius 0.9 < 1, yet the norm first grows: the bound is about the spectral norm.",
-     {"act": "linear", "init": "nonnormal", "scale": "0.9", "T": "60"}),
+     {"act": "linear", "init": "nonnormal", "scale": "0.9", "T": "60", "rnn_view": "Spectrum"}),
     ("pages/lstm_cell_state.py", "Forget bias 0",
      "Forget gates near 1/2: the cell path ∏ f_t decays almost as fast as an RNN.",
-     {"fbias": "0", "T": "100"}),
+     {"fbias": "0", "T": "100", "lstm_view": "Two paths"}),
     ("pages/lstm_cell_state.py", "Forget bias 3",
      "Forget gates near σ(3) ≈ 0.95: the cell path carries gradient across 100 steps.",
-     {"fbias": "3", "T": "100"}),
+     {"fbias": "3", "T": "100", "lstm_view": "Two paths"}),
     ("pages/exploding.py", "Spectral radius 1.5",
      "A linear RNN at radius 1.5: the gradient grows about 1.5× per step until float64 overflows, marked on the chart.",
      {"act": "linear", "init": "gaussian_radius", "scale": "1.5", "T": "1000"}),
     ("pages/exploding.py", "Clipping on the cliff",
      "Pascanu's one-unit cliff: descent with and without clipping by norm.",
-     {"cliff_clip": "norm", "threshold": "1.0"}),
+     {"cliff_clip": "norm", "threshold": "1.0", "exp_view": "Descent"}),
     ("pages/remedies_lab.py", "Adding problem, T = 50",
      "The remedies trained live on the adding task, against the papers' numbers.",
      {"task": "adding", "T": "50"}),

@@ -9,6 +9,8 @@ from __future__ import annotations
 import pytest
 from conftest import ROOT, assert_healthy, new_app, presets, registered_pages
 
+from ui.lazy import SEEN
+
 PAGES = registered_pages()
 GARBAGE = {"start_T": "abc", "start_act": "<script>", "start_H": "1e999",
            "T": "abc", "rho": "1e999", "act": "<script>", "H": "-1", "seed": "nan",
@@ -201,6 +203,8 @@ def _page_keys() -> dict[str, set[str]]:
         for _kind, key in _keyed_widgets(at) + [("multiselect", w.key) for w in at.multiselect if w.key]:
             if key != "lecture":
                 keys.setdefault(key, set()).add(page)
+        for key in at.session_state[SEEN] if SEEN in at.session_state else {}:  # the pages' tab sets (ui.sections)
+            keys.setdefault(key, set()).add(page)
     return keys
 
 

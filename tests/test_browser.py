@@ -194,3 +194,26 @@ def test_preset_link_opens_page_with_its_settings(server, browser, index):
         assert "was invalid" not in v.page.locator("[data-testid='stMain']").inner_text()
     finally:
         v.close()
+
+
+def test_sections_open_from_the_url_and_a_click_puts_them_in_the_url(server, browser):
+    """A page's sections are tabs bound to the URL: ?exp_view=Descent opens that section (and draws only
+    it), a click on another tab draws that one and puts it in the address bar, and a reload keeps it."""
+    v = Visit(browser)
+    try:
+        v.open(server + "/exploding?exp_view=Descent&cliff_lr=0.3")
+        main = v.page.locator("[data-testid='stMain']")
+        assert "3. Descent on the cliff" in main.inner_text()
+        assert v.page.locator("[data-testid='stVegaLiteChart']").filter(visible=True).count() == 4  # its charts
+        v.page.get_by_role("tab", name="Bifurcation").click()
+        v.page.wait_for_function("() => location.search.includes('exp_view=Bifurcation')", timeout=30_000)
+        wait_idle(v.page)
+        assert "5. Where the cliff comes from" in main.inner_text()
+        assert "cliff_lr=0.3" in v.page.url, "another tab's control keeps its URL value"
+        v.page.reload()
+        wait_idle(v.page)
+        assert v.page.get_by_role("tab", name="Bifurcation").get_attribute("aria-selected") == "true"
+        assert v.page.locator("[data-testid='stException']").count() == 0
+        assert not v.foreign_requests(), v.foreign_requests()
+    finally:
+        v.close()

@@ -71,6 +71,7 @@ def begin_run() -> None:
     """Forget the controls of the previous run (the frame calls this before the page runs)."""
     st.session_state[_REGISTRY] = {}
     st.session_state[_CSV_COUNTS] = {}
+    st.session_state["_ui_section_keys"] = {}  # ui.lazy.SEEN: the tab sets of this run
 
 
 def _register(key: str, default) -> None:

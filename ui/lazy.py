@@ -25,6 +25,7 @@ import streamlit as st
 from ui.controls import _notice, _raw
 
 EAGER = "_ui_all_sections"  # session_state flag: every section open (tests)
+SEEN = "_ui_section_keys"  # session_state: URL keys of the tab sets drawn this run (reset by the frame)
 
 
 class Section(NamedTuple):
@@ -47,6 +48,10 @@ def sections(key: str, labels: list[str], default: str | None = None, where=None
     labels = [str(s) for s in labels]
     default = labels[0] if default is None else str(default)
     raw = _raw(key)
+    seen = st.session_state.get(SEEN)
+    if not isinstance(seen, dict):
+        seen = st.session_state[SEEN] = {}
+    seen[key] = list(labels)
     notice = where.empty()  # above the tabs, where the reader looks
     tabs = where.tabs(labels, default=default, key=key, bind="query-params")
     chosen = st.session_state.get(key, default)

@@ -77,12 +77,15 @@ def presets() -> list[tuple[str, str, str, dict]]:
     return []
 
 
-def new_app(page: str | None = None, query: dict | None = None, timeout: float = 120, eager: bool = True):
+def new_app(page: str | None = None, query: dict | None = None, timeout: float = 120, eager: bool | None = None):
     """A fresh AppTest of app.py, switched to `page`, with URL query params (not yet run).
 
     eager: draw every section of a page in one run (ui.lazy.EAGER), so every chart is checked;
-    eager=False runs the page as the server does (only the open tab's content).
+    eager=False runs the page as the server does (only the open tab's content). Default: eager,
+    unless GRADFLOW_TEST_EAGER=0 (the page benches set it: they time what the server runs).
     """
+    if eager is None:
+        eager = os.environ.get("GRADFLOW_TEST_EAGER", "1") != "0"
     from streamlit.testing.v1 import AppTest
 
     from ui.lazy import EAGER

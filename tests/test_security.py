@@ -163,8 +163,8 @@ def test_secret_scan_would_fire():
 
 
 FLOORS = {  # package: the lowest release without the advisories named in requirements.txt
-    "streamlit": "1.54.0", "starlette": "0.49.1", "python-multipart": "0.0.30", "pyarrow": "14.0.1",
-    "pillow": "12.2",
+    "streamlit": "1.54.0", "starlette": "1.3.1", "python-multipart": "0.0.31", "pyarrow": "23.0.1",
+    "pillow": "12.3", "h11": "0.16.0", "protobuf": "6.33.5",
 }
 
 

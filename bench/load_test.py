@@ -63,6 +63,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 from helpers import (  # noqa: E402  (tests/ on the path first)
+    CHARTS_DRAWN,
     CHROMIUM,
     CHROMIUM_ARGS,
     foreign_urls,
@@ -96,8 +97,6 @@ new MutationObserver(ms => { for (const m of ms) if (m.attributeName === 'data-t
 """
 RERUN_DONE = """t0 => { const s = window.__st || []; const r = s.findIndex(x => x[0] === 'running' && x[1] >= t0);
     if (r < 0) return null; const d = s.slice(r).find(x => x[0] === 'notRunning'); return d ? d[1] - t0 : null; }"""
-CHARTS_DRAWN = """() => [...document.querySelectorAll("[data-testid='stVegaLiteChart']")]
-                  .filter(c => c.checkVisibility()).every(c => c.querySelector('canvas, svg'))"""
 
 
 # Streamlit's own probe of "<page>/_stcore/health" and "<page>/_stcore/host-config" when a page

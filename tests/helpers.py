@@ -21,6 +21,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run",
                  "--disable-quic", "--disable-default-apps", "--disable-extensions"]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+# Every visible chart has drawn and no placeholder waits for a chart's code (see wait_idle).
+CHARTS_DRAWN = """() => ![...document.querySelectorAll("[data-testid='stSkeleton']")].some(s => s.checkVisibility())
+    && [...document.querySelectorAll("[data-testid='stVegaLiteChart']")]
+       .filter(c => c.checkVisibility()).every(c => c.querySelector('canvas, svg'))"""
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 SERVER_LOG = ROOT / ".streamlit-test-server.log"
 
@@ -218,13 +222,14 @@ def wait_idle(page, timeout: float = 120_000) -> None:
     """The app has rendered something, its script is idle, and every visible chart has drawn.
 
     NB: a chart in an inactive st.tabs panel (display: none) is drawn only when its tab is
-    opened, so only visible charts are waited for.
+    opened, so only visible charts are waited for. NB 2: the script can be idle before a chart
+    element exists: Streamlit shows a placeholder (stSkeleton) until the chart's JavaScript
+    chunk has loaded (about a second on a first visit to a slow machine), so a page with a
+    visible skeleton is not finished either.
     """
     page.wait_for_selector("[data-testid='stMain'] h1", timeout=timeout)
     page.wait_for_selector(IDLE, timeout=timeout)
-    page.wait_for_function(
-        """() => [...document.querySelectorAll("[data-testid='stVegaLiteChart']")]
-                 .filter(c => c.checkVisibility()).every(c => c.querySelector('canvas, svg'))""", timeout=timeout)
+    page.wait_for_function(CHARTS_DRAWN, timeout=timeout)
     page.wait_for_selector(IDLE, timeout=timeout)
 
 

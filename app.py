@@ -21,6 +21,8 @@ import gradcore  # noqa: E402,F401  (before NumPy loads: pins the float32 kernel
 import ui  # noqa: E402
 from ui.show import apply_lecture_css  # noqa: E402
 
+ui.memory.tune()  # two malloc arenas, fixed mmap threshold: freed arrays go back to the kernel (ui/memory.py)
+
 st.set_page_config(page_title="Gradient flow in RNNs", page_icon="🌀", layout="wide",
                    initial_sidebar_state="expanded")
 
@@ -55,5 +57,8 @@ apply_lecture_css()
 
 # counted as a script under way (a Remedies-lab training loop gives way to it), and computed in one of
 # ui.activity.RUN_SLOTS slots: one page at a time, so thirty sessions do not share the GIL in 5 ms turns
-with ui.activity.script_run(), ui.activity.admitted():
-    pg.run()
+try:
+    with ui.activity.script_run(), ui.activity.admitted():
+        pg.run()
+finally:
+    ui.memory.maybe_trim()  # free heap pages back to the kernel, at most once a minute

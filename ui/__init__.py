@@ -72,9 +72,12 @@ Sections (ui.lazy; one tab of a page at a time, the open one in the URL, only it
 Activity (ui.activity): script_run() around pg.run() in app.py; training() + give_way() in a training
 loop, which then waits for other sessions' reruns (idle priority, capped).
 
+Memory (ui.memory): tune() (two malloc arenas, a fixed 1 MiB mmap threshold) and maybe_trim() (malloc_trim
+once a minute), both from app.py: a server whose every rerun is a new thread otherwise keeps freed memory.
+
 Palette (ui.palette): Okabe-Ito; colour(name), colours(names), scale(names), QUANTITY, CYCLE.
 """
-from ui import activity, charts, controls, lazy, palette
+from ui import activity, charts, controls, lazy, memory, palette
 from ui.controls import lecture_mode, multiselect, number, radio, select, slider, toggle
 from ui.lazy import open_label, sections
 from ui.show import (
@@ -90,7 +93,7 @@ from ui.show import (
 )
 
 __all__ = [
-    "activity", "charts", "controls", "lazy", "palette", "lecture_mode", "multiselect", "number", "radio", "select", "slider",
+    "activity", "charts", "controls", "lazy", "memory", "palette", "lecture_mode", "multiselect", "number", "radio", "select", "slider",
     "toggle", "cached_chart", "chart_spec", "coming_soon", "download_csv", "equation", "kept_spec", "show_chart", "show_code",
     "what_to_notice", "sections", "open_label",
 ]

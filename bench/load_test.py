@@ -254,6 +254,10 @@ class RssSampler(threading.Thread):
         self.join(timeout=5)
 
 
+def _r3(x: float | None) -> float | None:
+    return None if x is None else round(x, 3)
+
+
 def pct(values: list[float], q: float) -> float | None:
     """The q-quantile (nearest rank) of values, None if empty."""
     if not values:
@@ -583,6 +587,7 @@ def measure(sessions: int = 30, moves: int = 10, trainers: int = 2, seed: int = 
         cpu0, self0, t0 = tree_cpu_s(proc.pid), resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
         out: list = []
         rss_waves: list[int] = []
+        per_wave: list[dict] = []
         for wave in range(waves):  # NB: later waves on the same server: memory that keeps growing is a leak
             wseed = seed + 1000 * wave
             if client == "browser":
@@ -592,6 +597,10 @@ def measure(sessions: int = 30, moves: int = 10, trainers: int = 2, seed: int = 
                 got = asyncio.run(run_protocol_load(base, sessions, moves, trainers, wseed, timeout_s,
                                                     trainer_query, think, ramp_s, tab_p))
             out += got
+            wl = [x for sess in got for _, x in sess.latencies]  # is a later wave slower? (per-session cost)
+            per_wave.append({"moves": len(wl), "p50": _r3(pct(wl, 0.5)), "p95": _r3(pct(wl, 0.95)),
+                             "server_cpu_s": round(tree_cpu_s(proc.pid) - cpu0 - sum(w["server_cpu_s"] for w in per_wave), 1),
+                             "threads": len(list(Path(f"/proc/{proc.pid}/task").glob("*")))})
             if wave < waves - 1:
                 time.sleep(settle_s)
                 rss_waves.append(round(tree_rss_mb(proc.pid)))
@@ -648,6 +657,7 @@ def measure(sessions: int = 30, moves: int = 10, trainers: int = 2, seed: int = 
                    "after_ttl": None if rss_ttl is None else round(rss_ttl),
                    "after_each_wave": rss_waves},
         "waves": waves,
+        "per_wave": per_wave,
         "errors": len(errors), "error_samples": sorted(set(errors))[:30],
         "error_kinds": dict(collections.Counter(re.sub(r"[0-9a-f]{32}|:\d{4,5}/|session \d+|\d+(\.\d+)?", "*", e)[:160]
                                                 for e in errors).most_common(15)),

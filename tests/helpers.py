@@ -2,10 +2,12 @@
 
 A real server: free_port, start_server, wait_healthy, stop_server; its memory from /proc
 (tree_rss, no psutil needed); its sockets (foreign_connections). A real browser: CHROMIUM,
-CHROMIUM_ARGS, Visit (a context that records every request), wait_idle, url_path.
+CHROMIUM_ARGS, Visit (a context that records every request), wait_idle, url_path. A fresh
+interpreter: fresh_python_json (what happens at import, before anything else is loaded).
 """
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -80,6 +82,15 @@ def wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 60) -> floa
         except OSError:
             time.sleep(0.1)
     raise TimeoutError("streamlit did not become healthy")
+
+
+def fresh_python_json(code: str, *args: str, env: dict | None = None, timeout: float = 120):
+    """Run code in a new interpreter (repo on the path, nothing else in its environment) and
+    return the JSON of the last line it printed."""
+    r = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True,
+                       timeout=timeout, env={"PATH": "", "PYTHONPATH": str(ROOT), **(env or {})})
+    assert r.returncode == 0, r.stderr[-2000:]
+    return json.loads(r.stdout.strip().splitlines()[-1])
 
 
 # ----------------------------------------------------------------------------- /proc

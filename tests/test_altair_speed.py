@@ -4,14 +4,12 @@ Altair as shipped, with validation on (the tests) and off (the app). Each side r
 interpreter (the patches are installed on import)."""
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import jsonschema
 import pandas as pd
 import pytest
+from helpers import fresh_python_json
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,10 +56,7 @@ print(json.dumps({"patched": patched, "specs": out}, sort_keys=True, default=str
 
 
 def _specs(mode: str, validate: str) -> dict:
-    r = subprocess.run([sys.executable, "-c", BUILD, mode], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                       env={"PATH": "", "CHECK_CHART_SPECS": validate, "PYTHONPATH": str(ROOT)})
-    assert r.returncode == 0, r.stderr[-2000:]
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    return fresh_python_json(BUILD, mode, env={"CHECK_CHART_SPECS": validate})
 
 
 @pytest.mark.parametrize("validate", ["1", "0"], ids=["validated (tests)", "not validated (app)"])

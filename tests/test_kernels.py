@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import ast
-import json
 import platform
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from helpers import fresh_python_json
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,10 +25,7 @@ print(json.dumps({"pinned": gradcore.kernels.PINNED,
 
 
 def _probe(env: dict) -> dict:
-    r = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                       env={"PATH": "", "PYTHONPATH": str(ROOT), **env})
-    assert r.returncode == 0, r.stderr[-2000:]
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    return fresh_python_json(PROBE, env=env)
 
 
 def _x86_avx2() -> bool:

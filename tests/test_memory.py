@@ -1,12 +1,8 @@
 """ui.memory: malloc tuning for a server whose every rerun is a new thread (glibc only)."""
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
-from conftest import ROOT
+from helpers import fresh_python_json
 
 PROBE = r'''
 import json, time
@@ -23,10 +19,7 @@ print(json.dumps({"tuned": t, "same": t == again, "ran": ran, "trim_s": dt,
 
 
 def _probe(env: dict) -> dict:
-    r = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                       env={"PATH": "", "PYTHONPATH": str(ROOT), **env})
-    assert r.returncode == 0, r.stderr[-2000:]
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    return fresh_python_json(PROBE, env=env)
 
 
 def _glibc() -> bool:

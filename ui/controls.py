@@ -64,6 +64,7 @@ SHARED_KEYS = {
 }
 _REGISTRY = "_ui_bound_defaults"  # session_state: key -> default of every bound control this run
 _CSV_COUNTS = "_ui_csv_counts"  # session_state: download-button slug -> uses this run (unique keys)
+SECTION_KEYS = "_ui_section_keys"  # session_state: URL keys of the tab sets drawn this run (ui.lazy.SEEN)
 _URL_SEEN = "_ui_url_seen"  # session_state: key -> (URL string, widget value, stale) of the last run
 
 
@@ -71,7 +72,7 @@ def begin_run() -> None:
     """Forget the controls of the previous run (the frame calls this before the page runs)."""
     st.session_state[_REGISTRY] = {}
     st.session_state[_CSV_COUNTS] = {}
-    st.session_state["_ui_section_keys"] = {}  # ui.lazy.SEEN: the tab sets of this run
+    st.session_state[SECTION_KEYS] = {}  # the tab sets of this run (ui.lazy.sections fills it)
 
 
 def _register(key: str, default) -> None:

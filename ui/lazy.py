@@ -22,10 +22,10 @@ from typing import NamedTuple
 
 import streamlit as st
 
-from ui.controls import _notice, _raw
+from ui.controls import SECTION_KEYS, _notice, _raw
 
 EAGER = "_ui_all_sections"  # session_state flag: every section open (tests)
-SEEN = "_ui_section_keys"  # session_state: URL keys of the tab sets drawn this run (reset by the frame)
+SEEN = SECTION_KEYS  # session_state: URL keys of the tab sets drawn this run (reset by controls.begin_run)
 
 
 class Section(NamedTuple):
@@ -48,10 +48,7 @@ def sections(key: str, labels: list[str], default: str | None = None, where=None
     labels = [str(s) for s in labels]
     default = labels[0] if default is None else str(default)
     raw = _raw(key)
-    seen = st.session_state.get(SEEN)
-    if not isinstance(seen, dict):
-        seen = st.session_state[SEEN] = {}
-    seen[key] = list(labels)
+    st.session_state.setdefault(SEEN, {})[key] = list(labels)
     notice = where.empty()  # above the tabs, where the reader looks
     tabs = where.tabs(labels, default=default, key=key, bind="query-params")
     chosen = st.session_state.get(key, default)

@@ -5,9 +5,10 @@ their own malloc arenas (up to 8 per core) and serves freed multi-megabyte NumPy
 them once its mmap threshold has grown past their size. Both keep memory that is free but
 never returned: with 30 sessions at a time, six waves of them on one server left RSS at
 283, 333, 325, 357, 393, 407 MB after each wave (rest 187 MB; bench/load_test.py --waves 6),
-while Python's own objects stayed flat (a gc census between waves). With two arenas and a
-fixed 1 MiB mmap threshold the same waves left 239, 248, 251, 263, 272 MB, and clearing the
-bounded caches then brought it to 206 MB: what stays is the caches, not the sessions.
+while Python's own objects stayed flat (a gc census between waves; load_30x10_6waves_untuned).
+With two arenas and a fixed 1 MiB mmap threshold the same waves left 254, 256, 262, 278, 290,
+272 MB (load_30x10_6waves), and clearing the bounded caches after five waves brought it to
+206 MB: what stays is the caches, not the sessions.
 
 tune() sets both through mallopt (glibc only; a value the user set in the environment,
 MALLOC_ARENA_MAX or MALLOC_MMAP_THRESHOLD_, wins); maybe_trim() hands free heap pages back to
@@ -29,7 +30,7 @@ MMAP_THRESHOLD = 1 << 20  # bytes: arrays from 1 MiB up are mmapped and unmapped
 TRIM_EVERY = 60.0  # seconds between two malloc_trim calls
 
 _lock = threading.Lock()
-_state = {"tuned": None, "last_trim": 0.0, "trims": 0, "lib": False}
+_state = {"tuned": None, "last_trim": 0.0, "lib": False}
 
 
 def _libc():
@@ -70,5 +71,4 @@ def maybe_trim(now: float | None = None) -> bool:
     if lib is None:
         return False
     lib.malloc_trim(0)
-    _state["trims"] += 1
     return True

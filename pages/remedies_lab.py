@@ -126,6 +126,13 @@ def rho_frame(rec: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["run", "step", "spectral radius"])
 
 
+def radius_chart(rec: dict, height=280):
+    """ρ(W_hh) of every run against the update."""
+    return legend_columns(ui.charts.line(rho_frame(rec), "step", "spectral radius", "run", x_title="update",
+                                         y_title="ρ(W_hh)", height=height,
+                                         title="Spectral radius of W_hh (LSTM: g block, GRU: n block)"))
+
+
 def dh_frame(rec: dict) -> pd.DataFrame:
     rows = [(r["label"], k + 1, R.num(v)) for r in rec["runs"] for k, v in enumerate(r["dh_norms"])]
     return pd.DataFrame(rows, columns=["run", "k", "norm"])
@@ -176,18 +183,13 @@ def live_charts(rec: dict, final: bool, keep: tuple | None = None):
                                              y_title="batch accuracy", height=280,
                                              title="Accuracy on each fresh batch (task criterion)"))
 
-    def radius():
-        return legend_columns(ui.charts.line(rho_frame(rec), "step", "spectral radius", "run", x_title="update",
-                                             y_title="ρ(W_hh)", height=280,
-                                             title="Spectral radius of W_hh (LSTM: g block, GRU: n block)"))
-
     c1, c2 = st.columns(2)
     with c1:
         show(lambda: loss_chart(rec, df), keep=k("loss"))
         show(accuracy, keep=k("accuracy"))
     with c2:
         show(lambda: grad_chart(df), keep=k("grad"))
-        show(radius, keep=k("rho"))
+        show(lambda: radius_chart(rec), keep=k("rho"))
     if final:
         ui.download_csv(df, f"remedies-curves-{rec['knobs']['task']}.csv", "Download the curves (CSV)")
 
@@ -429,6 +431,11 @@ for kind, heading in (("exploding", "For exploding gradients"), ("vanishing", "F
                 with c2:
                     _, ch = dh_chart(recd, height=300)
                     show(ch, keep=(*ver, "dh"))
+                if card.key == "l1l2":  # its text is about the radius: show it, and say where each run ends
+                    show(lambda recd=recd: radius_chart(recd, height=240), keep=(*ver, "rho"))
+                    st.caption("ρ(W_hh) at the last report: " + "; ".join(
+                        f"{r['label']} {R.num(r['spectral_radius']['value'][-1]):.2f}" for r in recd["runs"]
+                        if r["spectral_radius"]["value"]) + ".")
                 if card.key == "esn":
                     esn_rec, _ = rec_io.load_shared("esn_memory", rec_io.OUT.parent)
                     if esn_rec is not None:

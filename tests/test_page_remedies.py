@@ -54,6 +54,21 @@ def test_every_card_open_shows_its_recorded_result():
     assert RUN not in at.session_state
 
 
+def test_l1l2_card_shows_the_radius_its_text_is_about():
+    at = new_app(PAGE, {"open_l1l2": "true"}, eager=False)
+    at.run()
+    assert_healthy(at, "L1/L2 card open")
+    assert "Watch the spectral radius" in " ".join(m.value for m in at.markdown)
+    titles = [json.loads(c.proto.spec).get("usermeta", {}).get("title", "") for c in at.get("vega_lite_chart")]
+    assert any("Spectral radius of W_hh" in str(t) for t in titles), titles
+    recd, _ = rec_io.load_shared("card_l1l2")
+    end = {r["label"]: r["spectral_radius"]["value"][-1] for r in recd["runs"]}
+    caption = next(c.value for c in at.caption if c.value.startswith("ρ(W_hh) at the last report"))
+    for label, rho in end.items():
+        assert f"{label} {rho:.2f}" in caption
+    assert end["RNN + L2 1"] < 1 < end["RNN + L1 0.01"]  # what the card's text says of its recorded runs
+
+
 def test_short_live_run_to_completion_and_no_silent_retrain():
     at = new_app(PAGE)
     at.run()

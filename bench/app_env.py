@@ -1,8 +1,8 @@
 """Time the app as it runs: call as_the_app_runs() before NumPy or the app's modules load.
 
-- one BLAS thread, as app.py sets for the server (OpenBLAS's 2 threads stall on small
-  matrices when anything else runs; see bench/results/blas_threads.json);
-- the float32 kernels pinned as app.py pins them (gradcore/kernels.py);
+- one BLAS thread and the float32 kernels pinned, as app.py sets them for the server
+  (serve.setup; OpenBLAS's 2 threads stall on small matrices when anything else runs:
+  bench/results/blas_threads.json);
 - only a page's open section drawn (tests/conftest.py new_app draws all of them for the tests);
 - no Altair schema validation of chart specs, as in the app (ui/show.py VALIDATE_SPECS); the
   tests' conftest, which the page benches import for AppTest, turns it on otherwise.
@@ -13,8 +13,6 @@ import os
 
 
 def as_the_app_runs() -> None:
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
     os.environ.setdefault("CHECK_CHART_SPECS", "0")
     os.environ.setdefault("GRADFLOW_TEST_EAGER", "0")  # AppTest runs only the open section, as the server does
     import sys
@@ -23,4 +21,6 @@ def as_the_app_runs() -> None:
     root = str(Path(__file__).resolve().parents[1])
     if root not in sys.path:
         sys.path.insert(0, root)
-    import gradcore  # noqa: F401  (before NumPy loads: the app's pinned float32 kernels)
+    import serve
+
+    serve.setup()  # before NumPy loads, as app.py does

@@ -6,10 +6,9 @@ Row-vector convention (seed 000, cs231n): a_t = x_t Wx + h_{t-1} Wh + b. Batch-f
 Cells: rnn, lstm, gru (activations). Losses: losses. Gradient flow: jacobians, spectra,
 attribution. Initialisers: init. Checking: gradcheck. Exploding side: cliff, clipping.
 Training (the Remedies lab): tasks, models, optim, regularisers, train, generation, esn, hf,
-experiments (also a command line: python -m gradcore.experiments --list). kernels: importing
-gradcore before NumPy pins the float32 kernels, so recorded training runs replay exactly.
+experiments. Importing gradcore changes nothing outside it (no environment variables, no BLAS or
+SIMD settings): the entry points that need pinned kernels set them (serve/kernels.py).
 """
-from gradcore import kernels  # noqa: I001  (first: pins BLAS/SIMD kernels before NumPy loads)
 from gradcore import (
     activations,
     attribution,
@@ -25,5 +24,5 @@ from gradcore import (
     spectra,
 )
 
-__all__ = ["kernels", "activations", "attribution", "cliff", "clipping", "gradcheck", "gru", "init", "jacobians",
+__all__ = ["activations", "attribution", "cliff", "clipping", "gradcheck", "gru", "init", "jacobians",
            "losses", "lstm", "rnn", "spectra"]

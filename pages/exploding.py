@@ -8,6 +8,8 @@ import ui
 from gradcore import activations, cliff, clipping, init, jacobians, losses, rnn
 from ui import palette
 
+ui.frame.require()  # a page run without the frame reruns as the frame (ui/frame.py)
+
 LN10 = np.log(10.0)
 D_IN, V_OUT = 4, 4  # input and output sizes of the growth experiment (small: the recurrence is the point)
 KINDS = ["gaussian_radius", "gaussian_norm", "orthogonal"]

@@ -13,6 +13,8 @@ import ui
 from gradcore import attribution, jacobians, losses
 from lessons import lstm_cell_state as lesson
 
+ui.frame.require()  # a page run without the frame reruns as the frame (ui/frame.py)
+
 MAX_UNITS = 32  # gate heatmaps show at most this many units ...
 MAX_STEPS = 100  # ... and this many time columns (every s-th step, exact values)
 MAX_GRID = 50  # the T x T heatmap shows at most MAX_GRID x MAX_GRID cells (every s-th t and k)

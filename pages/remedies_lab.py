@@ -21,19 +21,22 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+import serve
 import ui
 from gradcore import train
 from lessons import record_remedies as rec_io
 from lessons import remedies as R
 
+ui.frame.require()  # a page run without the frame reruns as the frame (ui/frame.py)
+
 RUN = "_remedies_run"  # session_state: the active run {"origin", "lab", "status", "maps"}
 MAX_SLICES = "_remedies_max_slices"  # tests only: leave the loop after this many slices (what an interruption does)
 SLICE = 0.05  # seconds of training per slice; the page redraws every REDRAW seconds
 REDRAW = 0.5  # progress at least every second
-REDRAW_BUSY = 5.0  # live charts while other sessions are active (ui/activity.py): four charts cost ~0.1 s
+REDRAW_BUSY = 5.0  # live charts while other sessions are active (serve/activity.py): four charts cost ~0.1 s
 BUSY_WINDOW = 3.0  # "active": another session's script ran within the last BUSY_WINDOW seconds
 YIELD = 0.005  # seconds the script sleeps after each slice so other sessions stay responsive
-GIVE_WAY = 0.4  # at most this long it then waits while other sessions' scripts run (ui/activity.py)
+GIVE_WAY = 0.4  # at most this long it then waits while other sessions' scripts run (serve/activity.py)
 LIVE_LIMITS = {"T": 200, "steps": 5000, "seeds": 5}
 
 st.title("Remedies lab")
@@ -505,13 +508,13 @@ if state is not None:
             limit = st.session_state.get(MAX_SLICES)
             n = 0
             last_draw = last_charts = 0.0
-            with ui.activity.training():
+            with serve.activity.training():
                 while state["status"] == "running":
                     done = state["lab"].advance(SLICE)
                     # NB: training holds the GIL in short NumPy calls. After each slice it sleeps
                     # briefly, and longer (up to GIVE_WAY s) while other sessions' scripts run:
                     # training at idle priority, so a class clicking around is not kept waiting
-                    ui.activity.give_way(YIELD, GIVE_WAY)
+                    serve.activity.give_way(YIELD, GIVE_WAY)
                     n += 1
                     if done:
                         state["status"] = "stopped" if state["lab"].stopped else "done"
@@ -520,7 +523,7 @@ if state is not None:
                     if now - last_draw >= REDRAW:
                         # the charts cost far more than the bar: while other sessions' scripts run
                         # they are redrawn every REDRAW_BUSY s, the progress bar every REDRAW s
-                        busy = ui.activity.busy_within(BUSY_WINDOW)
+                        busy = serve.activity.busy_within(BUSY_WINDOW)
                         charts = not busy or now - last_charts >= REDRAW_BUSY
                         render_run(origin, slot, charts=charts)  # an st call: a Stop click lands here
                         last_draw = time.perf_counter()

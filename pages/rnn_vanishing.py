@@ -19,6 +19,8 @@ from gradcore import activations, jacobians, spectra
 from lessons import rnn_vanishing as L
 from ui import palette
 
+ui.frame.require()  # a page run without the frame reruns as the frame (ui/frame.py)
+
 sci = L.sci
 
 

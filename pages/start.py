@@ -6,6 +6,8 @@ import streamlit as st
 import ui
 from gradcore import activations, init, jacobians, rnn
 
+ui.frame.require()  # a page run without the frame reruns as the frame (ui/frame.py)
+
 # Lecture presets: (page file, name, what you will see, URL query params).
 # Page authors: these are the agreed URL keys; please honour them on your page. A page's section
 # (tab) is a URL key too: rnn_view, lstm_view, exp_view (ui.sections).

@@ -1,16 +1,23 @@
-"""Shared test helpers: the repo on sys.path, AppTest set up for st.navigation, page discovery.
+"""Shared test helpers: the repo on sys.path, pinned kernels, AppTest of the frame, page discovery.
 
-Pages are discovered from app.py itself (every "pages/....py" string in it), so a page
-registered later is covered by the page tests without touching them.
+Pages are discovered from the frame's page list (every "pages/....py" string in ui/frame.py), so
+a page registered later is covered by the page tests without touching them.
 """
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
-# NB: before anything imports NumPy: OpenBLAS's thread pool stalls on the small matrices of
-# the engine when several computations run at once (app.py sets the same for the server).
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from serve import kernels  # noqa: E402  (standard library only)
+
+# NB: before anything imports NumPy, as app.py does for the server (serve.setup): one BLAS thread
+# and, on x86-64 with AVX2, the pinned float32 kernels, so the recorded runs replay exactly here.
+KERNELS = kernels.pin()
 # every chart spec the tests draw (in process and in the servers they start) is validated
 # against the Vega-Lite schema; the app itself skips that (ui/show.py VALIDATE_SPECS)
 os.environ.setdefault("CHECK_CHART_SPECS", "1")
@@ -18,50 +25,15 @@ os.environ.setdefault("CHECK_CHART_SPECS", "1")
 import ast  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import gradcore  # noqa: E402,F401,I001  (before NumPy loads: the app's pinned float32 kernels, gradcore/kernels.py)
 
 APP = str(ROOT / "app.py")
 
 
-def _use_navigation_v2_in_apptest() -> None:
-    """Make AppTest run app.py (the frame) on every rerun, as the server does.
-
-    NB: AppTest resets PagesManager.uses_pages_directory to None before each run; with a
-    pages/ folder next to app.py it then takes the legacy "pages directory" path and runs
-    the page script alone on reruns, dropping the frame's sidebar. The real server sets
-    the flag to False for good once st.navigation has been called; we do the same.
-    """
-    import streamlit.testing.v1.app_test as app_test_module
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if getattr(app_test_module.PagesManager, "_v2_patch", False):
-        return
-
-    class V2PagesManager(PagesManager):
-        _v2_patch = True
-
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            PagesManager.uses_pages_directory = False
-
-    app_test_module.PagesManager = V2PagesManager
-
-
-_use_navigation_v2_in_apptest()
-
-
 def registered_pages() -> list[str]:
-    """Every page file app.py registers ("pages/x.py" string literals in app.py), in order."""
-    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    """Every page file the frame registers ("pages/x.py" string literals in ui/frame.py), in order."""
+    tree = ast.parse((ROOT / "ui" / "frame.py").read_text(encoding="utf-8"))
     found = [n.value for n in ast.walk(tree)
              if isinstance(n, ast.Constant) and isinstance(n.value, str)
              and n.value.startswith("pages/") and n.value.endswith(".py")]

@@ -69,18 +69,18 @@ Sections (ui.lazy; one tab of a page at a time, the open one in the URL, only it
     open_label(key, labels, default=None) -> str   # the section shown now (for text outside the tabs)
   Tests draw every section in one run: new_app() sets st.session_state[ui.lazy.EAGER].
 
-Activity (ui.activity): script_run() around pg.run() in app.py; training() + give_way() in a training
-loop, which then waits for other sessions' reruns (idle priority, capped).
+Frame (ui.frame): PAGES (the menu), navigation(), inside() around pg.run() in app.py, and require(),
+the first line of every page (a page run without the frame reruns as the frame).
 
-Memory (ui.memory): tune() (two malloc arenas, a fixed 1 MiB mmap threshold) and maybe_trim() (malloc_trim
-once a minute), both from app.py: a server whose every rerun is a new thread otherwise keeps freed memory.
+Server operations (run slots, training that gives way, memory, BLAS threads) live in serve/, not here.
 
 Palette (ui.palette): Okabe-Ito; colour(name), colours(names), scale(names), QUANTITY, CYCLE.
 """
-from ui import activity, charts, controls, lazy, memory, palette
+from ui import charts, controls, frame, lazy, palette
 from ui.controls import lecture_mode, multiselect, number, radio, select, slider, toggle
 from ui.lazy import open_label, sections
 from ui.show import (
+    apply_lecture_css,
     cached_chart,
     chart_spec,
     coming_soon,
@@ -93,11 +93,7 @@ from ui.show import (
 )
 
 __all__ = [
-    "activity", "charts", "controls", "lazy", "memory", "palette", "lecture_mode", "multiselect", "number", "radio", "select", "slider",
+    "apply_lecture_css", "charts", "controls", "frame", "lazy", "palette", "lecture_mode", "multiselect", "number", "radio", "select", "slider",
     "toggle", "cached_chart", "chart_spec", "coming_soon", "download_csv", "equation", "kept_spec", "show_chart", "show_code",
     "what_to_notice", "sections", "open_label",
 ]
-
-from ui.frame_guard import switch_off_pages_folder_mode  # noqa: E402
-
-switch_off_pages_folder_mode()

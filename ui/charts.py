@@ -14,11 +14,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ui import altair_speed, palette
-
-altair_speed.install()  # Altair's schema table built once per process, not per channel
-altair_speed.install_layer_fast_path()  # no deep copies of layers that have no params
-altair_speed.install_property_check_follows_debug_mode()  # .properties() validates only in debug mode
+from ui import palette
 
 DEFAULT_FLOOR = 1e-30  # smallest value a native log axis is asked to show
 SERIES = "series"  # column name used when a builder has to invent a series column

@@ -18,37 +18,6 @@ import math
 
 import streamlit as st
 
-
-def _patch_int_number_input_overflow() -> None:
-    """Make an int st.number_input fall back to its default on ?key=1e999 instead of crashing.
-
-    NB: Streamlit 1.67 seeds a URL-bound int number_input with int(float(raw)) and catches only
-    ValueError/TypeError/IndexError, so ?seed=1e999 or ?seed=inf raised OverflowError out of the
-    page (found by tests/test_fuzz_urls.py). An overflowing value is out of any range, so its
-    default is exactly what Streamlit does for every other out-of-range value. Guarded: if the
-    private class moves, nothing is patched and tests/test_fuzz_urls.py fails loudly instead.
-    """
-    try:
-        from streamlit.elements.widgets import number_input as _ni
-    except ImportError:
-        return
-    serde = getattr(_ni, "NumberInputSerde", None)
-    if serde is None or getattr(serde, "_ui_overflow_patch", False):
-        return
-    original = serde.deserialize
-
-    def deserialize(self, ui_value):
-        try:
-            return original(self, ui_value)
-        except OverflowError:
-            return self.value
-
-    serde.deserialize = deserialize
-    serde._ui_overflow_patch = True
-
-
-_patch_int_number_input_overflow()
-
 LECTURE_KEY = "lecture"
 
 # URL keys that several pages use, each with the one meaning it has on all of them. A value set on
@@ -92,7 +61,7 @@ def lecture_mode() -> bool:
     return bool(st.session_state.get(LECTURE_KEY, False))
 
 
-def _raw(key: str) -> str | None:
+def url_value(key: str) -> str | None:
     """The URL's value for key before the widget runs (None if absent)."""
     try:
         return st.query_params.get(key)
@@ -138,6 +107,28 @@ def _same_number(raw: str, value, integer: bool) -> bool:
     return math.isclose(f, float(value), rel_tol=1e-9, abs_tol=1e-12)
 
 
+def _overflows(raw: str | None) -> bool:
+    """True for a URL number beyond float64 (?seed=1e999, ?seed=inf), which no range admits."""
+    try:
+        return raw is not None and math.isinf(float(raw))
+    except (TypeError, ValueError):
+        return False
+
+
+def _drop_from_url(key: str) -> None:
+    """Take key out of st.query_params before its widget is made, so the widget starts at its default.
+
+    NB: Streamlit 1.67 seeds a URL-bound int st.number_input with int(float(raw)) and catches only
+    ValueError/TypeError/IndexError, so ?seed=1e999 raised OverflowError out of the page (found by
+    tests/test_fuzz_urls.py). Removing the value through the public st.query_params is what
+    Streamlit does itself for any other value out of range: the default is used and the URL cleared.
+    """
+    try:
+        del st.query_params[key]
+    except Exception:  # NB: never let a malformed URL break a page
+        pass
+
+
 def _url_is_stale(key: str, raw: str | None, value) -> bool:
     """True when the widget moved away from the value it took from this same URL string.
 
@@ -160,7 +151,7 @@ def _url_is_stale(key: str, raw: str | None, value) -> bool:
         return False
 
 
-def _notice(where, key: str, raw: str | None, value, default, ok: bool) -> None:
+def notice(where, key: str, raw: str | None, value, default, ok: bool) -> None:
     """One caption when the URL held a value the widget could not use (not once the user moved it)."""
     if _url_is_stale(key, raw, value) or raw is None or ok:
         return
@@ -185,14 +176,16 @@ def _bound_number(widget: str, label, key, min_value, max_value, default, step, 
     """A numeric widget (st.slider or st.number_input) bound to ?key=...: a URL value out of
     range or not a number falls back to the default, with a one-line notice."""
     where = where or st
-    raw = _raw(key)
+    raw = url_value(key)
     _register(key, default)
     integer = isinstance(default, int) and not isinstance(default, bool)
+    if widget == "number_input" and integer and _overflows(raw):
+        _drop_from_url(key)
     _keep_if(key, _in_range(min_value, max_value, integer), default)
     value = getattr(where, widget)(label, min_value=min_value, max_value=max_value, value=default, step=step,
                                    help=help, format=format, key=key, bind="query-params")
     ok = raw is not None and _same_number(raw, value, integer)
-    _notice(where, key, raw, value, default, ok)
+    notice(where, key, raw, value, default, ok)
     return value
 
 
@@ -204,12 +197,12 @@ def select(label: str, key: str, options, default, help: str | None = None, wher
     """
     where = where or st
     options = [str(o) for o in options]
-    raw = _raw(key)
+    raw = url_value(key)
     _register(key, str(default))
     _keep_if(key, lambda v: isinstance(v, str) and v in options, str(default))
     value = where.selectbox(label, options, index=options.index(str(default)), help=help, key=key,
                             bind="query-params")
-    _notice(where, key, raw, value, str(default), raw is not None and raw == value)
+    notice(where, key, raw, value, str(default), raw is not None and raw == value)
     return value
 
 
@@ -218,24 +211,24 @@ def radio(label: str, key: str, options, default, help: str | None = None, horiz
     """st.radio over string options bound to ?key=option (for 2-4 choices)."""
     where = where or st
     options = [str(o) for o in options]
-    raw = _raw(key)
+    raw = url_value(key)
     _register(key, str(default))
     _keep_if(key, lambda v: isinstance(v, str) and v in options, str(default))
     value = where.radio(label, options, index=options.index(str(default)), help=help, key=key,
                         horizontal=horizontal, bind="query-params")
-    _notice(where, key, raw, value, str(default), raw is not None and raw == value)
+    notice(where, key, raw, value, str(default), raw is not None and raw == value)
     return value
 
 
 def toggle(label: str, key: str, default: bool = False, help: str | None = None, where=None) -> bool:
     """st.toggle bound to ?key=true/false."""
     where = where or st
-    raw = _raw(key)
+    raw = url_value(key)
     _register(key, bool(default))
     _keep_if(key, lambda v: isinstance(v, bool), bool(default))
     value = where.toggle(label, value=bool(default), help=help, key=key, bind="query-params")
     ok = raw is not None and raw.strip().lower() in ("true", "false") and (raw.strip().lower() == "true") == value
-    _notice(where, key, raw, value, bool(default), ok)
+    notice(where, key, raw, value, bool(default), ok)
     return value
 
 

@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import streamlit as st
 
-from ui.controls import SECTION_KEYS, _notice, _raw
+from ui.controls import SECTION_KEYS, notice, url_value
 
 EAGER = "_ui_all_sections"  # session_state flag: every section open (tests)
 SEEN = SECTION_KEYS  # session_state: URL keys of the tab sets drawn this run (reset by controls.begin_run)
@@ -47,12 +47,12 @@ def sections(key: str, labels: list[str], default: str | None = None, where=None
     where = where or st
     labels = [str(s) for s in labels]
     default = labels[0] if default is None else str(default)
-    raw = _raw(key)
+    raw = url_value(key)
     st.session_state.setdefault(SEEN, {})[key] = list(labels)
-    notice = where.empty()  # above the tabs, where the reader looks
+    slot = where.empty()  # above the tabs, where the reader looks
     tabs = where.tabs(labels, default=default, key=key, bind="query-params")
     chosen = st.session_state.get(key, default)
-    _notice(notice, key, raw, chosen, default, raw is not None and raw == chosen)
+    notice(slot, key, raw, chosen, default, raw is not None and raw == chosen)
     all_open = eager()
     return [Section(t, all_open or bool(t.open), label) for t, label in zip(tabs, labels, strict=True)]
 

@@ -61,12 +61,10 @@ def _lecture_sized(chart: alt.TopLevelMixin, lecture: bool) -> alt.TopLevelMixin
 
 # Altair validates every spec against the Vega-Lite JSON schema (jsonschema): about a tenth of
 # the server's time under a classroom load (bench/results/load_profile.json). The specs are
-# built by our own chart functions, not from user input, so the running app skips it and the
-# test suite (tests/conftest.py sets CHECK_CHART_SPECS=1) validates every spec it draws.
+# built by our own chart functions, not from user input, so the running app asks to_dict() not
+# to (its public validate=False), and the test suite (tests/conftest.py sets CHECK_CHART_SPECS=1)
+# validates every spec it draws.
 VALIDATE_SPECS = os.environ.get("CHECK_CHART_SPECS", "").lower() in ("1", "true", "yes")
-if not VALIDATE_SPECS:
-    # Altair's debug mode also validates each schema object (alt.Scale, ...) as it is made: off with it
-    getattr(alt.utils.schemapi, "disable_debug_mode", lambda: None)()
 
 
 def show_chart(chart: alt.TopLevelMixin, data: pd.DataFrame | None = None,
@@ -84,25 +82,18 @@ def show_chart(chart: alt.TopLevelMixin, data: pd.DataFrame | None = None,
         download_csv(data, filename or "chart-data.csv")
 
 
-def _arrow(df: pd.DataFrame):
-    """DataFrame -> Arrow IPC bytes as st.altair_chart sends them (the DataFrame itself if that fails)."""
-    try:
-        from streamlit import dataframe_util
-
-        return dataframe_util.convert_anything_to_arrow_bytes(df)
-    except Exception:  # NB: a moved private helper only costs speed: Streamlit converts a DataFrame itself
-        return df
-
-
 def _detach_data(chart, datasets: dict, undo: list) -> None:
     """Swap every DataFrame in the chart and its sub-charts for a named dataset (content-hashed);
-    undo collects (chart, DataFrame) pairs to put back afterwards."""
+    undo collects (chart, DataFrame) pairs to put back afterwards.
+
+    NB: the DataFrame itself goes into the spec's "datasets": st.vega_lite_chart sends it as Arrow,
+    as it does for st.altair_chart, and Altair's own to_dict never turns it into JSON rows."""
     data = getattr(chart, "data", alt.Undefined)
     if isinstance(data, pd.DataFrame):
-        payload = _arrow(data)
-        raw = payload if isinstance(payload, bytes) else pd.util.hash_pandas_object(data, index=False).values.tobytes()
-        name = "d" + hashlib.md5(raw).hexdigest()[:16]
-        datasets[name] = payload
+        h = hashlib.md5(pd.util.hash_pandas_object(data, index=False).values.tobytes())
+        h.update(",".join(map(str, data.columns)).encode())
+        name = "d" + h.hexdigest()[:16]
+        datasets[name] = data
         undo.append((chart, data))
         chart.data = alt.NamedData(name=name)
     for attr in ("layer", "hconcat", "vconcat", "concat"):
@@ -115,7 +106,7 @@ def _detach_data(chart, datasets: dict, undo: list) -> None:
 
 def chart_spec(chart: alt.TopLevelMixin, lecture: bool = False, grow: bool = True) -> dict:
     """The Vega-Lite dict st.altair_chart would send for chart: lecture fonts (and, with grow, sizes)
-    applied, each DataFrame as a named dataset of Arrow bytes, Altair's default 300 x 300 view dropped."""
+    applied, each DataFrame as a named dataset, Altair's default 300 x 300 view dropped."""
     chart = _lecture_sized(chart, lecture and grow)
     datasets: dict = {}
     undo: list = []

@@ -1,4 +1,4 @@
-"""ui.memory: malloc tuning for a server whose every rerun is a new thread (glibc only)."""
+"""serve.memory: malloc tuning for a server whose every rerun is a new thread (glibc only)."""
 from __future__ import annotations
 
 import pytest
@@ -7,7 +7,7 @@ from helpers import fresh_python_json
 PROBE = r'''
 import json, time
 import numpy as np
-from ui import memory
+from serve import memory
 t = memory.tune()
 again = memory.tune()
 blobs = [np.ones(300_000) for _ in range(200)]  # ~480 MB in 2.4 MB arrays: above the fixed mmap threshold
@@ -23,7 +23,7 @@ def _probe(env: dict) -> dict:
 
 
 def _glibc() -> bool:
-    from ui import memory
+    from serve import memory
 
     return memory._libc() is not None
 

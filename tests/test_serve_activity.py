@@ -1,10 +1,10 @@
-"""ui.activity: training gives way to other sessions' script runs (idle priority, capped)."""
+"""serve.activity: training gives way to other sessions' script runs (idle priority, capped)."""
 from __future__ import annotations
 
 import threading
 import time
 
-from ui import activity
+from serve import activity
 
 
 def _in_thread(ctx_factories, started: threading.Event, release: threading.Event) -> threading.Thread:
@@ -61,7 +61,7 @@ def test_a_thread_that_died_inside_a_run_is_forgotten():
 
 
 def test_busy_within_remembers_recent_runs_of_others_only():
-    import ui.activity as a
+    import serve.activity as a
 
     a._last_end.clear()
     assert not activity.busy_within(5.0)
@@ -84,7 +84,7 @@ def test_busy_within_remembers_recent_runs_of_others_only():
 
 
 def test_admitted_lets_only_run_slots_pages_compute_at_once_and_training_gives_its_slot_back(monkeypatch):
-    import ui.activity as a
+    import serve.activity as a
 
     monkeypatch.setattr(a, "_gate", threading.BoundedSemaphore(1))
     first_in, release_first = threading.Event(), threading.Event()

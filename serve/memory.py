@@ -12,7 +12,7 @@ With two arenas and a fixed 1 MiB mmap threshold the same waves left 254, 256, 2
 
 tune() sets both through mallopt (glibc only; a value the user set in the environment,
 MALLOC_ARENA_MAX or MALLOC_MMAP_THRESHOLD_, wins); maybe_trim() hands free heap pages back to
-the kernel (malloc_trim) at most once a minute. app.py calls tune() first and maybe_trim()
+the kernel (malloc_trim) at most once a minute. serve.setup() (from app.py) calls tune() and app.py calls maybe_trim()
 after every page run. Elsewhere (macOS, musl) both do nothing.
 """
 from __future__ import annotations

@@ -207,7 +207,7 @@ def hf_train(cfg: HFConfig, callback: Callable[[int, dict], bool | None] | None 
     p0, _ = train.init_params(tc, task.D, task.V, np.random.default_rng(init_ss))
     params = {k: v[None] for k, v in p0.items()}
     b = task.sample(np.random.default_rng(data_ss), cfg.batch)
-    batch = train._stack_batches([b], np.float64)
+    batch = train.stack_batches([b], np.float64)
     lam = float(cfg.damping)
     d_prev = {k: np.zeros_like(v) for k, v in params.items()}
     hist = {"loss": [], "lambda": [], "rho": [], "cg_iters": [], "accepted": []}

@@ -31,7 +31,7 @@ import numpy as np
 
 from gradcore.activations import sigmoid
 
-__all__ = ["CELLS", "GATES", "Cache", "Grads", "forward", "backward", "d2f", "dfa", "recurrent_block"]
+__all__ = ["CELLS", "GATES", "Cache", "Grads", "forward", "backward", "d2f", "dfa", "recurrent_block", "tbptt_chunks"]
 
 CELLS = ("rnn", "leaky", "lstm", "gru")
 GATES = {"rnn": 1, "leaky": 1, "lstm": 4, "gru": 3}
@@ -266,7 +266,7 @@ def forward(spec: Spec, Wx, Wh, b, x, step_mask=None, alpha=None, store=True):
     return hs, Cache(spec, x_tm, Wh, al, mt(hbuf), mt(a_s), mt(fa_s), mt(gates_s), mt(cbuf), mt(tc_s), mt(hold))
 
 
-def _chunks(T: int, tbptt):
+def tbptt_chunks(T: int, tbptt):
     """[(t_end, t_stop, inject_from)]: sweep back from t_end to t_stop (inclusive), injecting the
     loss gradients of steps >= inject_from. Full BPTT is one chunk; BPTT(k1, k2) (Williams &
     Peng 1990) ends a chunk every k1 steps and runs each one k2 steps back."""
@@ -305,7 +305,7 @@ def backward(cache: Cache, dh, da_extra=None, tbptt=None, xi=None) -> Grads:
     hold = tmv(cache.hold)
     dh = tmv(dh)
     da_extra = tmv(da_extra)
-    chunks = _chunks(T, tbptt)
+    chunks = tbptt_chunks(T, tbptt)
     single = len(chunks) == 1
     da = (np.empty if single else np.zeros)((T, M, N, GH), dtype=dtype)
     dh_total = (np.empty if single else np.zeros)((T, M, N, H), dtype=dtype)

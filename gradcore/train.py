@@ -31,7 +31,7 @@ from gradcore import init as winit
 from gradcore.tasks import Batch, Task, make_task
 
 __all__ = ["TrainConfig", "Progress", "TrainResult", "Stepper", "train", "train_ensemble", "init_params",
-           "value_and_grad", "clip", "make_task_for", "PER_MODEL", "evaluate"]
+           "value_and_grad", "head", "stack_batches", "clip", "make_task_for", "PER_MODEL", "evaluate"]
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ class Aux(NamedTuple):
     omega: np.ndarray | None  # (M,) Omega itself (before its weight)
 
 
-def _head(kind: str, hS, Wy, by, yS, maskS):
+def head(kind: str, hS, Wy, by, yS, maskS):
     """out = h Wy + by at the scored steps; per-model masked mean loss and its gradients.
 
     hS (M, S, N, H), yS (M, S, N, V) or (M, S, N), maskS (M, S, N)."""
@@ -199,7 +199,7 @@ def value_and_grad(spec: models.Spec, params: dict, x, y, loss_mask, step_mask, 
     hs, cache = models.forward(spec, Wx, Wh, b, x, step_mask, alpha)
     steps = np.flatnonzero(loss_mask.any(axis=(0, 1)))
     yS = _time_second(y)[:, steps]
-    out, loss, dWy, dby, dhS = _head(kind, hs[:, steps], Wy, by, yS, _time_second(loss_mask)[:, steps])
+    out, loss, dWy, dby, dhS = head(kind, hs[:, steps], Wy, by, yS, _time_second(loss_mask)[:, steps])
     dh = np.zeros_like(hs)
     dh[:, steps] = dhS
     g = models.backward(cache, dh, tbptt=tbptt, xi=xi)
@@ -263,7 +263,8 @@ def clip(grads: dict, mode: str | None, threshold) -> tuple[dict, np.ndarray, np
 # ---------------------------------------------------------------------------------------
 # Evaluation
 # ---------------------------------------------------------------------------------------
-def _stack_batches(batches: list[Batch], dtype):
+def stack_batches(batches: list[Batch], dtype):
+    """One batch per model -> (x, y, loss_mask, step_mask) with the model axis first, as value_and_grad takes them."""
     x = np.stack([b.x for b in batches]).astype(dtype, copy=False)
     if batches[0].kind == "regression":
         y = np.stack([b.y for b in batches]).astype(dtype, copy=False)
@@ -288,7 +289,7 @@ def evaluate(spec: models.Spec, params: dict, alpha, task: Task, batches: list[B
     """(M,) wrong fraction of each model on its own batch (forward only; closed loop when
     free_prime is given)."""
     dtype = params["Wh"].dtype
-    x, y, lm, sm = _stack_batches(batches, dtype)
+    x, y, lm, sm = stack_batches(batches, dtype)
     if free_prime is not None:
         full = generation.free_run(spec, params, x, free_prime, alpha)
         return np.array([task.error_rate(full[m], batches[m]) for m in range(len(batches))])
@@ -379,7 +380,7 @@ class Stepper:
         """One update of every model; returns this step's per-model numbers."""
         c0, M = self.c0, self.M
         batches = [self.task.sample(self.data_rng[m], c0.batch) for m in range(M)]
-        x, y, lm, sm = _stack_batches(batches, self.dtype)
+        x, y, lm, sm = stack_batches(batches, self.dtype)
         if self.free:
             loss, grads, yfree, dh_total = generation.value_and_grad_free(self.spec, self.params, x, y, lm,
                                                                            c0.prime, self.alpha)

@@ -319,7 +319,7 @@ class _HFItem:
         p0, _ = train.init_params(tc, self.task.D, self.task.V, np.random.default_rng(init_ss))
         self.params = {k: v[None] for k, v in p0.items()}
         b = self.task.sample(np.random.default_rng(data_ss), cfg.batch)
-        self.batch = train._stack_batches([b], np.float64)
+        self.batch = train.stack_batches([b], np.float64)
         self.lam = float(cfg.damping)
         self.d_prev = {k: np.zeros_like(v) for k, v in self.params.items()}
         self.it = 0
@@ -699,8 +699,8 @@ def state_map(cell: str, activation: str, params: dict, alpha, task: str, T: int
                 logn[t, k] = logscale + np.log10(np.linalg.norm(P, 2))
     dropped = np.zeros((Tr, Tr), dtype=bool)
     if tbptt is not None:
-        # NB: models._chunks is the engine's own truncation schedule, so the shading is what it does
-        for end, stop, start in models._chunks(b.x.shape[1], tbptt):  # the padded length the model sees
+        # NB: models.tbptt_chunks is the engine's own truncation schedule, so the shading is what it does
+        for end, stop, start in models.tbptt_chunks(b.x.shape[1], tbptt):  # the padded length the model sees
             for t0 in range(start, end + 1):
                 tr = t0 - offset
                 if 0 <= tr < Tr:

@@ -12,7 +12,7 @@ def _problem(task_name="adding", T=10, H=5, N=4, seed=0):
     p = {"Wx": 0.5 * rng.standard_normal((1, task.D, H)), "Wh": 0.5 * rng.standard_normal((1, H, H)),
          "b": 0.1 * rng.standard_normal((1, H)), "Wy": 0.5 * rng.standard_normal((1, H, task.V)),
          "by": 0.1 * rng.standard_normal((1, task.V))}
-    batch = train._stack_batches([task.sample(rng, N)], np.float64)
+    batch = train.stack_batches([task.sample(rng, N)], np.float64)
     return task, models.Spec("rnn"), p, batch, rng
 
 

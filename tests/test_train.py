@@ -14,7 +14,7 @@ def _setup(cell, task_name="adding", T=8, M=2, N=3, H=4, seed=0, act="tanh"):
     cfgs = [train.TrainConfig(task=task_name, T=T, cell=cell, H=H, seed=seed + m, activation=act) for m in range(M)]
     st = train.Stepper(cfgs)
     batches = [task.sample(rng, N) for _ in range(M)]
-    x, y, lm, sm = train._stack_batches(batches, np.float64)
+    x, y, lm, sm = train.stack_batches(batches, np.float64)
     # random weights of a useful size, so every path carries signal
     params = {k: 0.6 * rng.standard_normal(v.shape) for k, v in st.params.items()}
     return st, params, (x, y, lm, sm), task
@@ -39,13 +39,13 @@ def test_heads_match_gradcore_losses():
     Wy, by = rng.standard_normal((M, H, V)), rng.standard_normal((M, V))
     yS = rng.integers(0, V, size=(M, S, N))
     mask = rng.random((M, S, N)) < 0.7
-    out, loss, dWy, dby, dhS = train._head("classification", hS, Wy, by, yS, mask)
+    out, loss, dWy, dby, dhS = train.head("classification", hS, Wy, by, yS, mask)
     ref = losses.softmax_cross_entropy(hS[0].transpose(1, 0, 2), Wy[0], by[0], yS[0].T, mask[0].T.astype(float))
     assert loss[0] == pytest.approx(ref.total / mask.sum(), rel=1e-12)
     assert np.allclose(dWy[0], ref.dWy / mask.sum(), rtol=1e-12)
     assert np.allclose(dhS[0].transpose(1, 0, 2), ref.dh / mask.sum(), rtol=1e-12)
     yR = rng.standard_normal((M, S, N, V))
-    out, loss, *_ = train._head("regression", hS, Wy, by, yR, mask)
+    out, loss, *_ = train.head("regression", hS, Wy, by, yR, mask)
     se = losses.squared_error(out[0], yR[0], mask[0].astype(float))
     assert loss[0] == pytest.approx(2 * se.total / mask.sum(), rel=1e-12)  # ours is ||.||^2, theirs 1/2 ||.||^2
 

@@ -35,10 +35,12 @@ _REGISTRY = "_ui_bound_defaults"  # session_state: key -> default of every bound
 _CSV_COUNTS = "_ui_csv_counts"  # session_state: download-button slug -> uses this run (unique keys)
 SECTION_KEYS = "_ui_section_keys"  # session_state: URL keys of the tab sets drawn this run (ui.lazy.SEEN)
 _URL_SEEN = "_ui_url_seen"  # session_state: key -> (URL string, widget value, stale) of the last run
+_DROPPED = "_ui_url_dropped"  # session_state: key -> URL string taken out of the URL before a rerun
 
 
 def begin_run() -> None:
-    """Forget the controls of the previous run (the frame calls this before the page runs)."""
+    """Forget the controls of the previous run and drop infinite URL values (the frame calls this first)."""
+    _drop_infinite_values()
     st.session_state[_REGISTRY] = {}
     st.session_state[_CSV_COUNTS] = {}
     st.session_state[SECTION_KEYS] = {}  # the tab sets of this run (ui.lazy.sections fills it)
@@ -62,9 +64,13 @@ def lecture_mode() -> bool:
 
 
 def url_value(key: str) -> str | None:
-    """The URL's value for key before the widget runs (None if absent)."""
+    """The URL's value for key before the widget runs (None if absent), or the infinite value the frame
+    dropped from this URL (_drop_infinite_values), so its control can still say it was invalid."""
     try:
-        return st.query_params.get(key)
+        raw = st.query_params.get(key)
+        if raw is None:
+            raw = st.session_state.get(_DROPPED, {}).pop(key, None)
+        return raw
     except Exception:  # NB: never let a malformed URL break a page
         return None
 
@@ -115,18 +121,27 @@ def _overflows(raw: str | None) -> bool:
         return False
 
 
-def _drop_from_url(key: str) -> None:
-    """Take key out of st.query_params before its widget is made, so the widget starts at its default.
+def _drop_infinite_values() -> None:
+    """Take every URL value beyond float64 (?seed=1e999, ?lr=-inf) out of the URL and rerun once.
 
-    NB: Streamlit 1.67 seeds a URL-bound int st.number_input with int(float(raw)) and catches only
-    ValueError/TypeError/IndexError, so ?seed=1e999 raised OverflowError out of the page (found by
-    tests/test_fuzz_urls.py). Removing the value through the public st.query_params is what
-    Streamlit does itself for any other value out of range: the default is used and the URL cleared.
+    NB: no control takes an infinite value, and Streamlit 1.67 seeds a URL-bound int st.number_input
+    with int(float(raw)), catching only ValueError/TypeError/IndexError: ?seed=inf raised
+    OverflowError out of the page (found by tests/test_fuzz_urls.py). A widget is seeded from the URL
+    its run started with, so the frame removes such values through the public st.query_params before
+    any widget is built and reruns (st.rerun) with that URL; url_value() still reports what was
+    dropped, so the control's one-line notice names it. Once per URL string, so it cannot loop.
     """
     try:
-        del st.query_params[key]
+        bad = {k: st.query_params.get(k) for k in st.query_params if _overflows(st.query_params.get(k))}
     except Exception:  # NB: never let a malformed URL break a page
-        pass
+        return
+    dropped = st.session_state.setdefault(_DROPPED, {})
+    if not bad or all(dropped.get(k) == v for k, v in bad.items()):
+        return
+    dropped.update(bad)
+    for k in bad:
+        del st.query_params[k]
+    st.rerun()
 
 
 def _url_is_stale(key: str, raw: str | None, value) -> bool:
@@ -179,8 +194,6 @@ def _bound_number(widget: str, label, key, min_value, max_value, default, step, 
     raw = url_value(key)
     _register(key, default)
     integer = isinstance(default, int) and not isinstance(default, bool)
-    if widget == "number_input" and integer and _overflows(raw):
-        _drop_from_url(key)
     _keep_if(key, _in_range(min_value, max_value, integer), default)
     value = getattr(where, widget)(label, min_value=min_value, max_value=max_value, value=default, step=step,
                                    help=help, format=format, key=key, bind="query-params")

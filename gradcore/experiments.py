@@ -1,4 +1,4 @@
-"""Named, recorded experiments: ``python -m gradcore.experiments NAME --out results/NAME.json``.
+"""Named, recorded experiments; the command is ``python -m lessons.experiments NAME --out results/NAME.json``.
 
 Each experiment is a function of nothing but its fixed settings (seeds included), so the
 JSON it writes (and the tidy CSV beside it, same stem) is the same bit for bit on every run
@@ -10,10 +10,8 @@ JSON layout: {"name", "description", "settings", "series": {label: {metric: [...
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import json
-import sys
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -21,7 +19,7 @@ import numpy as np
 
 from gradcore import esn, generation, models, tasks, train
 
-__all__ = ["EXPERIMENTS", "run", "main"]
+__all__ = ["EXPERIMENTS", "run", "write"]
 
 EXPERIMENTS: dict = {}
 
@@ -227,33 +225,9 @@ def _write_csv(rec: dict, path: Path):
                     w.writerow([lab, metric, i, repr(v)])
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m gradcore.experiments", description=__doc__.splitlines()[0])
-    ap.add_argument("name", nargs="?")
-    ap.add_argument("--out", help="JSON path (a CSV with the same stem is written beside it)")
-    ap.add_argument("--steps", type=int, help="override the experiment's step budget")
-    ap.add_argument("--list", action="store_true")
-    a = ap.parse_args(argv)
-    if a.list or not a.name:
-        for n, (_, d) in EXPERIMENTS.items():
-            print(f"{n:22s} {d}")
-        return 0
-    kw = {"steps": a.steps} if a.steps else {}
-    rec = run(a.name, **kw)
-    if a.out:
-        write(rec, Path(a.out))
-        print(f"wrote {a.out} and {Path(a.out).with_suffix('.csv')}")
-    else:
-        print(json.dumps(rec, indent=1, sort_keys=True))
-    return 0
-
-
 def write(rec: dict, out: Path):
     """The record as JSON at `out` and as tidy CSV beside it."""
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(rec, indent=None, sort_keys=True, separators=(",", ":")) + "\n")
     _write_csv(rec, out.with_suffix(".csv"))
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -4,6 +4,7 @@ import json
 import pytest
 
 from gradcore import experiments
+from lessons.experiments import main
 
 
 def test_clipping_experiment_is_deterministic_and_written(tmp_path):
@@ -14,7 +15,7 @@ def test_clipping_experiment_is_deterministic_and_written(tmp_path):
     # the clipped runs never step with a norm above their threshold
     assert max(a["series"]["clip_0.1"]["clipped_norm"]) <= 0.1 * (1 + 1e-6)
     out = tmp_path / "clip.json"
-    assert experiments.main(["clipping_thresholds", "--steps", "60", "--out", str(out)]) == 0
+    assert main(["clipping_thresholds", "--steps", "60", "--out", str(out)]) == 0
     assert json.loads(out.read_text()) == json.loads(json.dumps(a))
     assert out.with_suffix(".csv").read_text().startswith("series,metric,index,value")
 
@@ -25,4 +26,4 @@ def test_esn_experiment_and_registry():
     assert 0.8 <= rec["summary"]["rho_at_mc_max"] <= 1.1 and max(mc) <= 50
     with pytest.raises(ValueError):
         experiments.run("nope")
-    assert experiments.main(["--list"]) == 0
+    assert main(["--list"]) == 0

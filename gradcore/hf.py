@@ -22,17 +22,17 @@ M = 1 of gradcore.models.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 
 from gradcore import models, train
 from gradcore.models import dfa
-from gradcore.tasks import make_task
+from gradcore.tasks import Task, make_task
 
-__all__ = ["Linearisation", "linearise", "jvp", "gn_vector_product", "cg", "HFConfig", "HFResult", "hf_train",
-           "dot", "axpy"]
+__all__ = ["Linearisation", "linearise", "jvp", "gn_vector_product", "cg", "HFConfig", "HFResult", "HFState",
+           "HISTORY", "hf_start", "hf_step", "hf_test_error", "hf_train", "dot", "axpy"]
 
 KEYS = ("Wx", "Wh", "b", "Wy", "by")
 
@@ -193,12 +193,31 @@ class HFConfig:
 class HFResult:
     config: HFConfig
     params: dict  # no model axis
-    history: dict  # "loss", "lambda", "rho", "cg_iters", "accepted" per outer step
+    history: dict  # HISTORY keys, one entry per outer step
     test_error: float
 
 
-def hf_train(cfg: HFConfig, callback: Callable[[int, dict], bool | None] | None = None) -> HFResult:
-    """Hessian-free with Levenberg-Marquardt (and optional structural) damping on one fixed batch."""
+HISTORY = ("loss", "lambda", "rho", "cg_iters", "accepted", "grad_norm")
+
+
+@dataclass
+class HFState:
+    """A Hessian-free run between two outer iterations (hf_start makes it, hf_step advances it)."""
+
+    cfg: HFConfig
+    task: Task
+    spec: models.Spec
+    params: dict  # model axis M = 1
+    batch: tuple  # the fixed training set (x, y, loss_mask, step_mask), (1, N, T, .)
+    lam: float  # lambda, the Levenberg-Marquardt damping
+    d_prev: dict  # the last accepted step (CG's warm start), zeros after a rejected one
+    eval_seed: np.random.SeedSequence
+    it: int = 0
+    history: dict = field(default_factory=lambda: {k: [] for k in HISTORY})
+
+
+def hf_start(cfg: HFConfig) -> HFState:
+    """Initial weights, the fixed training batch and lambda of a run (nothing trained yet)."""
     task = make_task(cfg.task, cfg.T)
     spec = models.Spec("rnn", cfg.activation)
     init_ss, data_ss, eval_ss = np.random.SeedSequence(cfg.seed).spawn(3)
@@ -208,38 +227,55 @@ def hf_train(cfg: HFConfig, callback: Callable[[int, dict], bool | None] | None 
     params = {k: v[None] for k, v in p0.items()}
     b = task.sample(np.random.default_rng(data_ss), cfg.batch)
     batch = train.stack_batches([b], np.float64)
-    lam = float(cfg.damping)
     d_prev = {k: np.zeros_like(v) for k, v in params.items()}
-    hist = {"loss": [], "lambda": [], "rho": [], "cg_iters": [], "accepted": []}
-    for it in range(cfg.steps):
-        lin = linearise(spec, params, batch, task.kind)
-        g = lin.grads
+    return HFState(cfg, task, spec, params, batch, float(cfg.damping), d_prev, eval_ss)
 
-        def Av(v, lin=lin, lam=lam):
-            out = gn_vector_product(lin, v, struct=lam * cfg.struct)
-            return axpy(lam, v, out)
-        neg_g = {k: -v for k, v in g.items()}
-        x0 = {k: cfg.decay * v for k, v in d_prev.items()}
-        d, qs = cg(Av, neg_g, x0, cfg.cg_iters)
-        q = qs[-1] if qs else 0.0  # q(d) - q(0) of the damped model
-        trial = {k: params[k] + d[k] for k in params}
-        new_loss = float(train.value_and_grad(spec, trial, *batch, task.kind)[0][0])
-        rho = (new_loss - lin.loss) / q if q < 0 else -np.inf
-        if rho > 0.75:
-            lam *= 2.0 / 3.0
-        elif rho < 0.25:
-            lam *= 1.5
-        accepted = new_loss < lin.loss
-        if accepted:
-            params = trial
-            d_prev = d
-        else:
-            d_prev = {k: np.zeros_like(v) for k, v in params.items()}
-        for k, v in (("loss", min(new_loss, lin.loss)), ("lambda", lam), ("rho", float(rho)),
-                     ("cg_iters", len(qs)), ("accepted", bool(accepted))):
-            hist[k].append(v)
-        if callback is not None and callback(it + 1, {k: v[-1] for k, v in hist.items()}) is False:
+
+def hf_step(s: HFState) -> dict:
+    """One outer iteration: CG on the damped model, accept or reject, adapt lambda -> its history entry."""
+    cfg = s.cfg
+    lin = linearise(s.spec, s.params, s.batch, s.task.kind)
+    g = lin.grads
+
+    def Av(v, lin=lin, lam=s.lam):
+        out = gn_vector_product(lin, v, struct=lam * cfg.struct)
+        return axpy(lam, v, out)
+    neg_g = {k: -v for k, v in g.items()}
+    x0 = {k: cfg.decay * v for k, v in s.d_prev.items()}
+    d, qs = cg(Av, neg_g, x0, cfg.cg_iters)
+    q = qs[-1] if qs else 0.0  # q(d) - q(0) of the damped model
+    trial = {k: s.params[k] + d[k] for k in s.params}
+    new_loss = float(train.value_and_grad(s.spec, trial, *s.batch, s.task.kind)[0][0])
+    rho = (new_loss - lin.loss) / q if q < 0 else -np.inf
+    if rho > 0.75:
+        s.lam *= 2.0 / 3.0
+    elif rho < 0.25:
+        s.lam *= 1.5
+    accepted = new_loss < lin.loss
+    if accepted:
+        s.params = trial
+        s.d_prev = d
+    else:
+        s.d_prev = {k: np.zeros_like(v) for k, v in s.params.items()}
+    s.it += 1
+    entry = {"loss": min(new_loss, lin.loss), "lambda": s.lam, "rho": float(rho), "cg_iters": len(qs),
+             "accepted": bool(accepted), "grad_norm": float(np.sqrt(sum(np.sum(v * v) for v in g.values())))}
+    for k, v in entry.items():
+        s.history[k].append(v)
+    return entry
+
+
+def hf_test_error(s: HFState) -> float:
+    """Wrong fraction on 1000 fresh sequences (the same ones for every call on this run)."""
+    ev = s.task.sample(np.random.default_rng(s.eval_seed), 1000)
+    return float(train.evaluate(s.spec, s.params, None, s.task, [ev])[0])
+
+
+def hf_train(cfg: HFConfig, callback: Callable[[int, dict], bool | None] | None = None) -> HFResult:
+    """Hessian-free with Levenberg-Marquardt (and optional structural) damping on one fixed batch."""
+    s = hf_start(cfg)
+    while s.it < cfg.steps:
+        entry = hf_step(s)
+        if callback is not None and callback(s.it, entry) is False:
             break
-    ev = task.sample(np.random.default_rng(eval_ss), 1000)
-    err = train.evaluate(spec, params, None, task, [ev])[0]
-    return HFResult(cfg, {k: v[0] for k, v in params.items()}, hist, float(err))
+    return HFResult(cfg, {k: v[0] for k, v in s.params.items()}, s.history, hf_test_error(s))

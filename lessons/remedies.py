@@ -305,74 +305,39 @@ def _free_run_error(r: _Run) -> dict:
 
 
 class _HFItem:
-    """Hessian-free, one outer iteration per unit: the loop of gradcore.hf.hf_train, steppable."""
+    """Hessian-free, one outer iteration (gradcore.hf.hf_step) per unit."""
 
     def __init__(self, run: _Run):
         self.run = run
-        cfg: hf.HFConfig = run.config
-        self.cfg = cfg
-        self.task = make_task(cfg.task, cfg.T)
-        self.spec = models.Spec("rnn", cfg.activation)
-        init_ss, data_ss, self.eval_ss = np.random.SeedSequence(cfg.seed).spawn(3)
-        tc = train.TrainConfig(task=cfg.task, T=cfg.T, cell="rnn", activation=cfg.activation, H=cfg.H,
-                               init=cfg.init, init_scale=cfg.init_scale)
-        p0, _ = train.init_params(tc, self.task.D, self.task.V, np.random.default_rng(init_ss))
-        self.params = {k: v[None] for k, v in p0.items()}
-        b = self.task.sample(np.random.default_rng(data_ss), cfg.batch)
-        self.batch = train.stack_batches([b], np.float64)
-        self.lam = float(cfg.damping)
-        self.d_prev = {k: np.zeros_like(v) for k, v in self.params.items()}
-        self.it = 0
+        self.cfg: hf.HFConfig = run.config
+        self.state = hf.hf_start(self.cfg)
         self.done = False
         run.extra["lambda"] = []
 
     def unit(self):
-        cfg, r = self.cfg, self.run
-        lin = hf.linearise(self.spec, self.params, self.batch, self.task.kind)
-        lam = self.lam
-
-        def Av(v, lin=lin, lam=lam):
-            return hf.axpy(lam, v, hf.gn_vector_product(lin, v, struct=lam * cfg.struct))
-        neg_g = {k: -v for k, v in lin.grads.items()}
-        x0 = {k: cfg.decay * v for k, v in self.d_prev.items()}
-        d, qs = hf.cg(Av, neg_g, x0, cfg.cg_iters)
-        q = qs[-1] if qs else 0.0
-        trial = {k: self.params[k] + d[k] for k in self.params}
-        new_loss = float(train.value_and_grad(self.spec, trial, *self.batch, self.task.kind)[0][0])
-        rho = (new_loss - lin.loss) / q if q < 0 else -np.inf
-        if rho > 0.75:
-            self.lam *= 2.0 / 3.0
-        elif rho < 0.25:
-            self.lam *= 1.5
-        if new_loss < lin.loss:
-            self.params, self.d_prev = trial, d
-        else:
-            self.d_prev = {k: np.zeros_like(v) for k, v in self.params.items()}
-        self.it += 1
-        gnorm = float(np.sqrt(sum(np.sum(v * v) for v in lin.grads.values())))
-        r.hist["loss"].append(min(new_loss, lin.loss))
+        s, r = self.state, self.run
+        step = hf.hf_step(s)
+        r.hist["loss"].append(step["loss"])
         r.hist["accuracy"].append(float("nan"))
-        r.hist["grad_norm"].append(gnorm)
-        r.hist["clipped_norm"].append(gnorm)
-        r.extra["lambda"].append(self.lam)
-        r.rep_step.append(self.it)
+        r.hist["grad_norm"].append(step["grad_norm"])
+        r.hist["clipped_norm"].append(step["grad_norm"])
+        r.extra["lambda"].append(step["lambda"])
+        r.rep_step.append(s.it)
         with np.errstate(all="ignore"):
-            r.rep_rho.append(float(np.abs(np.linalg.eigvals(self.params["Wh"][0])).max()))
-        r.steps = self.it
-        r.sequences = cfg.batch  # HF reuses one fixed training set
-        r.params = {k: v[0] for k, v in self.params.items()}
-        if self.it >= cfg.steps:
+            r.rep_rho.append(float(np.abs(np.linalg.eigvals(s.params["Wh"][0])).max()))
+        r.steps = s.it
+        r.sequences = self.cfg.batch  # HF reuses one fixed training set
+        r.params = {k: v[0] for k, v in s.params.items()}
+        if s.it >= self.cfg.steps:
             self.finish()
 
     def finish(self):
-        r = self.run
-        ev = self.task.sample(np.random.default_rng(self.eval_ss), 1000)
-        err = float(train.evaluate(self.spec, self.params, None, self.task, [ev])[0])
+        s, r = self.state, self.run
+        err = hf.hf_test_error(s)
         r.final_error = err
-        r.solved_step = self.it if err < self.task.max_wrong else -1
+        r.solved_step = s.it if err < s.task.max_wrong else -1
         # per-step gradient norms of the fitted net on its training set
-        x, y, lm, sm = self.batch
-        _, _, aux = train.value_and_grad(self.spec, self.params, x, y, lm, sm, self.task.kind)
+        _, _, aux = train.value_and_grad(s.spec, s.params, *s.batch, s.task.kind)
         r.dh_last = [float(v) for v in np.sqrt(np.sum(aux.dh_total ** 2, axis=(2, 3)))[0]]
         r.done = True
         self.done = True
@@ -510,7 +475,7 @@ class Lab:
             if isinstance(it, _GradItem):
                 n += it.c0.steps if it.done else it.stepper.k
             elif isinstance(it, _HFItem):
-                n += it.cfg.steps if it.done else it.it
+                n += it.cfg.steps if it.done else it.state.it
             else:
                 n += 1 if it.done else 0
         return n

@@ -1,10 +1,13 @@
-"""Start: backpropagation through time in one screen, a live figure, the map and the presets."""
-import numpy as np
+"""Start: backpropagation through time in one screen, a live figure, the map and the presets.
+
+The figure's run and its sentences are lessons.start's; the presets and the page map are this page's.
+"""
 import pandas as pd
 import streamlit as st
 
 import ui
-from gradcore import activations, init, jacobians, rnn
+from gradcore import jacobians, rnn
+from lessons import start as lesson
 
 ui.frame.require()  # a page run without the frame reruns as the frame (ui/frame.py)
 
@@ -50,30 +53,12 @@ PAGE_MAP = [
 # NB: this page's URL keys carry a start_ prefix. Streamlit drops URL parameters bound on
 # the page being left when it switches page, so a preset link's T would vanish if the
 # Start page also bound T.
-SCALES = (0.8, 1.2)  # spectral radii of the two runs: one below 1, one above
 
 
 @st.cache_data(max_entries=64)
 def jacobian_norms(T: int, act: str, H: int, seed: int) -> pd.DataFrame:
-    """log10 ||dh_T/dh_k||_2 = log10 ||J_T ... J_{k+1}||, J_s = diag(f'(a_s)) Wh^T, per radius.
-
-    gradcore.jacobians renormalises the product at every step and keeps its log-norm, so
-    no float over- or underflows however long T is (an exact zero stays -inf).
-    """
-    D = 4
-    frames = []
-    for scale in SCALES:
-        rng = np.random.default_rng(seed)  # same draw for both radii: only the scale differs
-        Wh = init.make_Wh("gaussian_radius", H, scale, rng)
-        Wx = rng.standard_normal((D, H)) / np.sqrt(D)
-        x = rng.standard_normal((1, T, D))  # (N=1, T, D)
-        _, cache = rnn.forward(x, np.zeros((1, H)), Wx, Wh, np.zeros(H), activation=act)
-        norms = jacobians.rnn_product_norms(cache)  # natural logs over d = T - k = 0..T
-        frames.append(pd.DataFrame({"scale": scale, "distance": norms.distance,
-                                    "log10_norm": norms.log_spec / np.log(10.0)}))
-    df = pd.concat(frames, ignore_index=True)
-    df["run"] = [f"spectral radius {s:g}" for s in df["scale"]]
-    return df
+    """lessons.start.jacobian_norms: log10 ||dh_T/dh_k||_2 against T - k, per radius."""
+    return lesson.jacobian_norms(T, act, H, seed)
 
 
 def norms_chart(T: int, act: str, H: int, seed: int):
@@ -109,28 +94,16 @@ with left:
         seed = ui.number("Seed", "start_seed", 0, 9999, 0, step=1)
 
 df = jacobian_norms(int(T), act, int(H), int(seed))
-end = df[df["distance"] == T].set_index("scale")["log10_norm"]
 with right:
     ui.cached_chart(norms_chart, int(T), act, int(H), int(seed), data=df, filename="start-jacobian-norms.csv")
 
-
-def _say(v: float) -> str:
-    """log10 value -> '1e-12' style text (or 'exactly 0')."""
-    return "exactly 0" if not np.isfinite(v) else f"1e{v:+.0f}".replace("+", "")
-
-
 with left:
-    lo, hi = end.get(SCALES[0]), end.get(SCALES[1])
-    st.markdown(
-        f"**Read it off:** after {T} steps the gradient norm is {_say(lo)} at radius {SCALES[0]:g} "
-        f"and {_say(hi)} at radius {SCALES[1]:g}"
-        + (f", about {10 ** (lo / T):.2f}x and {10 ** (hi / T):.2f}x per step."
-           if np.isfinite(lo) and np.isfinite(hi) else "."))
-    if act != "linear":
-        st.caption(f"With {act}, every step also multiplies by f'(a_t) <= {activations.get(act).gamma:g}, "
-                   "so saturated units pull even the larger radius down.")
+    st.markdown(lesson.read_off(df, T))
+    note = lesson.activation_note(act)
+    if note:
+        st.caption(note)
 
-ui.show_code(jacobian_norms, jacobians.rnn_product_norms, rnn.forward)
+ui.show_code(lesson.jacobian_norms, jacobians.rnn_product_norms, rnn.forward)
 
 st.subheader("The pages")
 cols = st.columns(len(PAGE_MAP))

@@ -16,6 +16,9 @@ import pandas as pd
 
 from ui import palette
 
+# NB: encodings are given as channel objects (alt.X("k:Q"), alt.Detail(...), alt.XValue(0)), never as
+# strings or dicts: Altair turns a string or dict channel into its class through SchemaBase.from_dict,
+# which hashes every schema class's schema first (7 ms of a 15 ms log_line chart; bench/bench_charts.py).
 DEFAULT_FLOOR = 1e-30  # smallest value a native log axis is asked to show
 SERIES = "series"  # column name used when a builder has to invent a series column
 
@@ -159,24 +162,24 @@ def log_line(df: pd.DataFrame, x: str, y: str, color: str | None = None, *,
     lines = base.mark_line(point=points).encode(
         x=alt.X(f"{x}:Q", title=x_title), y=y_enc,
         color=_colour_enc(clean, color, legend_title), strokeDash=_dash_enc(dashed),
-        detail=f"{color}:N", tooltip=tooltip)
+        detail=alt.Detail(f"{color}:N"), tooltip=tooltip)
     layers = [lines]
     if flags.floored:
         fl = pd.DataFrame({"y": [floor_y], "label": [f"floor {_floor_text(floor, lo_log)}: smaller values and 0 drawn here"]})
-        layers.append(alt.Chart(fl).mark_rule(strokeDash=[2, 3], color=palette.GREY).encode(y="y:Q"))
+        layers.append(alt.Chart(fl).mark_rule(strokeDash=[2, 3], color=palette.GREY).encode(y=alt.Y("y:Q")))
         layers.append(alt.Chart(fl).mark_text(align="left", baseline="bottom", dx=4, dy=-2,
                                               color=palette.GREY)
-                      .encode(y="y:Q", text="label:N", x=alt.value(0)))
+                      .encode(y=alt.Y("y:Q"), text=alt.Text("label:N"), x=alt.XValue(0)))
         layers.append(base.transform_filter("datum._floored").mark_point(shape="triangle-down", filled=True)
-                      .encode(x=f"{x}:Q", y=f"{y}:Q", color=_colour_enc(clean, color, legend_title),
+                      .encode(x=alt.X(f"{x}:Q"), y=alt.Y(f"{y}:Q"), color=_colour_enc(clean, color, legend_title),
                               tooltip=tooltip))
     if flags.overflow:
         ov = pd.DataFrame({"x": list(flags.overflow.values()),
                            "label": [f"{k} overflowed at {x_title} = {v:g}" for k, v in flags.overflow.items()]})
-        layers.append(alt.Chart(ov).mark_rule(strokeDash=[4, 2], color=palette.VERMILLION).encode(x="x:Q"))
+        layers.append(alt.Chart(ov).mark_rule(strokeDash=[4, 2], color=palette.VERMILLION).encode(x=alt.X("x:Q")))
         layers += overflow_labels(ov, [*clean[x], *ov["x"]])
-    chart = alt.layer(*layers, data=clean).properties(height=height)
-    return chart.properties(title=title) if title else chart
+    # NB: height and title go to the constructor: each .properties() call copies the whole layer again
+    return alt.layer(*layers, data=clean, height=height, **({"title": title} if title else {}))
 
 
 def overflow_labels(ov: pd.DataFrame, xs, line_height: int = 20) -> list[alt.Chart]:
@@ -194,7 +197,7 @@ def overflow_labels(ov: pd.DataFrame, xs, line_height: int = 20) -> list[alt.Cha
         right = hi > lo and (row.x - lo) / (hi - lo) > 0.5
         out.append(alt.Chart(pd.DataFrame([{"x": row.x, "label": row.label}])).mark_text(
             align="right" if right else "left", baseline="top", dx=-4 if right else 4, angle=0,
-            color=palette.VERMILLION).encode(x="x:Q", y=alt.value(4 + line_height * i), text="label:N"))
+            color=palette.VERMILLION).encode(x=alt.X("x:Q"), y=alt.YValue(4 + line_height * i), text=alt.Text("label:N")))
     return out
 
 
@@ -209,7 +212,7 @@ def line(df: pd.DataFrame, x: str, y: str, color: str | None = None, *, x_title:
     chart = alt.Chart(df).mark_line(point=points).encode(
         x=alt.X(f"{x}:Q", title=x_title), y=alt.Y(f"{y}:Q", title=y_title),
         color=_colour_enc(df, color, legend_title), strokeDash=_dash_enc(dashed),
-        detail=f"{color}:N",
+        detail=alt.Detail(f"{color}:N"),
         tooltip=[alt.Tooltip(f"{color}:N", title="series"), alt.Tooltip(f"{x}:Q", title=x_title),
                  alt.Tooltip(f"{y}:Q", title=y_title, format=".4g")]).properties(height=height)
     return chart.properties(title=title) if title else chart
@@ -279,7 +282,7 @@ def bars(df: pd.DataFrame, x: str, y: str, color: str | None = None, *, x_title:
         x=x_enc, xOffset=alt.XOffset(f"{color}:N", sort=names),
         y=alt.Y("_log10:Q", title=y_title, scale=alt.Scale(domain=[base, top], zero=False, nice=False),
                 axis=alt.Axis(labelExpr="'1e' + format(datum.value, 'd')", tickMinStep=1)),
-        y2="_base:Q", color=_colour_enc(df, color, legend_title),
+        y2=alt.Y2("_base:Q"), color=_colour_enc(df, color, legend_title),
         tooltip=tip + [alt.Tooltip("_value:N", title=y_title)]).properties(height=height)
     return _titled(chart, title)
 
@@ -319,13 +322,13 @@ def eigen_scatter(eigvals, *, radius: float | None = None, circles=(), title: st
     names = [n for n, _, _ in rings]
     ring = alt.Chart(circ).mark_line().encode(
         x=alt.X("re:Q", title="Re λ", scale=sx), y=alt.Y("im:Q", title="Im λ", scale=sx),
-        order="order:Q", detail="circle:N",
+        order=alt.Order("order:Q"), detail=alt.Detail("circle:N"),
         color=alt.Color("circle:N", title=None, scale=alt.Scale(domain=names, range=[c for _, _, c in rings]),
                         legend=alt.Legend(orient="bottom", columns=1)),
         strokeDash=alt.StrokeDash("_style:N", legend=None,
                                   scale=alt.Scale(domain=["solid", "dashed"], range=[[1, 0], [5, 3]])))
     dots = alt.Chart(pts).mark_circle(size=45, color=palette.VERMILLION, opacity=0.85).encode(
-        x="re:Q", y="im:Q",
+        x=alt.X("re:Q"), y=alt.Y("im:Q"),
         tooltip=[alt.Tooltip("re:Q", title="Re λ", format=".3f"), alt.Tooltip("im:Q", title="Im λ", format=".3f"),
                  alt.Tooltip("abs:Q", title="|λ|", format=".4f")])
     chart = alt.layer(ring, dots).properties(width=size, height=size, autosize=alt.AutoSizeParams(type="pad"))

@@ -1,7 +1,7 @@
 """The RNN page's computation layer: seed 001 eq. 2b, 7-13 made live on one vanilla RNN run.
 
-Pure NumPy on top of gradcore (no streamlit, altair or pandas), so the tests call every
-function the page shows. Steps are counted t = 1..T as in the seeds; arrays hold step t at
+NumPy on top of gradcore (no streamlit or altair; pandas only for the charts' tidy frames),
+so the tests call every function the page shows, and every sentence it prints. Steps are counted t = 1..T as in the seeds; arrays hold step t at
 index t - 1. N = 1 (one sequence). Natural logs in the engine; this module hands log10 to
 the page (``*_log10`` fields), since the charts and the text speak in decades.
 
@@ -14,13 +14,16 @@ The problem (one draw per seed):
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple
 
 import numpy as np
+import pandas as pd
 
 from gradcore import activations, clipping, init, jacobians, losses, rnn, spectra
 from gradcore.gradcheck import numerical_gradient, rel_error
+from lessons import fmt
 
 D = 4  # input size (as on the Start page)
 V = 8  # output classes of the readout
@@ -110,19 +113,9 @@ def heat_steps(t: int) -> np.ndarray:
     return np.unique(np.linspace(1, t, HEAT_MAX).round().astype(int))
 
 
-def sci(log10v: float, digits: int = 2) -> str:
-    """10**log10v as text ('0.034', '3.2e-45'), also beyond float64's range; '0' for -inf."""
-    if log10v == -np.inf:
-        return "0"
-    if not np.isfinite(log10v):
-        return "overflow"
-    e = math.floor(log10v)
-    if -2 <= e <= 2:
-        return f"{10 ** log10v:.{digits + 1}g}"
-    m = 10 ** (log10v - e)
-    if round(m, digits - 1) >= 10:
-        m, e = m / 10, e + 1
-    return f"{m:.{digits - 1}f}e{e:+d}"
+# This page's numbers (lessons.fmt.sci in its style): 2 significant digits, 0.01 ... 999 written out,
+# '3.2e-45' / '1.2e+3' beyond, '0' for an exact zero. Call it with the input named: sci(log10=v).
+sci = functools.partial(fmt.sci, digits=2, plain=(-2, 2), pad=False, zero="0", nonfinite="overflow")
 
 
 class Run(NamedTuple):
@@ -339,7 +332,7 @@ def notice(r: Run, lv: LossView) -> list[str]:
     rate = 10 ** (e / d_end) if np.isfinite(e) else 0.0
     reg = regime(r)
     verb = {"vanishing": "vanished", "exploding": "exploded", "steady": "stayed within a factor 1000 of 1"}[reg]
-    out.append(f"Over {d_end} steps the spectral norm of dh_T/dh_k went from 1 to {sci(e)}: it {verb}, "
+    out.append(f"Over {d_end} steps the spectral norm of dh_T/dh_k went from 1 to {sci(log10=e)}: it {verb}, "
                f"on average x{rate:.3f} per step.")
     gw = r.gamma_W * r.gamma_h
     gap = decades_between(e, float(r.bound_log10[d_end]))
@@ -355,7 +348,7 @@ def notice(r: Run, lv: LossView) -> list[str]:
                    f"{gap:.1f} decades below it at T - k = {d_end}.")
     dp, vp = peak(r)
     if r.rho < 1 - 1e-9 and vp > 0:
-        out.append(f"The spectral radius is rho(W) = {r.rho:.3f} < 1, yet the norm first grows, to {sci(vp)} at "
+        out.append(f"The spectral radius is rho(W) = {r.rho:.3f} < 1, yet the norm first grows, to {sci(log10=vp)} at "
                    f"T - k = {dp}: the largest singular value ||W||_2 = {r.gamma_W:.3f} > 1 lets single steps "
                    f"amplify; eigenvalues only set the long-run rate. Seed 001's eigenvalue argument misses this.")
     elif r.rho >= 1 - 1e-9 and reg == "vanishing":
@@ -363,7 +356,7 @@ def notice(r: Run, lv: LossView) -> list[str]:
                    f"would predict no vanishing; f'(a_t) < 1 along the run makes it vanish anyway.")
     else:
         out.append(f"rho(W) = {r.rho:.3f} and ||W||_2 = {r.gamma_W:.3f}: the eigenvalue curve rho^(T-k) ends at "
-                   f"{sci(float(r.rho_log10[d_end]))}, the measurement at {sci(e)}.")
+                   f"{sci(log10=float(r.rho_log10[d_end]))}, the measurement at {sci(log10=e)}.")
     if r.act in ("tanh", "sigmoid"):
         sat = float(np.mean(np.abs(activations.get(r.act).df(r.a_flat, activations.get(r.act).f(r.a_flat)))
                             < 0.1 * r.gamma_h))
@@ -380,8 +373,8 @@ def notice(r: Run, lv: LossView) -> list[str]:
     c = lv.comp_log10
     if k_far is not None and k_far < lv.t and np.isfinite(c[-1]):
         share = c[k_far - 1] - c[-1]
-        out.append(f"For L_{lv.t}, the component of dL_t/dW_hh from step k = {lv.t} is {sci(c[-1])} and from "
-                   f"step {k_far} it is {sci(c[k_far - 1])} ({sci(share)} times as large): "
+        out.append(f"For L_{lv.t}, the component of dL_t/dW_hh from step k = {lv.t} is {sci(log10=c[-1])} and from "
+                   f"step {k_far} it is {sci(log10=c[k_far - 1])} ({sci(log10=share)} times as large): "
                    + ("the distant past barely moves W_hh." if share < -2 else
                       "the distant past outweighs the present." if share > 2 else
                       "near and far steps pull with comparable force."))
@@ -392,3 +385,215 @@ def farthest_component(lv: LossView) -> int | None:
     """The earliest step k whose component of dL_t/dWh is non-zero (step 1 sees h_0 = 0, so its is 0)."""
     ok = np.flatnonzero(np.isfinite(lv.comp_log10))
     return int(ok[0]) + 1 if ok.size else None
+
+
+# ----------------------------------------------------------------------------- the charts' tidy frames
+
+MEASURED, FRO, BOUND, RHO, RUN_BOUND = ("RNN", "RNN, Frobenius norm", "bound", "spectral radius",
+                                        "eq. 10 along this run")
+
+
+def headline_frame(r: Run, fro: bool) -> tuple[pd.DataFrame, list[str]]:
+    """Tidy log10 curves against T - k; bounds cut where they leave the measured range (said in text)."""
+    d = r.distance
+    parts = [pd.DataFrame({"distance": d, "log10_norm": r.spec_log10, "series": MEASURED})]
+    if fro:
+        parts.append(pd.DataFrame({"distance": d, "log10_norm": r.fro_log10, "series": FRO}))
+    meas = pd.concat(parts, ignore_index=True).dropna(subset=["log10_norm"])  # unsampled distances
+    finite = meas["log10_norm"][np.isfinite(meas["log10_norm"])]
+    top = max(float(finite.max()), 0.0) + 6.0
+    bottom = float(finite.min()) - 6.0
+    cut = []
+    for name, v in ((BOUND, r.bound_log10), (RUN_BOUND, r.run_bound_log10), (RHO, r.rho_log10)):
+        keep = (v <= top) & (v >= bottom)
+        if not keep.all():
+            first = int(d[~keep][0])
+            cut.append(f"{name} leaves the plotted range at T - k = {first} (it reaches {sci(log10=float(v[-1]))} "
+                       f"at T - k = {r.t_end})")
+        # keep the first point outside so the curve visibly runs off the chart
+        upto = int(np.flatnonzero(~keep)[0]) + 1 if not keep.all() else d.size
+        parts.append(pd.DataFrame({"distance": d[:upto], "log10_norm": np.clip(v[:upto], bottom, top),
+                                   "series": name}))
+    return pd.concat(parts, ignore_index=True).dropna(subset=["log10_norm"]), cut
+
+
+def singular_frame(r: Run) -> pd.DataFrame:
+    """Sorted |lambda_i| and sigma_i against their rank i."""
+    i = np.arange(1, r.H + 1)
+    return pd.concat([pd.DataFrame({"i": i, "value": np.sort(np.abs(r.eigvals))[::-1], "series": "|λ_i|"}),
+                      pd.DataFrame({"i": i, "value": r.singvals, "series": "σ_i"})],
+                     ignore_index=True)
+
+
+def activation_frames(r: Run, span: float = 6.0) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+    """f'(a) of tanh and sigmoid (and the chosen f) on [-span, span]; histogram of this run's a_t."""
+    a = np.linspace(-span, span, 241)
+    names = ["tanh", "sigmoid"] + ([r.act] if r.act not in ("tanh", "sigmoid") else [])
+    curves = pd.concat([pd.DataFrame({"a": a, "fprime": activations.get(n).df(a, activations.get(n).f(a)),
+                                      "series": n}) for n in names], ignore_index=True)
+    edges = np.linspace(-span, span, 49)
+    clipped = np.clip(r.a_flat, -span, span)  # pre-activations beyond the span land in the edge bins
+    counts, _ = np.histogram(clipped, bins=edges)
+    hist = pd.DataFrame({"lo": edges[:-1], "hi": edges[1:], "share": counts / max(counts.sum(), 1)})
+    outside = float(np.mean(np.abs(r.a_flat) > span))
+    return curves, hist, outside
+
+
+def fprime_frame(r: Run) -> pd.DataFrame:
+    """mean_j and max_j |f'(a_t,j)| per step t."""
+    steps = np.arange(1, r.t_end + 1)
+    return pd.concat([pd.DataFrame({"t": steps, "value": r.fprime_mean, "series": "mean_j |f'(a_t,j)|"}),
+                      pd.DataFrame({"t": steps, "value": r.fprime_max,
+                                    "series": "max_j |f'(a_t,j)| = ||diag f'(a_t)||"})], ignore_index=True)
+
+
+def heat_frame(r: Run) -> pd.DataFrame:
+    """(t, k, log10 norm) cells with k <= t and a non-zero component."""
+    tt, kk = np.meshgrid(r.heat_rows, r.heat_cols, indexing="ij")
+    df = pd.DataFrame({"t": tt.ravel(), "k": kk.ravel(), "log10": r.heat_log10.ravel()})
+    return df[(df["k"] <= df["t"]) & np.isfinite(df["log10"])].reset_index(drop=True)
+
+
+def component_frame(lv: LossView) -> pd.DataFrame:
+    """(k, log10 ||component k||_F) for the chosen L_t; step 1 (h_0 = 0, exactly 0) left out."""
+    comp = pd.DataFrame({"k": np.arange(1, lv.t + 1), "log10": lv.comp_log10})
+    return comp[np.isfinite(comp["log10"])]
+
+
+# ----------------------------------------------------------------------------- the sections' sentences
+
+
+def article_printout(lv: LossView) -> str:
+    """Seed 000's printout ("component j - value", j 0-based) for this run's L_t and W_hh."""
+    c = lv.comp_log10
+    js = list(range(lv.t)) if lv.t <= 12 else [0, 1, 2, None, lv.t - 3, lv.t - 2, lv.t - 1]
+    lines = [f"Loss {lv.t}"]
+    for j in js:
+        lines.append("..." if j is None else
+                     f"component {j} - {sci(log10=float(c[j]), digits=4) if np.isfinite(c[j]) else '0'}")
+    return "\n".join(lines)
+
+
+def verification(r: Run, lv: LossView) -> tuple[bool, str]:
+    """The verified badge: (every live check below its tolerance, the sentence that reports them)."""
+    chk = r.check
+    ok = chk.rel_err < 1e-6 and lv.fd_rel_err < 1e-6 and lv.sum_rel_err < 1e-9 and chk.plotted_err < 1e-3
+    text = (f"centred differences of u·h_T in h_(T-{chk.d}) ({chk.units} units) against the product: "
+            f"rel. error **{chk.rel_err:.1e}**; the plotted log-norm at T-k = {chk.d} matches it to "
+            f"{chk.plotted_err:.0e}; dL_{lv.t}/dW_hh on its {lv.fd_entries} largest entries: rel. error "
+            f"**{lv.fd_rel_err:.1e}**; its step components sum to BPTT's dL_{lv.t}/dW_hh to {lv.sum_rel_err:.0e}.")
+    return ok, text
+
+
+def overflow_warning(r: Run) -> str | None:
+    """What the page says when the forward pass overflowed before step T (None if it did not)."""
+    if r.t_end >= r.T:
+        return None
+    return (f"The forward pass overflowed at step {r.t_end + 1} (|h| or |a| beyond 1e150): the state exploded. "
+            f"Everything below uses steps 1..{r.t_end}, so 'T' on this page means t = {r.t_end}.")
+
+
+def d20(r: Run) -> int:
+    """The sampled distance nearest T - k = 20, where sections 1 and 5 read the norm off."""
+    return at_distance(r, min(20, r.t_end))
+
+
+def decay_text(r: Run) -> tuple[str, str]:
+    """Section 1: the chart's legend, explained with this run's numbers, and the read-off sentence."""
+    d, e = d20(r), end_spec(r)
+    legend = (
+        f"- **{MEASURED}** (vermillion): the measured spectral norm $\\|\\partial h_T/\\partial h_k\\|_2$ "
+        f"of the product of Jacobians."
+        + (f" Computed exactly (SVD) at {r.n_spec} of the {r.t_end} distances (every distance up to 20, then "
+           "evenly spaced); the Frobenius norm is kept at every distance." if r.n_spec < r.t_end else "")
+        + f"\n- **{BOUND}** (black, dashed): eq. 12, $(\\gamma_W\\gamma_h)^{{T-k}}$ with "
+        f"$\\gamma_W = \\|W_{{hh}}\\|_2 = {r.gamma_W:.3f}$, $\\gamma_h = {r.gamma_h:g}$."
+        f"\n- **{RUN_BOUND}** (dashed): eq. 10 multiplied along the actual trajectory, "
+        f"$\\prod_s \\|W_{{hh}}\\|_2 \\max_j |f'(a_{{s,j}})|$: the bound with this run's $f'$ instead of its maximum (it hides the bound when some unit has "
+        f"$f' = \\gamma_h$ at every step, as with linear)."
+        f"\n- **{RHO}** (orange, dashed): $\\rho(W)^{{T-k}}$, $\\rho = {r.rho:.3f}$, the eigenvalue story of seed 001.")
+    read = (f"**Read it off:** at $T-k = {d}$ the norm is **{sci(log10=float(r.spec_log10[d]))}** "
+            f"(bound {sci(log10=float(r.bound_log10[d]))}); at $T-k = {r.t_end}$ it is **{sci(log10=e)}** "
+            f"(bound {sci(log10=float(r.bound_log10[r.t_end]))}).")
+    return legend, read
+
+
+def spectrum_text(r: Run) -> tuple[str, str | None]:
+    """Section 2: radius against norm, in words (the non-normal surprise when it happens), and the
+    1/gamma_h circle's caption (None when gamma_h = 1)."""
+    dp, vp = peak(r)
+    if r.rho < 1 - 1e-9 and vp > 0:
+        text = (
+            f"**Radius below 1, yet the gradient grows at first:** $\\rho = {r.rho:.3f} < 1$ but the norm "
+            f"climbs to **{sci(log10=vp)}** at $T-k = {dp}$ before it decays. Seed 001 reasons with eigenvalues "
+            f"($\\lambda_1 < 1$ vanishes), but one step can stretch a vector by up to the largest *singular* "
+            f"value, $\\|W\\|_2 = {r.gamma_W:.3f}$. For a non-normal $W$ the eigenvectors are not orthogonal, "
+            f"so $\\|W^k\\|$ can exceed $\\rho^k$ by far for a while; only in the long run does $\\rho^k$ win.")
+    else:
+        text = (
+            f"Seed 001 reasons with the largest eigenvalue, $\\rho = {r.rho:.3f}$; eq. 10-12 need the largest "
+            f"singular value, $\\|W\\|_2 = {r.gamma_W:.3f}$ (always $\\geq \\rho$; equal for normal matrices such "
+            f"as orthogonal or identity). Try the **nonnormal** initialiser with a linear activation: radius below "
+            f"1, early growth anyway.")
+    caption = None
+    if r.gamma_h != 1.0:
+        caption = (f"With {r.act}, gamma_h = {r.gamma_h:g}: the gradient can only explode if some eigenvalue lies "
+                   f"outside the circle of radius 1/gamma_h = {1 / r.gamma_h:g} (Pascanu et al. 2013).")
+    return text, caption
+
+
+def derivative_caption(r: Run, span: float = 6.0) -> str:
+    """Section 3: what the grey histogram under the derivative curves counts."""
+    outside = float(np.mean(np.abs(r.a_flat) > span))
+    return (f"tanh' peaks at 1, sigmoid' at 1/4 (a = 0). Grey: where this run's {r.t_end * r.H} "
+            f"pre-activations a_t fall"
+            + (f"; {100 * outside:.1f}% lie beyond ±6 and are counted in the edge bins." if outside else "."))
+
+
+def heat_caption(r: Run) -> str:
+    """Section 4: what the T x T heatmap leaves blank, and which steps it shows."""
+    return ("Blank: k > t (a loss cannot reach the future) and k = 1 (h_0 = 0, so step 1 adds "
+            "nothing to ∂L/∂W_hh)."
+            + (f" Every {int(np.ceil(r.t_end / HEAT_MAX))}th step or so is shown "
+               f"({r.heat_rows.size} of {r.t_end})." if r.heat_rows.size < r.t_end else ""))
+
+
+class EquationText(NamedTuple):
+    """Section 5: the live sentence under each of seed 001's equations."""
+
+    eq2b: str
+    eq7_8: str
+    eq9: str
+    eq10_11: str
+    eq12: str
+    eq13: str
+
+
+def equation_text(r: Run) -> EquationText:
+    """The live numbers of eq. 2b and 7-13 for this run, as the sentences section 5 prints."""
+    d, e = d20(r), end_spec(r)
+    J_last = r.step_J_norm[-1]
+    with np.errstate(all="ignore"):
+        ratios = r.step_J_norm / (r.gamma_W * r.fprime_max)
+    ratio = float(np.nanmax(np.where(np.isfinite(ratios), ratios, np.nan))) if np.isfinite(ratios).any() else 0.0
+    eq2b = (f"Here $f$ = **{r.act}**, $a_t = x_t W_x + h_{{t-1}} W_h + b$ (row vectors, $W_h = W_{{hh}}^\\top$). "
+            f"This run: $\\max_t |a_t| = {r.a_absmax:.3g}$, $\\|h_T\\| = {r.h_T_norm:.3g}$.")
+    eq7_8 = (f"Live: $\\|\\partial h_T/\\partial h_{{T-{d}}}\\|_2$ = **{sci(log10=float(r.spec_log10[d]))}**, "
+             f"$\\|\\partial h_T/\\partial h_0\\|_2$ = **{sci(log10=e)}**.")
+    eq9 = ("Seed 001 writes $W^\\top \\operatorname{diag}[f'(h_{i-1})]$: that is Pascanu's form "
+           "$h_t = W f(h_{t-1}) + \\dots$; with eq. 2a, where $f$ acts after the sum, the Jacobian is "
+           "$\\operatorname{diag}(f'(a_i))\\,W_{hh}$. "
+           f"Live: $\\|J_T\\|_2 = {J_last:.4g}$, $\\max_j f'(a_{{T,j}}) = {r.fprime_max[-1]:.4g}$.")
+    eq10_11 = (f"Live: $\\gamma_W = \\|W_{{hh}}\\|_2 = {r.gamma_W:.4f}$ (the largest **singular value**; the "
+               f"largest $|\\lambda|$ is $\\rho = {r.rho:.4f}$), $\\gamma_h = {r.gamma_h:g}$, "
+               f"$\\gamma_W\\gamma_h = {r.gamma_W * r.gamma_h:.4f}$. Over the last {min(r.t_end, N_STEP_J)} steps "
+               f"$\\|J_i\\|_2 / (\\|W\\|_2 \\max_j|f'(a_{{i,j}})|) \\le {ratio:.3f}$.")
+    eq12 = (f"Live, at $t-k = {d}$: **{sci(log10=float(r.spec_log10[d]))}** $\\le$ "
+            f"{sci(log10=float(r.bound_log10[d]))}; "
+            f"at $t-k = {r.t_end}$: **{sci(log10=e)}** $\\le$ {sci(log10=float(r.bound_log10[r.t_end]))}.")
+    eq13 = (f"Its setting here: $g = \\partial L/\\partial(W_{{hx}}, W_{{hh}}, b)$ of $L = \\sum_t L_t$ has "
+            f"$\\|g\\|$ = **{sci(log10=r.g_log10)}**"
+            + (f"; clipping at threshold 1 would multiply it by {sci(log10=-r.g_log10)}" if r.g_log10 > 0 else
+               "; below threshold 1 clipping leaves it alone")
+            + ". Clipping only rescales the sum: it cannot restore the far components that vanished.")
+    return EquationText(eq2b, eq7_8, eq9, eq10_11, eq12, eq13)

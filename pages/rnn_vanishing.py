@@ -15,14 +15,11 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from gradcore import activations, jacobians, spectra
+from gradcore import jacobians, spectra
 from lessons import rnn_vanishing as L
 from ui import palette
 
 ui.frame.require()  # a page run without the frame reruns as the frame (ui/frame.py)
-
-sci = L.sci
-
 
 # ----------------------------------------------------------------------------- cached engine calls
 
@@ -42,34 +39,9 @@ def loss_view(T: int, H: int, act: str, init_kind: str, scale: float, xscale: fl
         return L.loss_view(T, H, act, init_kind, scale, xscale, seed, t)
 
 
-# ----------------------------------------------------------------------------- chart data and builders
+# ----------------------------------------------------------------------------- chart builders
 
-MEASURED, FRO, BOUND, RHO, RUN_BOUND = ("RNN", "RNN, Frobenius norm", "bound", "spectral radius",
-                                        "eq. 10 along this run")
-
-
-def headline_frame(r: L.Run, fro: bool) -> tuple[pd.DataFrame, list[str]]:
-    """Tidy log10 curves against T - k; bounds cut where they leave the measured range (said in text)."""
-    d = r.distance
-    parts = [pd.DataFrame({"distance": d, "log10_norm": r.spec_log10, "series": MEASURED})]
-    if fro:
-        parts.append(pd.DataFrame({"distance": d, "log10_norm": r.fro_log10, "series": FRO}))
-    meas = pd.concat(parts, ignore_index=True).dropna(subset=["log10_norm"])  # unsampled distances
-    finite = meas["log10_norm"][np.isfinite(meas["log10_norm"])]
-    top = max(float(finite.max()), 0.0) + 6.0
-    bottom = float(finite.min()) - 6.0
-    cut = []
-    for name, v in ((BOUND, r.bound_log10), (RUN_BOUND, r.run_bound_log10), (RHO, r.rho_log10)):
-        keep = (v <= top) & (v >= bottom)
-        if not keep.all():
-            first = int(d[~keep][0])
-            cut.append(f"{name} leaves the plotted range at T - k = {first} (it reaches {sci(float(v[-1]))} "
-                       f"at T - k = {r.t_end})")
-        # keep the first point outside so the curve visibly runs off the chart
-        upto = int(np.flatnonzero(~keep)[0]) + 1 if not keep.all() else d.size
-        parts.append(pd.DataFrame({"distance": d[:upto], "log10_norm": np.clip(v[:upto], bottom, top),
-                                   "series": name}))
-    return pd.concat(parts, ignore_index=True).dropna(subset=["log10_norm"]), cut
+MEASURED, BOUND, RHO, RUN_BOUND = L.MEASURED, L.BOUND, L.RHO, L.RUN_BOUND
 
 
 def spectrum_chart(r: L.Run, size: int = 330) -> alt.LayerChart:
@@ -81,14 +53,6 @@ def spectrum_chart(r: L.Run, size: int = 330) -> alt.LayerChart:
     return ui.charts.eigen_scatter(r.eigvals, circles=rings, size=size, title="Eigenvalues of W_hh")
 
 
-def singular_frame(r: L.Run) -> pd.DataFrame:
-    """Sorted |lambda_i| and sigma_i against their rank i."""
-    i = np.arange(1, r.H + 1)
-    return pd.concat([pd.DataFrame({"i": i, "value": np.sort(np.abs(r.eigvals))[::-1], "series": "|λ_i|"}),
-                      pd.DataFrame({"i": i, "value": r.singvals, "series": "σ_i"})],
-                     ignore_index=True)
-
-
 def singular_chart(df: pd.DataFrame, height: int = 330) -> alt.Chart:
     """Ranked eigenvalue moduli (orange, as the spectral radius) and singular values (purple, as the norm)."""
     names = ["|λ_i|", "σ_i"]
@@ -98,20 +62,6 @@ def singular_chart(df: pd.DataFrame, height: int = 330) -> alt.Chart:
                         legend=alt.Legend(orient="bottom")),
         tooltip=["series:N", "i:Q", alt.Tooltip("value:Q", format=".4f")]).properties(
         height=height, title="|λ_i| and σ_i by rank")
-
-
-def activation_frames(r: L.Run, span: float = 6.0) -> tuple[pd.DataFrame, pd.DataFrame, float]:
-    """f'(a) of tanh and sigmoid (and the chosen f) on [-span, span]; histogram of this run's a_t."""
-    a = np.linspace(-span, span, 241)
-    names = ["tanh", "sigmoid"] + ([r.act] if r.act not in ("tanh", "sigmoid") else [])
-    curves = pd.concat([pd.DataFrame({"a": a, "fprime": activations.get(n).df(a, activations.get(n).f(a)),
-                                      "series": n}) for n in names], ignore_index=True)
-    edges = np.linspace(-span, span, 49)
-    clipped = np.clip(r.a_flat, -span, span)  # pre-activations beyond the span land in the edge bins
-    counts, _ = np.histogram(clipped, bins=edges)
-    hist = pd.DataFrame({"lo": edges[:-1], "hi": edges[1:], "share": counts / max(counts.sum(), 1)})
-    outside = float(np.mean(np.abs(r.a_flat) > span))
-    return curves, hist, outside
 
 
 def activation_chart(curves: pd.DataFrame, hist: pd.DataFrame, act: str, height: int = 320) -> alt.LayerChart:
@@ -129,23 +79,6 @@ def activation_chart(curves: pd.DataFrame, hist: pd.DataFrame, act: str, height:
     return alt.layer(bars, lines).resolve_scale(y="independent").properties(height=height)
 
 
-def heat_frame(r: L.Run) -> pd.DataFrame:
-    """(t, k, log10 norm) cells with k <= t and a non-zero component."""
-    tt, kk = np.meshgrid(r.heat_rows, r.heat_cols, indexing="ij")
-    df = pd.DataFrame({"t": tt.ravel(), "k": kk.ravel(), "log10": r.heat_log10.ravel()})
-    return df[(df["k"] <= df["t"]) & np.isfinite(df["log10"])].reset_index(drop=True)
-
-
-def article_printout(lv: L.LossView) -> str:
-    """Seed 000's printout ("component j - value", j 0-based) for this run's L_t and W_hh."""
-    c = lv.comp_log10
-    js = list(range(lv.t)) if lv.t <= 12 else [0, 1, 2, None, lv.t - 3, lv.t - 2, lv.t - 1]
-    lines = [f"Loss {lv.t}"]
-    for j in js:
-        lines.append("..." if j is None else f"component {j} - {sci(float(c[j]), 4) if np.isfinite(c[j]) else '0'}")
-    return "\n".join(lines)
-
-
 # ----------------------------------------------------------------------------- cached charts
 # Each builder takes the page's plain settings (args = run's arguments) and returns an Altair
 # chart; ui.cached_chart keeps its finished Vega-Lite spec per setting, so a rerun with
@@ -155,7 +88,7 @@ def article_printout(lv: L.LossView) -> str:
 def headline_chart(args: tuple, fro: bool) -> alt.LayerChart:
     """||dh_T/dh_k|| against T - k beside the bounds (log10 axis)."""
     r = run(*args)
-    df, _ = headline_frame(r, fro)
+    df, _ = L.headline_frame(r, fro)
     return ui.charts.log_line(
         df, "distance", "log10_norm", "series", log10=True, floor_log10=-300,
         dashed=[BOUND, RHO, RUN_BOUND],
@@ -168,39 +101,25 @@ def spectrum_chart_of(args: tuple) -> alt.LayerChart:
 
 
 def singular_chart_of(args: tuple) -> alt.Chart:
-    return singular_chart(singular_frame(run(*args)))
+    return singular_chart(L.singular_frame(run(*args)))
 
 
 def activation_chart_of(args: tuple) -> alt.LayerChart:
     r = run(*args)
-    curves, hist, _ = activation_frames(r)
+    curves, hist, _ = L.activation_frames(r)
     return activation_chart(curves, hist, r.act)
-
-
-def fprime_frame(r: L.Run) -> pd.DataFrame:
-    """mean_j and max_j |f'(a_t,j)| per step t."""
-    steps = np.arange(1, r.t_end + 1)
-    return pd.concat([pd.DataFrame({"t": steps, "value": r.fprime_mean, "series": "mean_j |f'(a_t,j)|"}),
-                      pd.DataFrame({"t": steps, "value": r.fprime_max,
-                                    "series": "max_j |f'(a_t,j)| = ||diag f'(a_t)||"})], ignore_index=True)
 
 
 def fprime_chart(args: tuple) -> alt.Chart:
     r = run(*args)
-    return ui.charts.line(fprime_frame(r), "t", "value", "series", x_title="step t", y_title="|f'(a_t)|",
+    return ui.charts.line(L.fprime_frame(r), "t", "value", "series", x_title="step t", y_title="|f'(a_t)|",
                           legend_title=None, title=f"{r.act}': per step (gamma_h = {r.gamma_h:g})", height=320)
 
 
 def heat_chart(args: tuple) -> alt.Chart:
-    return ui.charts.heatmap(heat_frame(run(*args)), "k", "t", "log10", x_title="step k", y_title="loss step t",
+    return ui.charts.heatmap(L.heat_frame(run(*args)), "k", "t", "log10", x_title="step k", y_title="loss step t",
                              value_title="log10 ||∂L_t/∂W_hh via step k||", height=380,
                              title="||∂L_t/∂W_hh via step k||_F")
-
-
-def component_frame(lv: L.LossView) -> pd.DataFrame:
-    """(k, log10 ||component k||_F) for the chosen L_t; step 1 (h_0 = 0, exactly 0) left out."""
-    comp = pd.DataFrame({"k": np.arange(1, lv.t + 1), "log10": lv.comp_log10})
-    return comp[np.isfinite(comp["log10"])]
 
 
 BARS_MAX = 60  # up to this many steps the components are bars (like seed 000's printout), beyond it a line
@@ -208,7 +127,7 @@ BARS_MAX = 60  # up to this many steps the components are bars (like seed 000's 
 
 def component_chart(args: tuple, t: int) -> alt.TopLevelMixin:
     lv = loss_view(*args, t)
-    comp = component_frame(lv)
+    comp = L.component_frame(lv)
     y_title, title = "||component k||_F  (log scale)", f"Components of ∂L_{lv.t}/∂W_hh by step"
     if lv.t <= BARS_MAX and len(comp):
         # log10 bars rising from a floor one decade under the smallest component (ui.charts.bars)
@@ -262,23 +181,15 @@ with st.spinner(f"Running the RNN and multiplying {T} Jacobians of size {H} x {H
     lv = loss_view(*args, int(min(t_loss, r.t_end)))
 
 # ---- the verified badge: computed, never a constant
-chk = r.check
-ok = chk.rel_err < 1e-6 and lv.fd_rel_err < 1e-6 and lv.sum_rel_err < 1e-9 and chk.plotted_err < 1e-3
-badge = (f"centred differences of u·h_T in h_(T-{chk.d}) ({chk.units} units) against the product: "
-         f"rel. error **{chk.rel_err:.1e}**; the plotted log-norm at T-k = {chk.d} matches it to "
-         f"{chk.plotted_err:.0e}; dL_{lv.t}/dW_hh on its {lv.fd_entries} largest entries: rel. error "
-         f"**{lv.fd_rel_err:.1e}**; its step components sum to BPTT's dL_{lv.t}/dW_hh to {lv.sum_rel_err:.0e}.")
+ok, badge = L.verification(r, lv)
 if ok:
     st.success("**Verified live** at these settings: " + badge, icon=":material/verified:")
 else:
     st.warning("**Not verified** at these settings (a check is above its tolerance 1e-6): " + badge, icon=":material/warning:")
 
-if r.t_end < r.T:
-    st.warning(f"The forward pass overflowed at step {r.t_end + 1} (|h| or |a| beyond 1e150): the state exploded. "
-               f"Everything below uses steps 1..{r.t_end}, so 'T' on this page means t = {r.t_end}.", icon=":material/warning:")
-
-d20 = L.at_distance(r, min(20, r.t_end))  # read off in sections 1 and 5
-e = L.end_spec(r)
+overflowed = L.overflow_warning(r)
+if overflowed:
+    st.warning(overflowed, icon=":material/warning:")
 
 # ----------------------------------------------------------------------------- the sections
 # One at a time, in tabs (ui.sections): the open one is in the URL (?rnn_view=Spectrum) and only it
@@ -289,24 +200,13 @@ def section_decay():
     """Section 1: log ||dh_T/dh_k|| against T - k beside the bounds (the headline)."""
     st.header("1. The gradient against distance, beside the bound")
     left, right = st.columns([1.5, 1], gap="large")
-    df, cut = headline_frame(r, bool(fro))
+    df, cut = L.headline_frame(r, bool(fro))
+    legend, read = L.decay_text(r)
     with left:
         ui.cached_chart(headline_chart, args, bool(fro), data=df, filename="rnn-vanishing-norms.csv")
     with right:
-        st.markdown(
-            f"- **{MEASURED}** (vermillion): the measured spectral norm $\\|\\partial h_T/\\partial h_k\\|_2$ "
-            f"of the product of Jacobians."
-            + (f" Computed exactly (SVD) at {r.n_spec} of the {r.t_end} distances (every distance up to 20, then "
-               "evenly spaced); the Frobenius norm is kept at every distance." if r.n_spec < r.t_end else "")
-            + f"\n- **{BOUND}** (black, dashed): eq. 12, $(\\gamma_W\\gamma_h)^{{T-k}}$ with "
-            f"$\\gamma_W = \\|W_{{hh}}\\|_2 = {r.gamma_W:.3f}$, $\\gamma_h = {r.gamma_h:g}$."
-            f"\n- **{RUN_BOUND}** (dashed): eq. 10 multiplied along the actual trajectory, "
-            f"$\\prod_s \\|W_{{hh}}\\|_2 \\max_j |f'(a_{{s,j}})|$: the bound with this run's $f'$ instead of its maximum (it hides the bound when some unit has "
-            f"$f' = \\gamma_h$ at every step, as with linear)."
-            f"\n- **{RHO}** (orange, dashed): $\\rho(W)^{{T-k}}$, $\\rho = {r.rho:.3f}$, the eigenvalue story of seed 001.")
-        st.markdown(f"**Read it off:** at $T-k = {d20}$ the norm is **{sci(float(r.spec_log10[d20]))}** "
-                    f"(bound {sci(float(r.bound_log10[d20]))}); at $T-k = {r.t_end}$ it is **{sci(e)}** "
-                    f"(bound {sci(float(r.bound_log10[r.t_end]))}).")
+        st.markdown(legend)
+        st.markdown(read)
         if cut:
             st.caption("Cut to keep the measurement readable: " + "; ".join(cut) + ".")
         if H >= 128:
@@ -324,44 +224,26 @@ def section_spectrum():
                         data=lambda: pd.DataFrame({"re": r.eigvals.real, "im": r.eigvals.imag}),
                         filename="rnn-vanishing-eigenvalues.csv")
     with s2:
-        ui.cached_chart(singular_chart_of, args, data=lambda: singular_frame(r), filename="rnn-vanishing-spectrum.csv")
+        ui.cached_chart(singular_chart_of, args, data=lambda: L.singular_frame(r), filename="rnn-vanishing-spectrum.csv")
     with s3:
         # NB: side by side the two labels were cut ("radius ...") at 1280 px in lecture mode
         m1, m2 = (st.container(), st.container()) if ui.lecture_mode() else st.columns(2)
         m1.metric("radius ρ(W)", f"{r.rho:.3f}", help="Spectral radius, max |eigenvalue|: seed 001's λ_1")
         m2.metric("norm ‖W‖₂", f"{r.gamma_W:.3f}", help="Spectral norm, the largest singular value: the γ_W of eq. 10-12")
-        dp, vp = L.peak(r)
-        if r.rho < 1 - 1e-9 and vp > 0:
-            st.markdown(
-                f"**Radius below 1, yet the gradient grows at first:** $\\rho = {r.rho:.3f} < 1$ but the norm "
-                f"climbs to **{sci(vp)}** at $T-k = {dp}$ before it decays. Seed 001 reasons with eigenvalues "
-                f"($\\lambda_1 < 1$ vanishes), but one step can stretch a vector by up to the largest *singular* "
-                f"value, $\\|W\\|_2 = {r.gamma_W:.3f}$. For a non-normal $W$ the eigenvectors are not orthogonal, "
-                f"so $\\|W^k\\|$ can exceed $\\rho^k$ by far for a while; only in the long run does $\\rho^k$ win.")
-        else:
-            st.markdown(
-                f"Seed 001 reasons with the largest eigenvalue, $\\rho = {r.rho:.3f}$; eq. 10-12 need the largest "
-                f"singular value, $\\|W\\|_2 = {r.gamma_W:.3f}$ (always $\\geq \\rho$; equal for normal matrices such "
-                f"as orthogonal or identity). Try the **nonnormal** initialiser with a linear activation: radius below "
-                f"1, early growth anyway.")
-        if r.gamma_h != 1.0:
-            st.caption(f"With {act}, gamma_h = {r.gamma_h:g}: the gradient can only explode if some eigenvalue lies "
-                       f"outside the circle of radius 1/gamma_h = {1 / r.gamma_h:g} (Pascanu et al. 2013).")
+        text, caption = L.spectrum_text(r)
+        st.markdown(text)
+        if caption:
+            st.caption(caption)
 
 def section_derivative():
     """Section 3: the activation's derivative and where this run's pre-activations fall."""
     st.header("3. The activation's derivative along this run")
     a1, a2 = st.columns(2, gap="large")
-    outside = float(np.mean(np.abs(r.a_flat) > 6.0))
     with a1:
-        ui.cached_chart(activation_chart_of, args, data=lambda: activation_frames(r)[1],
-                        filename="rnn-vanishing-preactivations.csv",
-                        caption=f"tanh' peaks at 1, sigmoid' at 1/4 (a = 0). Grey: where this run's {r.t_end * H} "
-                              f"pre-activations a_t fall"
-                              + (f"; {100 * outside:.1f}% lie beyond ±6 and are counted in the edge bins." if outside
-                                 else "."))
+        ui.cached_chart(activation_chart_of, args, data=lambda: L.activation_frames(r)[1],
+                        filename="rnn-vanishing-preactivations.csv", caption=L.derivative_caption(r))
     with a2:
-        ui.cached_chart(fprime_chart, args, data=lambda: fprime_frame(r), filename="rnn-vanishing-fprime.csv")
+        ui.cached_chart(fprime_chart, args, data=lambda: L.fprime_frame(r), filename="rnn-vanishing-fprime.csv")
 
 def section_components():
     """Section 4: seed 000's components of dL_t/dW_hh (T x T table and the chosen L_t)."""
@@ -373,66 +255,46 @@ def section_components():
         f"$W_y$ ({L.V} classes, random targets): $L_t = -\\log \\mathrm{{softmax}}(h_t W_y)[y_t]$ (seed 001 eq. 3-4).")
     h1, h2 = st.columns([1.2, 1], gap="large")
     with h1:
-        ui.cached_chart(heat_chart, args, data=lambda: heat_frame(r), filename="rnn-vanishing-attribution.csv",
-                        caption="Blank: k > t (a loss cannot reach the future) and k = 1 (h_0 = 0, so step 1 adds "
-                              "nothing to ∂L/∂W_hh)."
-                              + (f" Every {int(np.ceil(r.t_end / L.HEAT_MAX))}th step or so is shown "
-                                 f"({r.heat_rows.size} of {r.t_end})." if r.heat_rows.size < r.t_end else ""))
+        ui.cached_chart(heat_chart, args, data=lambda: L.heat_frame(r), filename="rnn-vanishing-attribution.csv",
+                        caption=L.heat_caption(r))
     with h2:
-        ui.cached_chart(component_chart, args, lv.t, data=lambda: component_frame(lv),
+        ui.cached_chart(component_chart, args, lv.t, data=lambda: L.component_frame(lv),
                         filename=f"rnn-vanishing-components-L{lv.t}.csv")
-        st.code(article_printout(lv), language=None)
+        st.code(L.article_printout(lv), language=None)
         st.caption("In seed 000's format (component j = step j+1, 0-based), for W_hh of this RNN.")
 
 def section_equations():
     """Section 5: seed 001's equations, each with its live number."""
     st.header("5. Seed 001's equations, computed here")
     q1, q2 = st.columns(2, gap="large")
-    J_last = r.step_J_norm[-1]
-    with np.errstate(all="ignore"):
-        ratios = r.step_J_norm / (r.gamma_W * r.fprime_max)
-    ratio = float(np.nanmax(np.where(np.isfinite(ratios), ratios, np.nan))) if np.isfinite(ratios).any() else 0.0
+    live = L.equation_text(r)
     with q1:
         st.markdown("**Eq. 2b**")
         ui.equation(r"h_t = \tanh(W_{hx} x_t + W_{hh} h_{t-1} + b^h)",
                     computed_by="gradcore.rnn.forward")
-        st.markdown(f"Here $f$ = **{act}**, $a_t = x_t W_x + h_{{t-1}} W_h + b$ (row vectors, $W_h = W_{{hh}}^\\top$). "
-                    f"This run: $\\max_t |a_t| = {r.a_absmax:.3g}$, $\\|h_T\\| = {r.h_T_norm:.3g}$.")
+        st.markdown(live.eq2b)
         st.markdown("**Eq. 7-8**")
         ui.equation(r"\frac{\partial h_t}{\partial h_k} = \prod_{i=k+1}^{t} \frac{\partial h_i}{\partial h_{i-1}}",
                     computed_by="gradcore.spectra.rnn_product_norms_at")
-        st.markdown(f"Live: $\\|\\partial h_T/\\partial h_{{T-{d20}}}\\|_2$ = **{sci(float(r.spec_log10[d20]))}**, "
-                    f"$\\|\\partial h_T/\\partial h_0\\|_2$ = **{sci(e)}**.")
+        st.markdown(live.eq7_8)
         st.markdown("**Eq. 9**, written for eq. 2a")
         ui.equation(r"\frac{\partial h_i}{\partial h_{i-1}} = \operatorname{diag}\big(f'(a_i)\big)\, W_{hh}",
                     computed_by="gradcore.jacobians.rnn_step_jacobians")
-        st.markdown("Seed 001 writes $W^\\top \\operatorname{diag}[f'(h_{i-1})]$: that is Pascanu's form "
-                    "$h_t = W f(h_{t-1}) + \\dots$; with eq. 2a, where $f$ acts after the sum, the Jacobian is "
-                    "$\\operatorname{diag}(f'(a_i))\\,W_{hh}$. "
-                    f"Live: $\\|J_T\\|_2 = {J_last:.4g}$, $\\max_j f'(a_{{T,j}}) = {r.fprime_max[-1]:.4g}$.")
+        st.markdown(live.eq9)
     with q2:
         st.markdown("**Eq. 10-11**")
         ui.equation(r"\Big\|\frac{\partial h_i}{\partial h_{i-1}}\Big\| \le \|W_{hh}^\top\|\,"
                     r"\|\operatorname{diag} f'(a_i)\| \le \gamma_W\gamma_h",
                     computed_by="gradcore.jacobians.spectrum")
-        st.markdown(f"Live: $\\gamma_W = \\|W_{{hh}}\\|_2 = {r.gamma_W:.4f}$ (the largest **singular value**; the "
-                    f"largest $|\\lambda|$ is $\\rho = {r.rho:.4f}$), $\\gamma_h = {r.gamma_h:g}$, "
-                    f"$\\gamma_W\\gamma_h = {r.gamma_W * r.gamma_h:.4f}$. Over the last {min(r.t_end, L.N_STEP_J)} steps "
-                    f"$\\|J_i\\|_2 / (\\|W\\|_2 \\max_j|f'(a_{{i,j}})|) \\le {ratio:.3f}$.")
+        st.markdown(live.eq10_11)
         st.markdown("**Eq. 12**")
         ui.equation(r"\Big\|\frac{\partial h_t}{\partial h_k}\Big\| \le (\gamma_W\gamma_h)^{t-k}",
                     computed_by="gradcore.jacobians.rnn_bound")
-        st.markdown(f"Live, at $t-k = {d20}$: **{sci(float(r.spec_log10[d20]))}** $\\le$ {sci(float(r.bound_log10[d20]))}; "
-                    f"at $t-k = {r.t_end}$: **{sci(e)}** $\\le$ {sci(float(r.bound_log10[r.t_end]))}.")
+        st.markdown(live.eq12)
         st.markdown("**Eq. 13** (gradient clipping)")
         ui.equation(r"g \leftarrow \frac{\text{threshold}}{\|g\|}\, g \quad \text{if } \|g\| \ge \text{threshold}",
                     computed_by="gradcore.clipping.global_norm")
-        gtxt = sci(r.g_log10)
-        st.markdown(f"Its setting here: $g = \\partial L/\\partial(W_{{hx}}, W_{{hh}}, b)$ of $L = \\sum_t L_t$ has "
-                    f"$\\|g\\|$ = **{gtxt}**"
-                    + (f"; clipping at threshold 1 would multiply it by {sci(-r.g_log10)}" if r.g_log10 > 0 else
-                       "; below threshold 1 clipping leaves it alone")
-                    + ". Clipping only rescales the sum: it cannot restore the far components that vanished.")
+        st.markdown(live.eq13)
 
 VIEWS = {"Decay": section_decay, "Spectrum": section_spectrum, "Derivative": section_derivative,
          "Components": section_components, "Equations": section_equations}

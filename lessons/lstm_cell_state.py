@@ -1,7 +1,7 @@
 """The LSTM page's computation layer: seed 000 made live, with an RNN or GRU beside the LSTM.
 
-Pure NumPy on top of gradcore (no streamlit, altair or pandas here), so the tests can call
-every function the page shows. Steps are counted t = 1..T as in the seeds; arrays hold step
+NumPy on top of gradcore (no streamlit or altair; pandas only for the figures' tidy frames),
+so the tests can call every function the page shows, and every sentence it prints. Steps are counted t = 1..T as in the seeds; arrays hold step
 t at index t - 1. N = 1 (one sequence, as in the article).
 
 The problem (one draw per seed, shared by the three cells so the comparison is fair):
@@ -14,13 +14,16 @@ The problem (one draw per seed, shared by the three cells so the comparison is f
 """
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
+import pandas as pd
 
-from gradcore import gru, init, jacobians, losses, lstm, rnn
+from gradcore import attribution, gru, init, jacobians, losses, lstm, rnn
 from gradcore.activations import sigmoid
 from gradcore.gradcheck import rel_error
+from lessons import fmt
 
 V = 4  # output classes, as in the article's first example
 COMPARE = ("RNN", "GRU", "none")
@@ -525,3 +528,418 @@ def _fd_dL3_dh(x, h0, Wx, Wh, b, dout, j: int, eps: float = 1e-6) -> float:
         hh, _ = lstm.forward(x[:, j + 1:], hj, Wx, Wh, b, c0=cache.c[:, j])
         vals.append(float(np.sum(dout[:, -1] * hh[:, -1])))
     return (vals[0] - vals[1]) / (2 * eps)
+
+
+# ----------------------------------------------------------------------------- the page's computations
+# Each takes the page's plain settings and returns plain data (the page caches them with st.cache_data).
+
+LN10 = np.log(10.0)
+# NB: gradcore's Lanczos spectral norms of the LSTM state product need many iterations when the
+# forget gate is closed (b_f = -3, T = 500, H = 128: ~10x the Frobenius cost); beyond this T * H
+# the paths chart shows Frobenius norms, all three curves alike, and says so.
+SPECTRAL_MAX = 64 * 64
+
+
+def compute(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, seed: int, cmp: str) -> dict:
+    """Forward passes, path norms and T x T component tables for the settings (plain arrays out)."""
+    with np.errstate(all="ignore"):
+        p = make_problem(T, H, D, fbias, scale, xscale, seed)
+        h, cache = run_cell("LSTM", p)
+        dh = losses.softmax_cross_entropy(h, p.Wy, np.zeros(V), p.targets).dh
+        out = {"f": cache.f[0].copy(), "i": cache.i[0].copy(), "o": cache.o[0].copy(),
+               "g": cache.g[0].copy(), "c": cache.c[0].copy()}
+        cmp_cache = None
+        if cmp != "none":
+            hc, cmp_cache = run_cell(cmp, p)
+            dhc = losses.softmax_cross_entropy(hc, p.Wy, np.zeros(V), p.targets).dh
+            out["cmp_table"] = attribution.attribution(dhc, cmp_cache).dWx
+        spectral = T * H <= SPECTRAL_MAX
+        pa = paths(cache, cmp, cmp_cache, spectral=spectral)
+        out.update(spectral=spectral, distance=pa.distance, ln_cell=pa.cell, ln_full=pa.full_c, ln_cmp=pa.compare,
+                   table=attribution.attribution(dh, cache).dWx)
+        diag_f = jacobians.lstm_cell_jacobians(cache)  # (T, H): dc_t/dc_(t-1) along the cell is diag(f_t)
+        out["diag_f_T"] = diag_f[-1]
+        out["ln_cell_spec_end"] = float(np.log(diag_f).sum(axis=0).max())  # ln ||prod_1^T diag f||_2  # diagonal of dc_T/dc_(T-1) along the cell
+        J = last_step_jacobian(cache)  # (2H, 2H) at step T: [[dh/dh, dh/dc], [dc/dh, dc/dc]]
+        out["norm_dc_dh_T"] = float(np.linalg.norm(J[H:, :H], 2))
+        out["norm_dh_dh_T"] = float(np.linalg.norm(J[:H, :H], 2))
+        return out
+
+
+def for_loss(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, seed: int, t: int) -> dict:
+    """The split of dL_t/dc_k (cell path vs the rest) and the loss L_t itself."""
+    with np.errstate(all="ignore"):
+        p = make_problem(T, H, D, fbias, scale, xscale, seed)
+        h, cache = run_cell("LSTM", p)
+        dh = np.zeros_like(h)
+        dh[:, t - 1] = dh_of_loss(h, p, t)[:, t - 1]
+        sp = attribution.lstm_cell_split(dh, cache)
+        return {"total": np.linalg.norm(sp.dc_total[0, :t], axis=1), "cell": np.linalg.norm(sp.dc_cell[0, :t], axis=1),
+                "rest": np.linalg.norm(sp.dc_rest[0, :t], axis=1), "loss": loss_t(h, p, t)}
+
+
+def checks_for_loss(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, seed: int, t: int) -> dict:
+    """The finite-difference checks of loss L_t's gradients (the Equations tab's badge; about half of a
+    setting's compute, so only made when that tab is shown)."""
+    with np.errstate(all="ignore"):
+        p = make_problem(T, H, D, fbias, scale, xscale, seed)
+        near = [k for k in dict.fromkeys([t, t - 1, t - 2]) if k >= 1]
+        checks = {
+            "dL_t/dWx (6 entries)": fd_check_dWx(p, t),
+            "dL_t/dWx^(k) for k = " + ", ".join(map(str, near)): max(fd_check_component(p, t, k) for k in near),
+        }
+        ks = [k for k in dict.fromkeys([t - 1, t - 2]) if k >= 1]
+        if ks:
+            checks["dL_t/dc_k for k = " + ", ".join(map(str, ks))] = fd_check_dc(p, t, ks)
+        return checks
+
+
+def cell_path_end(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, seed: int) -> float:
+    """ln ||prod_{s=1}^T diag(f_s)||_2 = ln max_j prod_s f_s[j] at another forget bias (for 'predict first')."""
+    with np.errstate(divide="ignore"):
+        p = make_problem(T, H, D, fbias, scale, xscale, seed)
+        _, cache = run_cell("LSTM", p)
+        return float(np.log(jacobians.lstm_cell_jacobians(cache)).sum(axis=0).max())
+
+
+def article_code(seed: int) -> dict:
+    """Seed 000's tiny example (N, D, T, H = 1, 3, 3, 1) three ways, and its mistakes run live."""
+    with np.errstate(all="ignore"):
+        tiny = run_tiny(seed)
+        eng = attribution.seed000_example(np.random.default_rng(seed))
+        return {"tiny": tiny, "engine": eng.components.copy(), "mistakes": mistakes(seed)}
+
+
+# ----------------------------------------------------------------------------- numbers as text
+
+# This page's numbers (lessons.fmt): a log-norm as '3.2e-41' (sci(ln=...), far beyond float64), a
+# norm as '4.30e-01' (num(v)), each with the page's words for an exact zero and an overflow.
+sci = functools.partial(fmt.sci, digits=2, plus=False, pad=False, zero="exactly 0", nonfinite="overflowed")
+num = functools.partial(fmt.sci, zero="exactly 0 (underflow)", nonfinite="overflowed")
+
+
+def share_above(a: np.ndarray, level: float) -> str:
+    """'37%' of a above level, never rounded to 0% or 100% when it is not ('none', 'all' when it is)."""
+    q = float((a > level).mean())
+    if q in (0.0, 1.0):
+        return "none" if q == 0.0 else "all"
+    return fmt.percent(q)
+
+
+# ----------------------------------------------------------------------------- the figures' tidy data
+
+MAX_UNITS = 32  # gate heatmaps show at most this many units ...
+MAX_STEPS = 100  # ... and this many time columns (every s-th step, exact values)
+MAX_GRID = 50  # the T x T heatmap shows at most MAX_GRID x MAX_GRID cells (every s-th t and k)
+MAX_BARS = 60  # up to this many steps the components are bars, beyond it points on a line
+GATES = [("f", "f_t (forget gate)"), ("i", "i_t (input gate)"), ("g", "g_t (candidate)"),
+         ("o", "o_t (output gate)"), ("c", "c_t (cell state)")]
+
+
+def stride(n: int, most: int) -> int:
+    """Step between shown rows/columns so that at most `most` are shown."""
+    return max(1, int(np.ceil(n / most)))
+
+
+def log10_col(v: pd.Series) -> np.ndarray:
+    """log10 of norms; exact zeros become -inf, which the chart builders put on the floor."""
+    with np.errstate(divide="ignore"):
+        return np.log10(np.asarray(v, dtype=float))
+
+
+def auto_floor(log10_values) -> float:
+    """A log-axis floor one decade under the smallest finite value (never under 1e-300, float64's edge)."""
+    v = np.asarray(log10_values, dtype=float)
+    v = v[np.isfinite(v)]
+    lo = float(v.min()) if v.size else 0.0
+    return float(10.0 ** max(-300, min(-1, int(np.floor(lo)) - 1)))
+
+
+def deep_floor(log10_values) -> int:
+    """Floor in log10 units for a log10-mode chart whose values may lie far beyond float64 (1e-630 at b_f = -3, T = 500).
+
+    One decade under the smallest finite value, so a product of 500 forget gates stays on the chart
+    instead of on a 1e-300 floor (ui.charts.log_line's floor_log10 has no float64 limit). With an
+    exact zero present (-inf) the ordinary float floor (at most 1e-300 deep) and its label are used.
+    """
+    v = np.asarray(log10_values, dtype=float)
+    fin = v[np.isfinite(v)]
+    lo = int(np.floor(fin.min())) - 1 if fin.size else -1
+    if lo >= -300 or np.isneginf(v).any():
+        return max(-300, min(-1, lo))
+    return lo
+
+
+def gate_frame(a: np.ndarray, name: str) -> tuple[pd.DataFrame, str]:
+    """Tidy (step t, unit, value) for the first MAX_UNITS units at every s-th step."""
+    T, H = a.shape
+    s = stride(T, MAX_STEPS)
+    ts = np.arange(s, T + 1, s) if s > 1 else np.arange(1, T + 1)
+    u = min(H, MAX_UNITS)
+    tt, uu = np.meshgrid(ts, np.arange(1, u + 1), indexing="ij")
+    df = pd.DataFrame({"t": tt.ravel(), "unit": uu.ravel(), name: a[ts - 1, :u].ravel()})
+    note = (f"units 1-{u} of {H}" if u < H else f"all {H} units") + (f", every {s} steps" if s > 1 else "")
+    return df, note
+
+
+def Fig(df: pd.DataFrame, extra: dict, filename: str, caption: str) -> dict:  # noqa: N802
+    """One figure: its tidy data, what its chart needs beyond the data, CSV file name and caption (a plain
+    dict, which st.cache_data pickles as it is)."""
+    return {"df": df, "extra": extra, "filename": filename, "caption": caption}
+
+
+def figure_data(R: dict, T: int, H: int, fbias: float, cmp: str) -> dict:
+    """Gate heatmaps, the two-paths chart and the T x T heatmap of compute()'s R: name -> Fig (plain data, no charts)."""
+    out = {}
+    with np.errstate(all="ignore"):
+        cmax = float(max(np.abs(R["c"]).max(), 1e-12))
+        for name, title in GATES:
+            dom = (0.0, 1.0) if name in "ifo" else ((-1.0, 1.0) if name == "g" else (-cmax, cmax))
+            df, note = gate_frame(R[name], name)
+            out[name] = Fig(df, {"title": title, "domain": dom}, f"lstm-gate-{name}.csv",
+                            f"{title}: {note}; computed by gradcore.lstm.forward.")
+        d = R["distance"]
+        rows = [pd.DataFrame({"distance": d, "log10_norm": R["ln_cell"] / LN10, "series": "cell path"}),
+                pd.DataFrame({"distance": d, "log10_norm": R["ln_full"] / LN10, "series": "full Jacobian"})]
+        if R["ln_cmp"] is not None:
+            rows.append(pd.DataFrame({"distance": d, "log10_norm": R["ln_cmp"] / LN10, "series": cmp}))
+        df = pd.concat(rows, ignore_index=True)
+        vs = {"RNN": "a tanh RNN", "GRU": "a GRU", "none": "no comparison"}[cmp]
+        nm, sub = ("spectral norm", "2") if R["spectral"] else ("Frobenius norm", "F")
+        out["paths"] = Fig(df, {"y_title": f"{nm} (log scale)",
+                                "title": f"LSTM at b_f = {fbias:g} against {vs}: T = {T}, H = {H}"},
+                           "lstm-paths.csv",
+                           f"cell path $= \\|\\prod_{{s=k+1}}^{{T}}\\operatorname{{diag}}(f_s)\\|_{sub}$, the cell-only "
+                           f"path; full Jacobian $= \\|\\partial c_T/\\partial c_k\\|_{sub}$, the c-c block of the $(h, c)$ "
+                           "state product, every path through $h$ and $W_h$ included"
+                           + ("" if cmp == "none" else f"; {cmp} = its $\\|\\partial h_T/\\partial h_k\\|_{sub}$")
+                           + ". Computed by gradcore.jacobians.lstm_product_norms"
+                           + {"RNN": " and rnn_product_norms", "GRU": " and gru_product_norms", "none": ""}[cmp]
+                           + ("." if R["spectral"] else
+                              f". Frobenius norms here: beyond T x H = {SPECTRAL_MAX} the spectral norms' Lanczos "
+                              "iterations cost seconds (up to 10x more with the forget gate closed)."))
+        s = stride(T, MAX_GRID)
+        grid = np.arange(T, 0, -s)[::-1]
+        tt, kk = np.meshgrid(grid, grid, indexing="ij")
+        keep = kk <= tt
+        hm = [pd.DataFrame({"t": tt[keep], "k": kk[keep], "norm": R["table"][tt[keep] - 1, kk[keep] - 1], "cell": "LSTM"})]
+        if cmp != "none":
+            hm.append(pd.DataFrame({"t": tt[keep], "k": kk[keep], "norm": R["cmp_table"][tt[keep] - 1, kk[keep] - 1],
+                                    "cell": cmp}))
+        df = pd.concat(hm, ignore_index=True)
+        floor = auto_floor(log10_col(df["norm"]))
+        lg = np.log10(np.maximum(df["norm"].to_numpy(dtype=float), floor))
+        domain = [float(lg.min()), float(max(lg.max(), lg.min() + 1e-9))]  # one colour scale for both panels
+        ticks = [int(v) for v in grid[stride(len(grid), 10) - 1::stride(len(grid), 10)]]
+        zeros = int((df["norm"] == 0).sum())
+        for name, part in df.groupby("cell", sort=False):
+            out[f"table-{name}"] = Fig(part.reset_index(drop=True),
+                                       {"floor": floor, "domain": domain, "ticks": ticks, "cell": name},
+                                       f"component-table-{name}.csv",
+                                       "Row t = loss L_t, column k = step: "
+                                       + (f"t and k shown every {s} steps, " if s > 1 else "")
+                                       + "exact values; entries with k > t are 0 and left out."
+                                       + (" Both panels share one log10 colour scale." if cmp != "none" else "")
+                                       + (f" {zeros} shown entries underflowed float64 to exactly 0 and sit on the "
+                                          "floor colour." if zeros else "")
+                                       + " Computed by gradcore.attribution.attribution.")
+    return out
+
+
+def loss_figure_data(R: dict, S: dict, t: int, cmp: str) -> dict:
+    """The components of dL_t/dWx by step (compute()'s R) and the split of dL_t/dc_k (for_loss()'s S): name -> Fig."""
+    out = {}
+    with np.errstate(all="ignore"):
+        ks = np.arange(1, t + 1)
+        rows = [pd.DataFrame({"k": ks, "norm": R["table"][t - 1, :t], "cell": "LSTM"})]
+        if cmp != "none":
+            rows.append(pd.DataFrame({"k": ks, "norm": R["cmp_table"][t - 1, :t], "cell": cmp}))
+        df = pd.concat(rows, ignore_index=True)
+        note = ("One bar per step, LSTM and comparison side by side." if t <= MAX_BARS else
+                f"One point per step (t = {t} is too many for bars).")
+        out["components"] = Fig(df, {"t": t}, f"components-L{t}.csv",
+                                note + " Row t of gradcore.attribution.attribution's T x T table.")
+        dist = t - ks
+        df = pd.concat([pd.DataFrame({"distance": dist, "norm": S["total"], "part": "total dL_t/dc_k"}),
+                        pd.DataFrame({"distance": dist, "norm": S["cell"], "part": "cell path"}),
+                        # NB: at distance 0 the rest is 0 by definition (nothing has left the cell yet): not drawn
+                        pd.DataFrame({"distance": dist, "norm": S["rest"], "part": "through h (Wh terms)"})[dist > 0]],
+                       ignore_index=True)
+        out["split"] = Fig(df, {"t": t}, f"cell-split-L{t}.csv",
+                           "cell path $= \\partial L_t/\\partial c_t \\odot \\prod_{s=k+1}^{t} f_s$; through h = the "
+                           "rest (total minus cell path): every path that leaves the cell through some $h_s$ and comes "
+                           "back through $W_h$. At distance 0 all of it is cell path (the rest is exactly 0 there and "
+                           "not drawn). "
+                           "Computed by gradcore.attribution.lstm_cell_split.")
+    return out
+
+
+# ----------------------------------------------------------------------------- the sections' sentences
+
+
+class Rates(NamedTuple):
+    """How fast the paths decay: fitted slopes of ln-norm per step (decay_rate) and the cell path's factor."""
+
+    cell: float  # ln-norm slope of the cell path
+    compare: float | None  # the comparison cell's (None without one)
+    per_step: float  # exp(cell): the cell path's factor per step
+
+
+def rates(R: dict) -> Rates:
+    """The decay rates of compute()'s paths."""
+    slope_cell = decay_rate(R["ln_cell"])
+    slope_cmp = None if R["ln_cmp"] is None else decay_rate(R["ln_cmp"])
+    return Rates(slope_cell, slope_cmp, float(np.exp(slope_cell)))
+
+
+def gates_text(R: dict, T: int, fbias: float) -> str:
+    """Section 1: the forget gate along this run."""
+    f = R["f"]
+    return (f"One sequence of length T = {T}. The forget gate decides how much of $c_{{t-1}}$ survives into $c_t$. "
+            f"Here its mean is **{float(f.mean()):.3f}** (sigma(b_f) = {1 / (1 + np.exp(-fbias)):.3f} at zero input), "
+            f"its smallest value {f.min():.3g} and its largest {f.max():.4f}; "
+            f"{share_above(f, 0.9)} of its values exceed 0.9.")
+
+
+def other_bias(fbias: float) -> float:
+    """The forget bias the predict-first question asks about: 0 from a high bias, 4 from a low one."""
+    return 0.0 if fbias >= 2.0 else 4.0
+
+
+def predict_question(R: dict, T: int, fbias: float) -> str:
+    """Section 2's predict-first question, with this run's cell path end."""
+    return (f"**Predict first.** The cell path ‖∏ diag(f_s)‖₂ ends at {sci(ln=R['ln_cell_spec_end'])} after {T} steps "
+            f"with b_f = {fbias:g}. If the forget bias were **{other_bias(fbias):g}** instead (same weights, same "
+            "inputs), where would it end: higher or lower, and by how many powers of ten?")
+
+
+def predict_answer(R: dict, end_other: float, fbias: float) -> str:
+    """The computed answer: the cell path's end at other_bias(fbias) (cell_path_end there) against this one."""
+    dec = (end_other - R["ln_cell_spec_end"]) / LN10
+    return (f"At b_f = {other_bias(fbias):g} the cell path ends at **{sci(ln=end_other)}**, "
+            f"{abs(dec):.1f} powers of ten {'higher' if dec > 0 else 'lower'} than at b_f = {fbias:g} "
+            f"({sci(ln=R['ln_cell_spec_end'])}, spectral norm). Each forget gate multiplies the path once per "
+            "step, so a shift of the bias moves the whole line's slope.")
+
+
+def paths_read_off(R: dict, T: int, cmp: str) -> str:
+    """Section 2: where the three paths end after T steps, and how fast they fall."""
+    rt = rates(R)
+    return (f"**Read it off:** over {T} steps the cell path falls to **{sci(ln=R['ln_cell'][-1])}** "
+            f"({rt.per_step:.3f}x per step on average: a fitted slope of {rt.cell:.3g} in ln-norm per step); "
+            f"the full ‖dc_T/dc_k‖ ends at **{sci(ln=R['ln_full'][-1])}**"
+            + ("" if rt.compare is None else
+               f"; the {cmp}'s ‖dh_T/dh_k‖ at **{sci(ln=R['ln_cmp'][-1])}** ({np.exp(rt.compare):.3f}x per step)")
+            + ".")
+
+
+def printout(row: np.ndarray, t: int) -> str:
+    """Seed 000's printout of loss L_t's components ("component j - value", j 0-based), full precision."""
+    return "\n".join([f"Loss {t}"] + [f"component {k} - {float(row[k])!r}" for k in range(t)])
+
+
+class EquationText(NamedTuple):
+    """Section 5: the live caption under each equation."""
+
+    gates: str
+    cell: str
+    components: str
+    diag_f: str
+    dc_dh: str
+    product: str
+
+
+def equation_text(R: dict, S: dict, T: int, H: int, t: int) -> EquationText:
+    """The live numbers of the LSTM's equations at step T (and for loss L_t), as section 5 prints them."""
+    comp_l = R["table"][t - 1, :t]
+    gates = (f"At t = T = {T}: mean i = {R['i'][-1].mean():.3f}, f = {R['f'][-1].mean():.3f}, "
+             f"o = {R['o'][-1].mean():.3f}, g = {R['g'][-1].mean():+.3f}.")
+    c_prev = R["c"][-2] if T > 1 else np.zeros(H)
+    resid = float(np.max(np.abs(R["c"][-1] - (R["f"][-1] * c_prev + R["i"][-1] * R["g"][-1]))))
+    cell = f"‖c_T‖₂ = {np.linalg.norm(R['c'][-1]):.4f}; the recurrence holds to {resid:.1e}."
+    components = (f"For L_{t}: {t} components, nearest {num(comp_l[-1])}, farthest {num(comp_l[0])}; "
+                  f"the loss is L_{t} = {S['loss']:.4f}.")
+    diag_f = (f"At t = T: diagonal entries from {R['diag_f_T'].min():.3f} to {R['diag_f_T'].max():.4f}, "
+              f"so its spectral norm is {R['diag_f_T'].max():.4f} < 1.")
+    dc_dh = (f"The terms through h that the article's 'dc_t/dc_(t-1) = f_t' leaves out; at t = T "
+             f"‖dc_T/dh_(T-1)‖₂ = {R['norm_dc_dh_T']:.4f} and ‖dh_T/dh_(T-1)‖₂ = {R['norm_dh_dh_T']:.4f}.")
+    product = (f"At k = 0 (distance T = {T}), in the {'spectral' if R['spectral'] else 'Frobenius'} norm of the Two "
+               f"paths tab: {sci(ln=R['ln_cell'][-1])}; the full ‖dc_T/dc_0‖ = {sci(ln=R['ln_full'][-1])}.")
+    return EquationText(gates, cell, components, diag_f, dc_dh, product)
+
+
+def check_summary(checks: dict, t: int) -> tuple[float, str]:
+    """(largest relative error, the caption listing every check) of checks_for_loss()'s checks for L_t."""
+    worst = max(checks.values())
+    detail = "; ".join(f"{k}: {v:.1e}" for k, v in checks.items())
+    return worst, ("Centred differences (eps = 1e-6, float64) against the engine's backward pass at these settings, "
+                   f"for L_{t}: {detail}. Checked on the largest entries, where the difference quotient is not "
+                   "swamped by rounding.")
+
+
+def tiny_text(A: dict) -> tuple[str, str, str]:
+    """Section 6: the tiny example's introduction, its printout and what the three ways give (article_code()'s A)."""
+    tiny = A["tiny"]
+    intro = (
+        "**The article's own example, N, D, T, H = 1, 3, 3, 1**, with a random dout as the gradient of L3 "
+        "(the article does the same), run three ways: gradcore.attribution.seed000_example, the article's "
+        "loop with the fixes above, and gradcore.lstm.backward_all. Centred differences perturb the copy of Wx "
+        f"used at one step only; the largest relative error over the three components is {tiny.fd_rel_error:.1e}.")
+    code = printout(A["engine"], 3)
+    result = (
+        f"The corrected article loop gives {', '.join(f'{v:.6g}' for v in tiny.article_norms)}; "
+        f"lstm.backward_all gives {', '.join(f'{v:.6g}' for v in tiny.norms)}. The farthest step contributes "
+        f"{'least' if tiny.norms[0] == tiny.norms.min() else 'not the least here'}"
+        f" (the article's unseeded draw printed 0.0109, 0.0248, 0.139). "
+        + ("Component 0's forget-gate column is exactly zero: dL/da_f at step 1 is dL/dc_1 * c_0 * f(1-f), and "
+           "c_0 = 0. The article's third printed matrix shows the same zero column."
+           if tiny.f_column_zero else ""))
+    return intro, code, result
+
+
+def loose_text(R: dict, T: int) -> str:
+    """'Where the article is loose', with this run's numbers where they make the point."""
+    return (
+        "- It ends: the gradient decays \"at forget gate rate rather than **Wx** rate\". It means **W_h**: "
+        "$W_x$ never appears in the product of Jacobians; the vanilla RNN's factor per step is "
+        "$\\operatorname{diag}(\\tanh'(a_t))\\,W_h^\\top$.\n"
+        "- $\\partial c_t/\\partial c_{t-1} = f_t$ holds along the cell edge with $h_{t-1}$ held fixed. The total "
+        "derivative adds the terms through $h$ (the Equations tab), which carry $W_h$; the *full Jacobian* curve of "
+        "the Two paths tab includes them, and it can lie above the cell path"
+        + (f" (it does here: {sci(ln=R['ln_full'][-1])} against {sci(ln=R['ln_cell'][-1])} at distance {T})."
+           if R["ln_full"][-1] > R["ln_cell"][-1] else " (at these settings it lies below).") + "\n"
+        "- \"Unless all the forget gates are exactly 1\": a sigmoid never reaches 1, so the cell path always "
+        f"decays (here the largest f is {R['f'].max():.4f}); and even then the paths through $h$ would still carry $W_h$.\n"
+        "- Its printed component norms come from an unseeded draw with code that cannot run as printed "
+        "(see the Code tab); the numbers on this page are reproducible from the seed in the URL.")
+
+
+def notice(R: dict, S: dict, T: int, t: int, fbias: float, cmp: str) -> list[str]:
+    """What to notice, each point true for the run on screen (they flip with the forget bias)."""
+    rt = rates(R)
+    slope_cell, slope_cmp, per_step = rt.cell, rt.compare, rt.per_step
+    comp_l = R["table"][t - 1, :t]
+    comp_c = None if cmp == "none" else R["cmp_table"][t - 1, :t]
+    frac = S["cell"] / np.maximum(S["cell"] + S["rest"], 1e-300)
+    pts = [f"The forget gates average {float(R['f'].mean()):.3f} at b_f = {fbias:g}, so the cell path shrinks by "
+           f"about {per_step:.3f}x per step and reaches {sci(ln=R['ln_cell'][-1])} after {T} steps."]
+    if slope_cmp is not None and np.isfinite(slope_cmp) and np.isfinite(slope_cell) and slope_cell < 0 and slope_cmp < 0:
+        ratio = slope_cmp / slope_cell
+        pts.append(f"The {cmp}'s ‖dh_T/dh_k‖ falls {np.exp(slope_cmp):.3f}x per step: "
+                   + (f"the cell path decays {ratio:.1f}x slower (in log-norm slope)." if ratio >= 1 else
+                      f"here the cell path decays {1 / ratio:.1f}x *faster*: with a forget bias of {fbias:g} the gate "
+                      "closes and the LSTM's advantage is gone."))
+    pts.append(f"The full ‖dc_T/dc_k‖ (paths through h included) ends at {sci(ln=R['ln_full'][-1])}, "
+               + ("above" if R["ln_full"][-1] > R["ln_cell"][-1] else "below")
+               + f" the cell path's {sci(ln=R['ln_cell'][-1])}: the article's f-only picture is the cell edge, not "
+               "the whole story.")
+    pts.append(f"For L_{t} the nearest step's component is {num(comp_l[-1])} and the farthest (k = 1) {num(comp_l[0])}"
+               + ("" if comp_c is None else f"; for the {cmp} {num(comp_c[-1])} and {num(comp_c[0])}") + ".")
+    if t > 1:
+        pts.append(f"Of the gradient reaching c_1 from L_{t} (distance {t - 1}), the cell path alone makes "
+                   f"{fmt.percent(frac[0])} of ‖cell‖ + ‖rest‖; at distance 1 it makes {fmt.percent(frac[-2])}"
+                   + (": far back, the paths through h (with their W_h) carry most of it." if frac[0] < 0.5 else
+                      ": the cell path carries most of it all the way back."))
+    pts.append(f"Even the slowest unit keeps only {sci(ln=R['ln_cell'][-1])} of the gradient over {T} steps: "
+               "the LSTM slows vanishing, it does not cure it.")
+    return pts

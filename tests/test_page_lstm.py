@@ -8,6 +8,7 @@ import pytest
 from conftest import assert_healthy, new_app
 
 from gradcore import attribution, jacobians, lstm
+from lessons import fmt
 from lessons import lstm_cell_state as L
 
 PAGE = "pages/lstm_cell_state.py"
@@ -25,9 +26,8 @@ def _text(at) -> str:
 
 
 def _sci(ln_value: float) -> str:
-    l10 = ln_value / LN10
-    e = int(np.floor(l10))
-    return f"{10 ** (l10 - e):.1f}e{e:+d}".replace("+", "")
+    """The page's style of a log-norm (lessons.fmt.sci; its own tests are tests/test_fmt.py)."""
+    return L.sci(ln=ln_value)
 
 
 def _datasets(at):
@@ -90,6 +90,12 @@ def test_lesson_in_what_to_notice_follows_the_forget_bias():
     at = _run({"fbias": "5", "T": "50"})
     assert_healthy(at, "fbias 5")
     assert re.search(r"the cell path decays \d+(\.\d)?x slower", _text(at)), _text(at)[-1500:]
+    # nearly every forget gate is open: the share is written out, not rounded to 100% (nor '1e+02%')
+    p = L.make_problem(50, 32, 8, 5.0, 0.9, 1.0, 0)
+    _, cache = lstm.forward(p.x, np.zeros((1, 32)), **p.lstm)
+    q = float((cache.f > 0.9).mean())
+    assert 0.99 < q < 1
+    assert f"; {fmt.percent(q)} of its values exceed 0.9." in _text(at) and "e+02%" not in _text(at)
     at = _run({"fbias": "-3", "T": "50"})
     assert_healthy(at, "fbias -3")
     assert "*faster*" in _text(at)

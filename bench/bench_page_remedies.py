@@ -41,7 +41,7 @@ IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 def apptest_rest(n=5):
     from conftest import new_app
 
-    from lessons import remedies as R
+    from lessons.remedies.cards import CARDS
     at = new_app("pages/remedies_lab.py")
     at.run()
     ts = []
@@ -49,7 +49,7 @@ def apptest_rest(n=5):
         t0 = time.perf_counter()
         at.run()
         ts.append(time.perf_counter() - t0)
-    at2 = new_app("pages/remedies_lab.py", {f"open_{c.key}": "true" for c in R.CARDS})
+    at2 = new_app("pages/remedies_lab.py", {f"open_{c.key}": "true" for c in CARDS})
     at2.run()
     ts2 = []
     for _ in range(3):
@@ -60,10 +60,10 @@ def apptest_rest(n=5):
 
 
 def live_cards():
-    from lessons import remedies as R
+    from lessons.remedies.cards import CARDS, card_lab
     rows = []
-    for card in R.CARDS:
-        lab = R.card_lab(card)
+    for card in CARDS:
+        lab = card_lab(card)
         t0 = last = time.perf_counter()
         gap = 0.0
         while not lab.advance(0.35):

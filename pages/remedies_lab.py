@@ -2,14 +2,14 @@
 
 Layout: controls (all in the URL) -> Train / Stop -> live curves -> after training the
 per-step gradient norms, the T x T map and the scoreboard; then one card per remedy with its
-recorded comparison (results/remedies/, lessons/record_remedies.py) and a button that reruns
+recorded comparison (results/remedies/, lessons/remedies/records.py) and a button that reruns
 it live; then success rate against length.
 
 Training happens only when a Train / "Run live" button is pressed. The run lives in
 st.session_state and is advanced in time slices at the END of the script, after every other
 element is drawn, so a click anywhere (Stop included) interrupts it between two updates and
 the next run keeps everything trained so far (Streamlit raises its rerun at the next st call).
-Computation lives in lessons.remedies; this file only lays it out.
+Computation lives in the lessons.remedies package; this file only lays it out.
 """
 import secrets
 import time
@@ -24,8 +24,21 @@ import streamlit as st
 import serve
 import ui
 from gradcore import train
-from lessons import record_remedies as rec_io
-from lessons import remedies as R
+from lessons.remedies import records as rec_io
+from lessons.remedies.analysis import baseline_loss, notice_points, scoreboard_rows, state_map, success_table
+from lessons.remedies.cards import (
+    CARDS,
+    SUCCESS_KNOBS,
+    SUCCESS_LENGTHS,
+    SUCCESS_METHODS,
+    SUCCESS_RECORDED,
+    SUCCESS_SEEDS,
+    card_lab,
+    success_lab,
+)
+from lessons.remedies.jsonable import num
+from lessons.remedies.runtime import Lab, ensemble_count
+from lessons.remedies.specs import MODELS, REMEDIES, TASKS, Knobs, custom_specs
 
 ui.frame.require()  # a page run without the frame reruns as the frame (ui/frame.py)
 
@@ -114,17 +127,17 @@ def legend_columns(chart, n: int = 2):
 
 
 def curves_frame(rec: dict) -> pd.DataFrame:
+    names = ("loss", "accuracy", "grad_norm", "clipped_norm")
     rows = []
     for r in rec["runs"]:
         c = r["curves"]
         for i, s in enumerate(c.get("step", [])):
-            rows.append((r["label"], s, R.num(c["loss"][i]), R.num(c["accuracy"][i]), R.num(c["grad_norm"][i]),
-                         R.num(c["clipped_norm"][i])))
-    return pd.DataFrame(rows, columns=["run", "step", "loss", "accuracy", "grad_norm", "clipped_norm"])
+            rows.append((r["label"], s, *(num(c[k][i]) for k in names)))
+    return pd.DataFrame(rows, columns=["run", "step", *names])
 
 
 def rho_frame(rec: dict) -> pd.DataFrame:
-    rows = [(r["label"], s, R.num(v)) for r in rec["runs"]
+    rows = [(r["label"], s, num(v)) for r in rec["runs"]
             for s, v in zip(r["spectral_radius"]["step"], r["spectral_radius"]["value"], strict=True)]
     return pd.DataFrame(rows, columns=["run", "step", "spectral radius"])
 
@@ -137,13 +150,13 @@ def radius_chart(rec: dict, height=280):
 
 
 def dh_frame(rec: dict) -> pd.DataFrame:
-    rows = [(r["label"], k + 1, R.num(v)) for r in rec["runs"] for k, v in enumerate(r["dh_norms"])]
+    rows = [(r["label"], k + 1, num(v)) for r in rec["runs"] for k, v in enumerate(r["dh_norms"])]
     return pd.DataFrame(rows, columns=["run", "k", "norm"])
 
 
 def loss_chart(rec: dict, df: pd.DataFrame, height=300):
     kn = rec["knobs"]
-    base = R.baseline_loss(kn["task"], kn["T"])
+    base = baseline_loss(kn["task"], kn["T"])
     d = df[["run", "step", "loss"]]
     dashed = []
     if base is not None and len(d):
@@ -206,7 +219,7 @@ def dh_chart(rec: dict, height=320):
 
 
 def scoreboard(rec: dict, seconds: dict | None):
-    rows = R.scoreboard_rows(rec, seconds)
+    rows = scoreboard_rows(rec, seconds)
     df = pd.DataFrame(rows)
     st.dataframe(df, hide_index=True, width="stretch")
     st.caption("The column 'paper's figure' holds **the papers' numbers, not this run's**: they are there for scale "
@@ -220,10 +233,10 @@ def scoreboard(rec: dict, seconds: dict | None):
 # ----------------------------------------------------------------------------- the controls
 st.subheader("1 · Build a comparison")
 c1, c2, c3, c4 = st.columns(4)
-task = ui.select("Task", "task", list(R.TASKS), "temporal_order", where=c1,
+task = ui.select("Task", "task", list(TASKS), "temporal_order", where=c1,
                  help="adding = Hochreiter 1997 exp. 4; temporal_order = Pascanu 2013; copy = Arjovsky 2016; "
                       "noisy_sine = next-value generation (teacher forcing)")
-c1.caption(R.TASKS[task])
+c1.caption(TASKS[task])
 T = ui.slider("Length T", "T", 5, LIVE_LIMITS["T"], 30, where=c2)
 H = ui.slider("Hidden units H", "H", 2, 64, 16, where=c3)
 steps = ui.slider("Budget: updates per run", "steps", 10, LIVE_LIMITS["steps"], 300, step=10, where=c4)
@@ -235,9 +248,9 @@ act = ui.select("RNN activation", "act", ["tanh", "relu", "sigmoid"], "tanh", wh
 
 m_col, r_col = st.columns([1, 2])
 with m_col:
-    models_sel = multiselect("Models", "models", R.MODELS, ["rnn", "lstm"])
+    models_sel = multiselect("Models", "models", MODELS, ["rnn", "lstm"])
 with r_col:
-    rem_sel = multiselect("Remedies (applied to every model they fit)", "remedies", R.REMEDIES, ["clip"])
+    rem_sel = multiselect("Remedies (applied to every model they fit)", "remedies", REMEDIES, ["clip"])
 baseline = ui.toggle("Also run each model without the remedies (the baseline)", "baseline", True)
 with st.expander("Remedy settings", expanded=False):
     c1, c2, c3, c4 = st.columns(4)
@@ -253,14 +266,13 @@ with st.expander("Remedy settings", expanded=False):
     st.caption("Leaky units draw each unit's α from U(0.02, 0.2) as in seed 001 eq. 14. Teacher forcing only "
                "means something on the generation task (noisy_sine): without it the RNN trains free running.")
 
-knobs = R.Knobs(task=task, T=int(T), H=int(H), activation=act, lr=float(lr), batch=int(batch), steps=int(steps),
+knobs = Knobs(task=task, T=int(T), H=int(H), activation=act, lr=float(lr), batch=int(batch), steps=int(steps),
                 clip_mode=clip_mode, clip_threshold=float(thr), k=int(k), l1=float(l1), l2=float(l2),
                 omega=float(omega_w), struct=float(mu), esn_rho=float(esn_rho), hf_steps=int(hf_steps))
-specs, notes = R.custom_specs(models_sel, rem_sel, int(seeds), baseline, task)
+specs, notes = custom_specs(models_sel, rem_sel, int(seeds), baseline, task)
 for n in notes:
     st.caption(n)
-n_grad = len({R._group_key(R._for_ensemble(R.train_config(s, knobs))) for s in specs
-              if s.model in R.GRADIENT_MODELS and R.why_not(s, knobs) is None})
+n_grad = ensemble_count(specs, knobs)
 st.caption(f"{len(specs)} run(s); the gradient-trained ones share {n_grad} batched computation(s) "
            "(runs of one shape train as one ensemble). Nothing trains until you press Train.")
 b1, b2 = st.columns([1, 5])
@@ -271,12 +283,12 @@ custom_slot = st.container()
 # ----------------------------------------------------------------------------- the active run
 state = st.session_state.get(RUN)
 if train_clicked and specs:
-    state = {"origin": "custom", "lab": R.Lab(specs, knobs, title="your comparison"), "status": "running", "maps": {},
+    state = {"origin": "custom", "lab": Lab(specs, knobs, title="your comparison"), "status": "running", "maps": {},
              "token": secrets.token_hex(8)}  # names this run's kept chart specs once it has finished
     st.session_state[RUN] = state
 
 
-def start_run(origin: str, lab: R.Lab):
+def start_run(origin: str, lab: Lab):
     global state
     state = {"origin": origin, "lab": lab, "status": "running", "maps": {}, "token": secrets.token_hex(8)}
     st.session_state[RUN] = state
@@ -310,7 +322,7 @@ stop_holders = {}  # origin -> the placeholder holding its Stop button (emptied 
 slots = {"custom": slot_for("custom", custom_slot)}
 
 
-def after_training(origin: str, lab: R.Lab):
+def after_training(origin: str, lab: Lab):
     """Per-step gradient norms, the T x T map for a chosen run, the scoreboard."""
     rec = lab.record()
     st.markdown(f"**{'Stopped' if lab.stopped else 'Finished'}** after {lab.compute_seconds:.1f} s of compute.")
@@ -333,18 +345,19 @@ def after_training(origin: str, lab: R.Lab):
         tb = None if r.kind == "hf" else cfg.tbptt
         key = (sel, r.steps)
         if key not in state["maps"]:
-            state["maps"][key] = R.state_map(cell, cfg.activation, r.params, r.extra.get("alpha"), cfg.task, T_run, tb)
+            state["maps"][key] = state_map(cell, cfg.activation, r.params, r.extra.get("alpha"), cfg.task, T_run, tb)
         m = state["maps"][key]
         draw_map(m, sel, keep=(*done, "map", key))
     if origin == "success":
         st.markdown("**Success rate against length (this live run)**")
-        st.dataframe(pd.DataFrame(R.success_table(rec)), hide_index=True)
-    free = [(r["label"], R.num(r["extra"]["free_run_rms"])) for r in rec["runs"] if "free_run_rms" in r["extra"]]
+        st.dataframe(pd.DataFrame(success_table(rec)), hide_index=True)
+    free = [(r["label"], num(r["extra"]["free_run_rms"])) for r in rec["runs"]
+            if "free_run_rms" in r["extra"]]
     for label, rms in free:
         st.caption(f"{label}: RMS error against the clean sine when run free after a 10-step prime: {rms:.3f}")
     st.markdown("**Scoreboard**")
     scoreboard(rec, lab.timing()["run_seconds"])
-    ui.show_code(train.Stepper.step, train.clip, R.Lab.advance, R.state_map,
+    ui.show_code(train.Stepper.step, train.clip, Lab.advance, state_map,
                  label="Show the code: one update of every run (gradcore.train.Stepper.step), clipping, the "
                        "time-sliced loop, the T x T map")
 
@@ -395,11 +408,11 @@ def render_run(origin: str, slot: Slot, charts: bool = True):
 # ----------------------------------------------------------------------------- the cards
 st.subheader("2 · The remedies, one card each")
 st.markdown("Each card: what the remedy changes, what it fixes, what it costs, and a prepared comparison. "
-            "The numbers shown were **recorded** with `python -m lessons.record_remedies` (the same code a live "
+            "The numbers shown were **recorded** with `python -m lessons.remedies.records` (the same code a live "
             "run uses); **Run live** retrains it here and should reproduce them exactly.")
 for kind, heading in (("exploding", "For exploding gradients"), ("vanishing", "For vanishing gradients")):
     st.markdown(f"#### {heading}")
-    for card in [c for c in R.CARDS if c.fixes_what == kind]:
+    for card in [c for c in CARDS if c.fixes_what == kind]:
         origin = f"card_{card.key}"
         box = st.expander(f"**{card.title}**", key=f"open_{card.key}", bind="query-params")
         active = bool(state) and state["origin"] == origin
@@ -417,12 +430,12 @@ for kind, heading in (("exploding", "For exploding gradients"), ("vanishing", "F
             if not (box.open or active):
                 continue  # the tests' eager run draws every card's text, but charts only for open cards
             if st.button("Run live", key=f"run_{origin}", help="Retrain this comparison now (about a minute at most)."):
-                start_run(origin, R.card_lab(card))
+                start_run(origin, card_lab(card))
             slots[origin] = slot_for(origin, st.container())
             if slots[origin] is None:
                 recd, tm = rec_io.load_shared(origin)
                 if recd is None:
-                    st.info("No recorded result yet: run `python -m lessons.record_remedies --card "
+                    st.info("No recorded result yet: run `python -m lessons.remedies.records --card "
                             f"{card.key}` or press Run live.")
                     continue
                 ver = ("recorded", rec_io.version(origin))  # the file's version: its charts are built once
@@ -437,7 +450,7 @@ for kind, heading in (("exploding", "For exploding gradients"), ("vanishing", "F
                 if card.key == "l1l2":  # its text is about the radius: show it, and say where each run ends
                     show(lambda recd=recd: radius_chart(recd, height=240), keep=(*ver, "rho"))
                     st.caption("ρ(W_hh) at the last report: " + "; ".join(
-                        f"{r['label']} {R.num(r['spectral_radius']['value'][-1]):.2f}" for r in recd["runs"]
+                        f"{r['label']} {num(r['spectral_radius']['value'][-1]):.2f}" for r in recd["runs"]
                         if r["spectral_radius"]["value"]) + ".")
                 if card.key == "esn":
                     esn_rec, _ = rec_io.load_shared("esn_memory", rec_io.OUT.parent)
@@ -453,7 +466,7 @@ for kind, heading in (("exploding", "For exploding gradients"), ("vanishing", "F
                     for r in recd["runs"]:
                         if "free_run_rms" in r["extra"]:
                             st.caption(f"{r['label']}: RMS error against the clean sine when run free after a "
-                                       f"10-step prime: {R.num(r['extra']['free_run_rms']):.3f}")
+                                       f"10-step prime: {num(r['extra']['free_run_rms']):.3f}")
                 scoreboard(recd, (tm or {}).get("run_seconds"))
                 st.caption(f"Recorded by `{recd.get('command', '')}`.")
 
@@ -461,41 +474,41 @@ for kind, heading in (("exploding", "For exploding gradients"), ("vanishing", "F
 st.subheader("3 · Success rate against length")
 st.markdown("Pascanu et al. (2013) plotted, for the temporal order problem, the fraction of runs that solve it "
             "against the sequence length. Here: several seeds per length, a fixed budget of "
-            f"{R.SUCCESS_KNOBS.steps} updates (H = {R.SUCCESS_KNOBS.H}); solved = under 1 % wrong on "
+            f"{SUCCESS_KNOBS.steps} updates (H = {SUCCESS_KNOBS.H}); solved = under 1 % wrong on "
             "10,000 fresh sequences.")
 c1, c2, c3 = st.columns(3)
-smethod = ui.select("Method", "succ", list(R.SUCCESS_METHODS), "lstm", where=c1)
-c1.caption(R.SUCCESS_METHODS[smethod][0])
+smethod = ui.select("Method", "succ", list(SUCCESS_METHODS), "lstm", where=c1)
+c1.caption(SUCCESS_METHODS[smethod][0])
 s_maxT = ui.slider("Live rerun: longest T", "succ_T", 10, 20, 20, step=5, where=c2)
 s_seeds = ui.slider("Live rerun: seeds per length", "succ_seeds", 1, 3, 2, where=c3)
 if st.button("Rerun live (small sizes)", key="run_success",
              help="T in steps of 5 up to the chosen length, 300 updates per run."):
     lengths = list(range(10, int(s_maxT) + 1, 5))
-    start_run("success", R.success_lab(smethod, lengths, int(s_seeds), replace(R.SUCCESS_KNOBS, steps=300)))
+    start_run("success", success_lab(smethod, lengths, int(s_seeds), replace(SUCCESS_KNOBS, steps=300)))
 slots["success"] = slot_for("success", st.container())
 srec, stm = rec_io.load_shared(f"success_{smethod}")
 rows = []
-for name in R.SUCCESS_RECORDED:
+for name in SUCCESS_RECORDED:
     r, _ = rec_io.load_shared(f"success_{name}")
     if r is not None:
-        for row in R.success_table(r):
-            rows.append({"method": R.SUCCESS_METHODS[name][0], **row})
+        for row in success_table(r):
+            rows.append({"method": SUCCESS_METHODS[name][0], **row})
 if rows:
     sdf = pd.DataFrame(rows)
     show(lambda: ui.charts.line(sdf[["method", "T", "success rate"]], "T", "success rate", "method",
                                 x_title="sequence length T", y_title="fraction of seeds that solved it", height=320,
                                 points=True, title="Recorded: temporal order, success rate against T"),
-         keep=("recorded success",) + tuple(rec_io.version(f"success_{n}") for n in R.SUCCESS_RECORDED),
+         keep=("recorded success",) + tuple(rec_io.version(f"success_{n}") for n in SUCCESS_RECORDED),
          data=sdf, filename="remedies-success.csv")
-    st.caption("Recorded by `python -m lessons.record_remedies --success <method>`; "
-               f"lengths {', '.join(map(str, R.SUCCESS_LENGTHS))}, {R.SUCCESS_SEEDS} seeds each. "
-               + ("" if srec is not None else f"{R.SUCCESS_METHODS[smethod][0]} is not recorded: rerun it live."))
+    st.caption("Recorded by `python -m lessons.remedies.records --success <method>`; "
+               f"lengths {', '.join(map(str, SUCCESS_LENGTHS))}, {SUCCESS_SEEDS} seeds each. "
+               + ("" if srec is not None else f"{SUCCESS_METHODS[smethod][0]} is not recorded: rerun it live."))
 else:
-    st.info("No recorded success curves yet (`python -m lessons.record_remedies --all`).")
+    st.info("No recorded success curves yet (`python -m lessons.remedies.records --all`).")
 
-_cards = {c.key: rec_io.load_shared(f"card_{c.key}")[0] for c in R.CARDS}
+_cards = {c.key: rec_io.load_shared(f"card_{c.key}")[0] for c in CARDS}
 _live = state["lab"].record() if state is not None and state["status"] != "running" else None
-ui.what_to_notice(R.notice_points(_cards, _live) + [
+ui.what_to_notice(notice_points(_cards, _live) + [
     "Truncation shows on the T x T map as a grey band: whatever lies beyond k is never learned.",
 ])
 

@@ -36,9 +36,9 @@ def page_controls(page: str) -> tuple[Control, ...]:
     at.run()
     own = controls_of(at)
     if page == "pages/remedies_lab.py":
-        from lessons import remedies
+        from lessons.remedies.cards import CARDS
 
-        own += [Control(f"open_{c.key}", "expander") for c in remedies.CARDS]
+        own += [Control(f"open_{c.key}", "expander") for c in CARDS]
     return tuple(own)
 
 

@@ -1,9 +1,9 @@
-"""Remedies lab: the page (AppTest) and its computation layer (lessons.remedies).
+"""Remedies lab: the page (AppTest) and its computation layer (the lessons.remedies package).
 
 Page: at rest with every card (closed and open), a short live run to completion that a
 rerun does not retrain, Stop in the middle, a URL full of garbage. Records: a cheap card
-regenerates bit for bit. Engine glue: the steppable Hessian-free loop equals
-gradcore.hf.hf_train, a clipped and an unclipped run sharing one ensemble equal separate
+regenerates bit for bit. Engine glue: a lab's Hessian-free run (gradcore.hf.hf_step per unit)
+records what gradcore.hf.hf_train returns, a clipped and an unclipped run sharing one ensemble equal separate
 runs, the T x T map's truncation shading follows the engine's schedule.
 """
 from __future__ import annotations
@@ -15,8 +15,13 @@ import pytest
 from conftest import assert_healthy, new_app
 
 from gradcore import hf, jacobians, rnn
-from lessons import record_remedies as rec_io
-from lessons import remedies as R
+from gradcore.tasks import make_task
+from lessons.remedies import records as rec_io
+from lessons.remedies.analysis import paper_figure, scoreboard_rows, state_map, success_table
+from lessons.remedies.cards import CARDS, SUCCESS_LENGTHS, SUCCESS_RECORDED, SUCCESS_SEEDS
+from lessons.remedies.jsonable import jsonable, num
+from lessons.remedies.runtime import Lab, ensemble_count
+from lessons.remedies.specs import MODELS, REMEDIES, Knobs, RunSpec, hf_config
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 PAGE = "pages/remedies_lab.py"
@@ -34,7 +39,7 @@ def test_page_at_rest_shows_every_card_and_trains_nothing():
     at.run()
     assert_healthy(at, "at rest")
     labels = [e.label for e in at.expander]
-    for card in R.CARDS:
+    for card in CARDS:
         assert any(card.title in lab for lab in labels), f"card {card.title!r} missing"
     assert RUN not in at.session_state, "the page trained without Train"
     assert at.button(key="train_btn") is not None
@@ -43,14 +48,14 @@ def test_page_at_rest_shows_every_card_and_trains_nothing():
 
 
 def test_every_card_open_shows_its_recorded_result():
-    query = {f"open_{c.key}": "true" for c in R.CARDS}
+    query = {f"open_{c.key}": "true" for c in CARDS}
     at = new_app(PAGE, query)
     at.run()
     assert_healthy(at, "all cards open")
     captions = " ".join(c.value for c in at.caption)
-    for card in R.CARDS:
+    for card in CARDS:
         assert f"--card {card.key}" in captions, f"card {card.key}: no recorded result shown"
-    assert len(at.dataframe) >= len(R.CARDS)  # one scoreboard per card
+    assert len(at.dataframe) >= len(CARDS)  # one scoreboard per card
     assert RUN not in at.session_state
 
 
@@ -129,8 +134,8 @@ def test_garbage_url():
     at = new_app(PAGE, q)
     at.run()
     assert_healthy(at, "garbage URL")
-    assert set(at.multiselect(key="models").value) <= set(R.MODELS.values())
-    assert set(at.multiselect(key="remedies").value) <= set(R.REMEDIES.values())
+    assert set(at.multiselect(key="models").value) <= set(MODELS.values())
+    assert set(at.multiselect(key="remedies").value) <= set(REMEDIES.values())
     assert any("invalid" in c.value or "dropped" in c.value for c in at.caption)
     assert RUN not in at.session_state
 
@@ -143,43 +148,54 @@ def test_recorded_card_regenerates_bit_for_bit(key):
     assert rec_io.dumps(rec) == path.read_text(), f"{path} differs from what the engine regenerates"
 
 
+def test_record_numbers_round_trip():
+    rec = jsonable({"a": (np.float32(1.5), float("nan"), float("inf"), -np.inf), 2: np.arange(2), "ok": np.bool_(1)})
+    assert rec == {"a": [1.5, None, "inf", "-inf"], "2": [0, 1], "ok": True}
+    json.dumps(rec, allow_nan=False)
+    back = [num(v) for v in rec["a"]]
+    assert back[0] == 1.5 and np.isnan(back[1]) and back[2:] == [np.inf, -np.inf]
+
+
 def test_recorded_files_are_consistent():
-    for card in R.CARDS:
+    for card in CARDS:
         rec = json.loads((rec_io.OUT / f"card_{card.key}.json").read_text())
         assert [r["label"] for r in rec["runs"]] == [s.label for s in card.specs]
-        assert rec["command"] == f"python -m lessons.record_remedies --card {card.key}"
+        assert rec["command"] == f"python -m lessons.remedies.records --card {card.key}"
         for r in rec["runs"]:
             assert r["kind"] != "skip", r["note"]
             assert r["steps"] > 0
             assert len(r["dh_norms"]) > 0 or r["kind"] == "esn"  # an ESN has no gradient to measure
-    for m in R.SUCCESS_RECORDED:
+    for m in SUCCESS_RECORDED:
         rec = json.loads((rec_io.OUT / f"success_{m}.json").read_text())
-        rows = R.success_table(rec)
-        assert [row["T"] for row in rows] == list(R.SUCCESS_LENGTHS)
-        assert all(row["seeds"] == R.SUCCESS_SEEDS for row in rows)
+        rows = success_table(rec)
+        assert [row["T"] for row in rows] == list(SUCCESS_LENGTHS)
+        assert all(row["seeds"] == SUCCESS_SEEDS for row in rows)
 
 
 # ----------------------------------------------------------------------------- engine glue
 def test_steppable_hf_equals_engine_hf_train():
-    kn = R.Knobs(task="adding", T=10, H=4, hf_steps=3, hf_batch=20, hf_cg=8)
-    spec = R.RunSpec("hf", "hf", ("struct",), seed=3)
-    lab = R.Lab([spec], kn).run_to_end(0.01)
-    ref = hf.hf_train(R.hf_config(spec, kn))
+    kn = Knobs(task="adding", T=10, H=4, hf_steps=3, hf_batch=20, hf_cg=8)
+    spec = RunSpec("hf", "hf", ("struct",), seed=3)
+    lab = Lab([spec], kn).run_to_end(0.01)
+    ref = hf.hf_train(hf_config(spec, kn))
     assert lab.runs[0].hist["loss"] == ref.history["loss"]
     assert lab.runs[0].extra["lambda"] == ref.history["lambda"]
+    assert lab.runs[0].hist["grad_norm"] == ref.history["grad_norm"]
     assert lab.runs[0].final_error == ref.test_error
     for k in ref.params:
         assert np.array_equal(lab.runs[0].params[k], ref.params[k])
 
 
 def test_clipped_and_unclipped_share_an_ensemble_exactly():
-    kn = R.Knobs(task="adding", T=10, H=4, steps=15, clip_threshold=0.05)
-    a, b = R.RunSpec("plain", "rnn"), R.RunSpec("clipped", "rnn", ("clip",))
-    together = R.Lab([a, b], kn)
+    kn = Knobs(task="adding", T=10, H=4, steps=15, clip_threshold=0.05)
+    a, b = RunSpec("plain", "rnn"), RunSpec("clipped", "rnn", ("clip",))
+    together = Lab([a, b], kn)
     assert len(together.items) == 1  # one batched computation
+    # what the page says before training: an LSTM is a second computation, an ESN none
+    assert ensemble_count([a, b, RunSpec("lstm", "lstm"), RunSpec("esn", "esn")], kn) == 2
     together.run_to_end(0.01)
     for spec in (a, b):
-        alone = R.Lab([spec], kn).run_to_end(0.01)
+        alone = Lab([spec], kn).run_to_end(0.01)
         assert alone.runs[0].hist == together.run_by_label(spec.label).hist
     clipped = together.run_by_label("clipped")
     assert max(clipped.hist["clipped_norm"]) <= 0.05 * (1 + 1e-5)
@@ -191,9 +207,9 @@ def test_state_map_matches_jacobian_products_and_truncation():
     H, T = 5, 12
     p = {"Wx": rng.normal(size=(2, H)), "Wh": rng.normal(size=(H, H)) * 0.5, "b": np.zeros(H),
          "Wy": rng.normal(size=(H, 1)), "by": np.zeros(1)}
-    m = R.state_map("rnn", "tanh", p, None, "adding", T, tbptt=(3, 4))
+    m = state_map("rnn", "tanh", p, None, "adding", T, tbptt=(3, 4))
     Tr = m["T"]
-    tk = R.make_task("adding", T)
+    tk = make_task("adding", T)
     b = tk.sample(np.random.default_rng(7), 1)
     x = b.x[0, b.step_mask[0]][None]
     _, cache = rnn.forward(x, np.zeros((1, H)), p["Wx"], p["Wh"], p["b"])
@@ -208,21 +224,21 @@ def test_state_map_matches_jacobian_products_and_truncation():
     Tp = m["T_padded"]
     lo = (Tp - 1) - 4 + 1 - (Tp - Tr)
     assert m["dropped"][Tr - 1, :lo].all() and not m["dropped"][Tr - 1, lo:].any()
-    assert not R.state_map("rnn", "tanh", p, None, "adding", T)["dropped"].any()
+    assert not state_map("rnn", "tanh", p, None, "adding", T)["dropped"].any()
 
 
 def test_scoreboard_labels_papers_figures():
     rec = json.loads((rec_io.OUT / "card_lstm.json").read_text())
-    rows = R.scoreboard_rows(rec)
+    rows = scoreboard_rows(rec)
     lstm = next(r for r in rows if r["method"] == "LSTM")
     assert "74,000" in lstm["paper's figure (not this run)"]
-    assert R.paper_figure("temporal_order", "rnn", ("clip", "omega")).startswith("Pascanu")
-    assert R.paper_figure("noisy_sine", "rnn", ()) == ""
+    assert paper_figure("temporal_order", "rnn", ("clip", "omega")).startswith("Pascanu")
+    assert paper_figure("noisy_sine", "rnn", ()) == ""
 
 
 def test_esn_and_hf_runs_finish_in_small_units():
-    kn = R.Knobs(task="temporal_order", T=10, H=4, esn_H=20, esn_train=600, hf_steps=2, hf_batch=20, hf_cg=5)
-    lab = R.Lab([R.RunSpec("esn", "esn"), R.RunSpec("hf", "hf", ("struct",))], kn)
+    kn = Knobs(task="temporal_order", T=10, H=4, esn_H=20, esn_train=600, hf_steps=2, hf_batch=20, hf_cg=5)
+    lab = Lab([RunSpec("esn", "esn"), RunSpec("hf", "hf", ("struct",))], kn)
     slices = 0
     while not lab.advance(0.0):  # one unit per slice: the page could redraw after each
         slices += 1
@@ -231,4 +247,4 @@ def test_esn_and_hf_runs_finish_in_small_units():
     assert esn_run.done and 0.0 <= esn_run.final_error <= 1.0 and np.isfinite(esn_run.hist["loss"][0])
     rec = lab.record()
     json.dumps(rec, allow_nan=False)
-    assert R.scoreboard_rows(rec)[0]["solved"] in ("yes", "no")
+    assert scoreboard_rows(rec)[0]["solved"] in ("yes", "no")

@@ -1,19 +1,19 @@
-"""Record the Remedies lab's prepared comparisons into results/remedies/ (JSON, small).
+"""Record the Remedies lab's prepared comparisons into results/remedies/ (JSON, small), and read them.
 
 Regenerate everything (a few minutes on 2 cores):
 
-    python -m lessons.record_remedies --all
+    python -m lessons.remedies.records --all
 
 or one card / one success curve:
 
-    python -m lessons.record_remedies --card clipping
-    python -m lessons.record_remedies --success lstm
+    python -m lessons.remedies.records --card clipping
+    python -m lessons.remedies.records --success lstm
 
-Each file is ``lessons.remedies.Lab.record()`` of the same Lab the page builds when a
-reader presses "Run this comparison live" (``card_lab`` / ``success_lab``), so a live run
-reproduces the recorded numbers bit for bit on the same code, NumPy and BLAS. The only
-part that is not reproducible, the wall-clock time, is written in a separate
-``<name>.timing.json`` beside it (the scoreboard shows it; tests ignore it).
+Each file is ``Lab.record()`` of the same Lab the page builds when a reader presses "Run live"
+(``cards.card_lab`` / ``cards.success_lab``), so a live run reproduces the recorded numbers bit
+for bit on the same code, NumPy and BLAS; the command runs with the pinned kernels
+(serve/kernels.py). The only part that is not reproducible, the wall-clock time, is written in a
+separate ``<name>.timing.json`` beside it (the scoreboard shows it; tests ignore it).
 tests/test_page_remedies.py regenerates a cheap card and compares it exactly.
 """
 from __future__ import annotations
@@ -23,29 +23,38 @@ import json
 import sys
 from pathlib import Path
 
-import gradcore  # noqa: F401,I001  (before NumPy loads: the pinned float32 kernels, gradcore/kernels.py)
-from lessons import remedies as R
+from lessons.remedies.cards import (
+    CARDS,
+    SUCCESS_LENGTHS,
+    SUCCESS_METHODS,
+    SUCCESS_RECORDED,
+    SUCCESS_SEEDS,
+    card_lab,
+    success_lab,
+)
+from lessons.remedies.jsonable import jsonable
+from serve import kernels
 
-OUT = Path(__file__).resolve().parent.parent / "results" / "remedies"
+OUT = Path(__file__).resolve().parents[2] / "results" / "remedies"
 
 
 def dumps(rec: dict) -> str:
-    """The exact text written (sorted keys, no NaN/inf: lessons.remedies._jsonable made them strings/null)."""
+    """The exact text written (sorted keys, no NaN/inf: jsonable made them strings/null)."""
     return json.dumps(rec, indent=1, sort_keys=True, allow_nan=False) + "\n"
 
 
 def card_record(key: str) -> tuple[dict, dict]:
-    card = next(c for c in R.CARDS if c.key == key)
-    lab = R.card_lab(card).run_to_end()
+    card = next(c for c in CARDS if c.key == key)
+    lab = card_lab(card).run_to_end()
     rec = lab.record()
-    rec["command"] = f"python -m lessons.record_remedies --card {key}"
+    rec["command"] = f"python -m lessons.remedies.records --card {key}"
     return rec, lab.timing()
 
 
 def success_record(method: str) -> tuple[dict, dict]:
-    lab = R.success_lab(method, R.SUCCESS_LENGTHS, R.SUCCESS_SEEDS).run_to_end()
+    lab = success_lab(method, SUCCESS_LENGTHS, SUCCESS_SEEDS).run_to_end()
     rec = lab.record()
-    rec["command"] = f"python -m lessons.record_remedies --success {method}"
+    rec["command"] = f"python -m lessons.remedies.records --success {method}"
     rec["method"] = method
     return rec, lab.timing()
 
@@ -54,21 +63,23 @@ def write(name: str, rec: dict, timing: dict, out: Path = OUT) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     p = out / f"{name}.json"
     p.write_text(dumps(rec))
-    (out / f"{name}.timing.json").write_text(json.dumps(R._jsonable(timing), indent=1, sort_keys=True) + "\n")
+    (out / f"{name}.timing.json").write_text(json.dumps(jsonable(timing), indent=1, sort_keys=True) + "\n")
     return p
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m lessons.record_remedies", description=__doc__.splitlines()[0])
+    if argv is None:
+        kernels.reexec_pinned()  # a command line run, not a call from the tests
+    ap = argparse.ArgumentParser(prog="python -m lessons.remedies.records", description=__doc__.splitlines()[0])
     ap.add_argument("--card", action="append", default=[], help="card key (repeatable): "
-                    + ", ".join(c.key for c in R.CARDS))
+                    + ", ".join(c.key for c in CARDS))
     ap.add_argument("--success", action="append", default=[], help="method key (repeatable): "
-                    + ", ".join(R.SUCCESS_METHODS))
+                    + ", ".join(SUCCESS_METHODS))
     ap.add_argument("--all", action="store_true", help="every card and the recorded success curves")
     ap.add_argument("--out", default=str(OUT))
     a = ap.parse_args(argv)
-    cards = [c.key for c in R.CARDS] if a.all else a.card
-    succ = list(R.SUCCESS_RECORDED) if a.all else a.success
+    cards = [c.key for c in CARDS] if a.all else a.card
+    succ = list(SUCCESS_RECORDED) if a.all else a.success
     if not cards and not succ:
         ap.print_help()
         return 2

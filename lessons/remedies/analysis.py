@@ -1,0 +1,230 @@
+"""Remedies lab, reading the results: the T x T map of a trained run, the scoreboard beside the
+papers' figures, success rate against length, the loss of a run that learned nothing, and the
+"what to notice" points written from the recorded numbers."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from gradcore import gru, lstm, models, rnn
+from gradcore import jacobians as jac
+from gradcore.tasks import copy_baseline_ce, make_task
+from lessons.remedies.jsonable import num
+
+__all__ = ["state_map", "PAPERS", "paper_figure", "scoreboard_rows", "baseline_loss", "success_table",
+           "notice_points"]
+
+
+# ---------------------------------------------------------------------------------------
+# The T x T map: ||dh_t/dh_k|| for a trained run on one fresh sequence
+# ---------------------------------------------------------------------------------------
+def _step_jacobians(cell: str, activation: str, params: dict, alpha, x: np.ndarray) -> np.ndarray:
+    """J_t = d s_t / d s_{t-1} (s = h, or (h, c) for the LSTM) for t = 1..T -> (T, S, S)."""
+    p = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
+    x = np.asarray(x, dtype=np.float64)[None]  # (1, T, D)
+    H = p["Wh"].shape[0]
+    h0 = np.zeros((1, H))
+    if cell == "lstm":
+        _, cache = lstm.forward(x, h0, p["Wx"], p["Wh"], p["b"])
+        return jac.lstm_step_jacobians(cache)
+    if cell == "gru":
+        _, cache = gru.forward(x, h0, p["Wx"], p["Wh"], p["b"])
+        return jac.gru_step_jacobians(cache)
+    if cell == "rnn":
+        _, cache = rnn.forward(x, h0, p["Wx"], p["Wh"], p["b"], activation)
+        return jac.rnn_step_jacobians(cache)
+    # leaky (seed 001 eq. 14): J_t = diag(alpha) + diag((1 - alpha) f'(a_t)) Wh^T
+    al = np.asarray(alpha, dtype=np.float64)
+    spec = models.Spec("leaky", activation)
+    _, cache = models.forward(spec, p["Wx"][None], p["Wh"][None], p["b"][None], x[None], None, al[None])
+    fp = models.dfa(activation, cache.a[0, :, 0], cache.fa[0, :, 0]) * (1.0 - al)  # (T, H)
+    return fp[:, :, None] * p["Wh"].T[None] + np.diag(al)[None]
+
+
+def state_map(cell: str, activation: str, params: dict, alpha, task: str, T: int, tbptt=None, seed: int = 7
+              ) -> dict:
+    """log10 ||dh_t/dh_k||_2 for 1 <= k <= t <= T' on one fresh sequence of the task (T' its
+    real length), and which (t, k) truncated BPTT drops: a loss at step t in the chunk ending
+    at tau reaches back only to tau - k2 + 1 (gradcore.models.backward)."""
+    tk = make_task(task, T)
+    b = tk.sample(np.random.default_rng(seed), 1)
+    real = b.step_mask[0]
+    x = b.x[0, real]
+    offset = int(np.argmax(real))  # left padding: real steps sit at the end
+    J = _step_jacobians(cell, activation, params, alpha, x)
+    Tr = J.shape[0]
+    logn = np.full((Tr, Tr), np.nan)  # [t-1, k-1]
+    with np.errstate(all="ignore"):
+        for t in range(Tr):
+            P = np.eye(J.shape[1])
+            logscale = 0.0
+            logn[t, t] = 0.0
+            for k in range(t - 1, -1, -1):  # dh_t/dh_k = J_t ... J_{k+1}; J[t] is step t+1's
+                P = P @ J[k + 1]
+                s = np.linalg.norm(P)
+                if not np.isfinite(s) or s == 0:
+                    logn[t, :k + 1] = -np.inf if s == 0 else np.nan
+                    break
+                P = P / s
+                logscale += np.log10(s)
+                logn[t, k] = logscale + np.log10(np.linalg.norm(P, 2))
+    dropped = np.zeros((Tr, Tr), dtype=bool)
+    if tbptt is not None:
+        # NB: models.tbptt_chunks is the engine's own truncation schedule, so the shading is what it does
+        for end, stop, start in models.tbptt_chunks(b.x.shape[1], tbptt):  # the padded length the model sees
+            for t0 in range(start, end + 1):
+                tr = t0 - offset
+                if 0 <= tr < Tr:
+                    lo = stop - offset
+                    dropped[tr, :max(lo, 0)] = True
+    dropped &= np.tril(np.ones((Tr, Tr), dtype=bool))
+    return {"log10_norm": logn, "dropped": dropped, "T": Tr, "T_padded": int(b.x.shape[1]),
+            "state": "(h, c)" if cell == "lstm" else "h"}
+
+
+# ---------------------------------------------------------------------------------------
+# The papers' numbers (labelled as theirs, never mixed with ours)
+# ---------------------------------------------------------------------------------------
+PAPERS = [
+    # (task, model, remedies that must be present, text)
+    ("adding", "lstm", (), "Hochreiter & Schmidhuber 1997: LSTM solved the adding problem at T = 100 after "
+                           "74,000 training sequences (T = 1000: 853,000)"),
+    ("temporal_order", "lstm", (), "Hochreiter & Schmidhuber 1997, exp. 6a (T = 100-110): solved after 31,390 "
+                                   "training sequences"),
+    ("temporal_order", "rnn", ("clip", "omega"), "Pascanu, Mikolov & Bengio 2013: SGD with clipping and Omega "
+                                                 "solved temporal order in every run up to T = 200"),
+    ("temporal_order", "rnn", (), "Pascanu, Mikolov & Bengio 2013: plain SGD's success rate on temporal order fell "
+                                  "with length; clipping + Omega kept it at 100 % up to T = 200"),
+    ("temporal_order", "rnn", ("clip",), "Pascanu, Mikolov & Bengio 2013: clipping alone helped but its success rate "
+                                         "still fell with length; with Omega added: 100 % up to T = 200"),
+    ("adding", "rnn", ("identity",), "Le, Jaitly & Hinton 2015: a ReLU RNN from the identity (IRNN) matched the "
+                                     "LSTM on their adding variant up to T = 400"),
+    ("adding", "hf", ("struct",), "Martens & Sutskever 2011: Hessian-free with structural damping solved the "
+                                  "pathological long-range problems (adding, temporal order, ...) up to T = 200"),
+    ("temporal_order", "hf", ("struct",), "Martens & Sutskever 2011: Hessian-free with structural damping solved "
+                                          "the pathological long-range problems up to T = 200"),
+]
+
+
+def paper_figure(task: str, model: str, remedies) -> str:
+    """The most specific paper figure for (task, model, remedies), or ''."""
+    best, best_n = "", -1
+    for t, m, need, text in PAPERS:
+        if t == task and m == model and set(need) <= set(remedies) and len(need) > best_n:
+            best, best_n = text, len(need)
+    return best
+
+
+def scoreboard_rows(rec: dict, seconds: dict | None = None) -> list[dict]:
+    """One row per run of a record: task, length, method, solved, sequences seen, wall time,
+    and the paper's figure beside it (labelled as the paper's)."""
+    kn = rec["knobs"]
+    rows = []
+    for r in rec["runs"]:
+        T = r["config"]["T"] if r.get("config") else kn["T"]
+        if r["kind"] == "skip":
+            solved = "not run"
+        elif r["solved_step"] >= 0:
+            solved = "yes"
+        else:
+            solved = "no" + (" (stopped)" if rec.get("stopped") else "")
+        err = num(r["final_error"])
+        rows.append({
+            "task": kn["task"], "T": T, "method": r["label"], "solved": solved,
+            "sequences seen": r["sequences_seen"] if r["kind"] != "skip" else None,
+            "wrong on fresh data": (f"{err:.1%}" if math.isfinite(err) else
+                                    "not checked" if r["kind"] == "grad" else "-"),
+            "wall time (s)": None if seconds is None else round(seconds.get(r["label"], float("nan")), 1),
+            "paper's figure (not this run)": paper_figure(kn["task"], r["model"], r["remedies"]) or "-",
+            "note": r["note"] or ("diverged: a gradient overflowed" if r["diverged"] else ""),
+        })
+    return rows
+
+
+# ---------------------------------------------------------------------------------------
+# Success against length, and the level of a run that learned nothing
+# ---------------------------------------------------------------------------------------
+def baseline_loss(task: str, T: int) -> tuple[float, str] | None:
+    """The loss of the best input-blind answer: the level a run that learned nothing sits at."""
+    if task == "adding":  # target 0.5 + (X1 + X2)/4, X ~ U(-1, 1): variance (2/3)/16
+        return 1.0 / 24.0, "predict the mean (MSE 1/24)"
+    if task == "adding_le":
+        return 1.0 / 6.0, "predict the mean (MSE 1/6)"
+    if task == "temporal_order":
+        return math.log(4.0), "guess among 4 classes (CE ln 4)"
+    if task == "copy":
+        return copy_baseline_ce(T), "memoryless baseline (CE 10 ln 8 / (T + 20))"
+    return None
+
+
+def success_table(rec: dict) -> list[dict]:
+    """Rows (T, seeds, solved, success rate, median solve step) from a success-vs-length record."""
+    by = {}
+    for r in rec["runs"]:
+        T = r["config"]["T"]
+        by.setdefault(T, []).append(r)
+    rows = []
+    for T in sorted(by):
+        rs = by[T]
+        solved = [r["solved_step"] for r in rs if r["solved_step"] >= 0]
+        rows.append({"T": T, "seeds": len(rs), "solved": len(solved), "success rate": len(solved) / len(rs),
+                     "median sequences to solve": float(np.median([r["sequences_seen"] for r in rs
+                                                                   if r["solved_step"] >= 0])) if solved else None})
+    return rows
+
+
+# ---------------------------------------------------------------------------------------
+# "What to notice", written from the numbers
+# ---------------------------------------------------------------------------------------
+def _last(r: dict, key: str = "loss") -> float:
+    v = [num(x) for x in r["curves"][key] if x is not None]
+    return v[-1] if v else float("nan")
+
+
+def _reach(r: dict) -> float:
+    """||dL/dh_1|| / ||dL/dh_T||: how much of the gradient at the end reaches the first step."""
+    d = [num(x) for x in r["dh_norms"]]
+    return d[0] / d[-1] if len(d) > 1 and d[-1] > 0 else float("nan")
+
+
+def notice_points(cards: dict, live: dict | None = None) -> list[str]:
+    """Points from the recorded card records (key -> record) and, if given, the live run's record."""
+    pts = []
+    by = {k: {r["label"]: r for r in rec["runs"]} for k, rec in cards.items() if rec}
+    if "lstm" in by and {"RNN", "LSTM"} <= set(by["lstm"]):
+        rnn_, lstm_ = by["lstm"]["RNN"], by["lstm"]["LSTM"]
+        base = baseline_loss("adding", rnn_["config"]["T"])[0]
+        pts.append(f"Recorded LSTM card (adding, T = {rnn_['config']['T']}): the RNN ends at loss "
+                   f"{_last(rnn_):.4f}, on the predict-the-mean baseline {base:.4f}; the LSTM at {_last(lstm_):.4f}. "
+                   f"The share of the final gradient that reaches step 1, ||dL/dh_1|| / ||dL/dh_T||, is "
+                   f"{_reach(rnn_):.1e} for the RNN and {_reach(lstm_):.1e} for the LSTM.")
+    if "omega" in by and len(by["omega"]) == 3:
+        a, _, c = list(by["omega"].values())
+        pts.append(f"Recorded Omega card: with clipping only the gradient reaching step 1 is {_reach(a):.1e} of the "
+                   f"last step's and the loss ends at {_last(a):.4f}; with Omega weight 4 the ratio is "
+                   f"{_reach(c):.1e} and the loss {_last(c):.4f}.")
+    if "clipping" in by:
+        rs = list(by["clipping"].values())
+        top = max(max(num(x) for x in r["curves"]["grad_norm"]) for r in rs)
+        clipped = [r for r in rs if "clip at" in r["label"]]
+        pts.append(f"Recorded clipping card: the unclipped gradient norm reached {top:.3g} (window mean); the "
+                   "clipped runs' steps stay at their thresholds (largest window mean of the clipped norm: "
+                   + ", ".join(f"{r['label'].split('clip at ')[1]}: max {max(num(x) for x in r['curves']['clipped_norm']):.3g}"
+                               for r in clipped) + ").")
+    if "tbptt" in by:
+        rs = list(by["tbptt"].values())
+        pts.append("Recorded truncation card: final loss " + ", ".join(f"{r['label']}: {_last(r):.4f}" for r in rs)
+                   + " — the shorter the truncation, the closer to the baseline.")
+    if "l1l2" in by:
+        rs = list(by["l1l2"].values())
+        pts.append("Recorded L1/L2 card: spectral radius of W_hh at the end "
+                   + ", ".join(f"{r['label']}: {num(r['spectral_radius']['value'][-1]):.2f}" for r in rs)
+                   + "; gradient reaching step 1: "
+                   + ", ".join(f"{_reach(r):.0e}" for r in rs) + ".")
+    if live:
+        done = [r for r in live["runs"] if r["kind"] != "skip"]
+        solved = [r["label"] for r in done if r["solved_step"] >= 0]
+        pts.append(f"Your run: {len(solved)} of {len(done)} runs solved the task within the budget"
+                   + (f" ({', '.join(solved)})." if solved else "."))
+    return pts

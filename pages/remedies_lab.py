@@ -36,7 +36,7 @@ from lessons.remedies.cards import (
     card_lab,
     success_lab,
 )
-from lessons.remedies.jsonable import num
+from lessons.remedies.jsonable import recorded_float
 from lessons.remedies.runtime import Lab, ensemble_count
 from lessons.remedies.specs import MODELS, REMEDIES, TASKS, Knobs, custom_specs
 
@@ -132,12 +132,12 @@ def curves_frame(rec: dict) -> pd.DataFrame:
     for r in rec["runs"]:
         c = r["curves"]
         for i, s in enumerate(c.get("step", [])):
-            rows.append((r["label"], s, *(num(c[k][i]) for k in names)))
+            rows.append((r["label"], s, *(recorded_float(c[k][i]) for k in names)))
     return pd.DataFrame(rows, columns=["run", "step", *names])
 
 
 def rho_frame(rec: dict) -> pd.DataFrame:
-    rows = [(r["label"], s, num(v)) for r in rec["runs"]
+    rows = [(r["label"], s, recorded_float(v)) for r in rec["runs"]
             for s, v in zip(r["spectral_radius"]["step"], r["spectral_radius"]["value"], strict=True)]
     return pd.DataFrame(rows, columns=["run", "step", "spectral radius"])
 
@@ -150,7 +150,7 @@ def radius_chart(rec: dict, height=280):
 
 
 def dh_frame(rec: dict) -> pd.DataFrame:
-    rows = [(r["label"], k + 1, num(v)) for r in rec["runs"] for k, v in enumerate(r["dh_norms"])]
+    rows = [(r["label"], k + 1, recorded_float(v)) for r in rec["runs"] for k, v in enumerate(r["dh_norms"])]
     return pd.DataFrame(rows, columns=["run", "k", "norm"])
 
 
@@ -351,7 +351,7 @@ def after_training(origin: str, lab: Lab):
     if origin == "success":
         st.markdown("**Success rate against length (this live run)**")
         st.dataframe(pd.DataFrame(success_table(rec)), hide_index=True)
-    free = [(r["label"], num(r["extra"]["free_run_rms"])) for r in rec["runs"]
+    free = [(r["label"], recorded_float(r["extra"]["free_run_rms"])) for r in rec["runs"]
             if "free_run_rms" in r["extra"]]
     for label, rms in free:
         st.caption(f"{label}: RMS error against the clean sine when run free after a 10-step prime: {rms:.3f}")
@@ -450,7 +450,7 @@ for kind, heading in (("exploding", "For exploding gradients"), ("vanishing", "F
                 if card.key == "l1l2":  # its text is about the radius: show it, and say where each run ends
                     show(lambda recd=recd: radius_chart(recd, height=240), keep=(*ver, "rho"))
                     st.caption("ρ(W_hh) at the last report: " + "; ".join(
-                        f"{r['label']} {num(r['spectral_radius']['value'][-1]):.2f}" for r in recd["runs"]
+                        f"{r['label']} {recorded_float(r['spectral_radius']['value'][-1]):.2f}" for r in recd["runs"]
                         if r["spectral_radius"]["value"]) + ".")
                 if card.key == "esn":
                     esn_rec, _ = rec_io.load_shared("esn_memory", rec_io.OUT.parent)
@@ -466,7 +466,7 @@ for kind, heading in (("exploding", "For exploding gradients"), ("vanishing", "F
                     for r in recd["runs"]:
                         if "free_run_rms" in r["extra"]:
                             st.caption(f"{r['label']}: RMS error against the clean sine when run free after a "
-                                       f"10-step prime: {num(r['extra']['free_run_rms']):.3f}")
+                                       f"10-step prime: {recorded_float(r['extra']['free_run_rms']):.3f}")
                 scoreboard(recd, (tm or {}).get("run_seconds"))
                 st.caption(f"Recorded by `{recd.get('command', '')}`.")
 

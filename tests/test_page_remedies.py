@@ -19,7 +19,7 @@ from gradcore.tasks import make_task
 from lessons.remedies import records as rec_io
 from lessons.remedies.analysis import paper_figure, scoreboard_rows, state_map, success_table
 from lessons.remedies.cards import CARDS, SUCCESS_LENGTHS, SUCCESS_RECORDED, SUCCESS_SEEDS
-from lessons.remedies.jsonable import jsonable, num
+from lessons.remedies.jsonable import jsonable, recorded_float
 from lessons.remedies.runtime import Lab, ensemble_count
 from lessons.remedies.specs import MODELS, REMEDIES, Knobs, RunSpec, hf_config
 
@@ -152,7 +152,7 @@ def test_record_numbers_round_trip():
     rec = jsonable({"a": (np.float32(1.5), float("nan"), float("inf"), -np.inf), 2: np.arange(2), "ok": np.bool_(1)})
     assert rec == {"a": [1.5, None, "inf", "-inf"], "2": [0, 1], "ok": True}
     json.dumps(rec, allow_nan=False)
-    back = [num(v) for v in rec["a"]]
+    back = [recorded_float(v) for v in rec["a"]]
     assert back[0] == 1.5 and np.isnan(back[1]) and back[2:] == [np.inf, -np.inf]
 
 

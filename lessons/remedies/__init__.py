@@ -6,7 +6,7 @@
     cards      the prepared comparisons: one Card per remedy, the success-vs-length sweep
     analysis   the T x T map, the scoreboard and the papers' figures, success tables,
                "what to notice"
-    jsonable   the numbers of a record: to JSON (jsonable) and back (num)
+    jsonable   the numbers of a record: to JSON (jsonable) and back (recorded_float)
     records    results/remedies/*.json: the record command (python -m lessons.remedies.records)
                and reading them back
 

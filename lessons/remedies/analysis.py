@@ -10,7 +10,7 @@ import numpy as np
 from gradcore import gru, lstm, models, rnn
 from gradcore import jacobians as jac
 from gradcore.tasks import copy_baseline_ce, make_task
-from lessons.remedies.jsonable import num
+from lessons.remedies.jsonable import recorded_float
 
 __all__ = ["state_map", "PAPERS", "paper_figure", "scoreboard_rows", "baseline_loss", "success_table",
            "notice_points"]
@@ -129,7 +129,7 @@ def scoreboard_rows(rec: dict, seconds: dict | None = None) -> list[dict]:
             solved = "yes"
         else:
             solved = "no" + (" (stopped)" if rec.get("stopped") else "")
-        err = num(r["final_error"])
+        err = recorded_float(r["final_error"])
         rows.append({
             "task": kn["task"], "T": T, "method": r["label"], "solved": solved,
             "sequences seen": r["sequences_seen"] if r["kind"] != "skip" else None,
@@ -178,13 +178,13 @@ def success_table(rec: dict) -> list[dict]:
 # "What to notice", written from the numbers
 # ---------------------------------------------------------------------------------------
 def _last(r: dict, key: str = "loss") -> float:
-    v = [num(x) for x in r["curves"][key] if x is not None]
+    v = [recorded_float(x) for x in r["curves"][key] if x is not None]
     return v[-1] if v else float("nan")
 
 
 def _reach(r: dict) -> float:
     """||dL/dh_1|| / ||dL/dh_T||: how much of the gradient at the end reaches the first step."""
-    d = [num(x) for x in r["dh_norms"]]
+    d = [recorded_float(x) for x in r["dh_norms"]]
     return d[0] / d[-1] if len(d) > 1 and d[-1] > 0 else float("nan")
 
 
@@ -206,11 +206,11 @@ def notice_points(cards: dict, live: dict | None = None) -> list[str]:
                    f"{_reach(c):.1e} and the loss {_last(c):.4f}.")
     if "clipping" in by:
         rs = list(by["clipping"].values())
-        top = max(max(num(x) for x in r["curves"]["grad_norm"]) for r in rs)
+        top = max(max(recorded_float(x) for x in r["curves"]["grad_norm"]) for r in rs)
         clipped = [r for r in rs if "clip at" in r["label"]]
         pts.append(f"Recorded clipping card: the unclipped gradient norm reached {top:.3g} (window mean); the "
                    "clipped runs' steps stay at their thresholds (largest window mean of the clipped norm: "
-                   + ", ".join(f"{r['label'].split('clip at ')[1]}: max {max(num(x) for x in r['curves']['clipped_norm']):.3g}"
+                   + ", ".join(f"{r['label'].split('clip at ')[1]}: max {max(recorded_float(x) for x in r['curves']['clipped_norm']):.3g}"
                                for r in clipped) + ").")
     if "tbptt" in by:
         rs = list(by["tbptt"].values())
@@ -219,7 +219,7 @@ def notice_points(cards: dict, live: dict | None = None) -> list[str]:
     if "l1l2" in by:
         rs = list(by["l1l2"].values())
         pts.append("Recorded L1/L2 card: spectral radius of W_hh at the end "
-                   + ", ".join(f"{r['label']}: {num(r['spectral_radius']['value'][-1]):.2f}" for r in rs)
+                   + ", ".join(f"{r['label']}: {recorded_float(r['spectral_radius']['value'][-1]):.2f}" for r in rs)
                    + "; gradient reaching step 1: "
                    + ", ".join(f"{_reach(r):.0e}" for r in rs) + ".")
     if live:

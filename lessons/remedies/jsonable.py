@@ -1,12 +1,12 @@
 """Numbers in the Remedies lab's records: what JSON can hold in place of inf, NaN and NumPy
-types (jsonable), and back to a float (num)."""
+types (jsonable), and back to a float (recorded_float)."""
 from __future__ import annotations
 
 import math
 
 import numpy as np
 
-__all__ = ["jsonable", "num"]
+__all__ = ["jsonable", "recorded_float"]
 
 
 def jsonable(o):
@@ -31,7 +31,7 @@ def jsonable(o):
     return o
 
 
-def num(v) -> float:
+def recorded_float(v) -> float:
     """A number as jsonable wrote it, back as a float: None -> nan, "inf" -> inf."""
     if v is None:
         return float("nan")

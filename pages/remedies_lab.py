@@ -460,7 +460,7 @@ for kind, heading in (("exploding", "For exploding gradients"), ("vanishing", "F
                         show(lambda mdf=mdf: ui.charts.line(mdf, "spectral radius", "memory capacity", x_title="ρ(W)",
                                                     y_title="memory capacity (steps)", height=200, points=True,
                                                     title="ESN memory capacity (H = 50): recorded by "
-                                                          "`python -m gradcore.experiments esn_memory`"),
+                                                          "`python -m lessons.experiments esn_memory`"),
                              keep=("recorded", rec_io.version("esn_memory", rec_io.OUT.parent)))
                 if card.key == "teacher_forcing":
                     for r in recd["runs"]:

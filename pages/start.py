@@ -109,7 +109,7 @@ st.subheader("The pages")
 cols = st.columns(len(PAGE_MAP))
 for col, (page, text) in zip(cols, PAGE_MAP, strict=True):
     with col:
-        st.page_link(page)
+        st.page_link(ui.frame.page_path(page))
         st.caption(text)
 
 st.subheader("Lecture presets")
@@ -118,6 +118,6 @@ extra = {"lecture": "true"} if ui.lecture_mode() else {}
 for row in range(0, len(PRESETS), 3):  # rows of three, so cards line up across columns
     for col, (page, name, what, params) in zip(st.columns(3), PRESETS[row:row + 3], strict=False):
         with col.container(border=True, height="stretch"):
-            st.page_link(page, label=f"**{name}**", icon=":material/play_circle:",
+            st.page_link(ui.frame.page_path(page), label=f"**{name}**", icon=":material/play_circle:",
                          query_params={**params, **extra})
             st.caption(what)

@@ -29,6 +29,7 @@ import math  # noqa: E402
 import pytest  # noqa: E402
 
 APP = str(ROOT / "app.py")
+ENTRY = str(ROOT / "tests" / "frame_entry" / "app.py")  # runs app.py; see its docstring
 
 
 def registered_pages() -> list[str]:
@@ -49,11 +50,13 @@ def presets() -> list[tuple[str, str, str, dict]]:
     return []
 
 
-def new_app(page: str | None = None, query: dict | None = None, timeout: float = 120, eager: bool | None = None):
+def new_app(page: str | None = None, query: dict | None = None, timeout: float = 120, eager: bool | None = None,
+            entry: str = ENTRY):
     """A fresh AppTest of app.py, switched to `page`, with URL query params (not yet run).
 
     eager: draw every section of a page in one run (ui.lazy.EAGER), so every chart is checked;
-    eager=False runs the page as the server does (only the open tab's content). Default: eager,
+    eager=False runs the page as the server does (only the open tab's content). entry=APP runs app.py
+    itself (each sub-page run then goes through ui.frame.require's v1 path). Default: eager,
     unless GRADFLOW_TEST_EAGER=0 (the page benches set it: they time what the server runs).
     """
     if eager is None:
@@ -62,11 +65,11 @@ def new_app(page: str | None = None, query: dict | None = None, timeout: float =
 
     from ui.lazy import EAGER
 
-    at = AppTest.from_file(APP, default_timeout=timeout)
+    at = AppTest.from_file(entry, default_timeout=timeout)
     if eager:
         at.session_state[EAGER] = True
     if page is not None and page != "pages/start.py":
-        at.switch_page(page)
+        at.switch_page(str(ROOT / page))
     for k, v in (query or {}).items():
         at.query_params[k] = v
     return at

@@ -5,12 +5,13 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from conftest import new_app, registered_pages
+from conftest import APP, new_app, registered_pages
 
 
 @pytest.mark.parametrize("page", registered_pages())
 def test_every_page_runs_inside_the_frame(page):
-    at = new_app(page, eager=False)
+    """AppTest of app.py itself: Streamlit's v1 mode runs a sub-page alone, ui.frame.require() reruns it."""
+    at = new_app(page, eager=False, entry=APP)
     at.run()
     assert not at.exception
     assert [t.label for t in at.sidebar.toggle] == ["Lecture mode"]  # the frame's sidebar is there

@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import streamlit as st
 
@@ -30,14 +31,23 @@ PAGES = [
     ("pages/remedies_lab.py", "Remedies lab", ":material/science:"),
 ]
 DEFAULT_PAGE = "pages/start.py"
+ROOT = Path(__file__).resolve().parents[1]
 
 _local = threading.local()  # every session's script run is a thread: the frame marks its own
 
 
 def navigation(position: str = "sidebar"):
-    """st.navigation over PAGES (the frame's menu); returns the page to run."""
-    pages = [st.Page(f, title=t, icon=i, default=(f == DEFAULT_PAGE)) for f, t, i in PAGES]
+    """st.navigation over PAGES (the frame's menu); returns the page to run.
+
+    NB: absolute paths, so the frame also works when run from an entry file elsewhere (the tests'
+    tests/frame_entry/app.py); the URL of a page is its file stem either way."""
+    pages = [st.Page(page_path(f), title=t, icon=i, default=(f == DEFAULT_PAGE)) for f, t, i in PAGES]
     return st.navigation(pages, position=position)
+
+
+def page_path(page: str) -> str:
+    """The path st.page_link / st.switch_page take for "pages/x.py" (the one st.navigation was given)."""
+    return str(ROOT / page)
 
 
 @contextmanager

@@ -67,9 +67,19 @@ def multiselect(label, key, names: dict, default, help=None):
     return [back[v] for v in ui.multiselect(label, key, list(names.values()), [names[d] for d in default], help=help)]
 
 
+def _prop(obj, name: str):
+    """An Altair object's own value of a property (obj["name"]), alt.Undefined where it has none.
+
+    NB: item access, not attribute access: for a channel, .legend or .scale is Altair's setter method."""
+    try:
+        return obj[name]
+    except KeyError:
+        return alt.Undefined
+
+
 def _title_aside(chart):
     """The chart with its title moved into usermeta (Vega-Lite ignores it; show() prints it as text)."""
-    title = chart._kwds.get("title", alt.Undefined)
+    title = _prop(chart, "title")
     if isinstance(title, str) and title:
         chart = chart.copy(deep=False)
         chart["title"] = alt.Undefined
@@ -105,12 +115,11 @@ def legend_columns(chart, n: int = 2):
     layers = chart.layer if isinstance(chart, alt.LayerChart) else [chart]
     colours = []
     for lay in layers:
-        enc = lay._kwds.get("encoding", alt.Undefined)
-        col = enc._kwds.get("color", alt.Undefined) if enc is not alt.Undefined else alt.Undefined
-        # NB: channel.legend is altair's property-setter method; the value lives in _kwds
-        if col is not alt.Undefined and isinstance(col._kwds.get("legend"), alt.Legend):
-            sc = col._kwds.get("scale", alt.Undefined)
-            dom = sc._kwds.get("domain", alt.Undefined) if sc is not alt.Undefined else alt.Undefined
+        enc = _prop(lay, "encoding")
+        col = _prop(enc, "color") if enc is not alt.Undefined else alt.Undefined
+        if col is not alt.Undefined and isinstance(_prop(col, "legend"), alt.Legend):
+            sc = _prop(col, "scale")
+            dom = _prop(sc, "domain") if sc is not alt.Undefined else alt.Undefined
             colours.append((col, [str(d) for d in dom] if isinstance(dom, list) else []))
     n_series = max((len(dom) for _, dom in colours), default=0)
     longest = max((len(d) for _, dom in colours for d in dom), default=0)
@@ -119,7 +128,7 @@ def legend_columns(chart, n: int = 2):
     n = max(1, min(n, int(LEGEND_WIDTH // (6.5 * longest + 30)))) if longest else n
     for col, _ in colours:
         col["legend"] = alt.Legend(orient="bottom", columns=n, labelLimit=LEGEND_WIDTH)
-    h = chart._kwds.get("height", alt.Undefined)
+    h = _prop(chart, "height")
     if isinstance(h, int) and n_series > 2 * n:
         # Streamlit fits the legend into the chart's height: grow it so the plot keeps its size
         chart = chart.properties(height=h + 20 * (-(-n_series // n) - 1))

@@ -104,3 +104,30 @@ def test_each_layer_imports_only_what_it_may(layer, may_not):
 def test_importing_gradcore_changes_no_environment_variable():
     code = "import json, os\ne = dict(os.environ)\nimport gradcore\nprint(json.dumps(dict(os.environ) == e))"
     assert fresh_python_json(code, env={k: v for k, v in os.environ.items() if k in ("HOME", "LANG")}) is True
+
+
+NAMEDTUPLE_API = {"_replace", "_asdict", "_fields", "_make", "_field_defaults"}
+
+
+def test_no_private_attribute_of_a_library_object_is_read():
+    """obj._kwds and the like: an underscore attribute our own code does not define is a library's."""
+    files = [f for f in _files() if f.parts[len(ROOT.parts)] != "tests"]
+    ours: set[str] = set()
+    trees = {f: ast.parse(f.read_text(encoding="utf-8")) for f in files}
+    for tree in trees.values():
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+                ours.add(node.name)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                ours.add(node.attr)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                ours.add(node.id)
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                ours.add(node.target.id)
+    found = []
+    for f, tree in trees.items():
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
+                    and node.attr not in ours | NAMEDTUPLE_API):
+                found.append(f"{f.relative_to(ROOT)}:{node.lineno}: .{node.attr}")
+    assert found == []

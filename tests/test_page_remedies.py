@@ -22,6 +22,7 @@ from lessons.remedies.cards import CARDS, SUCCESS_LENGTHS, SUCCESS_RECORDED, SUC
 from lessons.remedies.jsonable import jsonable, recorded_float
 from lessons.remedies.runtime import Lab, ensemble_count
 from lessons.remedies.specs import MODELS, REMEDIES, Knobs, RunSpec, hf_config
+from serve import kernels
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 PAGE = "pages/remedies_lab.py"
@@ -141,11 +142,34 @@ def test_garbage_url():
 
 
 # ----------------------------------------------------------------------------- records
+# Where the kernels are not the pinned ones the records were made with (ARM, no AVX2, another NumPy
+# release's float32 loops), float32 training replays only to within its sensitivity to rounding:
+# measured with this machine's unpinned AVX-512 kernels, the first tenth of every loss curve of both
+# cards agreed within 4e-7 relative, while later points drifted up to 64 % apart ("IRNN + clip at 1",
+# from update 93 of 300 on). So there the first tenth is compared, to REPLAY_RTOL.
+REPLAY_RTOL = 1e-4
+
+
+def _replays_exactly(timing: dict | None) -> bool:
+    made = (timing or {}).get("made_with", {"numpy": "2.4", "pinned_kernels": True})  # all recorded so
+    same_numpy = np.__version__.split(".")[:2] == str(made["numpy"]).split(".")[:2]
+    return kernels.in_effect() and bool(made["pinned_kernels"]) and same_numpy
+
+
 @pytest.mark.parametrize("key", ["clipping", "teacher_forcing"])
-def test_recorded_card_regenerates_bit_for_bit(key):
+def test_recorded_card_replays(key):
     path = rec_io.OUT / f"card_{key}.json"
     rec, _ = rec_io.card_record(key)
-    assert rec_io.dumps(rec) == path.read_text(), f"{path} differs from what the engine regenerates"
+    _, timing = rec_io.load(f"card_{key}")
+    if _replays_exactly(timing):
+        assert rec_io.dumps(rec) == path.read_text(), f"{path} differs from what the engine regenerates"
+        return
+    ref = json.loads(path.read_text())
+    assert [r["label"] for r in rec["runs"]] == [r["label"] for r in ref["runs"]]
+    for ours, recorded in zip(rec["runs"], ref["runs"], strict=True):
+        n = max(1, len(recorded["curves"]["loss"]) // 10)
+        np.testing.assert_allclose(ours["curves"]["loss"][:n], recorded["curves"]["loss"][:n], rtol=REPLAY_RTOL,
+                                   err_msg=recorded["label"])
 
 
 def test_record_numbers_round_trip():

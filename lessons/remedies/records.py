@@ -59,7 +59,17 @@ def success_record(method: str) -> tuple[dict, dict]:
     return rec, lab.timing()
 
 
+def made_with() -> dict:
+    """What a record's exact replay depends on: NumPy's version and whether the kernels were pinned."""
+    import platform
+
+    import numpy as np
+
+    return {"numpy": np.__version__, "machine": platform.machine(), "pinned_kernels": kernels.in_effect()}
+
+
 def write(name: str, rec: dict, timing: dict, out: Path = OUT) -> Path:
+    timing = {**timing, "made_with": made_with()}
     out.mkdir(parents=True, exist_ok=True)
     p = out / f"{name}.json"
     p.write_text(dumps(rec))

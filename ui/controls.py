@@ -136,12 +136,18 @@ def _drop_infinite_values() -> None:
     except Exception:  # NB: never let a malformed URL break a page
         return
     dropped = st.session_state.setdefault(_DROPPED, {})
-    if not bad or all(dropped.get(k) == v for k, v in bad.items()):
-        return
-    dropped.update(bad)
-    for k in bad:
-        del st.query_params[k]
-    st.rerun()
+    removed = False
+    for k, v in bad.items():
+        if dropped.get(k) == v:
+            continue
+        try:
+            del st.query_params[k]
+        except Exception:  # NB: a key bound to a widget already on screen cannot be deleted; it is not
+            continue  # seeded again unless the browser navigates its history (upstream: int(float(raw)))
+        dropped[k] = v
+        removed = True
+    if removed:
+        st.rerun()
 
 
 def _url_is_stale(key: str, raw: str | None, value) -> bool:

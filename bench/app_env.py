@@ -3,9 +3,9 @@
 - one BLAS thread and the float32 kernels pinned, as app.py sets them for the server
   (serve.setup; OpenBLAS's 2 threads stall on small matrices when anything else runs:
   bench/results/blas_threads.json);
-- only a page's open section drawn (tests/conftest.py new_app draws all of them for the tests);
+- only a page's open section drawn (tests/helpers.py new_app draws all of them for the tests);
 - no Altair schema validation of chart specs, as in the app (ui/show.py VALIDATE_SPECS); the
-  tests' conftest, which the page benches import for AppTest, turns it on otherwise.
+  tests' conftest turns it on.
 """
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ as_the_app_runs()  # one BLAS thread, no chart-spec validation: as the server ru
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import new_app  # noqa: E402  (also makes AppTest run the frame, see conftest)
+from helpers import new_app  # noqa: E402
 from test_browser import CHROMIUM, CHROMIUM_ARGS, free_port, wait_idle  # noqa: E402
 
 

@@ -60,7 +60,7 @@ def engine_times() -> None:
 
 
 def page_times(reruns: int = 9) -> None:
-    from conftest import new_app  # also makes AppTest run the frame (see conftest)
+    from helpers import new_app
 
     at = new_app(PAGE)
     t0 = time.perf_counter()

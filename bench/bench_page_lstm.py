@@ -25,7 +25,7 @@ LARGEST = {"T": "500", "H": "128", "fbias": "-3", "cmp": "GRU"}
 
 
 def _app(query=None):
-    from conftest import new_app
+    from helpers import new_app
 
     return new_app(PAGE, query)
 

@@ -39,7 +39,7 @@ IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
 def apptest_rest(n=5):
-    from conftest import new_app
+    from helpers import new_app
 
     from lessons.remedies.cards import CARDS
     at = new_app("pages/remedies_lab.py")

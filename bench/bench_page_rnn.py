@@ -29,7 +29,7 @@ as_the_app_runs()  # one BLAS thread, no chart-spec validation: as the server ru
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import streamlit as st  # noqa: E402
-from conftest import new_app  # noqa: E402
+from helpers import new_app  # noqa: E402
 
 PAGE = "pages/rnn_vanishing.py"
 # page -> (widget kind, key, two values) toggled for the warm rerun

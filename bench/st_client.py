@@ -28,7 +28,7 @@ that one button; a tab click is the tab set's `string_value` set to the tab's la
 Errors of a run: every `exception` element (st.exception, an uncaught exception's box),
 `page_not_found`, a compile error, a dropped connection, a timeout.
 
-Used by bench/load_test.py (--client protocol, the default) and tests/test_load_short.py.
+Used by bench/load_test.py (--client protocol, the default) and tests/app/test_load_short.py.
 Needs only what Streamlit itself depends on: `websockets` and `protobuf` (Streamlit 1.67 serves
 through Starlette/uvicorn, streamlit/web/server/starlette/starlette_websocket.py; tornado is no
 longer installed with it).

@@ -12,7 +12,7 @@ shape (different seeds, learning rates, clipping thresholds, penalties, initiali
 as one computation with a leading model axis; ``train(config)`` is the M = 1 case. Each
 model draws its initial weights, its training data and its evaluation data from its own
 seed, so model m of an ensemble follows the same trajectory as a separate run with that
-seed (tests/test_train.py checks it to 1e-10).
+seed (tests/gradcore/test_train.py checks it to 1e-10).
 
 The callback receives a ``Progress`` every ``report_every`` steps and may return False to
 stop. Runs are bit-for-bit reproducible from their seeds.

@@ -1,4 +1,4 @@
-"""Seeded generator of hostile page URLs for tests/test_fuzz_urls.py (and by hand).
+"""Seeded generator of hostile page URLs for tests/app/test_fuzz_urls.py (and by hand).
 
     python tests/fuzz_urls.py pages/exploding.py 5 --seed 3     # print 5 URLs for a page
 
@@ -168,7 +168,7 @@ if __name__ == "__main__":
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).parent))
-    from conftest import new_app  # noqa: E402
+    from helpers import new_app  # noqa: E402
 
     ap = argparse.ArgumentParser()
     ap.add_argument("page")

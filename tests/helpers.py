@@ -7,7 +7,9 @@ interpreter: fresh_python_json (what happens at import, before anything else is 
 """
 from __future__ import annotations
 
+import ast
 import json
+import math
 import os
 import socket
 import subprocess
@@ -29,6 +31,16 @@ CHARTS_DRAWN = """() => ![...document.querySelectorAll("[data-testid='stSkeleton
        .filter(c => c.checkVisibility()).every(c => c.querySelector('canvas, svg'))"""
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 SERVER_LOG = ROOT / ".streamlit-test-server.log"
+IN_CI = os.environ.get("CI", "").lower() in ("true", "1", "yes")
+
+
+def browser_unavailable(reason: str):
+    """Skip locally, fail in CI: the browser tests must run there."""
+    import pytest
+
+    if IN_CI:
+        pytest.fail(f"browser tests cannot run in CI: {reason}")
+    pytest.skip(reason)
 
 
 def url_path(page: str) -> str:
@@ -247,3 +259,109 @@ def wait_idle(page, timeout: float = 120_000) -> None:
 def launch_chromium(playwright):
     """Headless Debian Chromium with background networking off."""
     return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+
+
+# ----------------------------------------------------------------------------- AppTest of the frame
+APP = str(ROOT / "app.py")
+ENTRY = str(ROOT / "tests" / "frame_entry" / "app.py")  # runs app.py; see its docstring
+
+
+def registered_pages() -> list[str]:
+    """Every page file the frame registers ("pages/x.py" string literals in ui/frame.py), in order."""
+    tree = ast.parse((ROOT / "ui" / "frame.py").read_text(encoding="utf-8"))
+    found = [n.value for n in ast.walk(tree)
+             if isinstance(n, ast.Constant) and isinstance(n.value, str)
+             and n.value.startswith("pages/") and n.value.endswith(".py")]
+    return list(dict.fromkeys(found))
+
+
+def presets() -> list[tuple[str, str, str, dict]]:
+    """The Start page's PRESETS list (page, name, what you will see, query params)."""
+    tree = ast.parse((ROOT / "pages" / "start.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "PRESETS" for t in node.targets):
+            return [tuple(p) for p in ast.literal_eval(node.value)]
+    return []
+
+
+def new_app(page: str | None = None, query: dict | None = None, timeout: float = 120, eager: bool | None = None,
+            entry: str = ENTRY):
+    """A fresh AppTest of app.py, switched to `page`, with URL query params (not yet run).
+
+    eager: draw every section of a page in one run (ui.lazy.EAGER), so every chart is checked;
+    eager=False runs the page as the server does (only the open tab's content). entry=APP runs app.py
+    itself (each sub-page run then goes through ui.frame.require's v1 path). Default: eager,
+    unless GRADFLOW_TEST_EAGER=0 (the page benches set it: they time what the server runs).
+    """
+    if eager is None:
+        eager = os.environ.get("GRADFLOW_TEST_EAGER", "1") != "0"
+    from streamlit.testing.v1 import AppTest
+
+    from ui.lazy import EAGER
+
+    at = AppTest.from_file(entry, default_timeout=timeout)
+    if eager:
+        at.session_state[EAGER] = True
+    if page is not None and page != "pages/start.py":
+        at.switch_page(str(ROOT / page))
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    return at
+
+
+def chart_problems(at) -> list[str]:
+    """Non-finite or missing numbers in any Vega-Lite chart's spec or datasets on the page."""
+    import pyarrow as pa
+
+    problems: list[str] = []
+    for i, chart in enumerate(at.get("vega_lite_chart")):
+        proto = chart.proto
+
+        def bad_constant(c, i=i):
+            problems.append(f"chart {i}: spec contains {c}")
+            return 0.0
+
+        spec = json.loads(proto.spec, parse_constant=bad_constant)
+        _walk_numbers(spec, f"chart {i} spec", problems)
+        datasets = [d.data.data for d in proto.datasets] + [proto.data.data]
+        for raw in datasets:
+            if not raw:
+                continue
+            table = pa.ipc.open_stream(raw).read_all()
+            for name, col in zip(table.column_names, table.columns, strict=True):
+                if not (pa.types.is_floating(col.type) or pa.types.is_integer(col.type)
+                        or pa.types.is_decimal(col.type)):
+                    continue
+                if col.null_count:
+                    problems.append(f"chart {i}: column {name!r} has {col.null_count} null/NaN values")
+                values = col.to_numpy(zero_copy_only=False)
+                nonfinite = [v for v in values.tolist() if v is not None and not math.isfinite(v)]
+                if nonfinite:
+                    problems.append(f"chart {i}: column {name!r} has non-finite values {nonfinite[:3]}")
+    return problems
+
+
+def _walk_numbers(obj, where: str, problems: list[str]) -> None:
+    """Append a problem for every non-finite float inside a parsed JSON object."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        problems.append(f"{where}: {obj}")
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            _walk_numbers(v, f"{where}.{k}", problems)
+    elif isinstance(obj, list):
+        for v in obj:
+            _walk_numbers(v, where, problems)
+
+
+def assert_healthy(at, context: str) -> None:
+    """No exception element, no error alert with a traceback, every chart finite."""
+    assert not at.exception, f"{context}: exception {[e.value for e in at.exception]}"
+    problems = chart_problems(at)
+    assert not problems, f"{context}: {problems}"
+
+
+LONG = os.environ.get("RELIABILITY_LONG", "").lower() in ("1", "true", "yes")
+
+def long_run(config=None) -> bool:
+    """True when the long (hand-run) sizes were asked for."""
+    return LONG or bool(config is not None and config.getoption("--long"))

@@ -1,6 +1,6 @@
 """Open every page of a fresh `streamlit run app.py` in Chromium; print a JSON verdict.
 
-Run by tests/test_offline.py inside a network namespace that has only loopback
+Run by tests/app/test_offline.py inside a network namespace that has only loopback
 (`unshare -rn sh -c "ip link set lo up && python tests/offline_probe.py"`), so any outbound
 connection the server or the page tries simply fails; the app must still load every page.
 While the pages load, the server's sockets are polled (/proc/<pid>/net/*) for any remote end
@@ -16,13 +16,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from conftest import registered_pages  # noqa: E402
 from helpers import (  # noqa: E402
     ROOT,
     Visit,
     foreign_connections,
     free_port,
     launch_chromium,
+    registered_pages,  # noqa: E402
     start_server,
     stop_server,
     url_path,

@@ -9,7 +9,7 @@ Controls: slider, number, select, radio, toggle, multiselect. Every call records
 (key -> default) for the reset button in the frame. Keys are the URL parameter names: keep
 them short. Streamlit carries a key's value from one page's widget to the next page's widget
 of the same key, so a key may be used on two pages only if it means the same thing on both
-(SHARED_KEYS below; tests/test_app_pages.py checks it). A control that means something else
+(SHARED_KEYS below; tests/app/test_app_pages.py checks it). A control that means something else
 gets a page prefix: lstm_scale, cliff_lr, start_T, ...
 """
 from __future__ import annotations
@@ -82,7 +82,7 @@ def _keep_if(key: str, ok, default) -> None:
     key's value from one page's widget to the next page's widget of the same key. A value that
     is valid there can be out of range here: H=200 from the RNN page (H up to 256) on the
     exploding page (H up to 128) raised StreamlitValueAboveMaxError, and init=identity (an RNN
-    page option) reached a page without it (tests/test_shared_keys.py).
+    page option) reached a page without it (tests/app/test_shared_keys.py).
     """
     try:
         if key in st.session_state and not ok(st.session_state[key]):
@@ -126,7 +126,7 @@ def _drop_infinite_values() -> None:
 
     NB: no control takes an infinite value, and Streamlit 1.67 seeds a URL-bound int st.number_input
     with int(float(raw)), catching only ValueError/TypeError/IndexError: ?seed=inf raised
-    OverflowError out of the page (found by tests/test_fuzz_urls.py). A widget is seeded from the URL
+    OverflowError out of the page (found by tests/app/test_fuzz_urls.py). A widget is seeded from the URL
     its run started with, so the frame removes such values through the public st.query_params before
     any widget is built and reruns (st.rerun) with that URL; url_value() still reports what was
     dropped, so the control's one-line notice names it. Once per URL string, so it cannot loop.

@@ -14,7 +14,7 @@ Each file is ``Lab.record()`` of the same Lab the page builds when a reader pres
 for bit on the same code, NumPy and BLAS; the command runs with the pinned kernels
 (serve/kernels.py). The only part that is not reproducible, the wall-clock time, is written in a
 separate ``<name>.timing.json`` beside it (the scoreboard shows it; tests ignore it).
-tests/test_page_remedies.py regenerates a cheap card and compares it exactly.
+tests/pages/test_remedies_lab.py regenerates a cheap card and compares it exactly.
 """
 from __future__ import annotations
 

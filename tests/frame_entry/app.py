@@ -4,7 +4,7 @@ NB: AppTest resets Streamlit's v1 pages-folder flag before every run (a server d
 process, at its first st.navigation call), so AppTest of app.py itself runs every sub-page run in
 v1 mode, where ui.frame.require() reruns as the frame and a button click of that run is lost.
 From here Streamlit sees no pages/ folder, so every run is the frame's st.navigation run, as on a
-server after its first request. tests/test_ui_frame.py still runs app.py itself (the v1 path).
+server after its first request. tests/ui/test_frame.py still runs app.py itself (the v1 path).
 """
 
 import runpy

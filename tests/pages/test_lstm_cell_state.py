@@ -5,7 +5,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import assert_healthy, new_app
+from helpers import assert_healthy, new_app
 
 from gradcore import attribution, jacobians, lstm
 from lessons import fmt
@@ -26,7 +26,7 @@ def _text(at) -> str:
 
 
 def _sci(ln_value: float) -> str:
-    """The page's style of a log-norm (lessons.fmt.sci; its own tests are tests/test_fmt.py)."""
+    """The page's style of a log-norm (lessons.fmt.sci; its own tests are tests/lessons/test_fmt.py)."""
     return L.sci(ln=ln_value)
 
 

@@ -21,8 +21,7 @@ import urllib.request
 from importlib import metadata
 
 import pytest
-from conftest import ROOT
-from helpers import free_port, start_server, stop_server, wait_healthy
+from helpers import ROOT, free_port, start_server, stop_server, wait_healthy
 
 APP_SOURCES = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py")),
                *sorted((ROOT / "lessons").glob("*.py"))]
@@ -150,7 +149,7 @@ def test_no_secrets_in_tracked_files():
         text = data.decode("utf-8", errors="replace")
         for what, pat in SECRET_PATTERNS.items():
             for m in pat.finditer(text):
-                if f == "tests/test_security.py":
+                if f == "tests/app/test_security.py":
                     continue  # the patterns themselves
                 hits.append(f"{f}: {what}: {m.group(0)[:20]}...")
     assert not hits, hits

@@ -10,7 +10,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import assert_healthy, new_app, presets
+from helpers import assert_healthy, new_app, presets
 
 from gradcore import attribution, clipping, jacobians, rnn, spectra
 from lessons import rnn_vanishing as L

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import assert_healthy, new_app
+from helpers import assert_healthy, new_app
 
 from gradcore import activations, cliff, clipping, init, jacobians, losses, rnn
 

@@ -11,7 +11,7 @@ The full lecture hall is bench/load_test.py (`python bench/load_test.py --sessio
   Opt-in with LOAD_BROWSER=1: the harness is the fragile part (on 2026-11-22 a key press on a
   slider never started a rerun and waited out its 180 s, and the Start page's sliders were not
   yet visible 4 times in 30 looks, while the protocol test passed on the same tree);
-  tests/test_browser.py covers the app in a real browser.
+  tests/app/test_browser.py covers the app in a real browser.
 
 Both assert what does not depend on the machine's speed: no error of any kind (an exception box,
 page_not_found, a dropped connection, a traceback in the server log; in the browser also console
@@ -26,11 +26,9 @@ import json
 import os
 
 import pytest
-from conftest import ROOT
-from helpers import CHROMIUM
+from helpers import CHROMIUM, IN_CI, ROOT
 
 pytestmark = [pytest.mark.load, pytest.mark.slow]
-IN_CI = os.environ.get("CI", "").lower() in ("true", "1", "yes")
 TINY_TRAINING = "?steps=20&T=10&H=8"
 
 

@@ -1,6 +1,6 @@
 """lessons.exploding and lessons.start called directly, without Streamlit: the sentences follow the numbers.
 
-The pages' AppTests (test_page_exploding.py, test_app_pages.py) check what the pages print; these
+The pages' AppTests (tests/pages/test_exploding.py, tests/app/test_app_pages.py) check what the pages print; these
 check the lesson functions on the cases a page reaches rarely (a gradient that is not finite, an
 exact zero, a window the run leaves).
 """

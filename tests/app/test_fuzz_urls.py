@@ -9,7 +9,7 @@ script tags and values one step outside a control's range. Every case must:
   (a non-integral value inside an int control's range may be truncated instead, as the notice says).
 
 CI runs FUZZ_N cases per page (default 25: 125 AppTest runs, about a minute); the issue's 500+ per page is
-the long version: `python -m pytest tests/test_fuzz_urls.py --long` (or RELIABILITY_LONG=1;
+the long version: `python -m pytest tests/app/test_fuzz_urls.py --long` (or RELIABILITY_LONG=1;
 FUZZ_LONG_N sets its size, default 500). A failure prints the URL that reproduces it.
 """
 from __future__ import annotations
@@ -20,8 +20,8 @@ import os
 import random
 
 import pytest
-from conftest import chart_problems, new_app, registered_pages
 from fuzz_urls import Control, case, controls_of, invalid_for, needs_default, to_url
+from helpers import chart_problems, new_app, registered_pages
 
 PAGES = registered_pages()
 N_CI = int(os.environ.get("FUZZ_N", "25"))

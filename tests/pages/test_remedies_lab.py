@@ -12,7 +12,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import assert_healthy, new_app
+from helpers import assert_healthy, new_app
 
 from gradcore import hf, jacobians, rnn
 from gradcore.tasks import make_task

@@ -4,7 +4,7 @@ otherwise be ignored in silence and the preset would open the page at its defaul
 from __future__ import annotations
 
 import pytest
-from conftest import new_app, presets
+from helpers import new_app, presets
 
 from ui.lazy import SEEN
 

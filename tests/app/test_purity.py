@@ -8,7 +8,7 @@ from pathlib import Path
 
 import gradcore
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FORBIDDEN = ("streamlit", "altair", "pandas")
 
 

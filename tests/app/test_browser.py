@@ -15,12 +15,14 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from conftest import ROOT, registered_pages
 from helpers import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    ROOT,
     Visit,
+    browser_unavailable,
     free_port,
+    registered_pages,
     start_server,
     stop_server,
     url_path,
@@ -33,25 +35,19 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SHOTS = ROOT / "screenshots"
 PAGES = registered_pages()
 BODY_P = "[data-testid='stMain'] [data-testid='stMarkdownContainer'] p"
-IN_CI = os.environ.get("CI", "").lower() in ("true", "1", "yes")
 
 
-def _unavailable(reason: str):
-    """Skip locally, fail in CI: the browser tests must run there."""
-    if IN_CI:
-        pytest.fail(f"browser tests cannot run in CI: {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
 def server():
     """A running app server for this module; yields its base URL."""
     if not CHROMIUM.exists():
-        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+        browser_unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        _unavailable("playwright is not installed (pip install -r requirements-dev.txt)")
+        browser_unavailable("playwright is not installed (pip install -r requirements-dev.txt)")
     SHOTS.mkdir(exist_ok=True)
     port = free_port()
     proc = start_server(port)
@@ -176,7 +172,7 @@ def test_preset_link_opens_page_with_its_settings(server, browser, index):
     """Clicking a preset on Start lands on the same URL as opening its link directly."""
     from urllib.parse import parse_qsl, urlencode
 
-    from conftest import presets
+    from helpers import presets
 
     page_file, name, _, params = presets()[index]
     v = Visit(browser)

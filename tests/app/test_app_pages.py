@@ -7,7 +7,7 @@ preset. Each run must raise nothing and every chart must carry finite numbers on
 from __future__ import annotations
 
 import pytest
-from conftest import ROOT, assert_healthy, new_app, presets, registered_pages
+from helpers import ROOT, assert_healthy, new_app, presets, registered_pages
 
 from ui.lazy import SEEN
 

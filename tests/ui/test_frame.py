@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from conftest import APP, new_app, registered_pages
+from helpers import APP, new_app, registered_pages
 
 
 @pytest.mark.parametrize("page", registered_pages())

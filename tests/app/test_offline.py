@@ -20,11 +20,9 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, registered_pages
-from helpers import CHROMIUM, foreign_connections
+from helpers import CHROMIUM, IN_CI, ROOT, foreign_connections, registered_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-IN_CI = os.environ.get("CI", "").lower() in ("true", "1", "yes")
 PROBE = ROOT / "tests" / "offline_probe.py"
 
 

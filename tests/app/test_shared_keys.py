@@ -12,8 +12,8 @@ from __future__ import annotations
 import functools
 
 import pytest
-from conftest import new_app, registered_pages
 from fuzz_urls import controls_of
+from helpers import new_app, registered_pages
 
 PAGES = registered_pages()
 

@@ -22,7 +22,7 @@ import random
 import warnings
 
 import pytest
-from conftest import chart_problems, long_run, new_app, registered_pages
+from helpers import chart_problems, long_run, new_app, registered_pages
 
 PAGES = registered_pages()
 KINDS = ("slider", "number_input", "selectbox", "radio", "toggle", "multiselect")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from helpers import fresh_python_json
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHECKED = ["app.py", "ui", "pages", "lessons", "serve", "gradcore", "tests"]
 LIBRARIES = {"streamlit", "altair", "numpy", "pandas", "pyarrow", "vega_datasets", "jsonschema"}
 # the public modules of a library that a file here may import beyond the top-level package

@@ -8,8 +8,16 @@ server, so the sub-page really is the first request it serves.
 from __future__ import annotations
 
 import pytest
-from helpers import CHROMIUM, CHROMIUM_ARGS, free_port, start_server, stop_server, wait_healthy, wait_idle
-from test_browser import _unavailable
+from helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    browser_unavailable,
+    free_port,
+    start_server,
+    stop_server,
+    wait_healthy,
+    wait_idle,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -19,7 +27,7 @@ MENU = ["Start", "RNN: vanishing gradients", "LSTM: cell-state flow", "Exploding
 @pytest.mark.parametrize("path", ["exploding?T=300&act=linear", "lstm_cell_state?fbias=3"])
 def test_first_request_to_a_subpage_runs_the_frame(path):
     if not CHROMIUM.exists():
-        _unavailable(f"no Chromium at {CHROMIUM}")
+        browser_unavailable(f"no Chromium at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 
     port = free_port()

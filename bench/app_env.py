@@ -7,6 +7,7 @@
 - no Altair schema validation of chart specs, as in the app (ui/show.py VALIDATE_SPECS); the
   tests' conftest turns it on.
 """
+
 from __future__ import annotations
 
 import os
@@ -14,7 +15,9 @@ import os
 
 def as_the_app_runs() -> None:
     os.environ.setdefault("CHECK_CHART_SPECS", "0")
-    os.environ.setdefault("GRADFLOW_TEST_EAGER", "0")  # AppTest runs only the open section, as the server does
+    os.environ.setdefault(
+        "GRADFLOW_TEST_EAGER", "0"
+    )  # AppTest runs only the open section, as the server does
     import sys
     from pathlib import Path
 

@@ -8,6 +8,7 @@
 
 Run: python bench/bench_app.py   (needs /usr/bin/chromium and playwright for part 1)
 """
+
 from __future__ import annotations
 
 import statistics
@@ -38,10 +39,25 @@ def cold_start() -> dict:
         port = free_port()
         t0 = time.perf_counter()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--server.fileWatcherType", "none"],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.fileWatcherType",
+                "none",
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             while True:
                 try:
@@ -82,9 +98,11 @@ def rerun_times(n: int = 15) -> dict:
         at.run()
         cold.append(time.perf_counter() - t0)
     assert not at.exception
-    return {"rerun, cache warm, median (s)": statistics.median(warm),
-            "rerun, cache warm, max (s)": max(warm),
-            "rerun, new T (uncached), median (s)": statistics.median(cold)}
+    return {
+        "rerun, cache warm, median (s)": statistics.median(warm),
+        "rerun, cache warm, max (s)": max(warm),
+        "rerun, new T (uncached), median (s)": statistics.median(cold),
+    }
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ and max seconds per call.
     python bench/bench_blas_threads.py                 # threads 1 vs 2, K = 1, 4, 8
     python bench/bench_blas_threads.py --calls 4 --k 1 8 --blas 1 2 --json bench/results/blas_threads.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,8 +54,13 @@ def worker(k: int, calls: int, T: int, H: int) -> dict:
     for t in threads:
         t.join()
     wall = time.perf_counter() - t0
-    return {"k": k, "calls": k * calls, "median_s": round(statistics.median(times), 3),
-            "max_s": round(max(times), 3), "wall_s": round(wall, 2)}
+    return {
+        "k": k,
+        "calls": k * calls,
+        "median_s": round(statistics.median(times), 3),
+        "max_s": round(max(times), 3),
+        "wall_s": round(wall, 2),
+    }
 
 
 def main(argv=None) -> int:
@@ -72,16 +78,32 @@ def main(argv=None) -> int:
         return 0
     rows = []
     for blas in a.blas:
-        env = dict(os.environ, OPENBLAS_NUM_THREADS=str(blas), OMP_NUM_THREADS=str(blas), MKL_NUM_THREADS=str(blas))
+        env = dict(
+            os.environ, OPENBLAS_NUM_THREADS=str(blas), OMP_NUM_THREADS=str(blas), MKL_NUM_THREADS=str(blas)
+        )
         for k in a.k:
-            out = subprocess.run([sys.executable, __file__, "--worker", str(k), str(a.calls), str(a.T), str(a.H)], env=env,
-                                 capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+            out = (
+                subprocess.run(
+                    [sys.executable, __file__, "--worker", str(k), str(a.calls), str(a.T), str(a.H)],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                .stdout.strip()
+                .splitlines()[-1]
+            )
             row = {"blas_threads": blas, "T": a.T, "H": a.H, **json.loads(out)}
             rows.append(row)
             print(row, flush=True)
     if a.json:
-        res = {"command": "python bench/bench_blas_threads.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-               "cpus": os.cpu_count(), "loadavg_at_end": os.getloadavg(), "rows": rows}
+        res = {
+            "command": "python bench/bench_blas_threads.py "
+            + " ".join(argv if argv is not None else sys.argv[1:]),
+            "cpus": os.cpu_count(),
+            "loadavg_at_end": os.getloadavg(),
+            "rows": rows,
+        }
         Path(a.json).write_text(json.dumps(res, indent=1) + "\n")
     return 0
 

@@ -36,7 +36,10 @@ def main() -> None:
 
     k = np.arange(50)
     df = pd.concat(
-        [pd.DataFrame({"k": k, "norm": 0.9**k * s, "series": name}) for s, name in ((1, "RNN"), (0.5, "bound"))]
+        [
+            pd.DataFrame({"k": k, "norm": 0.9**k * s, "series": name})
+            for s, name in ((1, "RNN"), (0.5, "bound"))
+        ]
     )
     build, spec, both = [], [], []
     for _ in range(a.repeats):
@@ -50,12 +53,16 @@ def main() -> None:
         both.append(t2 - t0)
     ref = machine_speed()
     med = {name: statistics.median(v) for name, v in (("build", build), ("spec", spec), ("both", both))}
-    print(json.dumps({
-        "median_ms": {k: round(v * 1e3, 2) for k, v in med.items()},
-        "reference_work_s": ref["reference_work_s"],
-        "both_per_reference": round(med["both"] / ref["reference_work_s"], 4),
-        "altair": __import__("altair").__version__,
-    }))
+    print(
+        json.dumps(
+            {
+                "median_ms": {k: round(v * 1e3, 2) for k, v in med.items()},
+                "reference_work_s": ref["reference_work_s"],
+                "both_per_reference": round(med["both"] / ref["reference_work_s"], 4),
+                "altair": __import__("altair").__version__,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

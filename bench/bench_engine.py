@@ -35,9 +35,11 @@ def _openblas():
     libdir = Path(np.__file__).resolve().parent.parent / "numpy.libs"
     for path in glob.glob(str(libdir / "libscipy_openblas*.so")) + glob.glob(str(libdir / "libopenblas*.so")):
         lib = ctypes.CDLL(path)
-        for get, set_ in (("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
-                          ("openblas_get_num_threads64_", "openblas_set_num_threads64_"),
-                          ("openblas_get_num_threads", "openblas_set_num_threads")):
+        for get, set_ in (
+            ("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
+            ("openblas_get_num_threads64_", "openblas_set_num_threads64_"),
+            ("openblas_get_num_threads", "openblas_set_num_threads"),
+        ):
             if hasattr(lib, get) and hasattr(lib, set_):
                 return getattr(lib, get), getattr(lib, set_)
     return None
@@ -137,29 +139,40 @@ def bench_attribution(T, H, D, repeats):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=7)
-    ap.add_argument("--threads", type=int, default=None, help="BLAS threads for numpy and torch (default: numpy's)")
+    ap.add_argument(
+        "--threads", type=int, default=None, help="BLAS threads for numpy and torch (default: numpy's)"
+    )
     ap.add_argument("--quick", action="store_true", help="smoke run: 2 repeats, small sizes")
     args = ap.parse_args(argv)
     reps = 2 if args.quick else args.repeats
     threads = numpy_threads(args.threads)
     if torch is not None and threads is not None:
         torch.set_num_threads(threads)
-    print(f"numpy {np.__version__}, BLAS threads {threads if threads is not None else 'unknown'}; "
-          f"torch {torch.__version__ + f', threads {torch.get_num_threads()}' if torch is not None else 'absent'}; "
-          f"cores {os.cpu_count()}, load {os.getloadavg()[0]:.2f}; medians of {reps} runs, seconds\n")
+    print(
+        f"numpy {np.__version__}, BLAS threads {threads if threads is not None else 'unknown'}; "
+        f"torch {torch.__version__ + f', threads {torch.get_num_threads()}' if torch is not None else 'absent'}; "
+        f"cores {os.cpu_count()}, load {os.getloadavg()[0]:.2f}; medians of {reps} runs, seconds\n"
+    )
 
-    rows = ["| benchmark | dtype | ours (s) | torch (s) | ours / torch | budget |", "|---|---|---|---|---|---|"]
+    rows = [
+        "| benchmark | dtype | ours (s) | torch (s) | ours / torch | budget |",
+        "|---|---|---|---|---|---|",
+    ]
     sizes = [(100, 32, 32, 1), (200, 32, 64, 8)] if not args.quick else [(20, 4, 8, 1)]
     for T, N, H, D in sizes:
         for dtype in (np.float64, np.float32):
             t_o, t_t = bench_lstm(T, N, H, D, dtype, reps)
             ratio = f"{t_o / t_t:.2f}" if t_t else "n/a"
             tt = f"{t_t:.4f}" if t_t else "n/a"
-            rows.append(f"| LSTM fwd+bwd T={T} N={N} H={H} D={D} | {np.dtype(dtype).name} | {t_o:.4f} | {tt} | "
-                        f"{ratio} | <= torch |")
+            rows.append(
+                f"| LSTM fwd+bwd T={T} N={N} H={H} D={D} | {np.dtype(dtype).name} | {t_o:.4f} | {tt} | "
+                f"{ratio} | <= torch |"
+            )
     T, H = (1000, 128) if not args.quick else (50, 16)
     t_all, t_fro, t_floor, t_svd = bench_jacobians(T, H, reps)
-    rows.append(f"| RNN product norms, spectral+Frobenius, every k, T={T} H={H} | float64 | {t_all:.3f} | | | 1.5 s |")
+    rows.append(
+        f"| RNN product norms, spectral+Frobenius, every k, T={T} H={H} | float64 | {t_all:.3f} | | | 1.5 s |"
+    )
     rows.append(f"| same, Frobenius only | float64 | {t_fro:.3f} | | | |")
     rows.append(f"| floor: {T} bare HxH matmuls | float64 | {t_floor:.3f} | | | |")
     rows.append(f"| reference: one SVD per k (extrapolated) | float64 | {t_svd:.3f} | | | |")

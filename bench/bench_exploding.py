@@ -8,6 +8,7 @@
 
 Run: python bench/bench_exploding.py [--reruns N]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,8 +45,10 @@ def surface_time(repeats: int = 5) -> None:
     med, times = _median_time(lambda: cliff.surface(n_w=200, n_b=200, steps=50), repeats)
     s = cliff.surface(n_w=200, n_b=200, steps=50)
     assert np.all(np.isfinite(s.loss)) and np.all(np.isfinite(s.grad_norm))
-    print(f"cliff.surface 200 x 200 x 50 steps (loss + BPTT gradient): median {med * 1e3:.1f} ms "
-          f"over {repeats} runs (min {min(times) * 1e3:.1f}, max {max(times) * 1e3:.1f}); budget 1000 ms")
+    print(
+        f"cliff.surface 200 x 200 x 50 steps (loss + BPTT gradient): median {med * 1e3:.1f} ms "
+        f"over {repeats} runs (min {min(times) * 1e3:.1f}, max {max(times) * 1e3:.1f}); budget 1000 ms"
+    )
 
 
 def engine_times() -> None:
@@ -55,8 +58,10 @@ def engine_times() -> None:
     t1 = time.perf_counter()
     cliff.fixed_points(5.0, np.linspace(-6.0, 0.0, 601))
     t2 = time.perf_counter()
-    print(f"cliff.descend x 3 modes x 100 steps: {(t1 - t0) * 1e3:.1f} ms; "
-          f"cliff.fixed_points 601 b values: {(t2 - t1) * 1e3:.1f} ms")
+    print(
+        f"cliff.descend x 3 modes x 100 steps: {(t1 - t0) * 1e3:.1f} ms; "
+        f"cliff.fixed_points 601 b values: {(t2 - t1) * 1e3:.1f} ms"
+    )
 
 
 def page_times(reruns: int = 9) -> None:
@@ -73,8 +78,10 @@ def page_times(reruns: int = 9) -> None:
         at.run()
         times.append(time.perf_counter() - t0)
     print(f"page cold run (AppTest, empty caches): {cold:.2f} s")
-    print(f"page rerun at defaults (AppTest, caches warm): median {statistics.median(times) * 1e3:.0f} ms "
-          f"over {reruns} (min {min(times) * 1e3:.0f}, max {max(times) * 1e3:.0f}); budget 300 ms")
+    print(
+        f"page rerun at defaults (AppTest, caches warm): median {statistics.median(times) * 1e3:.0f} ms "
+        f"over {reruns} (min {min(times) * 1e3:.0f}, max {max(times) * 1e3:.0f}); budget 300 ms"
+    )
 
 
 if __name__ == "__main__":

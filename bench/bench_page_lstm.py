@@ -6,6 +6,7 @@ Run by hand, never as a timed assert:  python bench/bench_page_lstm.py [--reruns
 the first run of the process is reported separately as "first run (imports too)".
 Also prints the engine-only cost of the largest settings, step by step.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -79,8 +80,14 @@ def engine_times() -> list[tuple[str, float]]:
     tick("attribution LSTM (T x T)", lambda: attribution.attribution(dh, c))
     tick("attribution GRU (T x T)", lambda: attribution.attribution(dhg, cg))
     tick("path norms LSTM + GRU (spectral)", lambda: L.paths(c, "GRU", cg))
-    tick("finite-difference checks", lambda: (L.fd_check_dWx(p, 500), L.fd_check_dc(p, 500, [499, 498]),
-                                              [L.fd_check_component(p, 500, k) for k in (500, 499, 498)]))
+    tick(
+        "finite-difference checks",
+        lambda: (
+            L.fd_check_dWx(p, 500),
+            L.fd_check_dc(p, 500, [499, 498]),
+            [L.fd_check_component(p, 500, k) for k in (500, 499, 498)],
+        ),
+    )
     return rows
 
 

@@ -14,6 +14,7 @@ Measures (medians; prints a markdown table):
    Then A presses Stop: time until the page shows "Stopped" and the scoreboard.
 Never timed asserts: numbers to read.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,15 @@ as_the_app_runs()  # one BLAS thread, no chart-spec validation: as the server ru
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
@@ -42,6 +50,7 @@ def apptest_rest(n=5):
     from helpers import new_app
 
     from lessons.remedies.cards import CARDS
+
     at = new_app("pages/remedies_lab.py")
     at.run()
     ts = []
@@ -61,6 +70,7 @@ def apptest_rest(n=5):
 
 def live_cards():
     from lessons.remedies.cards import CARDS, card_lab
+
     rows = []
     for card in CARDS:
         lab = card_lab(card)
@@ -84,11 +94,28 @@ def free_port():
 
 def browser(shots: str | None):
     from playwright.sync_api import sync_playwright
+
     port = free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                             "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     out = {}
     try:
@@ -123,7 +150,10 @@ def browser(shots: str | None):
             out["idle_load"] = statistics.median(idle)
             # session A trains a long comparison
             ctxA = b.new_context(viewport={"width": 1280, "height": 720})
-            long_url = url + "?task=adding&T=60&steps=3000&models=RNN&models=LSTM&models=GRU&remedies=clipping&seeds=2"
+            long_url = (
+                url
+                + "?task=adding&T=60&steps=3000&models=RNN&models=LSTM&models=GRU&remedies=clipping&seeds=2"
+            )
             pA, _ = load(ctxA, long_url)
             pA.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Train").click()
             pA.get_by_text("Training").first.wait_for(timeout=60000)
@@ -168,8 +198,10 @@ def browser(shots: str | None):
 
 def full_shot(page, path: str, width: int):
     """Streamlit scrolls inside stMain, so a full-page shot needs a viewport as tall as its content."""
-    h = page.evaluate("Math.max(...[...document.querySelectorAll('[data-testid=stMain], "
-                      "[data-testid=stMainBlockContainer]')].map(e => e.scrollHeight), 720)")
+    h = page.evaluate(
+        "Math.max(...[...document.querySelectorAll('[data-testid=stMain], "
+        "[data-testid=stMainBlockContainer]')].map(e => e.scrollHeight), 720)"
+    )
     page.set_viewport_size({"width": width, "height": min(int(h) + 40, 16000)})
     time.sleep(1.0)  # let Vega re-layout at the new size
     page.screenshot(path=path, full_page=True)
@@ -191,7 +223,9 @@ def main(argv=None):
     if not a.no_browser:
         b = browser(a.shots)
         print(f"| browser: page load, server idle (median of 3) | {b['idle_load']:.2f} s | - |")
-        print(f"| browser: page load while another session trains (median of 3) | {b['busy_load']:.2f} s | responsive |")
+        print(
+            f"| browser: page load while another session trains (median of 3) | {b['busy_load']:.2f} s | responsive |"
+        )
         print(f"| browser: Stop click -> 'Stopped' + scoreboard | {b['stop_to_results']:.2f} s | - |")
         print(f"| browser: exceptions after Stop | {b['stop_exception']} | 0 |")
 

@@ -15,6 +15,7 @@ start), each with a reference: the median time of a fixed pure-Python loop, time
 alternately with the reruns, so a loaded machine shows in both numbers (compare ratios).
 Wall-clock seconds; the box is shared, so run it when it is quiet. Never a timed assert.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -96,13 +97,17 @@ def main(quick: bool = False) -> None:
     at.run()
     changes = [("slider", "scale", v) for v in (0.85, 0.95, 1.05, 1.15, 1.25)]
     changes += [("selectbox", "act", a) for a in ("sigmoid", "relu", "linear", "tanh")]
-    changes += [("number_input", "seed", s) for s in (11, 12, 13)] + [("slider", "t", t) for t in (10, 20, 30)]
+    changes += [("number_input", "seed", s) for s in (11, 12, 13)] + [
+        ("slider", "t", t) for t in (10, 20, 30)
+    ]
     times = []
     for kind, key, value in changes[: 6 if quick else None]:
         getattr(at, kind)(key=_page_key(PAGE, key)).set_value(value)
         times.append(timed_run(at))
-    print(f"rerun after a control change to a new value (recomputes): median {statistics.median(times):.3f} s "
-          f"(min {min(times):.3f}, max {max(times):.3f}, n = {len(times)})")
+    print(
+        f"rerun after a control change to a new value (recomputes): median {statistics.median(times):.3f} s "
+        f"(min {min(times):.3f}, max {max(times):.3f}, n = {len(times)})"
+    )
 
     st.cache_data.clear()
     big = new_app(PAGE, query={"T": "1000", "H": "256"})
@@ -111,11 +116,13 @@ def main(quick: bool = False) -> None:
 
 if __name__ == "__main__":
     if "--warm" in sys.argv:
-        names = [a for a in sys.argv[sys.argv.index("--warm") + 1:] if not a.startswith("-")] or list(WARM)
+        names = [a for a in sys.argv[sys.argv.index("--warm") + 1 :] if not a.startswith("-")] or list(WARM)
         new_app("pages/start.py").run()  # imports, not counted
         for name in names:
             med, ref = warm_reruns(name)
-            print(f"{name:10s} warm rerun median {med:.3f} s   reference loop {ref:.3f} s   "
-                  f"ratio {med / ref:.2f}")
+            print(
+                f"{name:10s} warm rerun median {med:.3f} s   reference loop {ref:.3f} s   "
+                f"ratio {med / ref:.2f}"
+            )
     else:
         main(quick="--quick" in sys.argv)

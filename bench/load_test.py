@@ -40,6 +40,7 @@ Writes bench/results/load_<sessions>x<moves>[_<tag>].json (figures + the command
 summary. Exit code 1 if any error was recorded or a budget (p95 < 3 s, peak RSS < 800 MB)
 was missed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -81,10 +82,19 @@ RESULTS = ROOT / "bench" / "results"
 # NB: 30 pages in one headless Chromium: without these, Chromium throttles the timers and the
 # rendering of the pages it considers backgrounded, so a slider's debounced change can wait a
 # minute before it reaches the server (the first 30-session runs measured that, not the app).
-LOAD_ARGS = [*CHROMIUM_ARGS, "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-             "--disable-backgrounding-occluded-windows"]
-PAGES = ["pages/start.py", "pages/rnn_vanishing.py", "pages/lstm_cell_state.py", "pages/exploding.py",
-         "pages/remedies_lab.py"]
+LOAD_ARGS = [
+    *CHROMIUM_ARGS,
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
+]
+PAGES = [
+    "pages/start.py",
+    "pages/rnn_vanishing.py",
+    "pages/lstm_cell_state.py",
+    "pages/exploding.py",
+    "pages/remedies_lab.py",
+]
 BUDGET = {"p95_s": 3.0, "peak_rss_mb": 800.0}
 SLIDER_BOX = "[data-testid='stMain'] [data-testid='stSlider']"  # sliders in a closed expander are hidden
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
@@ -126,8 +136,12 @@ class Session:
         page.on("request", lambda r: self.urls.append(r.url))
         page.on("websocket", lambda ws: self.urls.append(ws.url))
         page.on("console", self._console)
-        page.on("pageerror", lambda e: (self.known if KNOWN_PAGEERROR.search(str(e)) else self.errors)
-                .append(f"pageerror: {e}"))
+        page.on(
+            "pageerror",
+            lambda e: (self.known if KNOWN_PAGEERROR.search(str(e)) else self.errors).append(
+                f"pageerror: {e}"
+            ),
+        )
         page.on("requestfailed", self._failed)
         page.on("response", self._response)
 
@@ -140,7 +154,9 @@ class Session:
 
     def _response(self, r) -> None:
         if r.status >= 400:
-            (self.known if r.status == 404 and KNOWN.search(r.url) else self.errors).append(f"HTTP {r.status} {r.url}")
+            (self.known if r.status == 404 and KNOWN.search(r.url) else self.errors).append(
+                f"HTTP {r.status} {r.url}"
+            )
 
     def _failed(self, request) -> None:
         # NB: a request the page itself abandons (navigation while a chart image loads,
@@ -208,8 +224,9 @@ async def train(s: Session, base: str, query: str, timeout_ms: float) -> None:
     await s.check("remedies_lab after training")
 
 
-async def student(s: Session, base: str, moves: int, seed: int, timeout_ms: float,
-                  trainer_query: str | None) -> None:
+async def student(
+    s: Session, base: str, moves: int, seed: int, timeout_ms: float, trainer_query: str | None
+) -> None:
     rng = random.Random(seed)
     try:
         if trainer_query is not None:
@@ -221,8 +238,9 @@ async def student(s: Session, base: str, moves: int, seed: int, timeout_ms: floa
             if i > 0:  # through the sidebar menu, as a student would
                 s.stage = f"menu -> {page_file}"
                 await s.page.locator("[data-testid='stSidebarNav'] a").nth(i).click()
-                await s.page.wait_for_function(f"() => location.pathname.endsWith('{url_path(page_file)}')",
-                                               timeout=timeout_ms)
+                await s.page.wait_for_function(
+                    f"() => location.pathname.endsWith('{url_path(page_file)}')", timeout=timeout_ms
+                )
                 await wait_idle(s.page, timeout_ms)
             where = Path(page_file).stem
             s.stage = where
@@ -266,8 +284,16 @@ def pct(values: list[float], q: float) -> float | None:
     return v[min(len(v) - 1, max(0, int(round(q * len(v) + 0.5)) - 1))]
 
 
-async def run_load(base: str, sessions: int, moves: int, trainers: int, seed: int, timeout_s: float,
-                   trainer_query: str, stagger_s: float) -> list[Session]:
+async def run_load(
+    base: str,
+    sessions: int,
+    moves: int,
+    trainers: int,
+    seed: int,
+    timeout_s: float,
+    trainer_query: str,
+    stagger_s: float,
+) -> list[Session]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
@@ -282,8 +308,14 @@ async def run_load(base: str, sessions: int, moves: int, trainers: int, seed: in
 
         async def one(s: Session) -> None:
             await asyncio.sleep(s.index * stagger_s)
-            await student(s, base, moves, seed + s.index, timeout_s * 1000,
-                          trainer_query if s.index < trainers else None)
+            await student(
+                s,
+                base,
+                moves,
+                seed + s.index,
+                timeout_s * 1000,
+                trainer_query if s.index < trainers else None,
+            )
 
         await asyncio.gather(*(one(s) for s in out))
         for s in out:
@@ -331,10 +363,19 @@ class ProtoStudent:
         self.urls: list[str] = []
 
 
-async def proto_student(st: ProtoStudent, base_ws: str, origin: str, moves: int, rng: random.Random,
-                        think: tuple[float, float], start_at: float, timeout_s: float,
-                        trainer_query: str | None, trainers_ready: asyncio.Barrier | None,
-                        tab_p: float = 0.0) -> None:
+async def proto_student(
+    st: ProtoStudent,
+    base_ws: str,
+    origin: str,
+    moves: int,
+    rng: random.Random,
+    think: tuple[float, float],
+    start_at: float,
+    timeout_s: float,
+    trainer_query: str | None,
+    trainers_ready: asyncio.Barrier | None,
+    tab_p: float = 0.0,
+) -> None:
     from st_client import StSession
 
     async def think_pause() -> None:
@@ -352,8 +393,12 @@ async def proto_student(st: ProtoStudent, base_ws: str, origin: str, moves: int,
         if trainer_query is not None:
             # a preset link straight to the lab (the first rerun names the page by its URL path)
             st.stage = "training: open the lab"
-            r = await s.rerun(page_hash="", page_name="remedies_lab", query_string=trainer_query.lstrip("?"),
-                              timeout=timeout_s)
+            r = await s.rerun(
+                page_hash="",
+                page_name="remedies_lab",
+                query_string=trainer_query.lstrip("?"),
+                timeout=timeout_s,
+            )
             record(r, "opening the Remedies lab")
             button = s.button("Train")
             await trainers_ready.wait()  # every trainer presses Train at the same moment
@@ -379,7 +424,9 @@ async def proto_student(st: ProtoStudent, base_ws: str, origin: str, moves: int,
             if i > 0:
                 await think_pause()
                 st.stage = f"menu -> {where}"
-                r = await s.rerun(page_hash=s.page_by_path(url_path(page_file).lstrip("/")), timeout=timeout_s)
+                r = await s.rerun(
+                    page_hash=s.page_by_path(url_path(page_file).lstrip("/")), timeout=timeout_s
+                )
                 if not record(r, f"opening {where}"):
                     continue
                 st.visits.append((where, r.seconds))
@@ -397,8 +444,9 @@ async def proto_student(st: ProtoStudent, base_ws: str, origin: str, moves: int,
                     st.tab_visits.append((where, r.seconds))
                     shown = s.widgets.get(ts.id)
                     if shown is None or shown.value != label:
-                        st.errors.append(f"session {st.index}: {where} shows tab {shown and shown.value!r}, "
-                                         f"not {label!r}")
+                        st.errors.append(
+                            f"session {st.index}: {where} shows tab {shown and shown.value!r}, not {label!r}"
+                        )
                 if not s.movable_sliders() and moves:  # a section without sliders: back to the first one
                     r = await s.rerun(set_values={ts.id: ts.labels[0]}, timeout=timeout_s)
                     if record(r, f"{where}: back to tab {ts.labels[0]!r}"):
@@ -420,38 +468,69 @@ async def proto_student(st: ProtoStudent, base_ws: str, origin: str, moves: int,
                     st.move_spans.append((t_move, t_move + r.seconds))
                     now = s.widgets.get(w.id)
                     if now is None or abs(float(now.value) - new) > 1e-9:
-                        st.skipped.append(f"{where}: slider {w.label!r} shows {None if now is None else now.value} "
-                                          f"after it was set to {new}")
+                        st.skipped.append(
+                            f"{where}: slider {w.label!r} shows {None if now is None else now.value} "
+                            f"after it was set to {new}"
+                        )
         st.stage = "done"
     except Exception as e:  # a crash of a session is an error of the run, not of the harness
-        st.errors.append(f"session {st.index} at {st.stage}: {type(e).__name__}: {str(e).splitlines()[0][:300]}"
-                         if str(e) else f"session {st.index} at {st.stage}: {type(e).__name__}")
+        st.errors.append(
+            f"session {st.index} at {st.stage}: {type(e).__name__}: {str(e).splitlines()[0][:300]}"
+            if str(e)
+            else f"session {st.index} at {st.stage}: {type(e).__name__}"
+        )
     finally:
         st.errors += [f"session {st.index}: {e}" for e in s.errors]
         await s.close()
 
 
-async def run_protocol_load(base: str, sessions: int, moves: int, trainers: int, seed: int, timeout_s: float,
-                            trainer_query: str, think: tuple[float, float], ramp_s: float,
-                            tab_p: float = 0.0) -> list[ProtoStudent]:
+async def run_protocol_load(
+    base: str,
+    sessions: int,
+    moves: int,
+    trainers: int,
+    seed: int,
+    timeout_s: float,
+    trainer_query: str,
+    think: tuple[float, float],
+    ramp_s: float,
+    tab_p: float = 0.0,
+) -> list[ProtoStudent]:
     rng = random.Random(seed)
     # trainers start at once (they press Train together); the others arrive over the ramp
     starts = [0.0 if i < trainers else rng.uniform(0, ramp_s) for i in range(sessions)]
     out = [ProtoStudent(i) for i in range(sessions)]
     ready = asyncio.Barrier(trainers) if trainers else None
     base_ws = base.replace("http://", "ws://")
-    await asyncio.gather(*(proto_student(st, base_ws, base, moves, random.Random(seed * 1000 + st.index), think,
-                                         starts[st.index], timeout_s,
-                                         trainer_query if st.index < trainers else None, ready, tab_p)
-                           for st in out))
+    await asyncio.gather(
+        *(
+            proto_student(
+                st,
+                base_ws,
+                base,
+                moves,
+                random.Random(seed * 1000 + st.index),
+                think,
+                starts[st.index],
+                timeout_s,
+                trainer_query if st.index < trainers else None,
+                ready,
+                tab_p,
+            )
+            for st in out
+        )
+    )
     return out
 
 
 def proto_warm(base: str, timeout_s: float) -> list[str]:
     """One protocol session visits every page once (imports and a first cache fill); its errors."""
     st = ProtoStudent(-1)
-    asyncio.run(proto_student(st, base.replace("http://", "ws://"), base, 0, random.Random(0), (0, 0), 0, timeout_s,
-                              None, None))
+    asyncio.run(
+        proto_student(
+            st, base.replace("http://", "ws://"), base, 0, random.Random(0), (0, 0), 0, timeout_s, None, None
+        )
+    )
     return st.errors
 
 
@@ -486,9 +565,24 @@ def tree_cpu_s(pid: int) -> float:
 def start_py_spy(pid: int, out: Path) -> subprocess.Popen:
     """py-spy sampling the server (only threads holding the GIL: the server's Python is one GIL)."""
     exe = Path(sys.executable).with_name("py-spy")
-    return subprocess.Popen([str(exe if exe.exists() else "py-spy"), "record", "--pid", str(pid), "--rate", "50",
-                             "--gil", "--nonblocking", "--format", "raw", "-o", str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [
+            str(exe if exe.exists() else "py-spy"),
+            "record",
+            "--pid",
+            str(pid),
+            "--rate",
+            "50",
+            "--gil",
+            "--nonblocking",
+            "--format",
+            "raw",
+            "-o",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def stop_py_spy(spy: subprocess.Popen) -> None:
@@ -523,9 +617,11 @@ def machine_speed(repeats: int = 5) -> dict:
         t0 = time.perf_counter()
         work()
         times.append(time.perf_counter() - t0)
-    return {"reference_work_s": round(statistics.median(times), 4),
-            "reference_work": "bench/load_test.py machine_speed(): 3e5-step Python loop, 300 tanh(64x64 matmul), "
-                              "json.dumps of 2e4 dicts; median of 5"}
+    return {
+        "reference_work_s": round(statistics.median(times), 4),
+        "reference_work": "bench/load_test.py machine_speed(): 3e5-step Python loop, 300 tanh(64x64 matmul), "
+        "json.dumps of 2e4 dicts; median of 5",
+    }
 
 
 def loadavg() -> list[float]:
@@ -533,16 +629,35 @@ def loadavg() -> list[float]:
 
 
 def _stats(values: list[float]) -> dict:
-    return {"n": len(values), "p50": _r(pct(values, 0.5)), "p95": _r(pct(values, 0.95)),
-            "max": _r(max(values) if values else None)}
+    return {
+        "n": len(values),
+        "p50": _r(pct(values, 0.5)),
+        "p95": _r(pct(values, 0.95)),
+        "max": _r(max(values) if values else None),
+    }
 
 
-def measure(sessions: int = 30, moves: int = 10, trainers: int = 2, seed: int = 0, timeout_s: float = 300,
-            blas_threads: int | None = None, trainer_query: str = "?steps=300",
-            settle_s: float = 15, stagger_s: float = 0.2, client: str = "protocol",
-            think: tuple[float, float] = (1.0, 4.0), ramp_s: float = 10.0, server_cpus: str | None = None,
-            ttl_wait_s: float = 0.0, profile: Path | None = None, server_env: dict | None = None,
-            after_warm=None, waves: int = 1, tab_p: float = 0.5) -> dict:
+def measure(
+    sessions: int = 30,
+    moves: int = 10,
+    trainers: int = 2,
+    seed: int = 0,
+    timeout_s: float = 300,
+    blas_threads: int | None = None,
+    trainer_query: str = "?steps=300",
+    settle_s: float = 15,
+    stagger_s: float = 0.2,
+    client: str = "protocol",
+    think: tuple[float, float] = (1.0, 4.0),
+    ramp_s: float = 10.0,
+    server_cpus: str | None = None,
+    ttl_wait_s: float = 0.0,
+    profile: Path | None = None,
+    server_env: dict | None = None,
+    after_warm=None,
+    waves: int = 1,
+    tab_p: float = 0.5,
+) -> dict:
     """Start a server, run the load, return the figures (server stopped afterwards).
 
     tab_p: protocol client: on each page, the chance a student first switches to another section (tab).
@@ -560,8 +675,11 @@ def measure(sessions: int = 30, moves: int = 10, trainers: int = 2, seed: int = 
     prefix = ["taskset", "-c", server_cpus] if server_cpus else None
     client_cpus = None
     if server_cpus:  # the load client stays off the server's cores (the students' machines are elsewhere)
-        pinned = {int(c) for part in server_cpus.split(",") for c in
-                  (range(int(part.split("-")[0]), int(part.split("-")[-1]) + 1))}
+        pinned = {
+            int(c)
+            for part in server_cpus.split(",")
+            for c in (range(int(part.split("-")[0]), int(part.split("-")[-1]) + 1))
+        }
         rest = set(os.sched_getaffinity(0)) - pinned
         if rest:
             os.sched_setaffinity(0, rest)
@@ -591,16 +709,28 @@ def measure(sessions: int = 30, moves: int = 10, trainers: int = 2, seed: int = 
         for wave in range(waves):  # NB: later waves on the same server: memory that keeps growing is a leak
             wseed = seed + 1000 * wave
             if client == "browser":
-                got = asyncio.run(run_load(base, sessions, moves, trainers, wseed, timeout_s, trainer_query,
-                                           stagger_s))
+                got = asyncio.run(
+                    run_load(base, sessions, moves, trainers, wseed, timeout_s, trainer_query, stagger_s)
+                )
             else:
-                got = asyncio.run(run_protocol_load(base, sessions, moves, trainers, wseed, timeout_s,
-                                                    trainer_query, think, ramp_s, tab_p))
+                got = asyncio.run(
+                    run_protocol_load(
+                        base, sessions, moves, trainers, wseed, timeout_s, trainer_query, think, ramp_s, tab_p
+                    )
+                )
             out += got
             wl = [x for sess in got for _, x in sess.latencies]  # is a later wave slower? (per-session cost)
-            per_wave.append({"moves": len(wl), "p50": _r3(pct(wl, 0.5)), "p95": _r3(pct(wl, 0.95)),
-                             "server_cpu_s": round(tree_cpu_s(proc.pid) - cpu0 - sum(w["server_cpu_s"] for w in per_wave), 1),
-                             "threads": len(list(Path(f"/proc/{proc.pid}/task").glob("*")))})
+            per_wave.append(
+                {
+                    "moves": len(wl),
+                    "p50": _r3(pct(wl, 0.5)),
+                    "p95": _r3(pct(wl, 0.95)),
+                    "server_cpu_s": round(
+                        tree_cpu_s(proc.pid) - cpu0 - sum(w["server_cpu_s"] for w in per_wave), 1
+                    ),
+                    "threads": len(list(Path(f"/proc/{proc.pid}/task").glob("*"))),
+                }
+            )
             if wave < waves - 1:
                 time.sleep(settle_s)
                 rss_waves.append(round(tree_rss_mb(proc.pid)))
@@ -639,28 +769,47 @@ def measure(sessions: int = 30, moves: int = 10, trainers: int = 2, seed: int = 
     errors += [f"server log: {tracebacks} traceback(s)"] if tracebacks else []
     res = {
         "client": client,
-        "sessions": sessions, "moves_per_session": moves, "pages": len(PAGES), "trainers": trainers,
-        "trainer_query": trainer_query, "seed": seed,
+        "sessions": sessions,
+        "moves_per_session": moves,
+        "pages": len(PAGES),
+        "trainers": trainers,
+        "trainer_query": trainer_query,
+        "seed": seed,
         "blas_threads_env": blas_threads if blas_threads is not None else "app default",
         "server_env": server_env or {},
-        "server_cpus": server_cpus or "all", "client_cpus": client_cpus or "all",
-        "wall_seconds": round(wall, 1), "server_startup_s": round(startup, 2),
+        "server_cpus": server_cpus or "all",
+        "client_cpus": client_cpus or "all",
+        "wall_seconds": round(wall, 1),
+        "server_startup_s": round(startup, 2),
         "moves_planned": sessions * moves * waves,
         "control_changes": len(lat),
         "sessions_completed": sum(1 for s in out if s.stage == "done"),
-        "latency_s": {"p50": _r(pct(lat, 0.5)), "p95": _r(pct(lat, 0.95)), "max": _r(max(lat) if lat else None),
-                      "mean": _r(statistics.fmean(lat) if lat else None)},
+        "latency_s": {
+            "p50": _r(pct(lat, 0.5)),
+            "p95": _r(pct(lat, 0.95)),
+            "max": _r(max(lat) if lat else None),
+            "mean": _r(statistics.fmean(lat) if lat else None),
+        },
         "latency_by_page_s": {k: _stats(v) for k, v in sorted(by_page.items())},
         "train_seconds": [_r(s.train_seconds) for s in out if s.train_seconds is not None],
-        "rss_mb": {"after_start": round(rss_start), "resting": round(rss_rest), "peak_sampled": round(sampler.peak),
-                   "peak_vmhwm": round(hwm), "after_close": round(rss_after),
-                   "after_ttl": None if rss_ttl is None else round(rss_ttl),
-                   "after_each_wave": rss_waves},
+        "rss_mb": {
+            "after_start": round(rss_start),
+            "resting": round(rss_rest),
+            "peak_sampled": round(sampler.peak),
+            "peak_vmhwm": round(hwm),
+            "after_close": round(rss_after),
+            "after_ttl": None if rss_ttl is None else round(rss_ttl),
+            "after_each_wave": rss_waves,
+        },
         "waves": waves,
         "per_wave": per_wave,
-        "errors": len(errors), "error_samples": sorted(set(errors))[:30],
-        "error_kinds": dict(collections.Counter(re.sub(r"[0-9a-f]{32}|:\d{4,5}/|session \d+|\d+(\.\d+)?", "*", e)[:160]
-                                                for e in errors).most_common(15)),
+        "errors": len(errors),
+        "error_samples": sorted(set(errors))[:30],
+        "error_kinds": dict(
+            collections.Counter(
+                re.sub(r"[0-9a-f]{32}|:\d{4,5}/|session \d+|\d+(\.\d+)?", "*", e)[:160] for e in errors
+            ).most_common(15)
+        ),
         "moves_skipped": dict(collections.Counter(k for s in out for k in s.skipped)),
         "server_log_warnings": warnings,
         "server_cpu_s": round(server_cpu, 1),
@@ -674,14 +823,18 @@ def measure(sessions: int = 30, moves: int = 10, trainers: int = 2, seed: int = 
         for s in out:
             for where, x in s.visits:
                 visits.setdefault(where, []).append(x)
-        res["page_open_s"] = {"all": _stats([x for v in visits.values() for x in v]),
-                              **{k: _stats(v) for k, v in sorted(visits.items())}}
+        res["page_open_s"] = {
+            "all": _stats([x for v in visits.values() for x in v]),
+            **{k: _stats(v) for k, v in sorted(visits.items())},
+        }
         tv: dict[str, list[float]] = {}
         for s in out:
             for where, x in s.tab_visits:
                 tv.setdefault(where, []).append(x)
-        res["tab_switch_s"] = {"all": _stats([x for v in tv.values() for x in v]),
-                               **{k: _stats(v) for k, v in sorted(tv.items())}}
+        res["tab_switch_s"] = {
+            "all": _stats([x for v in tv.values() for x in v]),
+            **{k: _stats(v) for k, v in sorted(tv.items())},
+        }
         res["tab_p"] = tab_p
         mb = [b for s in out for b in s.moves_bytes]
         res["bytes_per_move"] = {"p50": pct(mb, 0.5), "max": max(mb) if mb else None}
@@ -695,16 +848,22 @@ def measure(sessions: int = 30, moves: int = 10, trainers: int = 2, seed: int = 
         res["latency_after_training_s"] = _stats(after)
         res["think_s"] = list(think)
         res["ramp_s"] = ramp_s
-        res["what_a_move_is"] = ("one slider in the page's main area (not in a collapsed expander or a tab not "
-                                 "shown) set 1-3 steps from its value; latency = BackMsg rerun_script sent -> "
-                                 "ForwardMsg script_finished")
+        res["what_a_move_is"] = (
+            "one slider in the page's main area (not in a collapsed expander or a tab not "
+            "shown) set 1-3 steps from its value; latency = BackMsg rerun_script sent -> "
+            "ForwardMsg script_finished"
+        )
     else:
         res["known_streamlit_issues"] = len([k for s in out for k in s.known])
-        res["known_streamlit_issue_samples"] = sorted({re.sub(r"[0-9a-f]{32}|:\d{4,5}/", "*", k) for s in out
-                                                       for k in s.known})[:10]
-    res["within_budget"] = bool(res["errors"] == 0 and lat and res["latency_s"]["p95"] < BUDGET["p95_s"]
-                                and max(res["rss_mb"]["peak_sampled"], res["rss_mb"]["peak_vmhwm"])
-                                < BUDGET["peak_rss_mb"])
+        res["known_streamlit_issue_samples"] = sorted(
+            {re.sub(r"[0-9a-f]{32}|:\d{4,5}/", "*", k) for s in out for k in s.known}
+        )[:10]
+    res["within_budget"] = bool(
+        res["errors"] == 0
+        and lat
+        and res["latency_s"]["p95"] < BUDGET["p95_s"]
+        and max(res["rss_mb"]["peak_sampled"], res["rss_mb"]["peak_vmhwm"]) < BUDGET["peak_rss_mb"]
+    )
     return res
 
 
@@ -714,45 +873,106 @@ def _r(x: float | None) -> float | None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--client", choices=["protocol", "browser"], default="protocol",
-                    help="protocol: bench/st_client.py over the websocket (default); browser: Playwright Chromium")
+    ap.add_argument(
+        "--client",
+        choices=["protocol", "browser"],
+        default="protocol",
+        help="protocol: bench/st_client.py over the websocket (default); browser: Playwright Chromium",
+    )
     ap.add_argument("--sessions", type=int, default=30)
-    ap.add_argument("--moves", type=int, default=10,
-                    help="slider moves per session, spread over the pages (10: two on each of the five)")
+    ap.add_argument(
+        "--moves",
+        type=int,
+        default=10,
+        help="slider moves per session, spread over the pages (10: two on each of the five)",
+    )
     ap.add_argument("--trainers", type=int, default=2, help="sessions that train in the Remedies lab first")
     ap.add_argument("--trainer-query", default="?steps=300", help="URL query of the trainers' Remedies lab")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--timeout", type=float, default=300, help="seconds any one wait may take")
-    ap.add_argument("--think", type=float, nargs=2, default=(1.0, 4.0), metavar=("MIN", "MAX"),
-                    help="protocol: seconds a student waits before each action, uniform in [MIN, MAX]")
-    ap.add_argument("--ramp", type=float, default=10.0, help="protocol: sessions arrive uniformly over this many s")
-    ap.add_argument("--tab-p", type=float, default=0.5,
-                    help="protocol: chance that a student switches to another section (tab) of a page before moving")
+    ap.add_argument(
+        "--think",
+        type=float,
+        nargs=2,
+        default=(1.0, 4.0),
+        metavar=("MIN", "MAX"),
+        help="protocol: seconds a student waits before each action, uniform in [MIN, MAX]",
+    )
+    ap.add_argument(
+        "--ramp", type=float, default=10.0, help="protocol: sessions arrive uniformly over this many s"
+    )
+    ap.add_argument(
+        "--tab-p",
+        type=float,
+        default=0.5,
+        help="protocol: chance that a student switches to another section (tab) of a page before moving",
+    )
     ap.add_argument("--stagger", type=float, default=0.2, help="browser: seconds between session starts")
-    ap.add_argument("--server-cpus", default=None,
-                    help="pin the server with taskset -c (e.g. 0: one core, as a small cloud container)")
-    ap.add_argument("--ttl-wait", type=float, default=0.0,
-                    help="after the sessions close, wait this long (130: past Streamlit's 120 s "
-                         "disconnectedSessionTTL), open one session and record RSS again")
-    ap.add_argument("--py-spy", type=Path, default=None, metavar="FILE",
-                    help="record the server with py-spy (--gil, raw collapsed stacks) into FILE during the load")
-    ap.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
-                    help="extra environment of the server, e.g. STREAMLIT_RUNNER_POST_SCRIPT_GC=false (repeatable)")
-    ap.add_argument("--waves", type=int, default=1,
-                    help="run the sessions this many times on one server (RSS after each: a leak keeps growing)")
-    ap.add_argument("--blas-threads", type=int, default=None,
-                    help="set OPENBLAS/OMP/MKL_NUM_THREADS for the server (default: the app's own)")
+    ap.add_argument(
+        "--server-cpus",
+        default=None,
+        help="pin the server with taskset -c (e.g. 0: one core, as a small cloud container)",
+    )
+    ap.add_argument(
+        "--ttl-wait",
+        type=float,
+        default=0.0,
+        help="after the sessions close, wait this long (130: past Streamlit's 120 s "
+        "disconnectedSessionTTL), open one session and record RSS again",
+    )
+    ap.add_argument(
+        "--py-spy",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="record the server with py-spy (--gil, raw collapsed stacks) into FILE during the load",
+    )
+    ap.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment of the server, e.g. STREAMLIT_RUNNER_POST_SCRIPT_GC=false (repeatable)",
+    )
+    ap.add_argument(
+        "--waves",
+        type=int,
+        default=1,
+        help="run the sessions this many times on one server (RSS after each: a leak keeps growing)",
+    )
+    ap.add_argument(
+        "--blas-threads",
+        type=int,
+        default=None,
+        help="set OPENBLAS/OMP/MKL_NUM_THREADS for the server (default: the app's own)",
+    )
     ap.add_argument("--tag", default="", help="suffix of the result file name")
     ap.add_argument("--no-write", action="store_true")
     a = ap.parse_args(argv)
-    res = measure(a.sessions, a.moves, a.trainers, a.seed, a.timeout, a.blas_threads, a.trainer_query,
-                  stagger_s=a.stagger, client=a.client, think=tuple(a.think), ramp_s=a.ramp,
-                  server_cpus=a.server_cpus, ttl_wait_s=a.ttl_wait, profile=a.py_spy,
-                  server_env=dict(kv.split("=", 1) for kv in a.server_env), waves=a.waves, tab_p=a.tab_p)
+    res = measure(
+        a.sessions,
+        a.moves,
+        a.trainers,
+        a.seed,
+        a.timeout,
+        a.blas_threads,
+        a.trainer_query,
+        stagger_s=a.stagger,
+        client=a.client,
+        think=tuple(a.think),
+        ramp_s=a.ramp,
+        server_cpus=a.server_cpus,
+        ttl_wait_s=a.ttl_wait,
+        profile=a.py_spy,
+        server_env=dict(kv.split("=", 1) for kv in a.server_env),
+        waves=a.waves,
+        tab_p=a.tab_p,
+    )
     res["command"] = "python bench/load_test.py " + " ".join(argv if argv is not None else sys.argv[1:])
     try:
-        res["git"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                                    text=True, check=False).stdout.strip()
+        res["git"] = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
     except OSError:
         pass
     print(json.dumps(res, indent=1))

@@ -33,6 +33,7 @@ Needs only what Streamlit itself depends on: `websockets` and `protobuf` (Stream
 through Starlette/uvicorn, streamlit/web/server/starlette/starlette_websocket.py; tornado is no
 longer installed with it).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -67,7 +68,9 @@ class Widget:
     integer: bool = False
     disabled: bool = False
     query_key: str = ""
-    hidden: bool = False  # inside a collapsed expander or a tab not shown: a student would have to open it first
+    hidden: bool = (
+        False  # inside a collapsed expander or a tab not shown: a student would have to open it first
+    )
     labels: tuple[str, ...] = ()  # tabs: the tab labels (value: the label shown)
 
 
@@ -111,8 +114,14 @@ class StSession:
     async def connect(self, open_timeout: float = 60) -> None:
         headers = {"Origin": self.origin} if self.origin else None
         # NB: no client pings (a browser sends none); the server's pings are answered by the library.
-        self.ws = await connect(self.url, subprotocols=["streamlit"], max_size=None, ping_interval=None,
-                                open_timeout=open_timeout, additional_headers=headers)
+        self.ws = await connect(
+            self.url,
+            subprotocols=["streamlit"],
+            max_size=None,
+            ping_interval=None,
+            open_timeout=open_timeout,
+            additional_headers=headers,
+        )
         self._reader = asyncio.create_task(self._read(), name=f"st-read-{self.name}")
 
     async def close(self) -> None:
@@ -210,11 +219,16 @@ class StSession:
                 self._collapsed.append(path)
             elif kind == "tab_container":
                 tc = d.add_block.tab_container
-                self._tabsets[path] = {"id": tc.id, "index": tc.default_tab_index, "labels": [],
-                                       "hidden": self._hidden(path)}
+                self._tabsets[path] = {
+                    "id": tc.id,
+                    "index": tc.default_tab_index,
+                    "labels": [],
+                    "hidden": self._hidden(path),
+                }
                 if tc.id:  # a stateful tab set (on_change / bind): a widget the client can switch
-                    self._run_widgets[tc.id] = Widget(tc.id, "tabs", "", path, None, query_key=tc.query_param_key,
-                                                      hidden=self._hidden(path))
+                    self._run_widgets[tc.id] = Widget(
+                        tc.id, "tabs", "", path, None, query_key=tc.query_param_key, hidden=self._hidden(path)
+                    )
             elif kind == "tab" and path[:-1] in self._tabsets:
                 ts = self._tabsets[path[:-1]]
                 ts["labels"].append(d.add_block.tab.label)
@@ -244,20 +258,42 @@ class StSession:
                 return  # select_slider, dates, ranges: not used by this app's controls
             value = s.value[0] if s.set_value and len(s.value) else self.values.get(s.id, s.default[0])
             self.values[s.id] = value
-            self._run_widgets[s.id] = Widget(s.id, "slider", s.label, path, value, s.min, s.max, s.step or 1.0,
-                                             s.data_type == SliderProto.INT, s.disabled, s.query_param_key, hidden)
+            self._run_widgets[s.id] = Widget(
+                s.id,
+                "slider",
+                s.label,
+                path,
+                value,
+                s.min,
+                s.max,
+                s.step or 1.0,
+                s.data_type == SliderProto.INT,
+                s.disabled,
+                s.query_param_key,
+                hidden,
+            )
         elif et == "checkbox":
             c = el.checkbox
             value = c.value if c.set_value else self.values.get(c.id, c.default)
             self.values[c.id] = value
-            self._run_widgets[c.id] = Widget(c.id, "checkbox", c.label, path, bool(value), disabled=c.disabled,
-                                             query_key=c.query_param_key, hidden=hidden)
+            self._run_widgets[c.id] = Widget(
+                c.id,
+                "checkbox",
+                c.label,
+                path,
+                bool(value),
+                disabled=c.disabled,
+                query_key=c.query_param_key,
+                hidden=hidden,
+            )
         elif et == "button":
             b = el.button
-            self._run_widgets[b.id] = Widget(b.id, "button", b.label, path, False, disabled=b.disabled, hidden=hidden)
+            self._run_widgets[b.id] = Widget(
+                b.id, "button", b.label, path, False, disabled=b.disabled, hidden=hidden
+            )
 
     def _hidden(self, path: tuple[int, ...]) -> bool:
-        return any(path[:len(c)] == c for c in self._collapsed)
+        return any(path[: len(c)] == c for c in self._collapsed)
 
     def _finish_run(self) -> None:
         run = self._run
@@ -294,9 +330,16 @@ class StSession:
                 out.append(WidgetState(id=w.id, string_value=str(self.values.get(w.id, w.value))))
         return out
 
-    async def rerun(self, *, page_hash: str | None = None, query_string: str | None = None, page_name: str = "",
-                    set_values: dict[str, object] | None = None, trigger: str | None = None,
-                    timeout: float = 300) -> RunResult:
+    async def rerun(
+        self,
+        *,
+        page_hash: str | None = None,
+        query_string: str | None = None,
+        page_name: str = "",
+        set_values: dict[str, object] | None = None,
+        trigger: str | None = None,
+        timeout: float = 300,
+    ) -> RunResult:
         """Send one rerun_script and wait for its script_finished (the time between is the result)."""
         changing_page = page_hash is not None and page_hash != self.page_hash and self.page_hash != ""
         for wid, v in (set_values or {}).items():
@@ -306,9 +349,12 @@ class StSession:
             states.append(WidgetState(id=trigger, trigger_value=True))
         if query_string is None:
             if changing_page:  # onPageChange keeps only the parameters of the frame's widgets
-                keep = {w.query_key for w in self.widgets.values() if w.path[:1] == (SIDEBAR,) and w.query_key}
-                query_string = "&".join(p for p in self.query_string.split("&")
-                                        if p and p.split("=", 1)[0] in keep)
+                keep = {
+                    w.query_key for w in self.widgets.values() if w.path[:1] == (SIDEBAR,) and w.query_key
+                }
+                query_string = "&".join(
+                    p for p in self.query_string.split("&") if p and p.split("=", 1)[0] in keep
+                )
             else:
                 query_string = self.query_string
         bm = BackMsg()
@@ -319,8 +365,15 @@ class StSession:
         cs.widget_states.widgets.extend(states)
         cs.cached_message_hashes.extend(self.cache.keys())
         loop = asyncio.get_running_loop()
-        self._run = run = {"done": loop.create_future(), "errors": [], "messages": 0, "bytes": 0, "refs": 0,
-                           "first_delta": None, "status": "ok"}
+        self._run = run = {
+            "done": loop.create_future(),
+            "errors": [],
+            "messages": 0,
+            "bytes": 0,
+            "refs": 0,
+            "first_delta": None,
+            "status": "ok",
+        }
         t0 = time.perf_counter()
         try:
             await self.ws.send(bm.SerializeToString())
@@ -339,14 +392,29 @@ class StSession:
             errors.append(f"connection closed during a run on {self.page_title()}: {self.errors[-1:]}")
         elif run["status"] == "compile_error":
             errors.append(f"compile error on {self.page_title()}")
-        return RunResult(t1 - t0, run["status"], errors, run["messages"], run["bytes"], run["refs"],
-                         None if run["first_delta"] is None else run["first_delta"] - t0, self.page_hash)
+        return RunResult(
+            t1 - t0,
+            run["status"],
+            errors,
+            run["messages"],
+            run["bytes"],
+            run["refs"],
+            None if run["first_delta"] is None else run["first_delta"] - t0,
+            self.page_hash,
+        )
 
     # ------------------------------------------------------------------ student actions
     def movable_sliders(self) -> list[Widget]:
         """Sliders of the current page a student can move: in the main area, shown, enabled, non-empty."""
-        return [w for w in self.widgets.values() if w.kind == "slider" and w.path[:1] == (MAIN,)
-                and not w.hidden and not w.disabled and w.hi > w.lo]
+        return [
+            w
+            for w in self.widgets.values()
+            if w.kind == "slider"
+            and w.path[:1] == (MAIN,)
+            and not w.hidden
+            and not w.disabled
+            and w.hi > w.lo
+        ]
 
     @staticmethod
     def nudge(w: Widget, rng: random.Random, max_steps: int = 3) -> float:
@@ -367,8 +435,11 @@ class StSession:
 
     def tab_sets(self) -> list[Widget]:
         """Stateful tab sets of the current page a student can switch (shown, in the main area)."""
-        return [w for w in self.widgets.values() if w.kind == "tabs" and w.path[:1] == (MAIN,) and not w.hidden
-                and len(w.labels) > 1]
+        return [
+            w
+            for w in self.widgets.values()
+            if w.kind == "tabs" and w.path[:1] == (MAIN,) and not w.hidden and len(w.labels) > 1
+        ]
 
     def button(self, label: str) -> Widget | None:
         return next((w for w in self.widgets.values() if w.kind == "button" and w.label == label), None)

@@ -9,6 +9,7 @@ Training (the Remedies lab): tasks, models, optim, regularisers, train, generati
 experiments. Importing gradcore changes nothing outside it (no environment variables, no BLAS or
 SIMD settings): the entry points that need pinned kernels set them (serve/kernels.py).
 """
+
 from gradcore import (
     activations,
     attribution,
@@ -24,5 +25,17 @@ from gradcore import (
     spectra,
 )
 
-__all__ = ["activations", "attribution", "cliff", "clipping", "gradcheck", "gru", "init", "jacobians",
-           "losses", "lstm", "rnn", "spectra"]
+__all__ = [
+    "activations",
+    "attribution",
+    "cliff",
+    "clipping",
+    "gradcheck",
+    "gru",
+    "init",
+    "jacobians",
+    "losses",
+    "lstm",
+    "rnn",
+    "spectra",
+]

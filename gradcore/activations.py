@@ -4,6 +4,7 @@ Seed 001 eq. 10-11: ||diag f'(a)|| <= gamma_h, with gamma_h = 1 for tanh and 1/4
 A rule table, not a chain of ifs: every activation knows f(a), f'(a) (given a and h = f(a),
 so the backward pass reuses the forward result) and gamma_h = sup |f'|.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -201,11 +201,11 @@ def _gru_da(Gk, h_prev, r, z, n, Wh):
     """GRU local chain rule on stacked rows: (M, N, H) -> da (M, N, 3H), dprev_h (M, N, H)."""
     H = h_prev.shape[-1]
     da_n = Gk * ((1.0 - z) * (1.0 - n * n))
-    drh = da_n @ Wh[:, 2 * H:].T  # dL/d(r * h_{t-1})
+    drh = da_n @ Wh[:, 2 * H :].T  # dL/d(r * h_{t-1})
     da_r = drh * (h_prev * r * (1.0 - r))
     da_z = Gk * ((h_prev - n) * z * (1.0 - z))
     da = np.concatenate([da_r, da_z, da_n], axis=-1)
-    dprev = Gk * z + drh * r + da[..., :2 * H] @ Wh[:, :2 * H].T
+    dprev = Gk * z + drh * r + da[..., : 2 * H] @ Wh[:, : 2 * H].T
     return da, dprev
 
 
@@ -262,9 +262,9 @@ def _lstm_pass(dh, cache: lstm.Cache, t=None):
         dct = Gc[sl] + ght * Kk  # dL_t/dc_k, all paths
         d = da[sl]
         d[..., :H] = dct * A_i[:, k]
-        d[..., H:2 * H] = dct * A_f[:, k]
-        d[..., 2 * H:3 * H] = ght * A_o[:, k]
-        d[..., 3 * H:] = dct * A_g[:, k]
+        d[..., H : 2 * H] = dct * A_f[:, k]
+        d[..., 2 * H : 3 * H] = ght * A_o[:, k]
+        d[..., 3 * H :] = dct * A_g[:, k]
         wh_inputs = ((h_prev[:, k], slice(None)),)
         if row is None:
             out.record(k, d, cache.x[:, k], wh_inputs, ght)

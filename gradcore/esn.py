@@ -13,6 +13,7 @@ Its short-term memory capacity (Jaeger 2002) measures exactly that:
 bounded by the reservoir size H for i.i.d. input. Row-vector convention as in the rest of
 the engine (u_t Win with Win (D, H); h_{t-1} W with W (H, H)).
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -21,8 +22,18 @@ import numpy as np
 
 from gradcore import init as winit
 
-__all__ = ["Reservoir", "Readout", "make_reservoir", "run", "fit_readout", "predict", "r2",
-           "delay_r2", "memory_capacity", "memory_capacity_curve"]
+__all__ = [
+    "Reservoir",
+    "Readout",
+    "make_reservoir",
+    "run",
+    "fit_readout",
+    "predict",
+    "r2",
+    "delay_r2",
+    "memory_capacity",
+    "memory_capacity_curve",
+]
 
 
 class Reservoir(NamedTuple):
@@ -43,8 +54,16 @@ class Readout(NamedTuple):
     washout: int
 
 
-def make_reservoir(H: int, D: int, rho: float, rng: np.random.Generator, input_scale: float = 1.0,
-                   density: float = 0.1, leak: float = 1.0, bias_scale: float = 0.0) -> Reservoir:
+def make_reservoir(
+    H: int,
+    D: int,
+    rho: float,
+    rng: np.random.Generator,
+    input_scale: float = 1.0,
+    density: float = 0.1,
+    leak: float = 1.0,
+    bias_scale: float = 0.0,
+) -> Reservoir:
     """Sparse W (gradcore.init.esn_reservoir, spectral radius rho), Win ~ U(-s, s), b ~ U(-bs, bs)."""
     if not 0.0 < leak <= 1.0:
         raise ValueError(f"leak must be in (0, 1], got {leak}")
@@ -110,12 +129,19 @@ def _delayed(u: np.ndarray, delays) -> np.ndarray:
     T = u.shape[0]
     out = np.zeros((T, len(delays)))
     for j, k in enumerate(delays):
-        out[k:, j] = u[:T - k, 0]
+        out[k:, j] = u[: T - k, 0]
     return out
 
 
-def delay_r2(res: Reservoir, delays, rng: np.random.Generator, T_train: int = 1000, T_test: int = 1000,
-             ridge: float = 1e-6, washout: int = 100) -> np.ndarray:
+def delay_r2(
+    res: Reservoir,
+    delays,
+    rng: np.random.Generator,
+    T_train: int = 1000,
+    T_test: int = 1000,
+    ridge: float = 1e-6,
+    washout: int = 100,
+) -> np.ndarray:
     """r^2 on fresh test input of the ridge readout trained to output u(t - k), per delay k.
 
     Input i.i.d. U(-0.5, 0.5) (Jaeger 2002); one multi-output ridge fit for all delays.
@@ -139,8 +165,9 @@ def memory_capacity(res: Reservoir, rng: np.random.Generator, max_delay: int | N
     return float(delay_r2(res, range(1, K + 1), rng, **kw).sum())
 
 
-def memory_capacity_curve(rhos, H: int = 50, seed: int = 0, max_delay: int | None = None,
-                          input_scale: float = 0.1, **kw) -> np.ndarray:
+def memory_capacity_curve(
+    rhos, H: int = 50, seed: int = 0, max_delay: int | None = None, input_scale: float = 0.1, **kw
+) -> np.ndarray:
     """MC for each spectral radius in rhos, every reservoir drawn from the same seed (same
     sparsity pattern and inputs; only the radius changes). A small input_scale keeps tanh
     near its linear range, where MC can approach H."""

@@ -14,6 +14,7 @@ the model will actually run, and its gradient also flows through the fed-back ou
 Loss: the masked mean of ||y_t - target_t||^2, as gradcore.train. Arrays carry a leading
 model axis M, like gradcore.models: x (M, N, T, D) with D = V.
 """
+
 from __future__ import annotations
 
 import numpy as np

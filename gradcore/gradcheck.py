@@ -6,6 +6,7 @@ NB: the function receives every array explicitly, fn(**arrays), and the checker 
 copy, so a lambda that ignores its argument (and only works because the checker mutates a
 shared array in place) cannot pass here.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -13,8 +14,9 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 
-def numerical_gradient(fn: Callable[..., float], arrays: Mapping[str, np.ndarray], name: str, eps: float = 1e-6,
-                       index=None) -> np.ndarray:
+def numerical_gradient(
+    fn: Callable[..., float], arrays: Mapping[str, np.ndarray], name: str, eps: float = 1e-6, index=None
+) -> np.ndarray:
     """Centred-difference gradient of fn(**arrays) with respect to arrays[name].
 
     `index`, if given, is an iterable of multi-indices to check (the rest stay NaN), so a
@@ -23,7 +25,7 @@ def numerical_gradient(fn: Callable[..., float], arrays: Mapping[str, np.ndarray
     base = {k: np.array(v, dtype=np.float64, copy=True) for k, v in arrays.items()}
     target = base[name]
     grad = np.full(target.shape, np.nan) if index is not None else np.zeros(target.shape)
-    for ix in (np.ndindex(target.shape) if index is None else index):
+    for ix in np.ndindex(target.shape) if index is None else index:
         old = target[ix]
         target[ix] = old + eps
         f_plus = float(fn(**base))
@@ -43,7 +45,11 @@ def rel_error(a: np.ndarray, b: np.ndarray) -> float:
     return 0.0 if scale == 0.0 else float(np.linalg.norm(a - b) / scale)
 
 
-def check(fn: Callable[..., float], arrays: Mapping[str, np.ndarray], analytic: Mapping[str, np.ndarray],
-          eps: float = 1e-6) -> dict[str, float]:
+def check(
+    fn: Callable[..., float],
+    arrays: Mapping[str, np.ndarray],
+    analytic: Mapping[str, np.ndarray],
+    eps: float = 1e-6,
+) -> dict[str, float]:
     """Relative error of each analytic gradient in `analytic` against centred differences."""
     return {name: rel_error(g, numerical_gradient(fn, arrays, name, eps)) for name, g in analytic.items()}

@@ -12,6 +12,7 @@ NB: this is Cho's form, with the reset gate applied before the recurrent matmul 
 bias per gate. PyTorch's nn.GRU applies r after the matmul, r * (h Wh_n + b_hn), and writes
 h_t = (1 - z) n + z h with the same meaning of z; the two are different cells.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -69,9 +70,9 @@ def step_forward(x, prev_h, Wx, Wh, b):
     """One GRU step -> (next_h, StepCache)."""
     H = prev_h.shape[1]
     xa = x @ Wx + b
-    rz = sigmoid(xa[:, :2 * H] + prev_h @ Wh[:, :2 * H])
+    rz = sigmoid(xa[:, : 2 * H] + prev_h @ Wh[:, : 2 * H])
     r, z = rz[:, :H], rz[:, H:]
-    n = np.tanh(xa[:, 2 * H:] + (r * prev_h) @ Wh[:, 2 * H:])
+    n = np.tanh(xa[:, 2 * H :] + (r * prev_h) @ Wh[:, 2 * H :])
     next_h = z * prev_h + (1.0 - z) * n
     return next_h, StepCache(x, prev_h, Wx, Wh, r, z, n, next_h)
 
@@ -80,11 +81,11 @@ def _step_back(dh, prev_h, r, z, n, Wh):
     """Local chain rule of one step -> (da (N, 3H), dprev_h)."""
     H = prev_h.shape[1]
     da_n = dh * (1.0 - z) * (1.0 - n * n)
-    drh = da_n @ Wh[:, 2 * H:].T  # dL/d(r * h_{t-1})
+    drh = da_n @ Wh[:, 2 * H :].T  # dL/d(r * h_{t-1})
     da_r = drh * prev_h * r * (1.0 - r)
     da_z = dh * (prev_h - n) * z * (1.0 - z)
     da = np.concatenate([da_r, da_z, da_n], axis=1)
-    dprev_h = dh * z + drh * r + da[:, :2 * H] @ Wh[:, :2 * H].T
+    dprev_h = dh * z + drh * r + da[:, : 2 * H] @ Wh[:, : 2 * H].T
     return da, dprev_h
 
 
@@ -92,7 +93,9 @@ def step_backward(dnext_h, cache: StepCache):
     """One step back -> (dx, dprev_h, dWx, dWh, db)."""
     H = cache.prev_h.shape[1]
     da, dprev_h = _step_back(dnext_h, cache.prev_h, cache.r, cache.z, cache.n, cache.Wh)
-    dWh = np.concatenate([cache.prev_h.T @ da[:, :2 * H], (cache.r * cache.prev_h).T @ da[:, 2 * H:]], axis=1)
+    dWh = np.concatenate(
+        [cache.prev_h.T @ da[:, : 2 * H], (cache.r * cache.prev_h).T @ da[:, 2 * H :]], axis=1
+    )
     return da @ cache.Wx.T, dprev_h, cache.x.T @ da, dWh, da.sum(axis=0)
 
 
@@ -103,12 +106,12 @@ def forward(x, h0, Wx, Wh, b):
     dtype = np.result_type(x, h0, Wx, Wh, b)
     xa = x @ Wx + b  # (N, T, 3H)
     r, z, n, h = (np.empty((N, T, H), dtype=dtype) for _ in range(4))
-    Wh_rz, Wh_n = Wh[:, :2 * H], Wh[:, 2 * H:]
+    Wh_rz, Wh_n = Wh[:, : 2 * H], Wh[:, 2 * H :]
     prev_h = h0
     for t in range(T):
-        rz = sigmoid(xa[:, t, :2 * H] + prev_h @ Wh_rz)
+        rz = sigmoid(xa[:, t, : 2 * H] + prev_h @ Wh_rz)
         r[:, t], z[:, t] = rz[:, :H], rz[:, H:]
-        n[:, t] = np.tanh(xa[:, t, 2 * H:] + (r[:, t] * prev_h) @ Wh_n)
+        n[:, t] = np.tanh(xa[:, t, 2 * H :] + (r[:, t] * prev_h) @ Wh_n)
         h[:, t] = n[:, t] + z[:, t] * (prev_h - n[:, t])
         prev_h = h[:, t]
     return h, Cache(x, h0, Wx, Wh, b, r, z, n, h)
@@ -123,12 +126,18 @@ def backward_all(dh, cache: Cache) -> Backward:
     carry = np.zeros((N, H), dtype=cache.h.dtype)
     for t in range(T - 1, -1, -1):
         dh_total[:, t] = dh[:, t] + carry
-        da[:, t], carry = _step_back(dh_total[:, t], h_prev[:, t], cache.r[:, t], cache.z[:, t], cache.n[:, t], cache.Wh)
+        da[:, t], carry = _step_back(
+            dh_total[:, t], h_prev[:, t], cache.r[:, t], cache.z[:, t], cache.n[:, t], cache.Wh
+        )
     D = cache.x.shape[2]
     da2 = da.reshape(N * T, 3 * H)
     dWx = cache.x.reshape(N * T, D).T @ da2
     dWh = np.concatenate(
-        [h_prev.reshape(N * T, H).T @ da2[:, :2 * H], (cache.r * h_prev).reshape(N * T, H).T @ da2[:, 2 * H:]], axis=1
+        [
+            h_prev.reshape(N * T, H).T @ da2[:, : 2 * H],
+            (cache.r * h_prev).reshape(N * T, H).T @ da2[:, 2 * H :],
+        ],
+        axis=1,
     )
     return Backward(da @ cache.Wx.T, carry, dWx, dWh, da2.sum(axis=0), dh_total, da)
 

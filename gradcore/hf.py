@@ -19,6 +19,7 @@ Losses as gradcore.train: masked mean of ||out - y||^2 (H_L = 2 w I) or softmax 
 (H_L = w (diag p - p p^T)), w = 1 / (number of scored steps). Parameters carry the model axis
 M = 1 of gradcore.models.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -31,8 +32,23 @@ from gradcore import models, train
 from gradcore.models import dfa
 from gradcore.tasks import Task, make_task
 
-__all__ = ["Linearisation", "linearise", "jvp", "gn_vector_product", "cg", "HFConfig", "HFResult", "HFState",
-           "HISTORY", "hf_start", "hf_step", "hf_test_error", "hf_train", "dot", "axpy"]
+__all__ = [
+    "Linearisation",
+    "linearise",
+    "jvp",
+    "gn_vector_product",
+    "cg",
+    "HFConfig",
+    "HFResult",
+    "HFState",
+    "HISTORY",
+    "hf_start",
+    "hf_step",
+    "hf_test_error",
+    "hf_train",
+    "dot",
+    "axpy",
+]
 
 KEYS = ("Wx", "Wh", "b", "Wy", "by")
 
@@ -89,8 +105,9 @@ def jvp(lin: Linearisation, v: dict) -> tuple[np.ndarray, np.ndarray]:
     M, T, N, H = fp.shape
     D = c.x_tm.shape[-1]
     # the parts that do not depend on R{h}: one matmul over all steps
-    drive = (np.matmul(c.x_tm.reshape(M, T * N, D), v["Wx"]) + np.matmul(c.h_prev.reshape(M, T * N, H), v["Wh"])
-             ).reshape(M, T, N, H) + v["b"][:, None, None, :]
+    drive = (
+        np.matmul(c.x_tm.reshape(M, T * N, D), v["Wx"]) + np.matmul(c.h_prev.reshape(M, T * N, H), v["Wh"])
+    ).reshape(M, T, N, H) + v["b"][:, None, None, :]
     Rh = np.empty_like(fp)
     prev = np.zeros((M, N, H))
     for t in range(T):
@@ -122,8 +139,13 @@ def _jt(lin: Linearisation, dout: np.ndarray, dh_extra: np.ndarray | None = None
     M, S, N, V = dout.shape
     H = c.h.shape[-1]
     hS = c.h[:, lin.steps].reshape(M, S * N, H)
-    return {"Wx": g.dWx, "Wh": g.dWh, "b": g.db, "Wy": np.matmul(hS.transpose(0, 2, 1), dout.reshape(M, S * N, V)),
-            "by": dout.reshape(M, S * N, V).sum(axis=1)}
+    return {
+        "Wx": g.dWx,
+        "Wh": g.dWh,
+        "b": g.db,
+        "Wy": np.matmul(hS.transpose(0, 2, 1), dout.reshape(M, S * N, V)),
+        "by": dout.reshape(M, S * N, V).sum(axis=1),
+    }
 
 
 def gn_vector_product(lin: Linearisation, v: dict, struct: float = 0.0) -> dict:
@@ -136,8 +158,9 @@ def gn_vector_product(lin: Linearisation, v: dict, struct: float = 0.0) -> dict:
     return _jt(lin, _loss_hessian_times(lin, Rout), extra)
 
 
-def cg(Av: Callable[[dict], dict], b: dict, x0: dict, max_iters: int = 50, tol: float = 5e-4
-       ) -> tuple[dict, list]:
+def cg(
+    Av: Callable[[dict], dict], b: dict, x0: dict, max_iters: int = 50, tol: float = 5e-4
+) -> tuple[dict, list]:
     """Conjugate gradient on q(x) = 1/2 x^T A x - b^T x, from x0.
 
     Stops after max_iters or on Martens' relative-progress rule (q improves by less than
@@ -221,8 +244,15 @@ def hf_start(cfg: HFConfig) -> HFState:
     task = make_task(cfg.task, cfg.T)
     spec = models.Spec("rnn", cfg.activation)
     init_ss, data_ss, eval_ss = np.random.SeedSequence(cfg.seed).spawn(3)
-    tc = train.TrainConfig(task=cfg.task, T=cfg.T, cell="rnn", activation=cfg.activation, H=cfg.H, init=cfg.init,
-                           init_scale=cfg.init_scale)
+    tc = train.TrainConfig(
+        task=cfg.task,
+        T=cfg.T,
+        cell="rnn",
+        activation=cfg.activation,
+        H=cfg.H,
+        init=cfg.init,
+        init_scale=cfg.init_scale,
+    )
     p0, _ = train.init_params(tc, task.D, task.V, np.random.default_rng(init_ss))
     params = {k: v[None] for k, v in p0.items()}
     b = task.sample(np.random.default_rng(data_ss), cfg.batch)
@@ -240,6 +270,7 @@ def hf_step(s: HFState) -> dict:
     def Av(v, lin=lin, lam=s.lam):
         out = gn_vector_product(lin, v, struct=lam * cfg.struct)
         return axpy(lam, v, out)
+
     neg_g = {k: -v for k, v in g.items()}
     x0 = {k: cfg.decay * v for k, v in s.d_prev.items()}
     d, qs = cg(Av, neg_g, x0, cfg.cg_iters)
@@ -258,8 +289,14 @@ def hf_step(s: HFState) -> dict:
     else:
         s.d_prev = {k: np.zeros_like(v) for k, v in s.params.items()}
     s.it += 1
-    entry = {"loss": min(new_loss, lin.loss), "lambda": s.lam, "rho": float(rho), "cg_iters": len(qs),
-             "accepted": bool(accepted), "grad_norm": float(np.sqrt(sum(np.sum(v * v) for v in g.values())))}
+    entry = {
+        "loss": min(new_loss, lin.loss),
+        "lambda": s.lam,
+        "rho": float(rho),
+        "cg_iters": len(qs),
+        "accepted": bool(accepted),
+        "grad_norm": float(np.sqrt(sum(np.sum(v * v) for v in g.values()))),
+    }
     for k, v in entry.items():
         s.history[k].append(v)
     return entry

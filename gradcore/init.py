@@ -91,9 +91,7 @@ def identity(H: int, scale: float = 1.0) -> np.ndarray:
     return float(scale) * np.eye(H)
 
 
-def smart_tanh(
-    H: int, rng: np.random.Generator, rho: float = 0.95, fan_in: int = 15
-) -> np.ndarray:
+def smart_tanh(H: int, rng: np.random.Generator, rho: float = 0.95, fan_in: int = 15) -> np.ndarray:
     """Sparse W: each unit gets ``fan_in`` nonzero N(0,1) incoming weights, then rho(W) = rho.
 
     Pascanu, Mikolov and Bengio (2013), "smart tanh" initialisation: 15 incoming
@@ -115,9 +113,7 @@ def smart_tanh(
     raise RuntimeError("could not draw a sparse matrix with nonzero spectral radius")
 
 
-def esn_reservoir(
-    H: int, rho: float, rng: np.random.Generator, density: float = 0.1
-) -> np.ndarray:
+def esn_reservoir(H: int, rho: float, rng: np.random.Generator, density: float = 0.1) -> np.ndarray:
     """Echo-state reservoir: sparse W, W_ij ~ U(-1, 1) with probability ``density``, rho(W) = rho.
 
     Jaeger (2001). Every unit gets at least one incoming weight, so no unit is cut off
@@ -140,9 +136,7 @@ def nonnormal_norm(rho: float, coupling: float) -> float:
     return 0.5 * (abs(coupling) + np.sqrt(coupling**2 + 4.0 * rho**2))
 
 
-def nonnormal(
-    H: int, rng: np.random.Generator, rho: float = 0.9, coupling: float = 1.0
-) -> np.ndarray:
+def nonnormal(H: int, rng: np.random.Generator, rho: float = 0.9, coupling: float = 1.0) -> np.ndarray:
     """W = Q B Q^T, B = blockdiag([[rho, c], [0, rho]], ...), Q random orthogonal.
 
     A non-normal matrix: every eigenvalue equals rho (so the spectral radius is rho < 1),

@@ -133,14 +133,17 @@ def _lstm_blocks(cache: lstm.Cache, n: int, t: int):
     The two blocks with respect to c_{t-1} are diagonal, so only their diagonals are returned.
     """
     H = cache.h.shape[2]
-    i, f, o, g = (cache.gates[n, t, k * H:(k + 1) * H] for k in range(4))
+    i, f, o, g = (cache.gates[n, t, k * H : (k + 1) * H] for k in range(4))
     c_prev = cache.c0[n] if t == 0 else cache.c[n, t - 1]
     tc = cache.tanh_c[n, t]
     WhT = cache.Wh.T  # (4H, H): rows i, f, o, g
-    dc_dh = ((i * (1 - i) * g)[:, None] * WhT[:H] + (f * (1 - f) * c_prev)[:, None] * WhT[H:2 * H]
-             + (i * (1 - g * g))[:, None] * WhT[3 * H:])
+    dc_dh = (
+        (i * (1 - i) * g)[:, None] * WhT[:H]
+        + (f * (1 - f) * c_prev)[:, None] * WhT[H : 2 * H]
+        + (i * (1 - g * g))[:, None] * WhT[3 * H :]
+    )
     k = o * (1 - tc * tc)  # dh_t/dc_t
-    dh_dh = (o * (1 - o) * tc)[:, None] * WhT[2 * H:3 * H] + k[:, None] * dc_dh
+    dh_dh = (o * (1 - o) * tc)[:, None] * WhT[2 * H : 3 * H] + k[:, None] * dc_dh
     return dh_dh, dc_dh, k * f, f
 
 
@@ -171,10 +174,10 @@ def _gru_jacobian(cache: gru.Cache, n: int, t: int) -> np.ndarray:
     h_prev = cache.h0[n] if t == 0 else cache.h[n, t - 1]
     WhT = cache.Wh.T  # (3H, H): rows r, z, n
     dr_dh = (r * (1 - r))[:, None] * WhT[:H]
-    dz_dh = (z * (1 - z))[:, None] * WhT[H:2 * H]
+    dz_dh = (z * (1 - z))[:, None] * WhT[H : 2 * H]
     # a_n = x Wx_n + (r * h) Wh_n + b_n  =>  da_n/dh = Wh_n^T (diag(r) + diag(h) dr/dh)
-    dan_dh = WhT[2 * H:] * r[None, :] + WhT[2 * H:] @ (h_prev[:, None] * dr_dh)
-    J = ((h_prev - nn)[:, None] * dz_dh + ((1 - z) * (1 - nn * nn))[:, None] * dan_dh)
+    dan_dh = WhT[2 * H :] * r[None, :] + WhT[2 * H :] @ (h_prev[:, None] * dr_dh)
+    J = (h_prev - nn)[:, None] * dz_dh + ((1 - z) * (1 - nn * nn))[:, None] * dan_dh
     J[np.diag_indices(H)] += z
     return J
 
@@ -262,8 +265,13 @@ def _start_component(m: int) -> np.ndarray:
 SVD_MAX_DIM = 64
 
 
-def product_log_norms(right_mul: Callable[[np.ndarray, int], np.ndarray], t: int, dim: int,
-                      blocks=((slice(None), slice(None)),), spectral=True):
+def product_log_norms(
+    right_mul: Callable[[np.ndarray, int], np.ndarray],
+    t: int,
+    dim: int,
+    blocks=((slice(None), slice(None)),),
+    spectral=True,
+):
     """ln ||P_d[block]||_2 and _F for P_d = J_t J_{t-1} ... J_{t-d+1}, d = 0..t, accumulated once.
 
     right_mul(P, s) must return P @ J_{s+1} (J at array index s). P_d = P_{d-1} J_{t-d+1}; after
@@ -319,8 +327,9 @@ def _end_step(cache, t) -> int:
     return t
 
 
-def rnn_product_norms(cache: rnn.Cache, t: int | None = None, sample: int = 0,
-                      spectral: bool = True) -> ProductNorms:
+def rnn_product_norms(
+    cache: rnn.Cache, t: int | None = None, sample: int = 0, spectral: bool = True
+) -> ProductNorms:
     """ln ||dh_t/dh_{t-d}|| for d = 0..t, dh_t/dh_k = prod_{s=k+1}^t diag(f'(a_s)) Wh^T (seed 001 eq. 9)."""
     n = _check_sample(cache, sample)
     t = _end_step(cache, t)
@@ -334,8 +343,9 @@ def rnn_product_norms(cache: rnn.Cache, t: int | None = None, sample: int = 0,
     return ProductNorms(np.arange(t + 1), ls[0], lf[0], t, n)
 
 
-def gru_product_norms(cache: gru.Cache, t: int | None = None, sample: int = 0,
-                      spectral: bool = True) -> ProductNorms:
+def gru_product_norms(
+    cache: gru.Cache, t: int | None = None, sample: int = 0, spectral: bool = True
+) -> ProductNorms:
     """ln ||dh_t/dh_{t-d}|| for d = 0..t with the GRU step Jacobians of ``gru_step_jacobians``."""
     n = _check_sample(cache, sample)
     t = _end_step(cache, t)
@@ -347,8 +357,9 @@ def gru_product_norms(cache: gru.Cache, t: int | None = None, sample: int = 0,
     return ProductNorms(np.arange(t + 1), ls[0], lf[0], t, n)
 
 
-def lstm_product_norms(cache: lstm.Cache, t: int | None = None, sample: int = 0,
-                       spectral=True) -> LSTMProductNorms:
+def lstm_product_norms(
+    cache: lstm.Cache, t: int | None = None, sample: int = 0, spectral=True
+) -> LSTMProductNorms:
     """ln-norms of the state product d(h_t,c_t)/d(h_k,c_k), its h-h and c-c blocks, and prod diag(f).
 
     The cell-only path prod_{s=k+1}^t f_s is diagonal, so its norms are exact in log space:
@@ -384,8 +395,9 @@ def lstm_product_norms(cache: lstm.Cache, t: int | None = None, sample: int = 0,
     with np.errstate(invalid="ignore", divide="ignore"):
         fro_cell = spec_cell + 0.5 * np.log(np.sum(np.exp(2.0 * (cum - spec_cell[:, None])), axis=1))
     fro_cell = np.where(np.isneginf(spec_cell), -np.inf, fro_cell)
-    return LSTMProductNorms(np.arange(t + 1), ls[0], lf[0], ls[1], lf[1], ls[2], lf[2],
-                            spec_cell, fro_cell, t, n)
+    return LSTMProductNorms(
+        np.arange(t + 1), ls[0], lf[0], ls[1], lf[1], ls[2], lf[2], spec_cell, fro_cell, t, n
+    )
 
 
 # ----------------------------------------------------------------------------- the bound

@@ -85,7 +85,9 @@ def softmax_cross_entropy(h, Wy, by, targets, mask=None, reduction: str = "sum")
     L = w * nll
     probs = np.exp(logp)
     dscores = probs.copy()
-    np.put_along_axis(dscores, targets[..., None], np.take_along_axis(dscores, targets[..., None], -1) - 1.0, -1)
+    np.put_along_axis(
+        dscores, targets[..., None], np.take_along_axis(dscores, targets[..., None], -1) - 1.0, -1
+    )
     dscores *= w[..., None]
     dh = dscores @ Wy.T
     dWy = h.reshape(N * T, H).T @ dscores.reshape(N * T, V)

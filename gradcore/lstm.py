@@ -18,6 +18,7 @@ its time loop runs step 0 twice, lstm_forward never fills its cache, dc_da reads
 undefined `dgrad`, its first example gives Wx shape (D, H) instead of (D, 4H), and its BPTT
 loop computes dnext_h from the already-updated dnext_c before overwriting it.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -100,15 +101,15 @@ class Backward(NamedTuple):
 
 def _gate(gates, k):
     H = gates.shape[-1] // 4
-    return gates[..., k * H:(k + 1) * H]
+    return gates[..., k * H : (k + 1) * H]
 
 
 def step_forward(x, prev_h, prev_c, Wx, Wh, b):
     """One LSTM step -> (next_h, next_c, StepCache)."""
     a = x @ Wx + prev_h @ Wh + b
     H = a.shape[1] // 4
-    i, f, o = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H]), sigmoid(a[:, 2 * H:3 * H])
-    g = np.tanh(a[:, 3 * H:])
+    i, f, o = sigmoid(a[:, :H]), sigmoid(a[:, H : 2 * H]), sigmoid(a[:, 2 * H : 3 * H])
+    g = np.tanh(a[:, 3 * H :])
     next_c = f * prev_c + i * g
     tanh_c = np.tanh(next_c)
     next_h = o * tanh_c
@@ -120,7 +121,12 @@ def step_backward(dnext_h, dnext_c, cache: StepCache):
     i, f, o, g, tanh_c = cache.i, cache.f, cache.o, cache.g, cache.tanh_c
     dc = dnext_c + dnext_h * o * (1.0 - tanh_c**2)
     da = np.concatenate(
-        [dc * g * i * (1 - i), dc * cache.prev_c * f * (1 - f), dnext_h * tanh_c * o * (1 - o), dc * i * (1 - g**2)],
+        [
+            dc * g * i * (1 - i),
+            dc * cache.prev_c * f * (1 - f),
+            dnext_h * tanh_c * o * (1 - o),
+            dc * i * (1 - g**2),
+        ],
         axis=1,
     )
     return da @ cache.Wx.T, da @ cache.Wh.T, dc * f, cache.x.T @ da, cache.prev_h.T @ da, da.sum(axis=0)
@@ -135,7 +141,7 @@ def forward(x, h0, Wx, Wh, b, c0=None):
     # NB: sigma(a) = (1 + tanh(a/2)) / 2, so one tanh over all 4H columns gives every gate once
     # the i, f, o columns of the weights are halved: fewer NumPy calls per step.
     half = np.ones(4 * H, dtype=dtype)
-    half[:3 * H] = 0.5
+    half[: 3 * H] = 0.5
     xw = (x.transpose(1, 0, 2) @ Wx + b) * half  # (T, N, 4H): every step's input part in one matmul
     Wh_s = Wh * half
     # Time-major storage so that each step reads and writes contiguous (N, .) blocks.
@@ -149,14 +155,14 @@ def forward(x, h0, Wx, Wh, b, c0=None):
         np.matmul(prev_h, Wh_s, out=gt)
         gt += xw[t]
         np.tanh(gt, out=gt)
-        ifo = gt[:, :3 * H]
+        ifo = gt[:, : 3 * H]
         ifo *= 0.5
         ifo += 0.5
         ct = c[t]
-        np.multiply(gt[:, H:2 * H], prev_c, out=ct)  # f * c_{t-1}
-        ct += gt[:, :H] * gt[:, 3 * H:]  # + i * g
+        np.multiply(gt[:, H : 2 * H], prev_c, out=ct)  # f * c_{t-1}
+        ct += gt[:, :H] * gt[:, 3 * H :]  # + i * g
         np.tanh(ct, out=tanh_c[t])
-        np.multiply(gt[:, 2 * H:3 * H], tanh_c[t], out=h[t])
+        np.multiply(gt[:, 2 * H : 3 * H], tanh_c[t], out=h[t])
         prev_h, prev_c = h[t], ct
     bt = lambda arr: arr.transpose(1, 0, 2)  # noqa: E731  (T, N, .) -> (N, T, .) view
     return bt(h), Cache(x, h0, c0, Wx, Wh, b, bt(gates), bt(c), bt(tanh_c), bt(h))
@@ -167,7 +173,7 @@ def backward_all(dh, cache: Cache, dc=None) -> Backward:
     N, T, H = dh.shape
     dtype = cache.gates.dtype
     tm = lambda arr: arr.transpose(1, 0, 2)  # noqa: E731  (N, T, .) <-> (T, N, .) view
-    i, f, o, g = (tm(cache.gates[..., k * H:(k + 1) * H]) for k in range(4))
+    i, f, o, g = (tm(cache.gates[..., k * H : (k + 1) * H]) for k in range(4))
     tanh_c = tm(cache.tanh_c)
     # Local derivatives for every step at once; the loop then only does the recurrence.
     K = o * (1.0 - tanh_c**2)  # dh_t/dc_t, (T, N, H)

@@ -22,6 +22,7 @@ backward(...) accepts upstream gradients dh = dL/dh_t (the loss's direct part) a
 regulariser), and optionally truncates BPTT to Williams & Peng's BPTT(k1, k2).
 dh (M, T, N, H) is the loss's direct dL/dh_t.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,7 +32,18 @@ import numpy as np
 
 from gradcore.activations import sigmoid
 
-__all__ = ["CELLS", "GATES", "Cache", "Grads", "forward", "backward", "d2f", "dfa", "recurrent_block", "tbptt_chunks"]
+__all__ = [
+    "CELLS",
+    "GATES",
+    "Cache",
+    "Grads",
+    "forward",
+    "backward",
+    "d2f",
+    "dfa",
+    "recurrent_block",
+    "tbptt_chunks",
+]
 
 CELLS = ("rnn", "leaky", "lstm", "gru")
 GATES = {"rnn": 1, "leaky": 1, "lstm": 4, "gru": 3}
@@ -198,9 +210,9 @@ def forward(spec: Spec, Wx, Wh, b, x, step_mask=None, alpha=None, store=True):
     elif cell == "lstm":
         # sigma(a) = 0.5 + 0.5 tanh(a / 2): one tanh over all four gates, then a scale and shift
         sc = np.full(GH, 0.5, dtype=dtype)
-        sc[3 * H:] = 1.0
+        sc[3 * H :] = 1.0
         off = np.full(GH, 0.5, dtype=dtype)
-        off[3 * H:] = 0.0
+        off[3 * H :] = 0.0
         gates_s = np.empty((T, M, N, GH), dtype=dtype) if store else None
         cbuf = np.zeros((T + 1, M, N, H), dtype=dtype)
         tc_s = np.empty((T, M, N, H), dtype=dtype) if store else None
@@ -218,21 +230,21 @@ def forward(spec: Spec, Wx, Wh, b, x, step_mask=None, alpha=None, store=True):
             gt *= sc
             gt += off
             cn = cbuf[t + 1]
-            np.multiply(gt[..., H:2 * H], c, out=cn)
-            cn += gt[..., :H] * gt[..., 3 * H:]
+            np.multiply(gt[..., H : 2 * H], c, out=cn)
+            cn += gt[..., :H] * gt[..., 3 * H :]
             if t in held:
                 _blend(cn, c, hold[t])
             tc = tc_s[t] if store else tc_scratch
             np.tanh(cn, out=tc)
             hn = hbuf[t + 1]
-            np.multiply(gt[..., 2 * H:3 * H], tc, out=hn)
+            np.multiply(gt[..., 2 * H : 3 * H], tc, out=hn)
             if t in held:
                 _blend(hn, h, hold[t])
             h, c = hn, cn
         if not store:
             cbuf = None
     else:  # gru
-        Wh_rz, Wh_n = Wh[..., :2 * H], Wh[..., 2 * H:]
+        Wh_rz, Wh_n = Wh[..., : 2 * H], Wh[..., 2 * H :]
         gates_s = np.empty((T, M, N, GH), dtype=dtype) if store else None
         gt_scratch = np.empty((M, N, GH), dtype=dtype)
         rz_in = np.empty((M, N, 2 * H), dtype=dtype)
@@ -240,16 +252,16 @@ def forward(spec: Spec, Wx, Wh, b, x, step_mask=None, alpha=None, store=True):
         for t in range(T):
             gt = gates_s[t] if store else gt_scratch
             np.matmul(h, Wh_rz, out=rz_in)
-            rz_in += xa[t, ..., :2 * H]
+            rz_in += xa[t, ..., : 2 * H]
             rz_in *= 0.5
-            rz = gt[..., :2 * H]
+            rz = gt[..., : 2 * H]
             np.tanh(rz_in, out=rz)
             rz *= 0.5
             rz += 0.5
             r, z = rz[..., :H], rz[..., H:]
             np.matmul(r * h, Wh_n, out=n_in)
-            n_in += xa[t, ..., 2 * H:]
-            n = gt[..., 2 * H:]
+            n_in += xa[t, ..., 2 * H :]
+            n = gt[..., 2 * H :]
             np.tanh(n_in, out=n)
             hn = hbuf[t + 1]
             np.subtract(h, n, out=hn)
@@ -258,12 +270,16 @@ def forward(spec: Spec, Wx, Wh, b, x, step_mask=None, alpha=None, store=True):
             if t in held:
                 _blend(hn, h, hold[t])
             h = hn
+
     def mt(a):  # (T, M, N, .) storage -> (M, T, N, .) view
         return None if a is None else a.swapaxes(0, 1)
+
     hs = mt(hbuf)[:, 1:]
     if not store:
         return hs, None
-    return hs, Cache(spec, x_tm, Wh, al, mt(hbuf), mt(a_s), mt(fa_s), mt(gates_s), mt(cbuf), mt(tc_s), mt(hold))
+    return hs, Cache(
+        spec, x_tm, Wh, al, mt(hbuf), mt(a_s), mt(fa_s), mt(gates_s), mt(cbuf), mt(tc_s), mt(hold)
+    )
 
 
 def tbptt_chunks(T: int, tbptt):
@@ -299,8 +315,10 @@ def backward(cache: Cache, dh, da_extra=None, tbptt=None, xi=None) -> Grads:
     GH = Wh.shape[2]
     dtype = Wh.dtype
     WhT = np.ascontiguousarray(Wh.transpose(0, 2, 1))  # (M, G*H, H)
+
     def tmv(a):  # (M, T, N, .) view -> the (T, M, N, .) storage behind it
         return None if a is None else a.swapaxes(0, 1)
+
     held = _held_steps(cache.hold)
     hold = tmv(cache.hold)
     dh = tmv(dh)
@@ -327,16 +345,16 @@ def backward(cache: Cache, dh, da_extra=None, tbptt=None, xi=None) -> Grads:
         Q[..., 1, :] = tmv(cache.cbuf)[:-1] * f * (1.0 - f)
         Q[..., 2, :] = tanh_c * o * (1.0 - o)
         Q[..., 3, :] = i * (1.0 - g * g)
-        Ot = o * (1.0 - tanh_c ** 2)  # dc_t/dh_t along h_t = o tanh(c_t)
+        Ot = o * (1.0 - tanh_c**2)  # dc_t/dh_t along h_t = o tanh(c_t)
     else:
         gt = tmv(cache.gates)
         hp_all = tmv(cache.h_prev)
-        r, z, n = gt[..., :H], gt[..., H:2 * H], gt[..., 2 * H:]
+        r, z, n = gt[..., :H], gt[..., H : 2 * H], gt[..., 2 * H :]
         Pn = (1.0 - z) * (1.0 - n * n)  # da_n = dh Pn
         Pz = (hp_all - n) * z * (1.0 - z)  # da_z = dh Pz
         Pr = hp_all * r * (1.0 - r)  # da_r = d(r h) Pr
-        Wh_nT = np.ascontiguousarray(Wh[..., 2 * H:].transpose(0, 2, 1))
-        Wh_rzT = np.ascontiguousarray(Wh[..., :2 * H].transpose(0, 2, 1))
+        Wh_nT = np.ascontiguousarray(Wh[..., 2 * H :].transpose(0, 2, 1))
+        Wh_rzT = np.ascontiguousarray(Wh[..., : 2 * H].transpose(0, 2, 1))
     scratch_a = np.empty((M, N, GH), dtype=dtype)
     xi_b = None if xi is None else np.asarray(xi, dtype=dtype).T.reshape(T, M, 1, 1)
     for t_end, t_stop, inj_from in chunks:
@@ -376,12 +394,12 @@ def backward(cache: Cache, dh, da_extra=None, tbptt=None, xi=None) -> Grads:
                 if t in held:
                     carry_c += keep_c
             else:  # gru
-                dan = dat[..., 2 * H:]
+                dan = dat[..., 2 * H :]
                 np.multiply(dht, Pn[t], out=dan)
                 drh = np.matmul(dan, Wh_nT)
                 np.multiply(drh, Pr[t], out=dat[..., :H])
-                np.multiply(dht, Pz[t], out=dat[..., H:2 * H])
-                carry = np.matmul(dat[..., :2 * H], Wh_rzT)
+                np.multiply(dht, Pz[t], out=dat[..., H : 2 * H])
+                carry = np.matmul(dat[..., : 2 * H], Wh_rzT)
                 carry += dht * z[t]
                 carry += drh * r[t]
             if t in held:
@@ -406,8 +424,13 @@ def _param_grads(cache: Cache, da, dh_total) -> Grads:
     hp = cache.h_prev.reshape(M, T * N, H)
     if cache.spec.cell == "gru":
         r = cache.gates[..., :H].reshape(M, T * N, H)
-        dWh = np.concatenate([np.matmul(hp.transpose(0, 2, 1), da_m[..., :2 * H]),
-                              np.matmul((r * hp).transpose(0, 2, 1), da_m[..., 2 * H:])], axis=2)
+        dWh = np.concatenate(
+            [
+                np.matmul(hp.transpose(0, 2, 1), da_m[..., : 2 * H]),
+                np.matmul((r * hp).transpose(0, 2, 1), da_m[..., 2 * H :]),
+            ],
+            axis=2,
+        )
     else:
         dWh = np.matmul(hp.transpose(0, 2, 1), da_m)
     db = da_m.sum(axis=1)

@@ -10,6 +10,7 @@ Hyperparameters may be scalars or arrays of shape (M,): an array applies one val
 model along a leading model axis (batched ensembles, gradcore.train), broadcast over the
 remaining axes of each parameter.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -17,7 +18,17 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["SGDState", "MomentumState", "AdamState", "sgd", "momentum", "adam", "init_state", "step", "OPTIMISERS"]
+__all__ = [
+    "SGDState",
+    "MomentumState",
+    "AdamState",
+    "sgd",
+    "momentum",
+    "adam",
+    "init_state",
+    "step",
+    "OPTIMISERS",
+]
 
 
 def _b(h, p: np.ndarray):
@@ -43,14 +54,21 @@ class AdamState(NamedTuple):
     s: dict  # second moment per parameter
 
 
-def sgd(params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray], state: SGDState | None = None, *,
-        lr=0.01) -> tuple[dict, SGDState]:
+def sgd(
+    params: Mapping[str, np.ndarray],
+    grads: Mapping[str, np.ndarray],
+    state: SGDState | None = None,
+    *,
+    lr=0.01,
+) -> tuple[dict, SGDState]:
     """p <- p - lr g."""
     k = 0 if state is None else state.k
     return {n: p - _b(lr, p) * grads[n] for n, p in params.items()}, SGDState(k + 1)
 
 
-def momentum(params, grads, state: MomentumState | None = None, *, lr=0.01, mu=0.9) -> tuple[dict, MomentumState]:
+def momentum(
+    params, grads, state: MomentumState | None = None, *, lr=0.01, mu=0.9
+) -> tuple[dict, MomentumState]:
     """v <- mu v - lr g;  p <- p + v (classical momentum)."""
     if state is None:
         state = MomentumState(0, {n: np.zeros_like(p) for n, p in params.items()})
@@ -58,12 +76,16 @@ def momentum(params, grads, state: MomentumState | None = None, *, lr=0.01, mu=0
     return {n: p + v[n] for n, p in params.items()}, MomentumState(state.k + 1, v)
 
 
-def adam(params, grads, state: AdamState | None = None, *, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8
-         ) -> tuple[dict, AdamState]:
+def adam(
+    params, grads, state: AdamState | None = None, *, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8
+) -> tuple[dict, AdamState]:
     """Adam with bias correction: p <- p - lr m_hat / (sqrt(s_hat) + eps)."""
     if state is None:
-        state = AdamState(0, {n: np.zeros_like(p) for n, p in params.items()},
-                          {n: np.zeros_like(p) for n, p in params.items()})
+        state = AdamState(
+            0,
+            {n: np.zeros_like(p) for n, p in params.items()},
+            {n: np.zeros_like(p) for n, p in params.items()},
+        )
     k = state.k + 1
     new_p, new_m, new_s = {}, {}, {}
     for n, p in params.items():
@@ -74,8 +96,8 @@ def adam(params, grads, state: AdamState | None = None, *, lr=1e-3, b1=0.9, b2=0
         # fold both bias corrections into the step size: one scalar op instead of two arrays.
         # NB: computed in p's dtype: np.sqrt of a Python float is an np.float64 *scalar*, which
         # NumPy 2 does not demote, so float32 parameters silently became float64 after one step
-        corr2 = np.sqrt(np.asarray(1 - b2p ** k, dtype=p.dtype))
-        corr1 = np.asarray(1 - b1p ** k, dtype=p.dtype)
+        corr2 = np.sqrt(np.asarray(1 - b2p**k, dtype=p.dtype))
+        corr1 = np.asarray(1 - b1p**k, dtype=p.dtype)
         step_size = _b(lr, p) * corr2 / corr1
         new_p[n] = p - step_size * m / (np.sqrt(s) + _b(eps, p) * corr2)
         new_m[n], new_s[n] = m, s
@@ -92,8 +114,11 @@ def init_state(name: str, params: Mapping[str, np.ndarray]) -> Any:
     if name == "momentum":
         return MomentumState(0, {n: np.zeros_like(p) for n, p in params.items()})
     if name == "adam":
-        return AdamState(0, {n: np.zeros_like(p) for n, p in params.items()},
-                         {n: np.zeros_like(p) for n, p in params.items()})
+        return AdamState(
+            0,
+            {n: np.zeros_like(p) for n, p in params.items()},
+            {n: np.zeros_like(p) for n, p in params.items()},
+        )
     raise ValueError(f"unknown optimiser {name!r}; expected one of {sorted(OPTIMISERS)}")
 
 

@@ -18,6 +18,7 @@ NB: the paper writes the Jacobian in terms of pre-activations x_k (x_{k+1} = W s
 + ...); ours uses the hidden states h, like the rest of the engine. Terms with g_t = 0 or at
 held (padding) steps are left out of the mean.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple

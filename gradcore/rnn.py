@@ -9,6 +9,7 @@ the per-step Jacobian here is dh_t/dh_{t-1} = diag(f'(a_t)) Wh^T (seed 001 eq. 9
 W^T diag(f'(h_{t-1})), which is Pascanu's convention h_t = W f(h_{t-1}) + ...; the two have
 the same norms along a trajectory up to where f' is evaluated).
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -119,7 +120,12 @@ def step_loss_dWh(dh_t, cache: Cache, steps) -> np.ndarray:
     steps = np.asarray(steps, dtype=int)
     dh_t = np.asarray(dh_t)
     n, H = dh_t.shape
-    if cache.h.shape[0] != 1 or steps.shape != (n,) or steps.min(initial=1) < 1 or steps.max(initial=1) > cache.h.shape[1]:
+    if (
+        cache.h.shape[0] != 1
+        or steps.shape != (n,)
+        or steps.min(initial=1) < 1
+        or steps.max(initial=1) > cache.h.shape[1]
+    ):
         raise ValueError("one sequence (N = 1) and one step 1..T per loss are needed")
     T = int(steps.max(initial=0))
     fprime = act.df(cache.a[0, :T], cache.h[0, :T])  # (T, H)
@@ -132,7 +138,7 @@ def step_loss_dWh(dh_t, cache: Cache, steps) -> np.ndarray:
         da[live, s] = g * fprime[s]
         carry = np.zeros_like(carry)
         carry[live] = da[live, s] @ WhT
-    h_prev = np.concatenate([cache.h0[0][None, :], cache.h[0, :T - 1]], axis=0)  # (T, H)
+    h_prev = np.concatenate([cache.h0[0][None, :], cache.h[0, : T - 1]], axis=0)  # (T, H)
     # NB: each over its own prefix, not one einsum over all T: h_{k-1} may be inf further on, and 0 * inf
     # would put a NaN into a loss that never reached that step
     return np.stack([h_prev[:t].T @ da[i, :t] for i, t in enumerate(steps)])

@@ -26,8 +26,13 @@ import numpy as np
 from gradcore import activations, rnn
 from gradcore.jacobians import ProductNorms
 
-__all__ = ["sample_distances", "rnn_product_norms_at", "run_log_bound", "StepContributions",
-           "step_contributions"]
+__all__ = [
+    "sample_distances",
+    "rnn_product_norms_at",
+    "run_log_bound",
+    "StepContributions",
+    "step_contributions",
+]
 
 
 def sample_distances(t: int, n_max: int, head: int = 20) -> np.ndarray:
@@ -45,8 +50,9 @@ def _fprime(cache: rnn.Cache, sample: int) -> np.ndarray:
     return activations.get(cache.activation).df(cache.a[sample], cache.h[sample])
 
 
-def rnn_product_norms_at(cache: rnn.Cache, t: int | None = None, spectral_at=None,
-                         sample: int = 0, dtype=np.float64) -> ProductNorms:
+def rnn_product_norms_at(
+    cache: rnn.Cache, t: int | None = None, spectral_at=None, sample: int = 0, dtype=np.float64
+) -> ProductNorms:
     """ln ||dh_t/dh_{t-d}||_F for d = 0..t, and ln ||.||_2 (by SVD) at d in spectral_at (all if None).
 
     P_d = P_{d-1} diag(f'(a_{t-d+1})) Wh^T; P is divided by its Frobenius norm after every
@@ -104,8 +110,9 @@ class StepContributions(NamedTuple):
     total: np.ndarray | None  # (H, H) sum over k of the components of L_{rows[total_row]} (None if not asked)
 
 
-def step_contributions(cache: rnn.Cache, dh_direct: np.ndarray, rows, total_row: int | None = None
-                       ) -> StepContributions:
+def step_contributions(
+    cache: rnn.Cache, dh_direct: np.ndarray, rows, total_row: int | None = None
+) -> StepContributions:
     """C[t, k] = ||h_{k-1}^T da_k^(t)||_F, da_k^(t) = dL_t/da_k with only L_t upstream.
 
     dh_direct (N, T, H) holds dL_t/dh_t (the direct part, e.g. losses.softmax_cross_entropy's

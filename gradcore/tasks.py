@@ -20,6 +20,7 @@ Tasks:
 - ``copy``: the copy / noiseless memorisation task of Arjovsky, Shah and Bengio 2016.
 - ``noisy_sine``: next-value prediction of a noisy sine, for teacher forcing.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -157,7 +158,16 @@ def adding(rng: np.random.Generator, N: int, T: int, variant: str = "hochreiter"
     y[:, -1, 0] = target
     loss_mask = np.zeros((N, T_out), dtype=bool)
     loss_mask[:, -1] = True
-    info = {"variant": variant, "length": L, "pad": pad, "p1": p1, "p2": p2, "X1": X1, "X2": X2, "target": target}
+    info = {
+        "variant": variant,
+        "length": L,
+        "pad": pad,
+        "p1": p1,
+        "p2": p2,
+        "X1": X1,
+        "X2": X2,
+        "target": target,
+    }
     return Batch(x, y, loss_mask, step, "regression", info)
 
 
@@ -244,8 +254,9 @@ def _copy_correct(out: np.ndarray, batch: Batch) -> np.ndarray:
 # ---------------------------------------------------------------------------------------
 # Noisy sine: next-value prediction (teacher forcing)
 # ---------------------------------------------------------------------------------------
-def noisy_sine(rng: np.random.Generator, N: int, T: int, noise: float = 0.05,
-               period: tuple[float, float] = (10.0, 20.0)) -> Batch:
+def noisy_sine(
+    rng: np.random.Generator, N: int, T: int, noise: float = 0.05, period: tuple[float, float] = (10.0, 20.0)
+) -> Batch:
     """Next value of a noisy sine: x_t = s_t, y_t = s_{t+1}, s_t = sin(2 pi t / P + phi) + noise eps_t.
 
     P ~ U[period], phi ~ U[0, 2 pi), eps ~ N(0, 1). Every step is scored (V = D = 1), so
@@ -284,24 +295,71 @@ def make_task(name: str, T: int, **kw) -> Task:
     """The Task called `name` at length T (keyword options: tol for adding / noisy_sine, noise)."""
     if name == "adding":
         tol = kw.get("tol", ADDING_TOL)
-        return Task("adding", int(T), 2, 1, "regression", lambda rng, N: adding(rng, N, T), _adding_correct(tol),
-                    0.01, 2560, "Hochreiter & Schmidhuber 1997 exp. 4: <1% of 2,560 fresh sequences off by >= 0.04")
+        return Task(
+            "adding",
+            int(T),
+            2,
+            1,
+            "regression",
+            lambda rng, N: adding(rng, N, T),
+            _adding_correct(tol),
+            0.01,
+            2560,
+            "Hochreiter & Schmidhuber 1997 exp. 4: <1% of 2,560 fresh sequences off by >= 0.04",
+        )
     if name == "adding_le":
         tol = kw.get("tol", ADDING_TOL)
-        return Task("adding_le", int(T), 2, 1, "regression", lambda rng, N: adding(rng, N, T, "le"),
-                    _adding_correct(tol), 0.01, 2560,
-                    "Le, Jaitly & Hinton 2015: target X1 + X2; baseline MSE 1/6 (predict the mean)")
+        return Task(
+            "adding_le",
+            int(T),
+            2,
+            1,
+            "regression",
+            lambda rng, N: adding(rng, N, T, "le"),
+            _adding_correct(tol),
+            0.01,
+            2560,
+            "Le, Jaitly & Hinton 2015: target X1 + X2; baseline MSE 1/6 (predict the mean)",
+        )
     if name == "temporal_order":
-        return Task("temporal_order", int(T), TEMPORAL_SYMBOLS, 4, "classification",
-                    lambda rng, N: temporal_order(rng, N, T), _last_step_argmax_correct, 0.01, 10000,
-                    "Pascanu et al. 2013: <1% of 10,000 fresh sequences misclassified")
+        return Task(
+            "temporal_order",
+            int(T),
+            TEMPORAL_SYMBOLS,
+            4,
+            "classification",
+            lambda rng, N: temporal_order(rng, N, T),
+            _last_step_argmax_correct,
+            0.01,
+            10000,
+            "Pascanu et al. 2013: <1% of 10,000 fresh sequences misclassified",
+        )
     if name == "copy":
-        return Task("copy", int(T), COPY_SYMBOLS + 2, COPY_SYMBOLS + 1, "classification",
-                    lambda rng, N: copy(rng, N, T), _copy_correct, 0.01, 1000,
-                    "Arjovsky et al. 2016: recall all 10 symbols; baseline CE 10 log 8 / (T + 20)")
+        return Task(
+            "copy",
+            int(T),
+            COPY_SYMBOLS + 2,
+            COPY_SYMBOLS + 1,
+            "classification",
+            lambda rng, N: copy(rng, N, T),
+            _copy_correct,
+            0.01,
+            1000,
+            "Arjovsky et al. 2016: recall all 10 symbols; baseline CE 10 log 8 / (T + 20)",
+        )
     if name == "noisy_sine":
         noise = kw.get("noise", 0.05)
         tol = kw.get("tol", 0.1)
-        return Task("noisy_sine", int(T), 1, 1, "regression", lambda rng, N: noisy_sine(rng, N, T, noise),
-                    _sine_correct(tol), 0.01, 1000, "next value of a noisy sine; right if RMS error vs clean < tol")
+        return Task(
+            "noisy_sine",
+            int(T),
+            1,
+            1,
+            "regression",
+            lambda rng, N: noisy_sine(rng, N, T, noise),
+            _sine_correct(tol),
+            0.01,
+            1000,
+            "next value of a noisy sine; right if RMS error vs clean < tol",
+        )
     raise ValueError(f"unknown task {name!r}; expected one of {TASK_NAMES}")

@@ -17,6 +17,7 @@ seed (tests/gradcore/test_train.py checks it to 1e-10).
 The callback receives a ``Progress`` every ``report_every`` steps and may return False to
 stop. Runs are bit-for-bit reproducible from their seeds.
 """
+
 from __future__ import annotations
 
 import time
@@ -30,8 +31,22 @@ from gradcore import generation, models, optim, regularisers
 from gradcore import init as winit
 from gradcore.tasks import Batch, Task, make_task
 
-__all__ = ["TrainConfig", "Progress", "TrainResult", "Stepper", "train", "train_ensemble", "init_params",
-           "value_and_grad", "head", "stack_batches", "clip", "make_task_for", "PER_MODEL", "evaluate"]
+__all__ = [
+    "TrainConfig",
+    "Progress",
+    "TrainResult",
+    "Stepper",
+    "train",
+    "train_ensemble",
+    "init_params",
+    "value_and_grad",
+    "head",
+    "stack_batches",
+    "clip",
+    "make_task_for",
+    "PER_MODEL",
+    "evaluate",
+]
 
 
 @dataclass(frozen=True)
@@ -70,8 +85,19 @@ class TrainConfig:
 
 
 # fields that may differ between the members of an ensemble (the rest fix the shape / loop)
-PER_MODEL = ("seed", "lr", "mu", "clip_threshold", "l1", "l2", "omega", "init", "init_scale", "forget_bias",
-             "alpha")
+PER_MODEL = (
+    "seed",
+    "lr",
+    "mu",
+    "clip_threshold",
+    "l1",
+    "l2",
+    "omega",
+    "init",
+    "init_scale",
+    "forget_bias",
+    "alpha",
+)
 
 
 class Progress(NamedTuple):
@@ -130,7 +156,7 @@ def init_params(cfg: TrainConfig, D: int, V: int, rng: np.random.Generator) -> t
         Wh = np.concatenate([winit.make_Wh(cfg.init, H, cfg.init_scale, rng) for _ in range(G)], axis=1)
     b = np.zeros(G * H)
     if cfg.cell == "lstm":
-        b[H:2 * H] = cfg.forget_bias
+        b[H : 2 * H] = cfg.forget_bias
     Wy = rng.uniform(-k, k, size=(H, V))
     by = np.zeros(V)
     alpha = None
@@ -186,8 +212,21 @@ def _time_second(a):
     return np.swapaxes(a, 1, 2)
 
 
-def value_and_grad(spec: models.Spec, params: dict, x, y, loss_mask, step_mask, kind: str, alpha=None,
-                   tbptt=None, l1=0.0, l2=0.0, omega=0.0, xi=None) -> tuple[np.ndarray, dict, Aux]:
+def value_and_grad(
+    spec: models.Spec,
+    params: dict,
+    x,
+    y,
+    loss_mask,
+    step_mask,
+    kind: str,
+    alpha=None,
+    tbptt=None,
+    l1=0.0,
+    l2=0.0,
+    omega=0.0,
+    xi=None,
+) -> tuple[np.ndarray, dict, Aux]:
     """Task loss (M,) and the gradient of E = loss + penalties for M models at once.
 
     x (M, N, T, D); y (M, N, T, V) float or (M, N, T) int; masks (M, N, T) bool.
@@ -253,8 +292,10 @@ def clip(grads: dict, mode: str | None, threshold) -> tuple[dict, np.ndarray, np
             scale = np.where(np.isfinite(before) & (before >= thr), thr / before, 1.0)
         new = {k: v * scale.reshape((M,) + (1,) * (v.ndim - 1)) for k, v in grads.items()}
     elif mode == "value":
-        new = {k: np.clip(v, -thr.reshape((M,) + (1,) * (v.ndim - 1)), thr.reshape((M,) + (1,) * (v.ndim - 1)))
-               for k, v in grads.items()}
+        new = {
+            k: np.clip(v, -thr.reshape((M,) + (1,) * (v.ndim - 1)), thr.reshape((M,) + (1,) * (v.ndim - 1)))
+            for k, v in grads.items()
+        }
     else:
         raise ValueError(f"unknown clipping mode {mode!r}; expected 'norm', 'value' or None")
     return new, before, _norms(new)
@@ -284,8 +325,9 @@ def _full_out(out_S, steps, T):
 EVAL_CHUNK = 2048  # sequences per forward pass in evaluate (memory bound; results unchanged)
 
 
-def evaluate(spec: models.Spec, params: dict, alpha, task: Task, batches: list[Batch],
-             free_prime: int | None = None) -> np.ndarray:
+def evaluate(
+    spec: models.Spec, params: dict, alpha, task: Task, batches: list[Batch], free_prime: int | None = None
+) -> np.ndarray:
     """(M,) wrong fraction of each model on its own batch (forward only; closed loop when
     free_prime is given)."""
     dtype = params["Wh"].dtype
@@ -299,8 +341,16 @@ def evaluate(spec: models.Spec, params: dict, alpha, task: Task, batches: list[B
     # for the LSTM; at the official 10,000 sequences that was hundreds of MB per training session
     # at once. Sequences are independent, so only the memory changes (one chunk up to EVAL_CHUNK).
     for i in range(0, x.shape[1], EVAL_CHUNK):
-        hs, _ = models.forward(spec, params["Wx"], params["Wh"], params["b"], x[:, i:i + EVAL_CHUNK],
-                               sm[:, i:i + EVAL_CHUNK], alpha, store=False)
+        hs, _ = models.forward(
+            spec,
+            params["Wx"],
+            params["Wh"],
+            params["b"],
+            x[:, i : i + EVAL_CHUNK],
+            sm[:, i : i + EVAL_CHUNK],
+            alpha,
+            store=False,
+        )
         outs.append(np.matmul(hs[:, steps], params["Wy"][:, None]) + params["by"][:, None, None, :])
     out = outs[0] if len(outs) == 1 else np.concatenate(outs, axis=2)
     full = _full_out(out, steps, x.shape[2])
@@ -317,8 +367,10 @@ def _check_ensemble(configs: list[TrainConfig]):
     for c in configs[1:]:
         for f in fields(TrainConfig):
             if f.name not in PER_MODEL and getattr(c, f.name) != getattr(c0, f.name):
-                raise ValueError(f"ensemble members must share {f.name!r} ({getattr(c0, f.name)!r} vs "
-                                 f"{getattr(c, f.name)!r}); only {PER_MODEL} may differ")
+                raise ValueError(
+                    f"ensemble members must share {f.name!r} ({getattr(c0, f.name)!r} vs "
+                    f"{getattr(c, f.name)!r}); only {PER_MODEL} may differ"
+                )
 
 
 class Stepper:
@@ -337,8 +389,9 @@ class Stepper:
             self.random_pi, self.tbptt = float(c0.tbptt[1]), None
             if not 0.0 < self.random_pi <= 1.0:
                 raise ValueError(f"randomised truncation needs a probability in (0, 1], got {self.random_pi}")
-        if self.free and (c0.cell not in ("rnn", "leaky") or c0.tbptt is not None
-                          or any(c.omega != 0 for c in configs)):
+        if self.free and (
+            c0.cell not in ("rnn", "leaky") or c0.tbptt is not None or any(c.omega != 0 for c in configs)
+        ):
             raise ValueError("free-running training supports rnn / leaky cells, full BPTT and no Omega")
         self.configs = list(configs)
         self.c0 = c0
@@ -359,14 +412,16 @@ class Stepper:
             self.trunc_rng.append(np.random.default_rng(trunc_ss))
         self.params = {k: np.stack([p[k] for p in ps]).astype(self.dtype) for k in ps[0]}
         self.alpha = None if alphas[0] is None else np.stack(alphas).astype(self.dtype)
-        self.hyper = {k: np.array([getattr(c, k) for c in configs], dtype=self.dtype)
-                      for k in ("lr", "mu", "clip_threshold", "l1", "l2", "omega")}
+        self.hyper = {
+            k: np.array([getattr(c, k) for c in configs], dtype=self.dtype)
+            for k in ("lr", "mu", "clip_threshold", "l1", "l2", "omega")
+        }
         self.opt_state = optim.init_state(c0.optimiser, self.params)
         self.k = 0
         self.solved_step = np.full(M, -1)
         self.diverged = np.zeros(M, dtype=bool)
         self.window = []  # recent per-batch wrong counts, for the cheap pre-check
-        self.last_check = -10 ** 9
+        self.last_check = -(10**9)
         self.evals = [[] for _ in range(M)]
         self.last = None
 
@@ -382,8 +437,9 @@ class Stepper:
         batches = [self.task.sample(self.data_rng[m], c0.batch) for m in range(M)]
         x, y, lm, sm = stack_batches(batches, self.dtype)
         if self.free:
-            loss, grads, yfree, dh_total = generation.value_and_grad_free(self.spec, self.params, x, y, lm,
-                                                                           c0.prime, self.alpha)
+            loss, grads, yfree, dh_total = generation.value_and_grad_free(
+                self.spec, self.params, x, y, lm, c0.prime, self.alpha
+            )
             pen = np.zeros(M, dtype=self.dtype)
             if np.any(self.hyper["l1"] != 0) or np.any(self.hyper["l2"] != 0):
                 pen, pg = regularisers.penalty(self.params["Wh"], self.hyper["l1"], self.hyper["l2"])
@@ -394,26 +450,50 @@ class Stepper:
             if self.random_pi is not None:
                 pi = self.random_pi
                 xi = np.stack([np.where(r.random(x.shape[2]) < pi, 1.0 / pi, 0.0) for r in self.trunc_rng])
-            loss, grads, aux = value_and_grad(self.spec, self.params, x, y, lm, sm, self.task.kind, self.alpha,
-                                              self.tbptt, self.hyper["l1"], self.hyper["l2"], self.hyper["omega"], xi)
+            loss, grads, aux = value_and_grad(
+                self.spec,
+                self.params,
+                x,
+                y,
+                lm,
+                sm,
+                self.task.kind,
+                self.alpha,
+                self.tbptt,
+                self.hyper["l1"],
+                self.hyper["l2"],
+                self.hyper["omega"],
+                xi,
+            )
         full = _full_out(aux.out, aux.steps, x.shape[2])
         right = np.array([np.mean(self.task.correct(full[m], batches[m])) for m in range(M)])
         clipped, before, after = clip(grads, c0.clip, self.hyper["clip_threshold"])
         finite = np.isfinite(before)
         self.diverged |= ~finite
         if not finite.all():  # an overflowed model keeps its weights; the others move on
-            clipped = {k: np.where(finite.reshape((M,) + (1,) * (v.ndim - 1)), v, 0.0) for k, v in clipped.items()}
-        new_params, self.opt_state = optim.step(c0.optimiser, self.params, clipped, self.opt_state,
-                                                **self._opt_hyper())
+            clipped = {
+                k: np.where(finite.reshape((M,) + (1,) * (v.ndim - 1)), v, 0.0) for k, v in clipped.items()
+            }
+        new_params, self.opt_state = optim.step(
+            c0.optimiser, self.params, clipped, self.opt_state, **self._opt_hyper()
+        )
         if not finite.all():
-            new_params = {k: np.where(finite.reshape((M,) + (1,) * (v.ndim - 1)), v, self.params[k])
-                          for k, v in new_params.items()}
+            new_params = {
+                k: np.where(finite.reshape((M,) + (1,) * (v.ndim - 1)), v, self.params[k])
+                for k, v in new_params.items()
+            }
         self.params = new_params
         self.k += 1
         self.window.append(1.0 - right)
-        self.window = self.window[-max(1, self.task.eval_size // c0.batch):]
-        self.last = {"loss": loss, "accuracy": right, "grad_norm": before, "clipped_norm": after,
-                     "penalty": aux.penalty, "dh_total": aux.dh_total}
+        self.window = self.window[-max(1, self.task.eval_size // c0.batch) :]
+        self.last = {
+            "loss": loss,
+            "accuracy": right,
+            "grad_norm": before,
+            "clipped_norm": after,
+            "penalty": aux.penalty,
+            "dh_total": aux.dh_total,
+        }
         self._maybe_check()
         return self.last
 
@@ -430,7 +510,9 @@ class Stepper:
             return
         self.last_check = self.k
         batches = [self.task.sample(self.eval_rng[m], self.task.eval_size) for m in range(self.M)]
-        err = evaluate(self.spec, self.params, self.alpha, self.task, batches, self.c0.prime if self.free else None)
+        err = evaluate(
+            self.spec, self.params, self.alpha, self.task, batches, self.c0.prime if self.free else None
+        )
         for m in range(self.M):
             self.evals[m].append((self.k, float(err[m])))
             if todo[m] and err[m] < self.task.max_wrong:
@@ -445,13 +527,23 @@ class Stepper:
         last = self.last
         dh = last["dh_total"]
         dh_norms = np.sqrt(np.sum(dh * dh, axis=(2, 3)))  # (M, T)
-        return Progress(self.k, last["loss"], last["accuracy"], last["grad_norm"], last["clipped_norm"],
-                        self.spectral_radius(), dh_norms, last["penalty"], self.solved_step.copy(),
-                        time.perf_counter() - t0)
+        return Progress(
+            self.k,
+            last["loss"],
+            last["accuracy"],
+            last["grad_norm"],
+            last["clipped_norm"],
+            self.spectral_radius(),
+            dh_norms,
+            last["penalty"],
+            self.solved_step.copy(),
+            time.perf_counter() - t0,
+        )
 
 
-def train_ensemble(configs: list[TrainConfig], callback: Callable[[Progress], bool | None] | None = None
-                   ) -> list[TrainResult]:
+def train_ensemble(
+    configs: list[TrainConfig], callback: Callable[[Progress], bool | None] | None = None
+) -> list[TrainResult]:
     """Train M models of the same shape as one computation -> one TrainResult per model.
 
     Stops after cfg.steps updates, when every model has solved the task (if
@@ -480,23 +572,36 @@ def train_ensemble(configs: list[TrainConfig], callback: Callable[[Progress], bo
             break
     elapsed = time.perf_counter() - t0
     H = {k: np.array(v) for k, v in hist.items()}  # (steps, M)
-    R = {"step": np.array(rep["step"], dtype=int),
-         "spectral_radius": np.array(rep["spectral_radius"]).reshape(-1, M),
-         "dh_norms": np.array(rep["dh_norms"]).reshape(len(rep["step"]), M, -1)}
+    R = {
+        "step": np.array(rep["step"], dtype=int),
+        "spectral_radius": np.array(rep["spectral_radius"]).reshape(-1, M),
+        "dh_norms": np.array(rep["dh_norms"]).reshape(len(rep["step"]), M, -1),
+    }
     out = []
     for m in range(M):
         s = int(st.solved_step[m])
         errs = st.evals[m]
-        out.append(TrainResult(
-            config=configs[m], steps=st.k, solved_step=s,
-            sequences_seen=c0.batch * (s if s >= 0 else st.k),
-            final_error=errs[-1][1] if errs else float("nan"),
-            history={k: v[:, m].copy() for k, v in H.items()},
-            reports={"step": R["step"], "spectral_radius": R["spectral_radius"][:, m],
-                     "dh_norms": R["dh_norms"][:, m]},
-            params={k: v[m].copy() for k, v in st.params.items()},
-            alpha=None if st.alpha is None else st.alpha[m].copy(),
-            elapsed=elapsed, stopped=stopped, diverged=bool(st.diverged[m]), evals=list(errs)))
+        out.append(
+            TrainResult(
+                config=configs[m],
+                steps=st.k,
+                solved_step=s,
+                sequences_seen=c0.batch * (s if s >= 0 else st.k),
+                final_error=errs[-1][1] if errs else float("nan"),
+                history={k: v[:, m].copy() for k, v in H.items()},
+                reports={
+                    "step": R["step"],
+                    "spectral_radius": R["spectral_radius"][:, m],
+                    "dh_norms": R["dh_norms"][:, m],
+                },
+                params={k: v[m].copy() for k, v in st.params.items()},
+                alpha=None if st.alpha is None else st.alpha[m].copy(),
+                elapsed=elapsed,
+                stopped=stopped,
+                diverged=bool(st.diverged[m]),
+                evals=list(errs),
+            )
+        )
     return out
 
 

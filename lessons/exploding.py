@@ -9,6 +9,7 @@ the page shows. Four computations, one per tab (the page caches each on plain va
 and the sentences each tab prints from them (*_text, clipping_view), so they stay true when
 the settings change. Numbers become text through lessons.fmt.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -60,10 +61,12 @@ def _dWh_log10_norms(cache: rnn.Cache, Wy, y, ts) -> list[float]:
     out = []
     with np.errstate(all="ignore"):
         for i in range(0, len(ts), chunk):
-            part = np.asarray(ts[i:i + chunk])
+            part = np.asarray(ts[i : i + chunk])
             mask = np.zeros((1, T))
             mask[0, part - 1] = 1.0
-            dout = losses.squared_error(cache.h @ Wy, y, mask).dout[0]  # (T, V): dL_t/dout_t at the steps asked
+            dout = losses.squared_error(cache.h @ Wy, y, mask).dout[
+                0
+            ]  # (T, V): dL_t/dout_t at the steps asked
             dWh = rnn.step_loss_dWh(dout[part - 1] @ Wy.T, cache, part)  # (n, H, H)
             for g in dWh:
                 if not np.all(np.isfinite(g)):
@@ -72,7 +75,9 @@ def _dWh_log10_norms(cache: rnn.Cache, Wy, y, ts) -> list[float]:
                 # NB: in log space, m ||dWh / m||: a gradient whose entries all fit in float64 can still have a
                 # Frobenius norm above 1.8e308; that is not the gradient overflowing, so do not report it as such.
                 m = float(np.max(np.abs(g)))
-                out.append(float("-inf") if m == 0.0 else float(np.log10(m) + 0.5 * np.log10(np.sum((g / m) ** 2))))
+                out.append(
+                    float("-inf") if m == 0.0 else float(np.log10(m) + 0.5 * np.log10(np.sum((g / m) ** 2)))
+                )
     return out
 
 
@@ -91,7 +96,9 @@ def growth(kind: str, scale: float, T: int, H: int, act: str, seed: int) -> dict
         with np.errstate(all="ignore"):  # a linear RNN above radius 1 may overflow: that is the lesson
             _, cache = rnn.forward(x, np.zeros((1, H)), Wx, Wh, np.zeros(H), activation=f)
         finite_h = np.all(np.isfinite(cache.h[0]), axis=1)
-        h_over = int(np.argmin(finite_h)) + 1 if not finite_h.all() else None  # first step t with h_t non-finite
+        h_over = (
+            int(np.argmin(finite_h)) + 1 if not finite_h.all() else None
+        )  # first step t with h_t non-finite
         try:
             pn = jacobians.rnn_product_norms(cache)
             log10_jac = pn.log_spec / LN10
@@ -128,7 +135,8 @@ def growth(kind: str, scale: float, T: int, H: int, act: str, seed: int) -> dict
             "t_last_finite": int(ok_t[-1]) if ok_t else 0,
             "log10_grad_2": float(norms[2]),
             "max_abs_h": float(np.nanmax(np.abs(np.where(np.isfinite(cache.h), cache.h, np.nan))))
-            if np.isfinite(cache.h).any() else float("nan"),
+            if np.isfinite(cache.h).any()
+            else float("nan"),
         }
     jac = pd.DataFrame(jac_rows, columns=["series", "distance", "log10_norm"])
     grad = pd.DataFrame(grad_rows, columns=["series", "T", "log10_grad"])
@@ -137,13 +145,17 @@ def growth(kind: str, scale: float, T: int, H: int, act: str, seed: int) -> dict
 
 def _grad_sentence(f: str, ff: dict) -> str:
     if ff["grad_overflow"] is not None:
-        s = (f"for **{f}** float64 **overflowed at T = {ff['grad_overflow']}** (at T = {ff['t_last_finite']} "
-             f"every entry was still finite, norm {fmt.pow10(log10=ff['log10_grad_last_finite'])})")
+        s = (
+            f"for **{f}** float64 **overflowed at T = {ff['grad_overflow']}** (at T = {ff['t_last_finite']} "
+            f"every entry was still finite, norm {fmt.pow10(log10=ff['log10_grad_last_finite'])})"
+        )
         if ff["h_overflow"] is not None:
             s += f"; the forward pass itself overflowed at step {ff['h_overflow']}"
         return s
-    return (f"for **{f}** it went from {fmt.pow10(log10=ff['log10_grad_2'])} at T = 2 to "
-            f"**{fmt.pow10(log10=ff['log10_grad_last_finite'])} at T = {ff['t_last_finite']}**")
+    return (
+        f"for **{f}** it went from {fmt.pow10(log10=ff['log10_grad_2'])} at T = 2 to "
+        f"**{fmt.pow10(log10=ff['log10_grad_last_finite'])} at T = {ff['t_last_finite']}**"
+    )
 
 
 class GrowthText(NamedTuple):
@@ -159,37 +171,48 @@ def growth_text(G: dict, kind: str, scale: float, T: int) -> GrowthText:
     F = G["facts"]
     lin, other = F["series"]
     fl, fo = F[lin], F[other]
-    jac = (f"Live: spectral radius rho(W_h) = **{F['radius']:.3f}**, spectral norm gamma_W = ||W_h||_2 = "
-           f"**{F['norm']:.3f}**. Over T - k = {T} steps, ||dh_T/dh_0|| = **{fmt.pow10(log10=fl['log10_jac_T'])}** "
-           f"for the linear RNN (**{fl['per_step']:.3f}x per step**) and **{fmt.pow10(log10=fo['log10_jac_T'])}** "
-           f"for {other} (**{fo['per_step']:.3f}x per step**); the bound (gamma_W gamma_h)^T is "
-           f"{fmt.pow10(log10=fl['log10_bound_T'])} for linear and {fmt.pow10(log10=fo['log10_bound_T'])} for {other}.")
+    jac = (
+        f"Live: spectral radius rho(W_h) = **{F['radius']:.3f}**, spectral norm gamma_W = ||W_h||_2 = "
+        f"**{F['norm']:.3f}**. Over T - k = {T} steps, ||dh_T/dh_0|| = **{fmt.pow10(log10=fl['log10_jac_T'])}** "
+        f"for the linear RNN (**{fl['per_step']:.3f}x per step**) and **{fmt.pow10(log10=fo['log10_jac_T'])}** "
+        f"for {other} (**{fo['per_step']:.3f}x per step**); the bound (gamma_W gamma_h)^T is "
+        f"{fmt.pow10(log10=fl['log10_bound_T'])} for linear and {fmt.pow10(log10=fo['log10_bound_T'])} for {other}."
+    )
     grad = "Live: ||dL_T/dW_hh||_F " + _grad_sentence(lin, fl) + "; " + _grad_sentence(other, fo) + "."
     notes = []
     if fl["log10_jac_T"] > 0:
         notes.append(
             f"Growth: with W_hh at {kind.replace('_', ' ')} {scale:g} (spectral norm {F['norm']:.2f}), the linear "
             f"RNN's ||dh_T/dh_0|| grew to {fmt.pow10(log10=fl['log10_jac_T'])} over {T} steps, "
-            f"{fl['per_step']:.3f}x per step: the gradient **explodes**.")
+            f"{fl['per_step']:.3f}x per step: the gradient **explodes**."
+        )
     else:
         notes.append(
             f"Growth: with W_hh at {kind.replace('_', ' ')} {scale:g}, the linear RNN's ||dh_T/dh_0|| fell to "
             f"{fmt.pow10(log10=fl['log10_jac_T'])} over {T} steps ({fl['per_step']:.3f}x per step): below 1 it "
-            f"**vanishes** instead; raise the scale above 1 to see it explode.")
+            f"**vanishes** instead; raise the scale above 1 to see it explode."
+        )
     diff = fl["log10_jac_T"] - fo["log10_jac_T"]
     if np.isfinite(diff) and diff > 1:
         notes.append(
             f"{other} ends {diff:.1f} orders of magnitude below linear: f'(a) <= {activations.get(other).gamma:g} "
-            f"and saturated units have f' near 0, which tames the product ({fo['per_step']:.3f}x per step).")
+            f"and saturated units have f' near 0, which tames the product ({fo['per_step']:.3f}x per step)."
+        )
     elif np.isfinite(diff):
         notes.append(f"{other} and linear end within {abs(diff):.1f} orders of magnitude of each other here.")
     if fl["grad_overflow"] is not None or fo["grad_overflow"] is not None:
-        which = [f"{f} at T = {F[f]['grad_overflow']}" for f in (lin, other) if F[f]["grad_overflow"] is not None]
-        notes.append(f"The gradient of a real loss overflowed float64 ({', '.join(which)}): past that length "
-                     f"training would see inf/NaN, not a number.")
+        which = [
+            f"{f} at T = {F[f]['grad_overflow']}" for f in (lin, other) if F[f]["grad_overflow"] is not None
+        ]
+        notes.append(
+            f"The gradient of a real loss overflowed float64 ({', '.join(which)}): past that length "
+            f"training would see inf/NaN, not a number."
+        )
     else:
-        notes.append(f"No float64 overflow up to T = {T}; the largest ||dL_T/dW_hh|| was "
-                     f"{fmt.pow10(log10=max(fl['log10_grad_last_finite'], fo['log10_grad_last_finite']))}.")
+        notes.append(
+            f"No float64 overflow up to T = {T}; the largest ||dL_T/dW_hh|| was "
+            f"{fmt.pow10(log10=max(fl['log10_grad_last_finite'], fo['log10_grad_last_finite']))}."
+        )
     return GrowthText(jac, grad, notes)
 
 
@@ -212,48 +235,77 @@ def surface(win: tuple, n: int, csteps: int, x0: float, target: float) -> dict:
     dw, db = 0.6 * (s.w[1] - s.w[0]), 0.6 * (s.b[1] - s.b[0])
     with np.errstate(divide="ignore"):
         lg = np.log10(np.maximum(s.grad_norm, 1e-300))
-    df = pd.DataFrame({"w": W.ravel(), "b": B.ravel(), "w_lo": W.ravel() - dw, "w_hi": W.ravel() + dw,
-                       "b_lo": B.ravel() - db, "b_hi": B.ravel() + db, "loss": s.loss.ravel(),
-                       "log10_grad": lg.ravel()})
+    df = pd.DataFrame(
+        {
+            "w": W.ravel(),
+            "b": B.ravel(),
+            "w_lo": W.ravel() - dw,
+            "w_hi": W.ravel() + dw,
+            "b_lo": B.ravel() - db,
+            "b_hi": B.ravel() + db,
+            "loss": s.loss.ravel(),
+            "log10_grad": lg.ravel(),
+        }
+    )
     i, j = np.unravel_index(np.argmax(s.grad_norm), s.grad_norm.shape)
-    facts = {"g_max": float(s.grad_norm[i, j]), "w_at": float(s.w[j]), "b_at": float(s.b[i]),
-             "g_median": float(np.median(s.grad_norm)), "loss_min": float(s.loss.min()),
-             "loss_max": float(s.loss.max()),
-             "jump": float(np.max(np.abs(np.diff(s.loss, axis=0))))}
+    facts = {
+        "g_max": float(s.grad_norm[i, j]),
+        "w_at": float(s.w[j]),
+        "b_at": float(s.b[i]),
+        "g_median": float(np.median(s.grad_norm)),
+        "loss_min": float(s.loss.min()),
+        "loss_max": float(s.loss.max()),
+        "jump": float(np.max(np.abs(np.diff(s.loss, axis=0)))),
+    }
     return {"df": df, "facts": facts}
 
 
 def surface_text(S: dict, n: int) -> tuple[str, list[str]]:
     """The Cliff tab's live sentence and what to notice, from surface()'s facts."""
     SF = S["facts"]
-    live = (f"Live, on this {n} x {n} grid: the loss ranges from {SF['loss_min']:.2e} to {SF['loss_max']:.3f}; "
-            f"neighbouring grid points differ by up to **{SF['jump']:.3f}** in loss (the wall); the gradient norm "
-            f"peaks at **{fmt.sci(SF['g_max'])}** at (w, b) = ({SF['w_at']:.3f}, {SF['b_at']:.3f}), "
-            f"**{SF['g_max'] / max(SF['g_median'], 1e-300):.0f}x** its median {fmt.sci(SF['g_median'])}.")
-    notes = [f"The cliff: the gradient norm on the grid spans from {fmt.sci(SF['g_median'])} (median) to "
-             f"{fmt.sci(SF['g_max'])} at the wall."]
+    live = (
+        f"Live, on this {n} x {n} grid: the loss ranges from {SF['loss_min']:.2e} to {SF['loss_max']:.3f}; "
+        f"neighbouring grid points differ by up to **{SF['jump']:.3f}** in loss (the wall); the gradient norm "
+        f"peaks at **{fmt.sci(SF['g_max'])}** at (w, b) = ({SF['w_at']:.3f}, {SF['b_at']:.3f}), "
+        f"**{SF['g_max'] / max(SF['g_median'], 1e-300):.0f}x** its median {fmt.sci(SF['g_median'])}."
+    )
+    notes = [
+        f"The cliff: the gradient norm on the grid spans from {fmt.sci(SF['g_median'])} (median) to "
+        f"{fmt.sci(SF['g_max'])} at the wall."
+    ]
     return live, notes
 
 
 # ----------------------------------------------------------------------------- 3. descent on the cliff
 
 
-def descents(w0: float, b0: float, lr: float, steps: int, threshold: float, csteps: int, x0: float,
-             target: float) -> dict:
+def descents(
+    w0: float, b0: float, lr: float, steps: int, threshold: float, csteps: int, x0: float, target: float
+) -> dict:
     """Section 3: gradient descent from (w0, b0) without clipping, clipped by norm and by value (cliff.descend).
 
     k_star: the step at which the unclipped run met its largest gradient (0 if none was finite).
     """
     out = {}
     for mode in RUNS:
-        d = cliff.descend(w0, b0, lr=lr, n_steps=steps, mode=mode, threshold=threshold, steps=csteps,
-                          x0=x0, target=target)
+        d = cliff.descend(
+            w0, b0, lr=lr, n_steps=steps, mode=mode, threshold=threshold, steps=csteps, x0=x0, target=target
+        )
         out[mode] = d
     rows = []
     for mode, d in out.items():
         for k in range(len(d.loss)):
-            rows.append((RUNS[mode], k, d.path[k, 0], d.path[k, 1], d.loss[k], d.grad_norm_before[k],
-                         d.grad_norm_after[k]))
+            rows.append(
+                (
+                    RUNS[mode],
+                    k,
+                    d.path[k, 0],
+                    d.path[k, 1],
+                    d.loss[k],
+                    d.grad_norm_before[k],
+                    d.grad_norm_after[k],
+                )
+            )
     df = pd.DataFrame(rows, columns=["run", "step", "w", "b", "loss", "grad_norm", "grad_norm_clipped"])
     free = out["none"]
     k_star = int(np.nanargmax(free.grad_norm_before)) if np.isfinite(free.grad_norm_before).any() else 0
@@ -281,7 +333,8 @@ def descent_text(R: dict, win: tuple, w0: float, b0: float, lr: float, threshold
             f"a step of length {_len[_k]:.3g} (lr x ||g||), from ({free.path[_k, 0]:.3f}, {free.path[_k, 1]:.3f}) to "
             f"({free.path[_k + 1, 0]:.3g}, {free.path[_k + 1, 1]:.3g}); the loss goes from {free.loss[_k]:.2e} to "
             f"{free.loss[_k + 1]:.2e} and ends at {free.loss[-1]:.2e}. Clipped by norm, no step is longer than "
-            f"lr x threshold = {lr * threshold:.3g}.")
+            f"lr x threshold = {lr * threshold:.3g}."
+        )
     else:
         answer = "Computed: the run stopped before taking a step (its first gradient was not finite)."
 
@@ -293,8 +346,10 @@ def descent_text(R: dict, win: tuple, w0: float, b0: float, lr: float, threshold
 
     def _run_line(name: str, d: cliff.Descent) -> str:
         end = d.path[-1]
-        s = (f"**{name}**: loss {d.loss[0]:.2e} -> **{d.loss[-1]:.2e}** after {len(d.loss) - 1} steps, "
-             f"ending at (w, b) = ({end[0]:.3g}, {end[1]:.3g})")
+        s = (
+            f"**{name}**: loss {d.loss[0]:.2e} -> **{d.loss[-1]:.2e}** after {len(d.loss) - 1} steps, "
+            f"ending at (w, b) = ({end[0]:.3g}, {end[1]:.3g})"
+        )
         if d.overflow_step is not None:
             s += f", **stopped at step {d.overflow_step}: float64 overflowed**"
         elif _outside(end):
@@ -302,30 +357,41 @@ def descent_text(R: dict, win: tuple, w0: float, b0: float, lr: float, threshold
         return s
 
     live = "Live, from (w, b) = ({:.3f}, {:.3f}) with learning rate {:g}:\n\n- {}\n- {}\n- {}".format(
-        w0, b0, lr, _run_line(RUNS["none"], free), _run_line(RUNS["norm"], fnorm), _run_line(RUNS["value"], fval))
+        w0,
+        b0,
+        lr,
+        _run_line(RUNS["none"], free),
+        _run_line(RUNS["norm"], fnorm),
+        _run_line(RUNS["value"], fval),
+    )
 
     notes = []
     free_jump = float(step_len.max()) if step_len.size else 0.0
-    g_big = float(np.nanmax(free.grad_norm_before)) if np.isfinite(free.grad_norm_before).any() else float("nan")
+    g_big = (
+        float(np.nanmax(free.grad_norm_before)) if np.isfinite(free.grad_norm_before).any() else float("nan")
+    )
     if free.overflow_step is not None:
         notes.append(f"Unclipped descent overflowed float64 at step {free.overflow_step}.")
     elif g_big < threshold:
         notes.append(
             f"No gradient on this path reached the threshold (largest ||g|| = {fmt.sci(g_big)} < {threshold:g}), so "
             f"neither clipping ever acted: the three runs coincide and end at loss {free.loss[-1]:.2e}. Try the "
-            f"start (4.4, -2.2) with learning rate 0.2 to see a run thrown off the wall.")
+            f"start (4.4, -2.2) with learning rate 0.2 to see a run thrown off the wall."
+        )
     elif free.loss[-1] >= 10 * fnorm.loss[-1] and free_jump > 10 * lr * threshold:
         notes.append(
             f"Unclipped descent met ||g|| = {fmt.sci(free.grad_norm_before[k_star])} at step {k_star} and took a "
             f"step of length {free_jump:.3g}, ending at loss {free.loss[-1]:.2e}; clipped by norm, no step is "
             f"longer than lr x threshold = {lr * threshold:.3g} and it ends at {fnorm.loss[-1]:.2e}, "
-            f"{free.loss[-1] / max(fnorm.loss[-1], 1e-300):.0f}x lower.")
+            f"{free.loss[-1] / max(fnorm.loss[-1], 1e-300):.0f}x lower."
+        )
     else:
         notes.append(
             f"From this start the runs end at loss {free.loss[-1]:.2e} (unclipped), {fnorm.loss[-1]:.2e} (by norm) "
             f"and {fval.loss[-1]:.2e} (by value): the unclipped run's largest step was {free_jump:.3g} "
             f"(lr x threshold = {lr * threshold:.3g}), so clipping {'changed little here' if free_jump <= 10 * lr * threshold else 'bounded the steps but did not decide the outcome'}"
-            f". Try the start (4.4, -2.2) with learning rate 0.2 to see it thrown off the wall.")
+            f". Try the start (4.4, -2.2) with learning rate 0.2 to see it thrown off the wall."
+        )
     return DescentText(answer, live, notes)
 
 
@@ -359,29 +425,68 @@ def clipping_view(R: dict, threshold: float, lr: float) -> ClippingView:
     gn, gv = by_norm.grads[0], by_value.grads[0]
     ang_n = clipping.angle_degrees([g_vec], [gn])
     ang_v = clipping.angle_degrees([g_vec], [gv])
-    where = (f"The live gradient: the largest one the unclipped run met, at step {k_star}, "
-             f"(w, b) = ({free.path[k_star, 0]:.4f}, {free.path[k_star, 1]:.4f}).")
-    tex_g = (r"\mathbf g = \Big(\tfrac{\partial L}{\partial w}, \tfrac{\partial L}{\partial b}\Big) = ("
-             + tex(g_vec[0]) + ",\\ " + tex(g_vec[1]) + r"), \qquad \|\mathbf g\| = " + tex(by_norm.norm_before))
-    tex_norm = (r"\text{if } \|\mathbf g\| \ge " + tex(threshold) + r":\quad \mathbf g \leftarrow \frac{"
-                + tex(threshold) + "}{" + tex(by_norm.norm_before) + r"}\,\mathbf g = ("
-                + tex(gn[0]) + ",\\ " + tex(gn[1]) + r"),\quad \|\mathbf g\| = " + tex(by_norm.norm_after)
-                + r",\quad \angle = " + f"{ang_n:.2f}" + r"^\circ")
-    tex_value = (r"\text{by value: } g_i \leftarrow \operatorname{clip}(g_i, -" + tex(threshold) + ", "
-                 + tex(threshold) + r") \;\Rightarrow\; (" + tex(gv[0]) + ",\\ " + tex(gv[1])
-                 + r"),\quad \|\mathbf g\| = " + tex(by_value.norm_after) + r",\quad \angle = "
-                 + f"{ang_v:.2f}" + r"^\circ")
+    where = (
+        f"The live gradient: the largest one the unclipped run met, at step {k_star}, "
+        f"(w, b) = ({free.path[k_star, 0]:.4f}, {free.path[k_star, 1]:.4f})."
+    )
+    tex_g = (
+        r"\mathbf g = \Big(\tfrac{\partial L}{\partial w}, \tfrac{\partial L}{\partial b}\Big) = ("
+        + tex(g_vec[0])
+        + ",\\ "
+        + tex(g_vec[1])
+        + r"), \qquad \|\mathbf g\| = "
+        + tex(by_norm.norm_before)
+    )
+    tex_norm = (
+        r"\text{if } \|\mathbf g\| \ge "
+        + tex(threshold)
+        + r":\quad \mathbf g \leftarrow \frac{"
+        + tex(threshold)
+        + "}{"
+        + tex(by_norm.norm_before)
+        + r"}\,\mathbf g = ("
+        + tex(gn[0])
+        + ",\\ "
+        + tex(gn[1])
+        + r"),\quad \|\mathbf g\| = "
+        + tex(by_norm.norm_after)
+        + r",\quad \angle = "
+        + f"{ang_n:.2f}"
+        + r"^\circ"
+    )
+    tex_value = (
+        r"\text{by value: } g_i \leftarrow \operatorname{clip}(g_i, -"
+        + tex(threshold)
+        + ", "
+        + tex(threshold)
+        + r") \;\Rightarrow\; ("
+        + tex(gv[0])
+        + ",\\ "
+        + tex(gv[1])
+        + r"),\quad \|\mathbf g\| = "
+        + tex(by_value.norm_after)
+        + r",\quad \angle = "
+        + f"{ang_v:.2f}"
+        + r"^\circ"
+    )
     clipped_norm = by_norm.norm_before >= threshold
     result = (
         f"At this gradient clipping by norm {'shortens' if clipped_norm else 'leaves'} the step "
         f"{'from lr x ||g|| = ' + fmt.sci(lr * by_norm.norm_before) + ' to ' + fmt.sci(lr * by_norm.norm_after) if clipped_norm else 'unchanged (||g|| is below the threshold)'}"
         f" and turns it by {ang_n:.2f} degrees; clipping by value turns it by **{ang_v:.2f} degrees**"
-        + (" (it clamps each component separately, so the direction changes whenever the components "
-           "are clamped unequally)." if ang_v > 0.01 else "."))
+        + (
+            " (it clamps each component separately, so the direction changes whenever the components "
+            "are clamped unequally)."
+            if ang_v > 0.01
+            else "."
+        )
+    )
     notes = []
     if clipped_norm:
-        notes.append(f"Clipping by norm keeps the direction (angle {ang_n:.2f} degrees); clipping by value turned "
-                     f"this gradient by {ang_v:.2f} degrees.")
+        notes.append(
+            f"Clipping by norm keeps the direction (angle {ang_n:.2f} degrees); clipping by value turned "
+            f"this gradient by {ang_v:.2f} degrees."
+        )
     return ClippingView(True, where, tex_g, tex_norm, tex_value, result, notes)
 
 
@@ -392,8 +497,14 @@ def bifurcation(wfp: float, csteps: int, x0: float) -> dict:
     """Section 5: fixed points x* = w sigmoid(x*) + b against b (cliff.fixed_points) and x_T(b) from x0."""
     b_grid = np.linspace(B_FIXED[0], B_FIXED[1], 601)
     fp = cliff.fixed_points(w=wfp, b_values=b_grid)
-    pts = pd.DataFrame({"b": fp.b, "x": fp.x, "slope": fp.slope,
-                        "kind": np.where(fp.stable, "stable fixed point", "unstable fixed point")})
+    pts = pd.DataFrame(
+        {
+            "b": fp.b,
+            "x": fp.x,
+            "slope": fp.slope,
+            "kind": np.where(fp.stable, "stable fixed point", "unstable fixed point"),
+        }
+    )
     x_T = cliff.unroll(wfp, b_grid, steps=csteps, x0=x0)[-1]
     ends = pd.DataFrame({"b": b_grid, "x": x_T, "kind": f"x_{csteps} from x_0 = {x0:g}"})
     interval = cliff.bifurcation_interval(wfp)
@@ -406,33 +517,49 @@ def bifurcation(wfp: float, csteps: int, x0: float) -> dict:
             i = int(np.nanargmax(dx))
             b_mid = 0.5 * (b_grid[i] + b_grid[i + 1])
             uns = fp.x[(~fp.stable) & (np.abs(fp.b - b_grid[i]) < 1e-12)]
-            jump = {"b": float(b_mid), "size": float(dx[i]),
-                    "x_unstable": float(uns[0]) if uns.size else None}
-    return {"points": pts, "ends": ends, "interval": interval, "jump": jump,
-            "three": (float(three.min()), float(three.max())) if three.size else None,
-            "counts": sorted(set(int(c) for c in fp.count))}
+            jump = {
+                "b": float(b_mid),
+                "size": float(dx[i]),
+                "x_unstable": float(uns[0]) if uns.size else None,
+            }
+    return {
+        "points": pts,
+        "ends": ends,
+        "interval": interval,
+        "jump": jump,
+        "three": (float(three.min()), float(three.max())) if three.size else None,
+        "counts": sorted(set(int(c) for c in fp.count)),
+    }
 
 
 def bifurcation_text(BF: dict, wfp: float, csteps: int, x0: float) -> str:
     """The Bifurcation tab's live paragraph: how many fixed points for which b, and where x_T jumps."""
     if BF["three"] is not None:
         lo3, hi3 = BF["three"]
-        text = (f"Live, at w = {wfp:g}: **three fixed points for b in [{lo3:.2f}, {hi3:.2f}]** (two stable, "
-                f"one unstable between them), one elsewhere; the exact interval, from w sigma'(x) = 1, is "
-                f"[{BF['interval'][0]:.3f}, {BF['interval'][1]:.3f}]. ")
+        text = (
+            f"Live, at w = {wfp:g}: **three fixed points for b in [{lo3:.2f}, {hi3:.2f}]** (two stable, "
+            f"one unstable between them), one elsewhere; the exact interval, from w sigma'(x) = 1, is "
+            f"[{BF['interval'][0]:.3f}, {BF['interval'][1]:.3f}]. "
+        )
     elif BF["interval"] is not None:
-        text = (f"Live, at w = {wfp:g}: three fixed points only for b in [{BF['interval'][0]:.4f}, "
-                f"{BF['interval'][1]:.4f}], narrower than the grid of b here; one elsewhere. ")
+        text = (
+            f"Live, at w = {wfp:g}: three fixed points only for b in [{BF['interval'][0]:.4f}, "
+            f"{BF['interval'][1]:.4f}], narrower than the grid of b here; one elsewhere. "
+        )
     else:
-        text = (f"Live, at w = {wfp:g}: **one fixed point for every b** (w sigma'(x) <= w/4 = {wfp / 4:.2f} "
-                f"< 1, so no bifurcation). ")
+        text = (
+            f"Live, at w = {wfp:g}: **one fixed point for every b** (w sigma'(x) <= w/4 = {wfp / 4:.2f} "
+            f"< 1, so no bifurcation). "
+        )
     j = BF["jump"]
     if j is not None and j["size"] > 1.0:
-        text += (f"x_{csteps} started from x_0 = {x0:g} **jumps by {j['size']:.2f} at b = {j['b']:.2f}**"
-                 + (f", where the unstable fixed point (the border between the two basins) is at "
-                    f"{j['x_unstable']:.2f}, next to x_0: on one side the run falls to the lower branch, "
-                    f"on the other to the upper one. That jump is the wall of the Cliff tab."
-                    if j["x_unstable"] is not None else ". That jump is the wall of the Cliff tab."))
+        text += f"x_{csteps} started from x_0 = {x0:g} **jumps by {j['size']:.2f} at b = {j['b']:.2f}**" + (
+            f", where the unstable fixed point (the border between the two basins) is at "
+            f"{j['x_unstable']:.2f}, next to x_0: on one side the run falls to the lower branch, "
+            f"on the other to the upper one. That jump is the wall of the Cliff tab."
+            if j["x_unstable"] is not None
+            else ". That jump is the wall of the Cliff tab."
+        )
     else:
         text += f"x_{csteps} from x_0 = {x0:g} moves smoothly with b: no wall at this w."
     return text

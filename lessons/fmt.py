@@ -20,6 +20,7 @@ Output styles, for the pages' existing texts (keywords of sci):
 
 Streamlit-free and NumPy-free: plain Python floats (NumPy scalars are accepted).
 """
+
 from __future__ import annotations
 
 import math
@@ -44,9 +45,19 @@ def _exponent(e: int, plus: bool, pad: bool) -> str:
     return "e" + sign + str(abs(e)).zfill(2 if pad else 1)
 
 
-def sci(value: float | None = None, /, *, log10: float | None = None, ln: float | None = None,
-        digits: int = 3, plain: tuple[int, int] | None = None, plus: bool = True, pad: bool = True,
-        zero: str | None = None, nonfinite: str = "not finite") -> str:
+def sci(
+    value: float | None = None,
+    /,
+    *,
+    log10: float | None = None,
+    ln: float | None = None,
+    digits: int = 3,
+    plain: tuple[int, int] | None = None,
+    plus: bool = True,
+    pad: bool = True,
+    zero: str | None = None,
+    nonfinite: str = "not finite",
+) -> str:
     """A number in scientific notation: sci(1234.5) -> '1.23e+03', sci(log10=-44.91, digits=2) -> '1.2e-45'.
 
     zero: the text for an exact zero (value 0, log -inf); None writes it in the style ('0.00e+00').
@@ -64,8 +75,11 @@ def sci(value: float | None = None, /, *, log10: float | None = None, ln: float 
         if not math.isfinite(v):
             return nonfinite
         if v == 0.0:
-            return zero if zero is not None else "0" + ("." + "0" * (digits - 1) if digits > 1 else "") \
-                + _exponent(0, plus, pad)
+            return (
+                zero
+                if zero is not None
+                else "0" + ("." + "0" * (digits - 1) if digits > 1 else "") + _exponent(0, plus, pad)
+            )
         if plain is not None:
             e0 = int(f"{abs(v):.16e}".split("e")[1])  # the decade before rounding
             if plain[0] <= e0 <= plain[1]:
@@ -81,7 +95,7 @@ def sci(value: float | None = None, /, *, log10: float | None = None, ln: float 
         return nonfinite
     e = math.floor(l10)
     if plain is not None and plain[0] <= e <= plain[1]:
-        s = f"{10 ** l10:.{digits + 1}g}"
+        s = f"{10**l10:.{digits + 1}g}"
         if "e" not in s:
             return s
     m = 10 ** (l10 - e)
@@ -90,8 +104,16 @@ def sci(value: float | None = None, /, *, log10: float | None = None, ln: float 
     return f"{m:.{digits - 1}f}" + _exponent(e, plus, pad)
 
 
-def pow10(value: float | None = None, /, *, log10: float | None = None, ln: float | None = None,
-          decimals: int = 1, zero: str = "exactly 0", nonfinite: str = "not finite") -> str:
+def pow10(
+    value: float | None = None,
+    /,
+    *,
+    log10: float | None = None,
+    ln: float | None = None,
+    decimals: int = 1,
+    zero: str = "exactly 0",
+    nonfinite: str = "not finite",
+) -> str:
     """A positive number as a power of ten in plain text: pow10(log10=12.34) -> '10^12.3'."""
     l10 = _log10_of(value, log10, ln)
     if l10 is None:
@@ -106,8 +128,15 @@ def pow10(value: float | None = None, /, *, log10: float | None = None, ln: floa
     return f"10^{l10:.{decimals}f}"
 
 
-def decade(value: float | None = None, /, *, log10: float | None = None, ln: float | None = None,
-           zero: str = "0", nonfinite: str = "not finite") -> str:
+def decade(
+    value: float | None = None,
+    /,
+    *,
+    log10: float | None = None,
+    ln: float | None = None,
+    zero: str = "0",
+    nonfinite: str = "not finite",
+) -> str:
     """The nearest power of ten of a positive number: decade(log10=-11.7) -> '1e-12', decade(50.0) -> '1e2'."""
     l10 = _log10_of(value, log10, ln)
     if l10 is None:

@@ -12,6 +12,7 @@ The problem (one draw per seed, shared by the three cells so the comparison is f
     GRU:  (r, z, n) take the LSTM's (i, f, g) weights and b_z = forget bias (z keeps h as f keeps c)
     L_t = -log softmax(h_t Wy)[y_t], V = 4 classes  seed 000's output layer and loss
 """
+
 from __future__ import annotations
 
 import functools
@@ -48,12 +49,12 @@ def make_problem(T: int, H: int, D: int, fbias: float, scale: float, xscale: flo
     Wx = rw.standard_normal((D, 4 * H)) / np.sqrt(D)
     Wh = np.concatenate([init.gaussian_spectral_radius(H, scale, rw) for _ in range(4)], axis=1)
     b = np.zeros(4 * H)
-    b[H:2 * H] = fbias
+    b[H : 2 * H] = fbias
     gate = {k: slice(j * H, (j + 1) * H) for j, k in enumerate("ifog")}
     rnn_w = dict(Wx=Wx[:, gate["g"]].copy(), Wh=Wh[:, gate["g"]].copy(), b=np.zeros(H))
-    pick = np.r_[0:2 * H, 3 * H:4 * H]  # i, f, g columns -> r, z, n
+    pick = np.r_[0 : 2 * H, 3 * H : 4 * H]  # i, f, g columns -> r, z, n
     gb = np.zeros(3 * H)
-    gb[H:2 * H] = fbias
+    gb[H : 2 * H] = fbias
     gru_w = dict(Wx=Wx[:, pick].copy(), Wh=Wh[:, pick].copy(), b=gb)
     Wy = ry.standard_normal((H, V)) / np.sqrt(H)
     targets = ry.integers(V, size=(1, T))
@@ -93,8 +94,13 @@ def dh_of_loss(h: np.ndarray, p: Problem, t: int) -> np.ndarray:
 def _truncate(cache, t: int):
     """The cache of the first t steps only (every (N, T, ...) field sliced)."""
     T = cache.h.shape[1]
-    return cache._replace(**{k: v[:, :t] for k, v in cache._asdict().items()
-                             if isinstance(v, np.ndarray) and v.ndim == 3 and v.shape[1] == T})
+    return cache._replace(
+        **{
+            k: v[:, :t]
+            for k, v in cache._asdict().items()
+            if isinstance(v, np.ndarray) and v.ndim == 3 and v.shape[1] == T
+        }
+    )
 
 
 def _backward_all(cell: str, dh, cache):
@@ -159,10 +165,14 @@ def last_step_jacobian(cache: lstm.Cache) -> np.ndarray:
     T = cache.h.shape[1]
     if T < 2:
         return jacobians.lstm_step_jacobians(cache)[-1]
-    sub = cache._replace(**{k: v[:, T - 2:] for k, v in cache._asdict().items()
-                            if isinstance(v, np.ndarray) and v.ndim == 3 and v.shape[1] == T})
+    sub = cache._replace(
+        **{
+            k: v[:, T - 2 :]
+            for k, v in cache._asdict().items()
+            if isinstance(v, np.ndarray) and v.ndim == 3 and v.shape[1] == T
+        }
+    )
     return jacobians.lstm_step_jacobians(sub)[-1]
-
 
 
 class Paths(NamedTuple):
@@ -176,7 +186,9 @@ class Paths(NamedTuple):
 
 def paths(lstm_cache, cmp_cell: str, cmp_cache, spectral: bool = True) -> Paths:
     """The three curves of the 'two paths' chart, from gradcore.jacobians: all spectral norms, or all Frobenius."""
-    pn = jacobians.lstm_product_norms(lstm_cache, spectral=("c",) if spectral else False)  # only dc_T/dc_k is drawn
+    pn = jacobians.lstm_product_norms(
+        lstm_cache, spectral=("c",) if spectral else False
+    )  # only dc_T/dc_k is drawn
     full = pn.log_spec_c if spectral else pn.log_fro_c
     cell = pn.log_spec_cell if spectral else pn.log_fro_cell
     cmp = None
@@ -338,16 +350,16 @@ def article_dc_da(h, prev_c, next_c_t, i, f, o, g, fixed: bool = False):
     dh_dc = o * (1 - next_c_t**2)
     dnexth_dai = dh_dc * dnextc_dai
     dnexth_daf = dh_dc * dnextc_daf
-    dnexth_dao = (o * (1 - o) * next_c_t)
+    dnexth_dao = o * (1 - o) * next_c_t
     dnexth_dag = dh_dc * dnextc_dag
     dgrad_c[:, 0:H] = dnextc_dai
-    dgrad_c[:, H:2 * H] = dnextc_daf
-    dgrad_c[:, 2 * H:3 * H] = dnextc_dao
-    dgrad_c[:, 3 * H:4 * H] = dnextc_dag
+    dgrad_c[:, H : 2 * H] = dnextc_daf
+    dgrad_c[:, 2 * H : 3 * H] = dnextc_dao
+    dgrad_c[:, 3 * H : 4 * H] = dnextc_dag
     dgrad_h[:, 0:H] = dnexth_dai
-    dgrad_h[:, H:2 * H] = dnexth_daf
-    dgrad_h[:, 2 * H:3 * H] = dnexth_dao
-    dgrad_h[:, 3 * H:4 * H] = dnexth_dag
+    dgrad_h[:, H : 2 * H] = dnexth_daf
+    dgrad_h[:, 2 * H : 3 * H] = dnexth_dao
+    dgrad_h[:, 3 * H : 4 * H] = dnexth_dag
     return dgrad_c, dgrad_h
 
 
@@ -445,7 +457,7 @@ def run_tiny(seed: int) -> Tiny:
             num[ix] = (_L3(x, h0, Wx, Wh, b, dout, k, E) - _L3(x, h0, Wx, Wh, b, dout, k, -E)) / (2 * eps)
         errs.append(rel_error(parts[k], num))
     H = h0.shape[1]
-    return Tiny(norms, parts, art, max(errs), bool(np.all(parts[0][:, H:2 * H] == 0.0)))
+    return Tiny(norms, parts, art, max(errs), bool(np.all(parts[0][:, H : 2 * H] == 0.0)))
 
 
 def mistakes(seed: int) -> list[Mistake]:
@@ -458,32 +470,42 @@ def mistakes(seed: int) -> list[Mistake]:
     h_ok, _ = lstm.forward(x, h0, Wx, Wh, b)
     h1_twice, c1, _ = lstm.step_forward(x[:, 0], h0, np.zeros_like(h0), Wx, Wh, b)
     h1_twice, _, _ = lstm.step_forward(x[:, 0], h1_twice, c1, Wx, Wh, b)
-    out.append(Mistake(
-        "The time loop runs step 0 twice",
-        "if t == 0:\n    next_h, next_c, cache_s = lstm_step_forward(xt, h0, next_c, Wx, Wh, b)\n"
-        "next_h, next_c, cache_s = lstm_step_forward(xt, next_h, next_c, Wx, Wh, b)",
-        "prev_h = h0 if t == 0 else next_h   # one step per t\n"
-        "next_h, next_c, cache_s = lstm_step_forward(xt, prev_h, next_c, Wx, Wh, b)",
-        f"The article's loop gives h_1 = {h_art[0, 0, 0]:.6f} (x_1 fed twice: {h1_twice[0, 0]:.6f}); "
-        f"one step gives h_1 = {h_ok[0, 0, 0]:.6f} (gradcore.lstm.forward). Every later state inherits "
-        f"the error: h_3 = {h_art[0, -1, 0]:.6f} instead of {h_ok[0, -1, 0]:.6f}."))
+    out.append(
+        Mistake(
+            "The time loop runs step 0 twice",
+            "if t == 0:\n    next_h, next_c, cache_s = lstm_step_forward(xt, h0, next_c, Wx, Wh, b)\n"
+            "next_h, next_c, cache_s = lstm_step_forward(xt, next_h, next_c, Wx, Wh, b)",
+            "prev_h = h0 if t == 0 else next_h   # one step per t\n"
+            "next_h, next_c, cache_s = lstm_step_forward(xt, prev_h, next_c, Wx, Wh, b)",
+            f"The article's loop gives h_1 = {h_art[0, 0, 0]:.6f} (x_1 fed twice: {h1_twice[0, 0]:.6f}); "
+            f"one step gives h_1 = {h_ok[0, 0, 0]:.6f} (gradcore.lstm.forward). Every later state inherits "
+            f"the error: h_3 = {h_art[0, -1, 0]:.6f} instead of {h_ok[0, -1, 0]:.6f}.",
+        )
+    )
     # 2. cache never filled
     _, cache_art = article_lstm_forward(x, h0, Wx, Wh, b)
-    out.append(Mistake(
-        "lstm_forward never appends to cache",
-        "cache = []\n...\nreturn h, cache          # cache is still []\n...\ncache[2]",
-        "cache.append(cache_s)    # after every step (gradcore keeps a named lstm.Cache)",
-        f"Running it: cache has {len(cache_art)} entries, and `cache[2]` raises "
-        f"{_err(lambda: cache_art[2])}."))
+    out.append(
+        Mistake(
+            "lstm_forward never appends to cache",
+            "cache = []\n...\nreturn h, cache          # cache is still []\n...\ncache[2]",
+            "cache.append(cache_s)    # after every step (gradcore keeps a named lstm.Cache)",
+            f"Running it: cache has {len(cache_art)} entries, and `cache[2]` raises "
+            f"{_err(lambda: cache_art[2])}.",
+        )
+    )
     # 3. dgrad read before it exists
     _, cache_fix = article_lstm_forward(x, h0, Wx, Wh, b, fixed=True)
     c2 = cache_fix[2]
-    out.append(Mistake(
-        "dc_da reads dgrad.shape before any dgrad exists",
-        "H = dgrad.shape[1] // 4",
-        "H = h.shape[1]           # h is passed in for exactly this",
-        "Calling it: " + _err(lambda: article_dc_da(h0, c2[3], c2[-5], c2[-4], c2[-3], c2[-2], c2[-1]))
-        + ". (In a notebook it only works if a stale global `dgrad` is left over from a later cell.)"))
+    out.append(
+        Mistake(
+            "dc_da reads dgrad.shape before any dgrad exists",
+            "H = dgrad.shape[1] // 4",
+            "H = h.shape[1]           # h is passed in for exactly this",
+            "Calling it: "
+            + _err(lambda: article_dc_da(h0, c2[3], c2[-5], c2[-4], c2[-3], c2[-2], c2[-1]))
+            + ". (In a notebook it only works if a stale global `dgrad` is left over from a later cell.)",
+        )
+    )
     # 4. Wx (D, H)
     N, D, T, H4 = 2, 5, 3, 4
     rng = np.random.default_rng(seed)
@@ -492,30 +514,38 @@ def mistakes(seed: int) -> list[Mistake]:
     _, _, cw = article_lstm_step_forward(xw[:, 0], h0w, np.zeros((N, H4)), Wxw, Whw, bw)
     hw, _ = article_lstm_forward(xw, h0w, Wxw, Whw, bw, fixed=True)
     spread = float(np.max(hw.max(axis=2) - hw.min(axis=2)))
-    out.append(Mistake(
-        "The first example gives Wx shape (D, H) for an LSTM that needs (D, 4H)",
-        "Wx = np.random.randn(D, H)\nWh = np.random.randn(H, H)\nb = np.random.randn(H)",
-        "Wx = np.random.randn(D, 4 * H)\nWh = np.random.randn(H, 4 * H)\nb = np.random.randn(4 * H)",
-        f"With H = {H4}, array_split gives each gate width {cw[8].shape[1]} (= H/4). Broadcasting against "
-        f"c of width {H4} hides it: h still has width {hw.shape[2]} and the loop runs without an error, but "
-        f"all {H4} units share one i, one f, one o and one g, so they stay identical copies of one unit "
-        f"(largest spread between the {H4} units of h over all steps: {spread:.1e})."))
+    out.append(
+        Mistake(
+            "The first example gives Wx shape (D, H) for an LSTM that needs (D, 4H)",
+            "Wx = np.random.randn(D, H)\nWh = np.random.randn(H, H)\nb = np.random.randn(H)",
+            "Wx = np.random.randn(D, 4 * H)\nWh = np.random.randn(H, 4 * H)\nb = np.random.randn(4 * H)",
+            f"With H = {H4}, array_split gives each gate width {cw[8].shape[1]} (= H/4). Broadcasting against "
+            f"c of width {H4} hides it: h still has width {hw.shape[2]} and the loop runs without an error, but "
+            f"all {H4} units share one i, one f, one o and one g, so they stay identical copies of one unit "
+            f"(largest spread between the {H4} units of h over all steps: {spread:.1e}).",
+        )
+    )
     # 5. dnext_h from the updated dnext_c
     _, into_stale = article_bptt(dout, cache_fix, h0, Wh, idx=2, stale_dnext_h=True)
     _, into_ok = article_bptt(dout, cache_fix, h0, Wh, idx=2)
-    num = np.array([[_fd_dL3_dh(x, h0, Wx, Wh, b, dout, j=1)]])  # dL3/dh_1 (0-based step 1), what flows into step 1 from step 2
-    out.append(Mistake(
-        "In the BPTT loop dnext_h is computed from the already-updated dnext_c",
-        "dnext_c = dnext_c * f + dnext_h * o * (1 - next_c_t**2) * f\n"
-        "dnext_h = (dnext_h * dgrad_h + dnext_c * dgrad_c) @ Wh.T   # uses the new dnext_c\n"
-        "dnext_h = dgrad @ Wh.T                                       # ...then overwritten",
-        "dgrad = dnext_c * dgrad_c + dnext_h * dgrad_h     # old dnext_c and dnext_h\n"
-        "dnext_h = dgrad @ Wh.T\n"
-        "dnext_c = dnext_c * f + dnext_h_old * o * (1 - next_c_t**2) * f",
-        f"dL3/dh_2 by centred differences is {num[0, 0]:.8f}; the overwritten line gives "
-        f"{into_ok[2][0, 0]:.8f} (relative error {rel_error(into_ok[2], num):.1e}); the dead line alone "
-        f"would give {into_stale[2][0, 0]:.8f} (relative error {rel_error(into_stale[2], num):.1e}). "
-        "The loop is right only because the second line overwrites the first."))
+    num = np.array(
+        [[_fd_dL3_dh(x, h0, Wx, Wh, b, dout, j=1)]]
+    )  # dL3/dh_1 (0-based step 1), what flows into step 1 from step 2
+    out.append(
+        Mistake(
+            "In the BPTT loop dnext_h is computed from the already-updated dnext_c",
+            "dnext_c = dnext_c * f + dnext_h * o * (1 - next_c_t**2) * f\n"
+            "dnext_h = (dnext_h * dgrad_h + dnext_c * dgrad_c) @ Wh.T   # uses the new dnext_c\n"
+            "dnext_h = dgrad @ Wh.T                                       # ...then overwritten",
+            "dgrad = dnext_c * dgrad_c + dnext_h * dgrad_h     # old dnext_c and dnext_h\n"
+            "dnext_h = dgrad @ Wh.T\n"
+            "dnext_c = dnext_c * f + dnext_h_old * o * (1 - next_c_t**2) * f",
+            f"dL3/dh_2 by centred differences is {num[0, 0]:.8f}; the overwritten line gives "
+            f"{into_ok[2][0, 0]:.8f} (relative error {rel_error(into_ok[2], num):.1e}); the dead line alone "
+            f"would give {into_stale[2][0, 0]:.8f} (relative error {rel_error(into_stale[2], num):.1e}). "
+            "The loop is right only because the second line overwrites the first.",
+        )
+    )
     return out
 
 
@@ -525,7 +555,7 @@ def _fd_dL3_dh(x, h0, Wx, Wh, b, dout, j: int, eps: float = 1e-6) -> float:
     vals = []
     for s in (+1, -1):
         hj = h[:, j] + s * eps
-        hh, _ = lstm.forward(x[:, j + 1:], hj, Wx, Wh, b, c0=cache.c[:, j])
+        hh, _ = lstm.forward(x[:, j + 1 :], hj, Wx, Wh, b, c0=cache.c[:, j])
         vals.append(float(np.sum(dout[:, -1] * hh[:, -1])))
     return (vals[0] - vals[1]) / (2 * eps)
 
@@ -546,8 +576,13 @@ def compute(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, s
         p = make_problem(T, H, D, fbias, scale, xscale, seed)
         h, cache = run_cell("LSTM", p)
         dh = losses.softmax_cross_entropy(h, p.Wy, np.zeros(V), p.targets).dh
-        out = {"f": cache.f[0].copy(), "i": cache.i[0].copy(), "o": cache.o[0].copy(),
-               "g": cache.g[0].copy(), "c": cache.c[0].copy()}
+        out = {
+            "f": cache.f[0].copy(),
+            "i": cache.i[0].copy(),
+            "o": cache.o[0].copy(),
+            "g": cache.g[0].copy(),
+            "c": cache.c[0].copy(),
+        }
         cmp_cache = None
         if cmp != "none":
             hc, cmp_cache = run_cell(cmp, p)
@@ -555,11 +590,19 @@ def compute(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, s
             out["cmp_table"] = attribution.attribution(dhc, cmp_cache).dWx
         spectral = T * H <= SPECTRAL_MAX
         pa = paths(cache, cmp, cmp_cache, spectral=spectral)
-        out.update(spectral=spectral, distance=pa.distance, ln_cell=pa.cell, ln_full=pa.full_c, ln_cmp=pa.compare,
-                   table=attribution.attribution(dh, cache).dWx)
+        out.update(
+            spectral=spectral,
+            distance=pa.distance,
+            ln_cell=pa.cell,
+            ln_full=pa.full_c,
+            ln_cmp=pa.compare,
+            table=attribution.attribution(dh, cache).dWx,
+        )
         diag_f = jacobians.lstm_cell_jacobians(cache)  # (T, H): dc_t/dc_(t-1) along the cell is diag(f_t)
         out["diag_f_T"] = diag_f[-1]
-        out["ln_cell_spec_end"] = float(np.log(diag_f).sum(axis=0).max())  # ln ||prod_1^T diag f||_2  # diagonal of dc_T/dc_(T-1) along the cell
+        out["ln_cell_spec_end"] = float(
+            np.log(diag_f).sum(axis=0).max()
+        )  # ln ||prod_1^T diag f||_2  # diagonal of dc_T/dc_(T-1) along the cell
         J = last_step_jacobian(cache)  # (2H, 2H) at step T: [[dh/dh, dh/dc], [dc/dh, dc/dc]]
         out["norm_dc_dh_T"] = float(np.linalg.norm(J[H:, :H], 2))
         out["norm_dh_dh_T"] = float(np.linalg.norm(J[:H, :H], 2))
@@ -574,11 +617,17 @@ def for_loss(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, 
         dh = np.zeros_like(h)
         dh[:, t - 1] = dh_of_loss(h, p, t)[:, t - 1]
         sp = attribution.lstm_cell_split(dh, cache)
-        return {"total": np.linalg.norm(sp.dc_total[0, :t], axis=1), "cell": np.linalg.norm(sp.dc_cell[0, :t], axis=1),
-                "rest": np.linalg.norm(sp.dc_rest[0, :t], axis=1), "loss": loss_t(h, p, t)}
+        return {
+            "total": np.linalg.norm(sp.dc_total[0, :t], axis=1),
+            "cell": np.linalg.norm(sp.dc_cell[0, :t], axis=1),
+            "rest": np.linalg.norm(sp.dc_rest[0, :t], axis=1),
+            "loss": loss_t(h, p, t),
+        }
 
 
-def checks_for_loss(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, seed: int, t: int) -> dict:
+def checks_for_loss(
+    T: int, H: int, D: int, fbias: float, scale: float, xscale: float, seed: int, t: int
+) -> dict:
     """The finite-difference checks of loss L_t's gradients (the Equations tab's badge; about half of a
     setting's compute, so only made when that tab is shown)."""
     with np.errstate(all="ignore"):
@@ -586,7 +635,9 @@ def checks_for_loss(T: int, H: int, D: int, fbias: float, scale: float, xscale: 
         near = [k for k in dict.fromkeys([t, t - 1, t - 2]) if k >= 1]
         checks = {
             "dL_t/dWx (6 entries)": fd_check_dWx(p, t),
-            "dL_t/dWx^(k) for k = " + ", ".join(map(str, near)): max(fd_check_component(p, t, k) for k in near),
+            "dL_t/dWx^(k) for k = " + ", ".join(map(str, near)): max(
+                fd_check_component(p, t, k) for k in near
+            ),
         }
         ks = [k for k in dict.fromkeys([t - 1, t - 2]) if k >= 1]
         if ks:
@@ -632,8 +683,13 @@ MAX_UNITS = 32  # gate heatmaps show at most this many units ...
 MAX_STEPS = 100  # ... and this many time columns (every s-th step, exact values)
 MAX_GRID = 50  # the T x T heatmap shows at most MAX_GRID x MAX_GRID cells (every s-th t and k)
 MAX_BARS = 60  # up to this many steps the components are bars, beyond it points on a line
-GATES = [("f", "f_t (forget gate)"), ("i", "i_t (input gate)"), ("g", "g_t (candidate)"),
-         ("o", "o_t (output gate)"), ("c", "c_t (cell state)")]
+GATES = [
+    ("f", "f_t (forget gate)"),
+    ("i", "i_t (input gate)"),
+    ("g", "g_t (candidate)"),
+    ("o", "o_t (output gate)"),
+    ("c", "c_t (cell state)"),
+]
 
 
 def stride(n: int, most: int) -> int:
@@ -696,53 +752,84 @@ def figure_data(R: dict, T: int, H: int, fbias: float, cmp: str) -> dict:
         for name, title in GATES:
             dom = (0.0, 1.0) if name in "ifo" else ((-1.0, 1.0) if name == "g" else (-cmax, cmax))
             df, note = gate_frame(R[name], name)
-            out[name] = Fig(df, {"title": title, "domain": dom}, f"lstm-gate-{name}.csv",
-                            f"{title}: {note}; computed by gradcore.lstm.forward.")
+            out[name] = Fig(
+                df,
+                {"title": title, "domain": dom},
+                f"lstm-gate-{name}.csv",
+                f"{title}: {note}; computed by gradcore.lstm.forward.",
+            )
         d = R["distance"]
-        rows = [pd.DataFrame({"distance": d, "log10_norm": R["ln_cell"] / LN10, "series": "cell path"}),
-                pd.DataFrame({"distance": d, "log10_norm": R["ln_full"] / LN10, "series": "full Jacobian"})]
+        rows = [
+            pd.DataFrame({"distance": d, "log10_norm": R["ln_cell"] / LN10, "series": "cell path"}),
+            pd.DataFrame({"distance": d, "log10_norm": R["ln_full"] / LN10, "series": "full Jacobian"}),
+        ]
         if R["ln_cmp"] is not None:
             rows.append(pd.DataFrame({"distance": d, "log10_norm": R["ln_cmp"] / LN10, "series": cmp}))
         df = pd.concat(rows, ignore_index=True)
         vs = {"RNN": "a tanh RNN", "GRU": "a GRU", "none": "no comparison"}[cmp]
         nm, sub = ("spectral norm", "2") if R["spectral"] else ("Frobenius norm", "F")
-        out["paths"] = Fig(df, {"y_title": f"{nm} (log scale)",
-                                "title": f"LSTM at b_f = {fbias:g} against {vs}: T = {T}, H = {H}"},
-                           "lstm-paths.csv",
-                           f"cell path $= \\|\\prod_{{s=k+1}}^{{T}}\\operatorname{{diag}}(f_s)\\|_{sub}$, the cell-only "
-                           f"path; full Jacobian $= \\|\\partial c_T/\\partial c_k\\|_{sub}$, the c-c block of the $(h, c)$ "
-                           "state product, every path through $h$ and $W_h$ included"
-                           + ("" if cmp == "none" else f"; {cmp} = its $\\|\\partial h_T/\\partial h_k\\|_{sub}$")
-                           + ". Computed by gradcore.jacobians.lstm_product_norms"
-                           + {"RNN": " and rnn_product_norms", "GRU": " and gru_product_norms", "none": ""}[cmp]
-                           + ("." if R["spectral"] else
-                              f". Frobenius norms here: beyond T x H = {SPECTRAL_MAX} the spectral norms' Lanczos "
-                              "iterations cost seconds (up to 10x more with the forget gate closed)."))
+        out["paths"] = Fig(
+            df,
+            {
+                "y_title": f"{nm} (log scale)",
+                "title": f"LSTM at b_f = {fbias:g} against {vs}: T = {T}, H = {H}",
+            },
+            "lstm-paths.csv",
+            f"cell path $= \\|\\prod_{{s=k+1}}^{{T}}\\operatorname{{diag}}(f_s)\\|_{sub}$, the cell-only "
+            f"path; full Jacobian $= \\|\\partial c_T/\\partial c_k\\|_{sub}$, the c-c block of the $(h, c)$ "
+            "state product, every path through $h$ and $W_h$ included"
+            + ("" if cmp == "none" else f"; {cmp} = its $\\|\\partial h_T/\\partial h_k\\|_{sub}$")
+            + ". Computed by gradcore.jacobians.lstm_product_norms"
+            + {"RNN": " and rnn_product_norms", "GRU": " and gru_product_norms", "none": ""}[cmp]
+            + (
+                "."
+                if R["spectral"]
+                else f". Frobenius norms here: beyond T x H = {SPECTRAL_MAX} the spectral norms' Lanczos "
+                "iterations cost seconds (up to 10x more with the forget gate closed)."
+            ),
+        )
         s = stride(T, MAX_GRID)
         grid = np.arange(T, 0, -s)[::-1]
         tt, kk = np.meshgrid(grid, grid, indexing="ij")
         keep = kk <= tt
-        hm = [pd.DataFrame({"t": tt[keep], "k": kk[keep], "norm": R["table"][tt[keep] - 1, kk[keep] - 1], "cell": "LSTM"})]
+        hm = [
+            pd.DataFrame(
+                {"t": tt[keep], "k": kk[keep], "norm": R["table"][tt[keep] - 1, kk[keep] - 1], "cell": "LSTM"}
+            )
+        ]
         if cmp != "none":
-            hm.append(pd.DataFrame({"t": tt[keep], "k": kk[keep], "norm": R["cmp_table"][tt[keep] - 1, kk[keep] - 1],
-                                    "cell": cmp}))
+            hm.append(
+                pd.DataFrame(
+                    {
+                        "t": tt[keep],
+                        "k": kk[keep],
+                        "norm": R["cmp_table"][tt[keep] - 1, kk[keep] - 1],
+                        "cell": cmp,
+                    }
+                )
+            )
         df = pd.concat(hm, ignore_index=True)
         floor = auto_floor(log10_col(df["norm"]))
         lg = np.log10(np.maximum(df["norm"].to_numpy(dtype=float), floor))
         domain = [float(lg.min()), float(max(lg.max(), lg.min() + 1e-9))]  # one colour scale for both panels
-        ticks = [int(v) for v in grid[stride(len(grid), 10) - 1::stride(len(grid), 10)]]
+        ticks = [int(v) for v in grid[stride(len(grid), 10) - 1 :: stride(len(grid), 10)]]
         zeros = int((df["norm"] == 0).sum())
         for name, part in df.groupby("cell", sort=False):
-            out[f"table-{name}"] = Fig(part.reset_index(drop=True),
-                                       {"floor": floor, "domain": domain, "ticks": ticks, "cell": name},
-                                       f"component-table-{name}.csv",
-                                       "Row t = loss L_t, column k = step: "
-                                       + (f"t and k shown every {s} steps, " if s > 1 else "")
-                                       + "exact values; entries with k > t are 0 and left out."
-                                       + (" Both panels share one log10 colour scale." if cmp != "none" else "")
-                                       + (f" {zeros} shown entries underflowed float64 to exactly 0 and sit on the "
-                                          "floor colour." if zeros else "")
-                                       + " Computed by gradcore.attribution.attribution.")
+            out[f"table-{name}"] = Fig(
+                part.reset_index(drop=True),
+                {"floor": floor, "domain": domain, "ticks": ticks, "cell": name},
+                f"component-table-{name}.csv",
+                "Row t = loss L_t, column k = step: "
+                + (f"t and k shown every {s} steps, " if s > 1 else "")
+                + "exact values; entries with k > t are 0 and left out."
+                + (" Both panels share one log10 colour scale." if cmp != "none" else "")
+                + (
+                    f" {zeros} shown entries underflowed float64 to exactly 0 and sit on the floor colour."
+                    if zeros
+                    else ""
+                )
+                + " Computed by gradcore.attribution.attribution.",
+            )
     return out
 
 
@@ -755,22 +842,37 @@ def loss_figure_data(R: dict, S: dict, t: int, cmp: str) -> dict:
         if cmp != "none":
             rows.append(pd.DataFrame({"k": ks, "norm": R["cmp_table"][t - 1, :t], "cell": cmp}))
         df = pd.concat(rows, ignore_index=True)
-        note = ("One bar per step, LSTM and comparison side by side." if t <= MAX_BARS else
-                f"One point per step (t = {t} is too many for bars).")
-        out["components"] = Fig(df, {"t": t}, f"components-L{t}.csv",
-                                note + " Row t of gradcore.attribution.attribution's T x T table.")
+        note = (
+            "One bar per step, LSTM and comparison side by side."
+            if t <= MAX_BARS
+            else f"One point per step (t = {t} is too many for bars)."
+        )
+        out["components"] = Fig(
+            df,
+            {"t": t},
+            f"components-L{t}.csv",
+            note + " Row t of gradcore.attribution.attribution's T x T table.",
+        )
         dist = t - ks
-        df = pd.concat([pd.DataFrame({"distance": dist, "norm": S["total"], "part": "total dL_t/dc_k"}),
-                        pd.DataFrame({"distance": dist, "norm": S["cell"], "part": "cell path"}),
-                        # NB: at distance 0 the rest is 0 by definition (nothing has left the cell yet): not drawn
-                        pd.DataFrame({"distance": dist, "norm": S["rest"], "part": "through h (Wh terms)"})[dist > 0]],
-                       ignore_index=True)
-        out["split"] = Fig(df, {"t": t}, f"cell-split-L{t}.csv",
-                           "cell path $= \\partial L_t/\\partial c_t \\odot \\prod_{s=k+1}^{t} f_s$; through h = the "
-                           "rest (total minus cell path): every path that leaves the cell through some $h_s$ and comes "
-                           "back through $W_h$. At distance 0 all of it is cell path (the rest is exactly 0 there and "
-                           "not drawn). "
-                           "Computed by gradcore.attribution.lstm_cell_split.")
+        df = pd.concat(
+            [
+                pd.DataFrame({"distance": dist, "norm": S["total"], "part": "total dL_t/dc_k"}),
+                pd.DataFrame({"distance": dist, "norm": S["cell"], "part": "cell path"}),
+                # NB: at distance 0 the rest is 0 by definition (nothing has left the cell yet): not drawn
+                pd.DataFrame({"distance": dist, "norm": S["rest"], "part": "through h (Wh terms)"})[dist > 0],
+            ],
+            ignore_index=True,
+        )
+        out["split"] = Fig(
+            df,
+            {"t": t},
+            f"cell-split-L{t}.csv",
+            "cell path $= \\partial L_t/\\partial c_t \\odot \\prod_{s=k+1}^{t} f_s$; through h = the "
+            "rest (total minus cell path): every path that leaves the cell through some $h_s$ and comes "
+            "back through $W_h$. At distance 0 all of it is cell path (the rest is exactly 0 there and "
+            "not drawn). "
+            "Computed by gradcore.attribution.lstm_cell_split.",
+        )
     return out
 
 
@@ -795,10 +897,12 @@ def rates(R: dict) -> Rates:
 def gates_text(R: dict, T: int, fbias: float) -> str:
     """Section 1: the forget gate along this run."""
     f = R["f"]
-    return (f"One sequence of length T = {T}. The forget gate decides how much of $c_{{t-1}}$ survives into $c_t$. "
-            f"Here its mean is **{float(f.mean()):.3f}** (sigma(b_f) = {1 / (1 + np.exp(-fbias)):.3f} at zero input), "
-            f"its smallest value {f.min():.3g} and its largest {f.max():.4f}; "
-            f"{share_above(f, 0.9)} of its values exceed 0.9.")
+    return (
+        f"One sequence of length T = {T}. The forget gate decides how much of $c_{{t-1}}$ survives into $c_t$. "
+        f"Here its mean is **{float(f.mean()):.3f}** (sigma(b_f) = {1 / (1 + np.exp(-fbias)):.3f} at zero input), "
+        f"its smallest value {f.min():.3g} and its largest {f.max():.4f}; "
+        f"{share_above(f, 0.9)} of its values exceed 0.9."
+    )
 
 
 def other_bias(fbias: float) -> float:
@@ -808,29 +912,38 @@ def other_bias(fbias: float) -> float:
 
 def predict_question(R: dict, T: int, fbias: float) -> str:
     """Section 2's predict-first question, with this run's cell path end."""
-    return (f"**Predict first.** The cell path ‖∏ diag(f_s)‖₂ ends at {sci(ln=R['ln_cell_spec_end'])} after {T} steps "
-            f"with b_f = {fbias:g}. If the forget bias were **{other_bias(fbias):g}** instead (same weights, same "
-            "inputs), where would it end: higher or lower, and by how many powers of ten?")
+    return (
+        f"**Predict first.** The cell path ‖∏ diag(f_s)‖₂ ends at {sci(ln=R['ln_cell_spec_end'])} after {T} steps "
+        f"with b_f = {fbias:g}. If the forget bias were **{other_bias(fbias):g}** instead (same weights, same "
+        "inputs), where would it end: higher or lower, and by how many powers of ten?"
+    )
 
 
 def predict_answer(R: dict, end_other: float, fbias: float) -> str:
     """The computed answer: the cell path's end at other_bias(fbias) (cell_path_end there) against this one."""
     dec = (end_other - R["ln_cell_spec_end"]) / LN10
-    return (f"At b_f = {other_bias(fbias):g} the cell path ends at **{sci(ln=end_other)}**, "
-            f"{abs(dec):.1f} powers of ten {'higher' if dec > 0 else 'lower'} than at b_f = {fbias:g} "
-            f"({sci(ln=R['ln_cell_spec_end'])}, spectral norm). Each forget gate multiplies the path once per "
-            "step, so a shift of the bias moves the whole line's slope.")
+    return (
+        f"At b_f = {other_bias(fbias):g} the cell path ends at **{sci(ln=end_other)}**, "
+        f"{abs(dec):.1f} powers of ten {'higher' if dec > 0 else 'lower'} than at b_f = {fbias:g} "
+        f"({sci(ln=R['ln_cell_spec_end'])}, spectral norm). Each forget gate multiplies the path once per "
+        "step, so a shift of the bias moves the whole line's slope."
+    )
 
 
 def paths_read_off(R: dict, T: int, cmp: str) -> str:
     """Section 2: where the three paths end after T steps, and how fast they fall."""
     rt = rates(R)
-    return (f"**Read it off:** over {T} steps the cell path falls to **{sci(ln=R['ln_cell'][-1])}** "
-            f"({rt.per_step:.3f}x per step on average: a fitted slope of {rt.cell:.3g} in ln-norm per step); "
-            f"the full ‖dc_T/dc_k‖ ends at **{sci(ln=R['ln_full'][-1])}**"
-            + ("" if rt.compare is None else
-               f"; the {cmp}'s ‖dh_T/dh_k‖ at **{sci(ln=R['ln_cmp'][-1])}** ({np.exp(rt.compare):.3f}x per step)")
-            + ".")
+    return (
+        f"**Read it off:** over {T} steps the cell path falls to **{sci(ln=R['ln_cell'][-1])}** "
+        f"({rt.per_step:.3f}x per step on average: a fitted slope of {rt.cell:.3g} in ln-norm per step); "
+        f"the full ‖dc_T/dc_k‖ ends at **{sci(ln=R['ln_full'][-1])}**"
+        + (
+            ""
+            if rt.compare is None
+            else f"; the {cmp}'s ‖dh_T/dh_k‖ at **{sci(ln=R['ln_cmp'][-1])}** ({np.exp(rt.compare):.3f}x per step)"
+        )
+        + "."
+    )
 
 
 def printout(row: np.ndarray, t: int) -> str:
@@ -852,19 +965,29 @@ class EquationText(NamedTuple):
 def equation_text(R: dict, S: dict, T: int, H: int, t: int) -> EquationText:
     """The live numbers of the LSTM's equations at step T (and for loss L_t), as section 5 prints them."""
     comp_l = R["table"][t - 1, :t]
-    gates = (f"At t = T = {T}: mean i = {R['i'][-1].mean():.3f}, f = {R['f'][-1].mean():.3f}, "
-             f"o = {R['o'][-1].mean():.3f}, g = {R['g'][-1].mean():+.3f}.")
+    gates = (
+        f"At t = T = {T}: mean i = {R['i'][-1].mean():.3f}, f = {R['f'][-1].mean():.3f}, "
+        f"o = {R['o'][-1].mean():.3f}, g = {R['g'][-1].mean():+.3f}."
+    )
     c_prev = R["c"][-2] if T > 1 else np.zeros(H)
     resid = float(np.max(np.abs(R["c"][-1] - (R["f"][-1] * c_prev + R["i"][-1] * R["g"][-1]))))
     cell = f"‖c_T‖₂ = {np.linalg.norm(R['c'][-1]):.4f}; the recurrence holds to {resid:.1e}."
-    components = (f"For L_{t}: {t} components, nearest {num(comp_l[-1])}, farthest {num(comp_l[0])}; "
-                  f"the loss is L_{t} = {S['loss']:.4f}.")
-    diag_f = (f"At t = T: diagonal entries from {R['diag_f_T'].min():.3f} to {R['diag_f_T'].max():.4f}, "
-              f"so its spectral norm is {R['diag_f_T'].max():.4f} < 1.")
-    dc_dh = (f"The terms through h that the article's 'dc_t/dc_(t-1) = f_t' leaves out; at t = T "
-             f"‖dc_T/dh_(T-1)‖₂ = {R['norm_dc_dh_T']:.4f} and ‖dh_T/dh_(T-1)‖₂ = {R['norm_dh_dh_T']:.4f}.")
-    product = (f"At k = 0 (distance T = {T}), in the {'spectral' if R['spectral'] else 'Frobenius'} norm of the Two "
-               f"paths tab: {sci(ln=R['ln_cell'][-1])}; the full ‖dc_T/dc_0‖ = {sci(ln=R['ln_full'][-1])}.")
+    components = (
+        f"For L_{t}: {t} components, nearest {num(comp_l[-1])}, farthest {num(comp_l[0])}; "
+        f"the loss is L_{t} = {S['loss']:.4f}."
+    )
+    diag_f = (
+        f"At t = T: diagonal entries from {R['diag_f_T'].min():.3f} to {R['diag_f_T'].max():.4f}, "
+        f"so its spectral norm is {R['diag_f_T'].max():.4f} < 1."
+    )
+    dc_dh = (
+        f"The terms through h that the article's 'dc_t/dc_(t-1) = f_t' leaves out; at t = T "
+        f"‖dc_T/dh_(T-1)‖₂ = {R['norm_dc_dh_T']:.4f} and ‖dh_T/dh_(T-1)‖₂ = {R['norm_dh_dh_T']:.4f}."
+    )
+    product = (
+        f"At k = 0 (distance T = {T}), in the {'spectral' if R['spectral'] else 'Frobenius'} norm of the Two "
+        f"paths tab: {sci(ln=R['ln_cell'][-1])}; the full ‖dc_T/dc_0‖ = {sci(ln=R['ln_full'][-1])}."
+    )
     return EquationText(gates, cell, components, diag_f, dc_dh, product)
 
 
@@ -872,9 +995,11 @@ def check_summary(checks: dict, t: int) -> tuple[float, str]:
     """(largest relative error, the caption listing every check) of checks_for_loss()'s checks for L_t."""
     worst = max(checks.values())
     detail = "; ".join(f"{k}: {v:.1e}" for k, v in checks.items())
-    return worst, ("Centred differences (eps = 1e-6, float64) against the engine's backward pass at these settings, "
-                   f"for L_{t}: {detail}. Checked on the largest entries, where the difference quotient is not "
-                   "swamped by rounding.")
+    return worst, (
+        "Centred differences (eps = 1e-6, float64) against the engine's backward pass at these settings, "
+        f"for L_{t}: {detail}. Checked on the largest entries, where the difference quotient is not "
+        "swamped by rounding."
+    )
 
 
 def tiny_text(A: dict) -> tuple[str, str, str]:
@@ -884,34 +1009,44 @@ def tiny_text(A: dict) -> tuple[str, str, str]:
         "**The article's own example, N, D, T, H = 1, 3, 3, 1**, with a random dout as the gradient of L3 "
         "(the article does the same), run three ways: gradcore.attribution.seed000_example, the article's "
         "loop with the fixes above, and gradcore.lstm.backward_all. Centred differences perturb the copy of Wx "
-        f"used at one step only; the largest relative error over the three components is {tiny.fd_rel_error:.1e}.")
+        f"used at one step only; the largest relative error over the three components is {tiny.fd_rel_error:.1e}."
+    )
     code = printout(A["engine"], 3)
     result = (
         f"The corrected article loop gives {', '.join(f'{v:.6g}' for v in tiny.article_norms)}; "
         f"lstm.backward_all gives {', '.join(f'{v:.6g}' for v in tiny.norms)}. The farthest step contributes "
         f"{'least' if tiny.norms[0] == tiny.norms.min() else 'not the least here'}"
         f" (the article's unseeded draw printed 0.0109, 0.0248, 0.139). "
-        + ("Component 0's forget-gate column is exactly zero: dL/da_f at step 1 is dL/dc_1 * c_0 * f(1-f), and "
-           "c_0 = 0. The article's third printed matrix shows the same zero column."
-           if tiny.f_column_zero else ""))
+        + (
+            "Component 0's forget-gate column is exactly zero: dL/da_f at step 1 is dL/dc_1 * c_0 * f(1-f), and "
+            "c_0 = 0. The article's third printed matrix shows the same zero column."
+            if tiny.f_column_zero
+            else ""
+        )
+    )
     return intro, code, result
 
 
 def loose_text(R: dict, T: int) -> str:
     """'Where the article is loose', with this run's numbers where they make the point."""
     return (
-        "- It ends: the gradient decays \"at forget gate rate rather than **Wx** rate\". It means **W_h**: "
+        '- It ends: the gradient decays "at forget gate rate rather than **Wx** rate". It means **W_h**: '
         "$W_x$ never appears in the product of Jacobians; the vanilla RNN's factor per step is "
         "$\\operatorname{diag}(\\tanh'(a_t))\\,W_h^\\top$.\n"
         "- $\\partial c_t/\\partial c_{t-1} = f_t$ holds along the cell edge with $h_{t-1}$ held fixed. The total "
         "derivative adds the terms through $h$ (the Equations tab), which carry $W_h$; the *full Jacobian* curve of "
         "the Two paths tab includes them, and it can lie above the cell path"
-        + (f" (it does here: {sci(ln=R['ln_full'][-1])} against {sci(ln=R['ln_cell'][-1])} at distance {T})."
-           if R["ln_full"][-1] > R["ln_cell"][-1] else " (at these settings it lies below).") + "\n"
-        "- \"Unless all the forget gates are exactly 1\": a sigmoid never reaches 1, so the cell path always "
+        + (
+            f" (it does here: {sci(ln=R['ln_full'][-1])} against {sci(ln=R['ln_cell'][-1])} at distance {T})."
+            if R["ln_full"][-1] > R["ln_cell"][-1]
+            else " (at these settings it lies below)."
+        )
+        + "\n"
+        '- "Unless all the forget gates are exactly 1": a sigmoid never reaches 1, so the cell path always '
         f"decays (here the largest f is {R['f'].max():.4f}); and even then the paths through $h$ would still carry $W_h$.\n"
         "- Its printed component norms come from an unseeded draw with code that cannot run as printed "
-        "(see the Code tab); the numbers on this page are reproducible from the seed in the URL.")
+        "(see the Code tab); the numbers on this page are reproducible from the seed in the URL."
+    )
 
 
 def notice(R: dict, S: dict, T: int, t: int, fbias: float, cmp: str) -> list[str]:
@@ -921,25 +1056,50 @@ def notice(R: dict, S: dict, T: int, t: int, fbias: float, cmp: str) -> list[str
     comp_l = R["table"][t - 1, :t]
     comp_c = None if cmp == "none" else R["cmp_table"][t - 1, :t]
     frac = S["cell"] / np.maximum(S["cell"] + S["rest"], 1e-300)
-    pts = [f"The forget gates average {float(R['f'].mean()):.3f} at b_f = {fbias:g}, so the cell path shrinks by "
-           f"about {per_step:.3f}x per step and reaches {sci(ln=R['ln_cell'][-1])} after {T} steps."]
-    if slope_cmp is not None and np.isfinite(slope_cmp) and np.isfinite(slope_cell) and slope_cell < 0 and slope_cmp < 0:
+    pts = [
+        f"The forget gates average {float(R['f'].mean()):.3f} at b_f = {fbias:g}, so the cell path shrinks by "
+        f"about {per_step:.3f}x per step and reaches {sci(ln=R['ln_cell'][-1])} after {T} steps."
+    ]
+    if (
+        slope_cmp is not None
+        and np.isfinite(slope_cmp)
+        and np.isfinite(slope_cell)
+        and slope_cell < 0
+        and slope_cmp < 0
+    ):
         ratio = slope_cmp / slope_cell
-        pts.append(f"The {cmp}'s ‖dh_T/dh_k‖ falls {np.exp(slope_cmp):.3f}x per step: "
-                   + (f"the cell path decays {ratio:.1f}x slower (in log-norm slope)." if ratio >= 1 else
-                      f"here the cell path decays {1 / ratio:.1f}x *faster*: with a forget bias of {fbias:g} the gate "
-                      "closes and the LSTM's advantage is gone."))
-    pts.append(f"The full ‖dc_T/dc_k‖ (paths through h included) ends at {sci(ln=R['ln_full'][-1])}, "
-               + ("above" if R["ln_full"][-1] > R["ln_cell"][-1] else "below")
-               + f" the cell path's {sci(ln=R['ln_cell'][-1])}: the article's f-only picture is the cell edge, not "
-               "the whole story.")
-    pts.append(f"For L_{t} the nearest step's component is {num(comp_l[-1])} and the farthest (k = 1) {num(comp_l[0])}"
-               + ("" if comp_c is None else f"; for the {cmp} {num(comp_c[-1])} and {num(comp_c[0])}") + ".")
+        pts.append(
+            f"The {cmp}'s ‖dh_T/dh_k‖ falls {np.exp(slope_cmp):.3f}x per step: "
+            + (
+                f"the cell path decays {ratio:.1f}x slower (in log-norm slope)."
+                if ratio >= 1
+                else f"here the cell path decays {1 / ratio:.1f}x *faster*: with a forget bias of {fbias:g} the gate "
+                "closes and the LSTM's advantage is gone."
+            )
+        )
+    pts.append(
+        f"The full ‖dc_T/dc_k‖ (paths through h included) ends at {sci(ln=R['ln_full'][-1])}, "
+        + ("above" if R["ln_full"][-1] > R["ln_cell"][-1] else "below")
+        + f" the cell path's {sci(ln=R['ln_cell'][-1])}: the article's f-only picture is the cell edge, not "
+        "the whole story."
+    )
+    pts.append(
+        f"For L_{t} the nearest step's component is {num(comp_l[-1])} and the farthest (k = 1) {num(comp_l[0])}"
+        + ("" if comp_c is None else f"; for the {cmp} {num(comp_c[-1])} and {num(comp_c[0])}")
+        + "."
+    )
     if t > 1:
-        pts.append(f"Of the gradient reaching c_1 from L_{t} (distance {t - 1}), the cell path alone makes "
-                   f"{fmt.percent(frac[0])} of ‖cell‖ + ‖rest‖; at distance 1 it makes {fmt.percent(frac[-2])}"
-                   + (": far back, the paths through h (with their W_h) carry most of it." if frac[0] < 0.5 else
-                      ": the cell path carries most of it all the way back."))
-    pts.append(f"Even the slowest unit keeps only {sci(ln=R['ln_cell'][-1])} of the gradient over {T} steps: "
-               "the LSTM slows vanishing, it does not cure it.")
+        pts.append(
+            f"Of the gradient reaching c_1 from L_{t} (distance {t - 1}), the cell path alone makes "
+            f"{fmt.percent(frac[0])} of ‖cell‖ + ‖rest‖; at distance 1 it makes {fmt.percent(frac[-2])}"
+            + (
+                ": far back, the paths through h (with their W_h) carry most of it."
+                if frac[0] < 0.5
+                else ": the cell path carries most of it all the way back."
+            )
+        )
+    pts.append(
+        f"Even the slowest unit keeps only {sci(ln=R['ln_cell'][-1])} of the gradient over {T} steps: "
+        "the LSTM slows vanishing, it does not cure it."
+    )
     return pts

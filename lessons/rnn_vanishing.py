@@ -12,6 +12,7 @@ The problem (one draw per seed):
     readout (its own stream, so T does not move it): Wy ~ N(0, 1/H) (H, V), targets ~ U{0..V-1}
     L_t = -log softmax(h_t Wy)[y_t]           per-step softmax cross-entropy (seed 001 eq. 3-4)
 """
+
 from __future__ import annotations
 
 import functools
@@ -170,7 +171,7 @@ def compute(T: int, H: int, act: str, init_kind: str, scale: float, xscale: floa
         n_j = min(t_end, N_STEP_J)
         J = last_step_jacobians(c, n_j)
         step_J = np.full(t_end, np.nan)
-        step_J[t_end - n_j:] = np.linalg.norm(J, 2, axis=(1, 2))
+        step_J[t_end - n_j :] = np.linalg.norm(J, 2, axis=(1, 2))
         check = check_jacobian(p, c, pn)
         loss = ce(c.h, p)
         rows = heat_steps(t_end)
@@ -178,20 +179,43 @@ def compute(T: int, H: int, act: str, init_kind: str, scale: float, xscale: floa
         heat = sc.log_norms[:, rows - 1] / LN10
         g = rnn.backward_all(loss.dh, c)
         g_norm = clipping.global_norm({"Wx": g.dWx, "Wh": g.dWh, "b": g.db})
-        rho_log10 = np.arange(t_end + 1) * np.log10(spec.radius) if spec.radius > 0 else \
-            np.where(np.arange(t_end + 1) == 0, 0.0, -np.inf)
+        rho_log10 = (
+            np.arange(t_end + 1) * np.log10(spec.radius)
+            if spec.radius > 0
+            else np.where(np.arange(t_end + 1) == 0, 0.0, -np.inf)
+        )
         return Run(
-            T=T, t_end=t_end, H=H, act=act, gamma_h=act_.gamma, gamma_W=spec.norm, rho=spec.radius,
-            eigvals=spec.eigvals, singvals=spec.singvals, distance=pn.distance,
-            spec_log10=pn.log_spec / LN10, fro_log10=pn.log_fro / LN10, bound_log10=b.log_bound / LN10,
-            rho_log10=rho_log10, run_bound_log10=run_b / LN10, n_spec=int(sampled.size),
-            a_flat=c.a[0].ravel().copy(), fprime_mean=np.mean(np.abs(fprime), axis=1),
-            fprime_max=np.max(np.abs(fprime), axis=1), step_J_norm=step_J,
-            heat_rows=rows, heat_cols=rows.copy(), heat_log10=heat, L_t=loss.L_t,
-            g_log10=math.log10(g_norm) if g_norm > 0 and np.isfinite(g_norm) else
-            (-np.inf if g_norm == 0 else np.inf),
-            h_T_norm=float(np.linalg.norm(c.h[0, -1])), a_absmax=float(np.max(np.abs(c.a[0]))),
-            check=check)
+            T=T,
+            t_end=t_end,
+            H=H,
+            act=act,
+            gamma_h=act_.gamma,
+            gamma_W=spec.norm,
+            rho=spec.radius,
+            eigvals=spec.eigvals,
+            singvals=spec.singvals,
+            distance=pn.distance,
+            spec_log10=pn.log_spec / LN10,
+            fro_log10=pn.log_fro / LN10,
+            bound_log10=b.log_bound / LN10,
+            rho_log10=rho_log10,
+            run_bound_log10=run_b / LN10,
+            n_spec=int(sampled.size),
+            a_flat=c.a[0].ravel().copy(),
+            fprime_mean=np.mean(np.abs(fprime), axis=1),
+            fprime_max=np.max(np.abs(fprime), axis=1),
+            step_J_norm=step_J,
+            heat_rows=rows,
+            heat_cols=rows.copy(),
+            heat_log10=heat,
+            L_t=loss.L_t,
+            g_log10=math.log10(g_norm)
+            if g_norm > 0 and np.isfinite(g_norm)
+            else (-np.inf if g_norm == 0 else np.inf),
+            h_T_norm=float(np.linalg.norm(c.h[0, -1])),
+            a_absmax=float(np.max(np.abs(c.a[0]))),
+            check=check,
+        )
 
 
 class LossView(NamedTuple):
@@ -232,8 +256,9 @@ def loss_view(T, H, act, init_kind, scale, xscale, seed, t: int, n_entries: int 
         pick = tuple(np.array(index).T)
         fd_err = rel_error(dWh[pick], num[pick])
         gn = float(np.linalg.norm(dWh))
-    return LossView(t, sc.log_norms[0, :t] / LN10, sum_err, fd_err, len(index),
-                    math.log10(gn) if gn > 0 else -np.inf)
+    return LossView(
+        t, sc.log_norms[0, :t] / LN10, sum_err, fd_err, len(index), math.log10(gn) if gn > 0 else -np.inf
+    )
 
 
 class JacobianCheck(NamedTuple):
@@ -331,53 +356,83 @@ def notice(r: Run, lv: LossView) -> list[str]:
     e, d_end = end_spec(r), r.t_end
     rate = 10 ** (e / d_end) if np.isfinite(e) else 0.0
     reg = regime(r)
-    verb = {"vanishing": "vanished", "exploding": "exploded", "steady": "stayed within a factor 1000 of 1"}[reg]
-    out.append(f"Over {d_end} steps the spectral norm of dh_T/dh_k went from 1 to {sci(log10=e)}: it {verb}, "
-               f"on average x{rate:.3f} per step.")
+    verb = {"vanishing": "vanished", "exploding": "exploded", "steady": "stayed within a factor 1000 of 1"}[
+        reg
+    ]
+    out.append(
+        f"Over {d_end} steps the spectral norm of dh_T/dh_k went from 1 to {sci(log10=e)}: it {verb}, "
+        f"on average x{rate:.3f} per step."
+    )
     gw = r.gamma_W * r.gamma_h
     gap = decades_between(e, float(r.bound_log10[d_end]))
     if gw < 1:
-        out.append(f"gamma_W gamma_h = {gw:.3f} < 1, so eq. 12 guarantees vanishing; the measured norm sits "
-                   f"{gap:.1f} decades below the bound at T - k = {d_end}.")
+        out.append(
+            f"gamma_W gamma_h = {gw:.3f} < 1, so eq. 12 guarantees vanishing; the measured norm sits "
+            f"{gap:.1f} decades below the bound at T - k = {d_end}."
+        )
     elif reg == "vanishing":
-        out.append(f"gamma_W gamma_h = {gw:.3f} >= 1, so the bound of eq. 12 allows growth and promises nothing; "
-                   f"the norm vanished anyway, because f' along this run (mean |f'| = "
-                   f"{float(np.mean(r.fprime_mean)):.3f}) is far below its maximum gamma_h = {r.gamma_h:g}.")
+        out.append(
+            f"gamma_W gamma_h = {gw:.3f} >= 1, so the bound of eq. 12 allows growth and promises nothing; "
+            f"the norm vanished anyway, because f' along this run (mean |f'| = "
+            f"{float(np.mean(r.fprime_mean)):.3f}) is far below its maximum gamma_h = {r.gamma_h:g}."
+        )
     else:
-        out.append(f"gamma_W gamma_h = {gw:.3f} >= 1, so the bound of eq. 12 allows growth; the measured norm is "
-                   f"{gap:.1f} decades below it at T - k = {d_end}.")
+        out.append(
+            f"gamma_W gamma_h = {gw:.3f} >= 1, so the bound of eq. 12 allows growth; the measured norm is "
+            f"{gap:.1f} decades below it at T - k = {d_end}."
+        )
     dp, vp = peak(r)
     if r.rho < 1 - 1e-9 and vp > 0:
-        out.append(f"The spectral radius is rho(W) = {r.rho:.3f} < 1, yet the norm first grows, to {sci(log10=vp)} at "
-                   f"T - k = {dp}: the largest singular value ||W||_2 = {r.gamma_W:.3f} > 1 lets single steps "
-                   f"amplify; eigenvalues only set the long-run rate. Seed 001's eigenvalue argument misses this.")
+        out.append(
+            f"The spectral radius is rho(W) = {r.rho:.3f} < 1, yet the norm first grows, to {sci(log10=vp)} at "
+            f"T - k = {dp}: the largest singular value ||W||_2 = {r.gamma_W:.3f} > 1 lets single steps "
+            f"amplify; eigenvalues only set the long-run rate. Seed 001's eigenvalue argument misses this."
+        )
     elif r.rho >= 1 - 1e-9 and reg == "vanishing":
-        out.append(f"The spectral radius is rho(W) = {r.rho:.3f} >= 1, so the eigenvalue argument of seed 001 "
-                   f"would predict no vanishing; f'(a_t) < 1 along the run makes it vanish anyway.")
+        out.append(
+            f"The spectral radius is rho(W) = {r.rho:.3f} >= 1, so the eigenvalue argument of seed 001 "
+            f"would predict no vanishing; f'(a_t) < 1 along the run makes it vanish anyway."
+        )
     else:
-        out.append(f"rho(W) = {r.rho:.3f} and ||W||_2 = {r.gamma_W:.3f}: the eigenvalue curve rho^(T-k) ends at "
-                   f"{sci(log10=float(r.rho_log10[d_end]))}, the measurement at {sci(log10=e)}.")
+        out.append(
+            f"rho(W) = {r.rho:.3f} and ||W||_2 = {r.gamma_W:.3f}: the eigenvalue curve rho^(T-k) ends at "
+            f"{sci(log10=float(r.rho_log10[d_end]))}, the measurement at {sci(log10=e)}."
+        )
     if r.act in ("tanh", "sigmoid"):
-        sat = float(np.mean(np.abs(activations.get(r.act).df(r.a_flat, activations.get(r.act).f(r.a_flat)))
-                            < 0.1 * r.gamma_h))
-        out.append(f"{100 * sat:.0f}% of this run's pre-activations sit where {r.act}' is below a tenth of its "
-                   f"maximum {r.gamma_h:g} (saturated); the average |f'| per step is "
-                   f"{float(np.mean(r.fprime_mean)):.3f}.")
+        sat = float(
+            np.mean(
+                np.abs(activations.get(r.act).df(r.a_flat, activations.get(r.act).f(r.a_flat)))
+                < 0.1 * r.gamma_h
+            )
+        )
+        out.append(
+            f"{100 * sat:.0f}% of this run's pre-activations sit where {r.act}' is below a tenth of its "
+            f"maximum {r.gamma_h:g} (saturated); the average |f'| per step is "
+            f"{float(np.mean(r.fprime_mean)):.3f}."
+        )
     elif r.act == "relu":
         off = float(np.mean(r.a_flat <= 0))
-        out.append(f"relu' is 0 or 1: {100 * off:.0f}% of the pre-activations are <= 0, so those units pass no "
-                   f"gradient at that step.")
+        out.append(
+            f"relu' is 0 or 1: {100 * off:.0f}% of the pre-activations are <= 0, so those units pass no "
+            f"gradient at that step."
+        )
     else:
         out.append("With the linear activation f' = 1 everywhere, so the curve shows W alone.")
     k_far = farthest_component(lv)
     c = lv.comp_log10
     if k_far is not None and k_far < lv.t and np.isfinite(c[-1]):
         share = c[k_far - 1] - c[-1]
-        out.append(f"For L_{lv.t}, the component of dL_t/dW_hh from step k = {lv.t} is {sci(log10=c[-1])} and from "
-                   f"step {k_far} it is {sci(log10=c[k_far - 1])} ({sci(log10=share)} times as large): "
-                   + ("the distant past barely moves W_hh." if share < -2 else
-                      "the distant past outweighs the present." if share > 2 else
-                      "near and far steps pull with comparable force."))
+        out.append(
+            f"For L_{lv.t}, the component of dL_t/dW_hh from step k = {lv.t} is {sci(log10=c[-1])} and from "
+            f"step {k_far} it is {sci(log10=c[k_far - 1])} ({sci(log10=share)} times as large): "
+            + (
+                "the distant past barely moves W_hh."
+                if share < -2
+                else "the distant past outweighs the present."
+                if share > 2
+                else "near and far steps pull with comparable force."
+            )
+        )
     return out
 
 
@@ -389,8 +444,13 @@ def farthest_component(lv: LossView) -> int | None:
 
 # ----------------------------------------------------------------------------- the charts' tidy frames
 
-MEASURED, FRO, BOUND, RHO, RUN_BOUND = ("RNN", "RNN, Frobenius norm", "bound", "spectral radius",
-                                        "eq. 10 along this run")
+MEASURED, FRO, BOUND, RHO, RUN_BOUND = (
+    "RNN",
+    "RNN, Frobenius norm",
+    "bound",
+    "spectral radius",
+    "eq. 10 along this run",
+)
 
 
 def headline_frame(r: Run, fro: bool) -> tuple[pd.DataFrame, list[str]]:
@@ -408,29 +468,41 @@ def headline_frame(r: Run, fro: bool) -> tuple[pd.DataFrame, list[str]]:
         keep = (v <= top) & (v >= bottom)
         if not keep.all():
             first = int(d[~keep][0])
-            cut.append(f"{name} leaves the plotted range at T - k = {first} (it reaches {sci(log10=float(v[-1]))} "
-                       f"at T - k = {r.t_end})")
+            cut.append(
+                f"{name} leaves the plotted range at T - k = {first} (it reaches {sci(log10=float(v[-1]))} "
+                f"at T - k = {r.t_end})"
+            )
         # keep the first point outside so the curve visibly runs off the chart
         upto = int(np.flatnonzero(~keep)[0]) + 1 if not keep.all() else d.size
-        parts.append(pd.DataFrame({"distance": d[:upto], "log10_norm": np.clip(v[:upto], bottom, top),
-                                   "series": name}))
+        parts.append(
+            pd.DataFrame({"distance": d[:upto], "log10_norm": np.clip(v[:upto], bottom, top), "series": name})
+        )
     return pd.concat(parts, ignore_index=True).dropna(subset=["log10_norm"]), cut
 
 
 def singular_frame(r: Run) -> pd.DataFrame:
     """Sorted |lambda_i| and sigma_i against their rank i."""
     i = np.arange(1, r.H + 1)
-    return pd.concat([pd.DataFrame({"i": i, "value": np.sort(np.abs(r.eigvals))[::-1], "series": "|λ_i|"}),
-                      pd.DataFrame({"i": i, "value": r.singvals, "series": "σ_i"})],
-                     ignore_index=True)
+    return pd.concat(
+        [
+            pd.DataFrame({"i": i, "value": np.sort(np.abs(r.eigvals))[::-1], "series": "|λ_i|"}),
+            pd.DataFrame({"i": i, "value": r.singvals, "series": "σ_i"}),
+        ],
+        ignore_index=True,
+    )
 
 
 def activation_frames(r: Run, span: float = 6.0) -> tuple[pd.DataFrame, pd.DataFrame, float]:
     """f'(a) of tanh and sigmoid (and the chosen f) on [-span, span]; histogram of this run's a_t."""
     a = np.linspace(-span, span, 241)
     names = ["tanh", "sigmoid"] + ([r.act] if r.act not in ("tanh", "sigmoid") else [])
-    curves = pd.concat([pd.DataFrame({"a": a, "fprime": activations.get(n).df(a, activations.get(n).f(a)),
-                                      "series": n}) for n in names], ignore_index=True)
+    curves = pd.concat(
+        [
+            pd.DataFrame({"a": a, "fprime": activations.get(n).df(a, activations.get(n).f(a)), "series": n})
+            for n in names
+        ],
+        ignore_index=True,
+    )
     edges = np.linspace(-span, span, 49)
     clipped = np.clip(r.a_flat, -span, span)  # pre-activations beyond the span land in the edge bins
     counts, _ = np.histogram(clipped, bins=edges)
@@ -442,9 +514,15 @@ def activation_frames(r: Run, span: float = 6.0) -> tuple[pd.DataFrame, pd.DataF
 def fprime_frame(r: Run) -> pd.DataFrame:
     """mean_j and max_j |f'(a_t,j)| per step t."""
     steps = np.arange(1, r.t_end + 1)
-    return pd.concat([pd.DataFrame({"t": steps, "value": r.fprime_mean, "series": "mean_j |f'(a_t,j)|"}),
-                      pd.DataFrame({"t": steps, "value": r.fprime_max,
-                                    "series": "max_j |f'(a_t,j)| = ||diag f'(a_t)||"})], ignore_index=True)
+    return pd.concat(
+        [
+            pd.DataFrame({"t": steps, "value": r.fprime_mean, "series": "mean_j |f'(a_t,j)|"}),
+            pd.DataFrame(
+                {"t": steps, "value": r.fprime_max, "series": "max_j |f'(a_t,j)| = ||diag f'(a_t)||"}
+            ),
+        ],
+        ignore_index=True,
+    )
 
 
 def heat_frame(r: Run) -> pd.DataFrame:
@@ -469,8 +547,11 @@ def article_printout(lv: LossView) -> str:
     js = list(range(lv.t)) if lv.t <= 12 else [0, 1, 2, None, lv.t - 3, lv.t - 2, lv.t - 1]
     lines = [f"Loss {lv.t}"]
     for j in js:
-        lines.append("..." if j is None else
-                     f"component {j} - {sci(log10=float(c[j]), digits=4) if np.isfinite(c[j]) else '0'}")
+        lines.append(
+            "..."
+            if j is None
+            else f"component {j} - {sci(log10=float(c[j]), digits=4) if np.isfinite(c[j]) else '0'}"
+        )
     return "\n".join(lines)
 
 
@@ -478,10 +559,12 @@ def verification(r: Run, lv: LossView) -> tuple[bool, str]:
     """The verified badge: (every live check below its tolerance, the sentence that reports them)."""
     chk = r.check
     ok = chk.rel_err < 1e-6 and lv.fd_rel_err < 1e-6 and lv.sum_rel_err < 1e-9 and chk.plotted_err < 1e-3
-    text = (f"centred differences of u·h_T in h_(T-{chk.d}) ({chk.units} units) against the product: "
-            f"rel. error **{chk.rel_err:.1e}**; the plotted log-norm at T-k = {chk.d} matches it to "
-            f"{chk.plotted_err:.0e}; dL_{lv.t}/dW_hh on its {lv.fd_entries} largest entries: rel. error "
-            f"**{lv.fd_rel_err:.1e}**; its step components sum to BPTT's dL_{lv.t}/dW_hh to {lv.sum_rel_err:.0e}.")
+    text = (
+        f"centred differences of u·h_T in h_(T-{chk.d}) ({chk.units} units) against the product: "
+        f"rel. error **{chk.rel_err:.1e}**; the plotted log-norm at T-k = {chk.d} matches it to "
+        f"{chk.plotted_err:.0e}; dL_{lv.t}/dW_hh on its {lv.fd_entries} largest entries: rel. error "
+        f"**{lv.fd_rel_err:.1e}**; its step components sum to BPTT's dL_{lv.t}/dW_hh to {lv.sum_rel_err:.0e}."
+    )
     return ok, text
 
 
@@ -489,8 +572,10 @@ def overflow_warning(r: Run) -> str | None:
     """What the page says when the forward pass overflowed before step T (None if it did not)."""
     if r.t_end >= r.T:
         return None
-    return (f"The forward pass overflowed at step {r.t_end + 1} (|h| or |a| beyond 1e150): the state exploded. "
-            f"Everything below uses steps 1..{r.t_end}, so 'T' on this page means t = {r.t_end}.")
+    return (
+        f"The forward pass overflowed at step {r.t_end + 1} (|h| or |a| beyond 1e150): the state exploded. "
+        f"Everything below uses steps 1..{r.t_end}, so 'T' on this page means t = {r.t_end}."
+    )
 
 
 def d20(r: Run) -> int:
@@ -504,17 +589,24 @@ def decay_text(r: Run) -> tuple[str, str]:
     legend = (
         f"- **{MEASURED}** (vermillion): the measured spectral norm $\\|\\partial h_T/\\partial h_k\\|_2$ "
         f"of the product of Jacobians."
-        + (f" Computed exactly (SVD) at {r.n_spec} of the {r.t_end} distances (every distance up to 20, then "
-           "evenly spaced); the Frobenius norm is kept at every distance." if r.n_spec < r.t_end else "")
+        + (
+            f" Computed exactly (SVD) at {r.n_spec} of the {r.t_end} distances (every distance up to 20, then "
+            "evenly spaced); the Frobenius norm is kept at every distance."
+            if r.n_spec < r.t_end
+            else ""
+        )
         + f"\n- **{BOUND}** (black, dashed): eq. 12, $(\\gamma_W\\gamma_h)^{{T-k}}$ with "
         f"$\\gamma_W = \\|W_{{hh}}\\|_2 = {r.gamma_W:.3f}$, $\\gamma_h = {r.gamma_h:g}$."
         f"\n- **{RUN_BOUND}** (dashed): eq. 10 multiplied along the actual trajectory, "
         f"$\\prod_s \\|W_{{hh}}\\|_2 \\max_j |f'(a_{{s,j}})|$: the bound with this run's $f'$ instead of its maximum (it hides the bound when some unit has "
         f"$f' = \\gamma_h$ at every step, as with linear)."
-        f"\n- **{RHO}** (orange, dashed): $\\rho(W)^{{T-k}}$, $\\rho = {r.rho:.3f}$, the eigenvalue story of seed 001.")
-    read = (f"**Read it off:** at $T-k = {d}$ the norm is **{sci(log10=float(r.spec_log10[d]))}** "
-            f"(bound {sci(log10=float(r.bound_log10[d]))}); at $T-k = {r.t_end}$ it is **{sci(log10=e)}** "
-            f"(bound {sci(log10=float(r.bound_log10[r.t_end]))}).")
+        f"\n- **{RHO}** (orange, dashed): $\\rho(W)^{{T-k}}$, $\\rho = {r.rho:.3f}$, the eigenvalue story of seed 001."
+    )
+    read = (
+        f"**Read it off:** at $T-k = {d}$ the norm is **{sci(log10=float(r.spec_log10[d]))}** "
+        f"(bound {sci(log10=float(r.bound_log10[d]))}); at $T-k = {r.t_end}$ it is **{sci(log10=e)}** "
+        f"(bound {sci(log10=float(r.bound_log10[r.t_end]))})."
+    )
     return legend, read
 
 
@@ -528,34 +620,46 @@ def spectrum_text(r: Run) -> tuple[str, str | None]:
             f"climbs to **{sci(log10=vp)}** at $T-k = {dp}$ before it decays. Seed 001 reasons with eigenvalues "
             f"($\\lambda_1 < 1$ vanishes), but one step can stretch a vector by up to the largest *singular* "
             f"value, $\\|W\\|_2 = {r.gamma_W:.3f}$. For a non-normal $W$ the eigenvectors are not orthogonal, "
-            f"so $\\|W^k\\|$ can exceed $\\rho^k$ by far for a while; only in the long run does $\\rho^k$ win.")
+            f"so $\\|W^k\\|$ can exceed $\\rho^k$ by far for a while; only in the long run does $\\rho^k$ win."
+        )
     else:
         text = (
             f"Seed 001 reasons with the largest eigenvalue, $\\rho = {r.rho:.3f}$; eq. 10-12 need the largest "
             f"singular value, $\\|W\\|_2 = {r.gamma_W:.3f}$ (always $\\geq \\rho$; equal for normal matrices such "
             f"as orthogonal or identity). Try the **nonnormal** initialiser with a linear activation: radius below "
-            f"1, early growth anyway.")
+            f"1, early growth anyway."
+        )
     caption = None
     if r.gamma_h != 1.0:
-        caption = (f"With {r.act}, gamma_h = {r.gamma_h:g}: the gradient can only explode if some eigenvalue lies "
-                   f"outside the circle of radius 1/gamma_h = {1 / r.gamma_h:g} (Pascanu et al. 2013).")
+        caption = (
+            f"With {r.act}, gamma_h = {r.gamma_h:g}: the gradient can only explode if some eigenvalue lies "
+            f"outside the circle of radius 1/gamma_h = {1 / r.gamma_h:g} (Pascanu et al. 2013)."
+        )
     return text, caption
 
 
 def derivative_caption(r: Run, span: float = 6.0) -> str:
     """Section 3: what the grey histogram under the derivative curves counts."""
     outside = float(np.mean(np.abs(r.a_flat) > span))
-    return (f"tanh' peaks at 1, sigmoid' at 1/4 (a = 0). Grey: where this run's {r.t_end * r.H} "
-            f"pre-activations a_t fall"
-            + (f"; {100 * outside:.1f}% lie beyond ±6 and are counted in the edge bins." if outside else "."))
+    return (
+        f"tanh' peaks at 1, sigmoid' at 1/4 (a = 0). Grey: where this run's {r.t_end * r.H} "
+        f"pre-activations a_t fall"
+        + (f"; {100 * outside:.1f}% lie beyond ±6 and are counted in the edge bins." if outside else ".")
+    )
 
 
 def heat_caption(r: Run) -> str:
     """Section 4: what the T x T heatmap leaves blank, and which steps it shows."""
-    return ("Blank: k > t (a loss cannot reach the future) and k = 1 (h_0 = 0, so step 1 adds "
-            "nothing to ∂L/∂W_hh)."
-            + (f" Every {int(np.ceil(r.t_end / HEAT_MAX))}th step or so is shown "
-               f"({r.heat_rows.size} of {r.t_end})." if r.heat_rows.size < r.t_end else ""))
+    return (
+        "Blank: k > t (a loss cannot reach the future) and k = 1 (h_0 = 0, so step 1 adds "
+        "nothing to ∂L/∂W_hh)."
+        + (
+            f" Every {int(np.ceil(r.t_end / HEAT_MAX))}th step or so is shown "
+            f"({r.heat_rows.size} of {r.t_end})."
+            if r.heat_rows.size < r.t_end
+            else ""
+        )
+    )
 
 
 class EquationText(NamedTuple):
@@ -575,25 +679,42 @@ def equation_text(r: Run) -> EquationText:
     J_last = r.step_J_norm[-1]
     with np.errstate(all="ignore"):
         ratios = r.step_J_norm / (r.gamma_W * r.fprime_max)
-    ratio = float(np.nanmax(np.where(np.isfinite(ratios), ratios, np.nan))) if np.isfinite(ratios).any() else 0.0
-    eq2b = (f"Here $f$ = **{r.act}**, $a_t = x_t W_x + h_{{t-1}} W_h + b$ (row vectors, $W_h = W_{{hh}}^\\top$). "
-            f"This run: $\\max_t |a_t| = {r.a_absmax:.3g}$, $\\|h_T\\| = {r.h_T_norm:.3g}$.")
-    eq7_8 = (f"Live: $\\|\\partial h_T/\\partial h_{{T-{d}}}\\|_2$ = **{sci(log10=float(r.spec_log10[d]))}**, "
-             f"$\\|\\partial h_T/\\partial h_0\\|_2$ = **{sci(log10=e)}**.")
-    eq9 = ("Seed 001 writes $W^\\top \\operatorname{diag}[f'(h_{i-1})]$: that is Pascanu's form "
-           "$h_t = W f(h_{t-1}) + \\dots$; with eq. 2a, where $f$ acts after the sum, the Jacobian is "
-           "$\\operatorname{diag}(f'(a_i))\\,W_{hh}$. "
-           f"Live: $\\|J_T\\|_2 = {J_last:.4g}$, $\\max_j f'(a_{{T,j}}) = {r.fprime_max[-1]:.4g}$.")
-    eq10_11 = (f"Live: $\\gamma_W = \\|W_{{hh}}\\|_2 = {r.gamma_W:.4f}$ (the largest **singular value**; the "
-               f"largest $|\\lambda|$ is $\\rho = {r.rho:.4f}$), $\\gamma_h = {r.gamma_h:g}$, "
-               f"$\\gamma_W\\gamma_h = {r.gamma_W * r.gamma_h:.4f}$. Over the last {min(r.t_end, N_STEP_J)} steps "
-               f"$\\|J_i\\|_2 / (\\|W\\|_2 \\max_j|f'(a_{{i,j}})|) \\le {ratio:.3f}$.")
-    eq12 = (f"Live, at $t-k = {d}$: **{sci(log10=float(r.spec_log10[d]))}** $\\le$ "
-            f"{sci(log10=float(r.bound_log10[d]))}; "
-            f"at $t-k = {r.t_end}$: **{sci(log10=e)}** $\\le$ {sci(log10=float(r.bound_log10[r.t_end]))}.")
-    eq13 = (f"Its setting here: $g = \\partial L/\\partial(W_{{hx}}, W_{{hh}}, b)$ of $L = \\sum_t L_t$ has "
-            f"$\\|g\\|$ = **{sci(log10=r.g_log10)}**"
-            + (f"; clipping at threshold 1 would multiply it by {sci(log10=-r.g_log10)}" if r.g_log10 > 0 else
-               "; below threshold 1 clipping leaves it alone")
-            + ". Clipping only rescales the sum: it cannot restore the far components that vanished.")
+    ratio = (
+        float(np.nanmax(np.where(np.isfinite(ratios), ratios, np.nan))) if np.isfinite(ratios).any() else 0.0
+    )
+    eq2b = (
+        f"Here $f$ = **{r.act}**, $a_t = x_t W_x + h_{{t-1}} W_h + b$ (row vectors, $W_h = W_{{hh}}^\\top$). "
+        f"This run: $\\max_t |a_t| = {r.a_absmax:.3g}$, $\\|h_T\\| = {r.h_T_norm:.3g}$."
+    )
+    eq7_8 = (
+        f"Live: $\\|\\partial h_T/\\partial h_{{T-{d}}}\\|_2$ = **{sci(log10=float(r.spec_log10[d]))}**, "
+        f"$\\|\\partial h_T/\\partial h_0\\|_2$ = **{sci(log10=e)}**."
+    )
+    eq9 = (
+        "Seed 001 writes $W^\\top \\operatorname{diag}[f'(h_{i-1})]$: that is Pascanu's form "
+        "$h_t = W f(h_{t-1}) + \\dots$; with eq. 2a, where $f$ acts after the sum, the Jacobian is "
+        "$\\operatorname{diag}(f'(a_i))\\,W_{hh}$. "
+        f"Live: $\\|J_T\\|_2 = {J_last:.4g}$, $\\max_j f'(a_{{T,j}}) = {r.fprime_max[-1]:.4g}$."
+    )
+    eq10_11 = (
+        f"Live: $\\gamma_W = \\|W_{{hh}}\\|_2 = {r.gamma_W:.4f}$ (the largest **singular value**; the "
+        f"largest $|\\lambda|$ is $\\rho = {r.rho:.4f}$), $\\gamma_h = {r.gamma_h:g}$, "
+        f"$\\gamma_W\\gamma_h = {r.gamma_W * r.gamma_h:.4f}$. Over the last {min(r.t_end, N_STEP_J)} steps "
+        f"$\\|J_i\\|_2 / (\\|W\\|_2 \\max_j|f'(a_{{i,j}})|) \\le {ratio:.3f}$."
+    )
+    eq12 = (
+        f"Live, at $t-k = {d}$: **{sci(log10=float(r.spec_log10[d]))}** $\\le$ "
+        f"{sci(log10=float(r.bound_log10[d]))}; "
+        f"at $t-k = {r.t_end}$: **{sci(log10=e)}** $\\le$ {sci(log10=float(r.bound_log10[r.t_end]))}."
+    )
+    eq13 = (
+        f"Its setting here: $g = \\partial L/\\partial(W_{{hx}}, W_{{hh}}, b)$ of $L = \\sum_t L_t$ has "
+        f"$\\|g\\|$ = **{sci(log10=r.g_log10)}**"
+        + (
+            f"; clipping at threshold 1 would multiply it by {sci(log10=-r.g_log10)}"
+            if r.g_log10 > 0
+            else "; below threshold 1 clipping leaves it alone"
+        )
+        + ". Clipping only rescales the sum: it cannot restore the far components that vanished."
+    )
     return EquationText(eq2b, eq7_8, eq9, eq10_11, eq12, eq13)

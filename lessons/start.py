@@ -3,6 +3,7 @@
 NumPy and pandas on top of gradcore, no Streamlit or Altair. The draw is the RNN page's
 (lessons.rnn_vanishing: Wh, then Wx ~ N(0, 1/D), then x), so the two pages' curves match.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -29,8 +30,11 @@ def jacobian_norms(T: int, act: str, H: int, seed: int) -> pd.DataFrame:
         x = rng.standard_normal((1, T, D))  # (N=1, T, D)
         _, cache = rnn.forward(x, np.zeros((1, H)), Wx, Wh, np.zeros(H), activation=act)
         norms = jacobians.rnn_product_norms(cache)  # natural logs over d = T - k = 0..T
-        frames.append(pd.DataFrame({"scale": scale, "distance": norms.distance,
-                                    "log10_norm": norms.log_spec / np.log(10.0)}))
+        frames.append(
+            pd.DataFrame(
+                {"scale": scale, "distance": norms.distance, "log10_norm": norms.log_spec / np.log(10.0)}
+            )
+        )
     df = pd.concat(frames, ignore_index=True)
     df["run"] = [f"spectral radius {s:g}" for s in df["scale"]]
     return df
@@ -40,15 +44,22 @@ def read_off(df: pd.DataFrame, T: int) -> str:
     """'Read it off': the gradient norm after T steps at both radii, and the rate per step."""
     end = df[df["distance"] == T].set_index("scale")["log10_norm"]
     lo, hi = end.get(SCALES[0]), end.get(SCALES[1])
-    return (f"**Read it off:** after {T} steps the gradient norm is {fmt.decade(log10=lo, zero='exactly 0')} at "
-            f"radius {SCALES[0]:g} and {fmt.decade(log10=hi, zero='exactly 0')} at radius {SCALES[1]:g}"
-            + (f", about {10 ** (lo / T):.2f}x and {10 ** (hi / T):.2f}x per step."
-               if np.isfinite(lo) and np.isfinite(hi) else "."))
+    return (
+        f"**Read it off:** after {T} steps the gradient norm is {fmt.decade(log10=lo, zero='exactly 0')} at "
+        f"radius {SCALES[0]:g} and {fmt.decade(log10=hi, zero='exactly 0')} at radius {SCALES[1]:g}"
+        + (
+            f", about {10 ** (lo / T):.2f}x and {10 ** (hi / T):.2f}x per step."
+            if np.isfinite(lo) and np.isfinite(hi)
+            else "."
+        )
+    )
 
 
 def activation_note(act: str) -> str | None:
     """What f' adds to W_h's product (None for the linear activation, where f' = 1)."""
     if act == "linear":
         return None
-    return (f"With {act}, every step also multiplies by f'(a_t) <= {activations.get(act).gamma:g}, "
-            "so saturated units pull even the larger radius down.")
+    return (
+        f"With {act}, every step also multiplies by f'(a_t) <= {activations.get(act).gamma:g}, "
+        "so saturated units pull even the larger radius down."
+    )

@@ -4,6 +4,7 @@ Controls (all in the URL) -> one cached call into lessons.exploding per tab (gro
 descents, bifurcation; gradcore underneath) -> charts, equations with live numbers, and the
 sentences lessons.exploding writes from them.
 """
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -38,8 +39,9 @@ def surface(win: tuple, n: int, csteps: int, x0: float, target: float) -> dict:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def descents(w0: float, b0: float, lr: float, steps: int, threshold: float, csteps: int, x0: float,
-             target: float) -> dict:
+def descents(
+    w0: float, b0: float, lr: float, steps: int, threshold: float, csteps: int, x0: float, target: float
+) -> dict:
     """Section 3: lessons.exploding.descents (unclipped, clipped by norm and by value)."""
     return lesson.descents(w0, b0, lr, steps, threshold, csteps, x0, target)
 
@@ -52,19 +54,32 @@ def bifurcation(wfp: float, csteps: int, x0: float) -> dict:
 
 # ----------------------------------------------------------------------------- chart builders
 
+
 def _grid_chart(df: pd.DataFrame, value: str, title: str, legend: str, win: tuple, height: int):
     """Heatmap over (w, b) on quantitative axes (so descent paths can be drawn on it)."""
     wr, br = win[:2], win[2:]
-    return alt.Chart(df).mark_rect().encode(
-        x=alt.X("w_lo:Q", title="recurrent weight w", scale=alt.Scale(domain=list(wr), nice=False)),
-        x2="w_hi:Q",
-        y=alt.Y("b_lo:Q", title="bias b", scale=alt.Scale(domain=list(br), nice=False)),
-        y2="b_hi:Q",
-        color=alt.Color(f"{value}:Q", title=legend, scale=alt.Scale(scheme=palette.SEQUENTIAL),
-                        legend=alt.Legend(orient="right", gradientLength=130)),
-        tooltip=[alt.Tooltip("w:Q", format=".3f"), alt.Tooltip("b:Q", format=".3f"),
-                 alt.Tooltip(f"{value}:Q", title=legend, format=".4g")],
-    ).properties(title=title, height=height)
+    return (
+        alt.Chart(df)
+        .mark_rect()
+        .encode(
+            x=alt.X("w_lo:Q", title="recurrent weight w", scale=alt.Scale(domain=list(wr), nice=False)),
+            x2="w_hi:Q",
+            y=alt.Y("b_lo:Q", title="bias b", scale=alt.Scale(domain=list(br), nice=False)),
+            y2="b_hi:Q",
+            color=alt.Color(
+                f"{value}:Q",
+                title=legend,
+                scale=alt.Scale(scheme=palette.SEQUENTIAL),
+                legend=alt.Legend(orient="right", gradientLength=130),
+            ),
+            tooltip=[
+                alt.Tooltip("w:Q", format=".3f"),
+                alt.Tooltip("b:Q", format=".3f"),
+                alt.Tooltip(f"{value}:Q", title=legend, format=".4g"),
+            ],
+        )
+        .properties(title=title, height=height)
+    )
 
 
 def _recolour(chart, scale=RUN_SCALE, field="run"):
@@ -85,17 +100,32 @@ def _paths_layers(df: pd.DataFrame, win: tuple, featured: str):
     sy = alt.Scale(domain=list(br), nice=False)
     enc = dict(x=alt.X("w:Q", scale=sx), y=alt.Y("b:Q", scale=sy), order="step:Q", detail="run:N")
     halo = alt.Chart(d).mark_line(clip=True, color="white", opacity=0.8, strokeWidth=5).encode(**enc)
-    lines = alt.Chart(d).mark_line(clip=True, point=alt.OverlayMarkDef(size=14, filled=True)).encode(
-        **enc, color=alt.Color("run:N", title="descent", scale=RUN_SCALE,
-                               legend=alt.Legend(orient="right")),
-        strokeWidth=alt.StrokeWidth("width:Q", legend=None, scale=None),
-        tooltip=["run:N", "step:Q", alt.Tooltip("w:Q", format=".4f"), alt.Tooltip("b:Q", format=".4f"),
-                 alt.Tooltip("loss:Q", format=".3e"), alt.Tooltip("grad_norm:Q", title="||g||", format=".3e"),
-                 alt.Tooltip("grad_norm_clipped:Q", title="||g|| after clipping", format=".3e")])
+    lines = (
+        alt.Chart(d)
+        .mark_line(clip=True, point=alt.OverlayMarkDef(size=14, filled=True))
+        .encode(
+            **enc,
+            color=alt.Color("run:N", title="descent", scale=RUN_SCALE, legend=alt.Legend(orient="right")),
+            strokeWidth=alt.StrokeWidth("width:Q", legend=None, scale=None),
+            tooltip=[
+                "run:N",
+                "step:Q",
+                alt.Tooltip("w:Q", format=".4f"),
+                alt.Tooltip("b:Q", format=".4f"),
+                alt.Tooltip("loss:Q", format=".3e"),
+                alt.Tooltip("grad_norm:Q", title="||g||", format=".3e"),
+                alt.Tooltip("grad_norm_clipped:Q", title="||g|| after clipping", format=".3e"),
+            ],
+        )
+    )
     start = d[d["step"] == 0].head(1)
-    dot = alt.Chart(start).mark_point(shape="circle", size=70, filled=True, color="white", stroke="black",
-                                      strokeWidth=1.5, clip=True).encode(x=alt.X("w:Q", scale=sx),
-                                                                         y=alt.Y("b:Q", scale=sy))
+    dot = (
+        alt.Chart(start)
+        .mark_point(
+            shape="circle", size=70, filled=True, color="white", stroke="black", strokeWidth=1.5, clip=True
+        )
+        .encode(x=alt.X("w:Q", scale=sx), y=alt.Y("b:Q", scale=sy))
+    )
     return [halo, lines, dot]
 
 
@@ -108,26 +138,46 @@ def chart_jacobians(kind, scale, T, H, act, seed):
     G = growth(kind, scale, T, H, act, seed)
     bounds = [s for s in G["jac"]["series"].unique() if s.startswith("bound")]
     return ui.charts.log_line(
-        G["jac"], "distance", "log10_norm", "series", log10=True, floor_log10=-300, dashed=bounds,
-        x_title="distance T - k (steps)", y_title="||dh_T / dh_k||_2 (log scale)",
+        G["jac"],
+        "distance",
+        "log10_norm",
+        "series",
+        log10=True,
+        floor_log10=-300,
+        dashed=bounds,
+        x_title="distance T - k (steps)",
+        y_title="||dh_T / dh_k||_2 (log scale)",
         title=f"Jacobian products, {'norm' if kind == 'gaussian_norm' else 'radius'} {scale:g}, H = {H}",
-        height=340)
+        height=340,
+    )
 
 
 def chart_grad_vs_T(kind, scale, T, H, act, seed):
     G = growth(kind, scale, T, H, act, seed)
     return ui.charts.log_line(
-        G["grad"], "T", "log10_grad", "series", log10=True, floor_log10=-300,
-        x_title="sequence length T", y_title="||dL_T / dW_hh||_F (log scale)",
-        title="Gradient of the last step's loss L_T w.r.t. W_hh", height=340, points=T <= 120)
+        G["grad"],
+        "T",
+        "log10_grad",
+        "series",
+        log10=True,
+        floor_log10=-300,
+        x_title="sequence length T",
+        y_title="||dL_T / dW_hh||_F (log scale)",
+        title="Gradient of the last step's loss L_T w.r.t. W_hh",
+        height=340,
+        points=T <= 120,
+    )
 
 
 def chart_surface_paths(win, n, csteps, x0, target, w0, b0, lr, steps, threshold, featured, title):
     S = surface(win, n, csteps, x0, target)
     R = descents(w0, b0, lr, steps, threshold, csteps, x0, target)
     surf = _grid_chart(S["df"], "loss", title, "loss L", win, 400)
-    return (alt.layer(surf, *_paths_layers(R["df"], win, featured)).resolve_scale(color="independent")
-            .properties(height=400))
+    return (
+        alt.layer(surf, *_paths_layers(R["df"], win, featured))
+        .resolve_scale(color="independent")
+        .properties(height=400)
+    )
 
 
 def chart_surface(win, n, csteps, x0, target):
@@ -142,20 +192,40 @@ def chart_grad_map(win, n, csteps, x0, target):
 
 def chart_loss_steps(w0, b0, lr, steps, threshold, csteps, x0, target):
     R = descents(w0, b0, lr, steps, threshold, csteps, x0, target)
-    return _recolour(ui.charts.log_line(R["df"], "step", "loss", "run", floor=1e-16, x_title="descent step k",
-                                        y_title="loss L (log scale)", title="Loss L(w_k, b_k) per step",
-                                        height=300))
+    return _recolour(
+        ui.charts.log_line(
+            R["df"],
+            "step",
+            "loss",
+            "run",
+            floor=1e-16,
+            x_title="descent step k",
+            y_title="loss L (log scale)",
+            title="Loss L(w_k, b_k) per step",
+            height=300,
+        )
+    )
 
 
 def chart_grad_steps(w0, b0, lr, steps, threshold, csteps, x0, target):
     R = descents(w0, b0, lr, steps, threshold, csteps, x0, target)
-    chart = _recolour(ui.charts.log_line(
-        R["df"][["run", "step", "grad_norm"]], "step", "grad_norm", "run", floor=1e-16,
-        x_title="descent step k", y_title="||g|| (log scale)", height=300))
+    chart = _recolour(
+        ui.charts.log_line(
+            R["df"][["run", "step", "grad_norm"]],
+            "step",
+            "grad_norm",
+            "run",
+            floor=1e-16,
+            x_title="descent step k",
+            y_title="||g|| (log scale)",
+            height=300,
+        )
+    )
     thr = pd.DataFrame({"y": [threshold]})
     rule = alt.Chart(thr).mark_rule(strokeDash=[6, 4], color=palette.BLACK).encode(y="y:Q")
     return alt.layer(chart, rule).properties(
-        title=f"Gradient norm before clipping (dashed: threshold {threshold:g})")
+        title=f"Gradient norm before clipping (dashed: threshold {threshold:g})"
+    )
 
 
 def chart_bifurcation(wfp, csteps, x0):
@@ -165,20 +235,38 @@ def chart_bifurcation(wfp, csteps, x0):
     names = ["stable fixed point", "unstable fixed point", ends["kind"].iloc[0]]
     cs = alt.Scale(domain=names, range=[palette.BLUE, palette.VERMILLION, palette.BLACK])
     xs = alt.Scale(domain=list(B_FIXED), nice=False)
-    dots = alt.Chart(pts).mark_circle(size=14, opacity=0.9).encode(
-        x=alt.X("b:Q", title="bias b", scale=xs), y=alt.Y("x:Q", title="state x"),
-        color=alt.Color("kind:N", title=None, scale=cs, legend=alt.Legend(orient="bottom")),
-        tooltip=[alt.Tooltip("b:Q", format=".3f"), alt.Tooltip("x:Q", format=".4f"),
-                 alt.Tooltip("slope:Q", title="w sigma'(x*)", format=".3f"), "kind:N"])
-    path = alt.Chart(ends).mark_line(strokeDash=[5, 3], strokeWidth=1.5).encode(
-        x=alt.X("b:Q", scale=xs), y="x:Q", color=alt.Color("kind:N", title=None, scale=cs))
+    dots = (
+        alt.Chart(pts)
+        .mark_circle(size=14, opacity=0.9)
+        .encode(
+            x=alt.X("b:Q", title="bias b", scale=xs),
+            y=alt.Y("x:Q", title="state x"),
+            color=alt.Color("kind:N", title=None, scale=cs, legend=alt.Legend(orient="bottom")),
+            tooltip=[
+                alt.Tooltip("b:Q", format=".3f"),
+                alt.Tooltip("x:Q", format=".4f"),
+                alt.Tooltip("slope:Q", title="w sigma'(x*)", format=".3f"),
+                "kind:N",
+            ],
+        )
+    )
+    path = (
+        alt.Chart(ends)
+        .mark_line(strokeDash=[5, 3], strokeWidth=1.5)
+        .encode(x=alt.X("b:Q", scale=xs), y="x:Q", color=alt.Color("kind:N", title=None, scale=cs))
+    )
     layers = [path, dots]
     if BF["three"] is not None:
         band = pd.DataFrame({"lo": [BF["three"][0]], "hi": [BF["three"][1]]})
-        layers.insert(0, alt.Chart(band).mark_rect(color=palette.GREY, opacity=0.12).encode(
-            x=alt.X("lo:Q", scale=xs), x2="hi:Q"))
+        layers.insert(
+            0,
+            alt.Chart(band)
+            .mark_rect(color=palette.GREY, opacity=0.12)
+            .encode(x=alt.X("lo:Q", scale=xs), x2="hi:Q"),
+        )
     return alt.layer(*layers).properties(
-        title=f"Fixed points of x -> {wfp:g} sigma(x) + b, and where x_{csteps} ends", height=340)
+        title=f"Fixed points of x -> {wfp:g} sigma(x) + b, and where x_{csteps} ends", height=340
+    )
 
 
 # ----------------------------------------------------------------------------- page
@@ -188,7 +276,8 @@ st.markdown(
     "The same product of Jacobians that makes gradients vanish below 1 makes them **explode** above it "
     "(seed 001, eq. 12). The first tab measures the growth in a real RNN; the others use the one-unit "
     "network of Pascanu, Mikolov & Bengio (2013, section 3) to show what an exploding gradient does to "
-    "gradient descent (a *cliff* in the error surface) and how clipping the gradient (eq. 13) survives it.")
+    "gradient descent (a *cliff* in the error surface) and how clipping the gradient (eq. 13) survives it."
+)
 
 # One section at a time, in tabs (ui.sections): the open one is in the URL (?exp_view=Cliff) and only
 # it is computed and drawn. Each tab's own controls are drawn on every run, open or not, so their
@@ -201,17 +290,27 @@ with secs["Growth"].box:
     st.header("1. Growth: the product of Jacobians above 1")
     c1, c2, c3 = st.columns(3)
     with c1:
-        kind = ui.select("W_hh scaled to", "init", lesson.KINDS, "gaussian_radius",
-                         help="gaussian_radius: Gaussian W_hh rescaled to the spectral radius below; "
-                              "gaussian_norm: to the spectral norm (largest singular value, gamma_W of eq. 12); "
-                              "orthogonal: every singular value equals the scale.")
+        kind = ui.select(
+            "W_hh scaled to",
+            "init",
+            lesson.KINDS,
+            "gaussian_radius",
+            help="gaussian_radius: Gaussian W_hh rescaled to the spectral radius below; "
+            "gaussian_norm: to the spectral norm (largest singular value, gamma_W of eq. 12); "
+            "orthogonal: every singular value equals the scale.",
+        )
         scale = ui.slider("Spectral radius / norm of W_hh", "scale", 0.5, 3.0, 1.5, step=0.05)
     with c2:
         T = ui.slider("Sequence length T", "T", 10, 1000, 100, step=10)
         H = ui.slider("Hidden size H", "H", 4, 128, 32, step=4)
     with c3:
-        act = ui.select("Activation f", "act", ["tanh", "sigmoid", "relu", "linear"], "tanh",
-                        help="The chart always shows a linear RNN beside this one (tanh if you pick linear).")
+        act = ui.select(
+            "Activation f",
+            "act",
+            ["tanh", "sigmoid", "relu", "linear"],
+            "tanh",
+            help="The chart always shows a linear RNN beside this one (tanh if you pick linear).",
+        )
         seed = ui.number("Seed", "seed", 0, 9999, 0, step=1)
 scale, T, H, seed = float(scale), int(T), int(H), int(seed)
 
@@ -220,7 +319,8 @@ with secs["Cliff"].box:
     st.markdown(
         "One unit, no input, 50 steps: a tiny network whose loss surface has a **wall**. "
         "Near the bifurcation of the map (the Bifurcation tab) a small change of (w, b) sends x_50 to a different "
-        "attractor, so the loss jumps and its gradient is huge on a thin strip.")
+        "attractor, so the loss jumps and its gradient is huge on a thin strip."
+    )
     k1, k2, k3, k4, k5 = st.columns(5)
     with k1:
         csteps = ui.slider("Unrolled steps", "csteps", 5, 200, cliff.STEPS, step=5)
@@ -229,8 +329,13 @@ with secs["Cliff"].box:
     with k3:
         target = ui.slider("Target", "target", 0.05, 0.95, cliff.TARGET, step=0.05)
     with k4:
-        view = ui.radio("Window", "view", list(VIEWS), "wall",
-                        help="wall: w 3.5..6, b -3.5..-1.5; wide: w -2..10, b -6..2.")
+        view = ui.radio(
+            "Window",
+            "view",
+            list(VIEWS),
+            "wall",
+            help="wall: w 3.5..6, b -3.5..-1.5; wide: w -2..10, b -6..2.",
+        )
     with k5:
         n = ui.slider("Grid points per axis", "grid", 40, 200, 100, step=20)
 n, csteps, x0, target = int(n), int(csteps), float(x0), float(target)
@@ -250,8 +355,14 @@ with secs["Descent"].box:
     with d5:
         threshold = ui.slider("Threshold", "threshold", 0.1, 10.0, 1.0, step=0.1)
     with d6:
-        featured = ui.radio("Clipping to examine", "cliff_clip", list(RUNS), "norm", horizontal=False,
-                            help="Which run the Descent and Clipping tabs put in front; all three are always drawn.")
+        featured = ui.radio(
+            "Clipping to examine",
+            "cliff_clip",
+            list(RUNS),
+            "norm",
+            horizontal=False,
+            help="Which run the Descent and Clipping tabs put in front; all three are always drawn.",
+        )
 w0, b0, lr, steps, threshold = float(w0), float(b0), float(lr), int(steps), float(threshold)
 
 with secs["Clipping"].box:
@@ -259,11 +370,23 @@ with secs["Clipping"].box:
 
 with secs["Bifurcation"].box:
     st.header("5. Where the cliff comes from: the bifurcation")
-    ui.equation(r"x^* = w\,\sigma(x^*) + b, \qquad \text{stable iff } |w\,\sigma'(x^*)| < 1",
-                computed_by="gradcore.cliff.fixed_points (grid + bisection) and gradcore.cliff.unroll")
+    ui.equation(
+        r"x^* = w\,\sigma(x^*) + b, \qquad \text{stable iff } |w\,\sigma'(x^*)| < 1",
+        computed_by="gradcore.cliff.fixed_points (grid + bisection) and gradcore.cliff.unroll",
+    )
     bc1, bc2 = st.columns([1, 2])
-    wfp = float(ui.slider("Recurrent weight w", "wfp", 3.0, 8.0, cliff.W_BIFURCATION, step=0.1,
-                          help="The paper uses w = 5.0.", where=bc1))
+    wfp = float(
+        ui.slider(
+            "Recurrent weight w",
+            "wfp",
+            3.0,
+            8.0,
+            cliff.W_BIFURCATION,
+            step=0.1,
+            help="The paper uses w = 5.0.",
+            where=bc1,
+        )
+    )
 
 
 # ----------------------------------------------------------------------------- the sections' content
@@ -274,24 +397,46 @@ def section_growth():
     G = growth(kind, scale, T, H, act, seed)
     text = lesson.growth_text(G, kind, scale, T)
 
-    ui.equation(r"\left\| \frac{\partial h_T}{\partial h_k} \right\| = \left\| \prod_{s=k+1}^{T} "
-                r"\operatorname{diag}\big(f'(a_s)\big)\, W_h^{\top} \right\| \;\le\; "
-                r"(\gamma_W \gamma_h)^{T-k} \qquad \text{(seed 001, eq. 9 and 12)}",
-                computed_by="gradcore.jacobians.rnn_product_norms and gradcore.jacobians.rnn_bound")
+    ui.equation(
+        r"\left\| \frac{\partial h_T}{\partial h_k} \right\| = \left\| \prod_{s=k+1}^{T} "
+        r"\operatorname{diag}\big(f'(a_s)\big)\, W_h^{\top} \right\| \;\le\; "
+        r"(\gamma_W \gamma_h)^{T-k} \qquad \text{(seed 001, eq. 9 and 12)}",
+        computed_by="gradcore.jacobians.rnn_product_norms and gradcore.jacobians.rnn_bound",
+    )
     st.markdown(text.jacobians)
 
     g1, g2 = st.columns(2)
     with g1:
-        ui.cached_chart(chart_jacobians, kind, scale, T, H, act, seed, data=lambda: G["jac"],
-                        filename="exploding-jacobian-norms.csv")
+        ui.cached_chart(
+            chart_jacobians,
+            kind,
+            scale,
+            T,
+            H,
+            act,
+            seed,
+            data=lambda: G["jac"],
+            filename="exploding-jacobian-norms.csv",
+        )
     with g2:
-        ui.cached_chart(chart_grad_vs_T, kind, scale, T, H, act, seed, data=lambda: G["grad"],
-                        filename="exploding-grad-norm-vs-T.csv")
+        ui.cached_chart(
+            chart_grad_vs_T,
+            kind,
+            scale,
+            T,
+            H,
+            act,
+            seed,
+            data=lambda: G["grad"],
+            filename="exploding-grad-norm-vs-T.csv",
+        )
 
-    ui.equation(r"L_T = \tfrac12 \| h_T W_y - y_T \|^2, \qquad "
-                r"\frac{\partial L_T}{\partial W_h} = \sum_{k=1}^{T} h_{k-1}^{\top} "
-                r"\Big(\frac{\partial L_T}{\partial h_T} \frac{\partial h_T}{\partial h_k} \odot f'(a_k)\Big)",
-                computed_by="gradcore.losses.squared_error and gradcore.rnn.backward_all")
+    ui.equation(
+        r"L_T = \tfrac12 \| h_T W_y - y_T \|^2, \qquad "
+        r"\frac{\partial L_T}{\partial W_h} = \sum_{k=1}^{T} h_{k-1}^{\top} "
+        r"\Big(\frac{\partial L_T}{\partial h_T} \frac{\partial h_T}{\partial h_k} \odot f'(a_k)\Big)",
+        computed_by="gradcore.losses.squared_error and gradcore.rnn.backward_all",
+    )
     st.markdown(text.gradient)
     ui.show_code(lesson.growth, rnn.backward_all, jacobians.rnn_product_norms)
     ui.what_to_notice(text.notes)
@@ -299,17 +444,27 @@ def section_growth():
 
 def section_cliff():
     """Section 2: L(w, b) and ||dL/d(w, b)|| over the window: the wall."""
-    ui.equation(r"x_t = w\,\sigma(x_{t-1}) + b,\quad x_0 = " + f"{x0:g}" + r",\qquad "
-                r"L(w, b) = \big(\sigma(x_{" + str(csteps) + r"}) - " + f"{target:g}" + r"\big)^2",
-                computed_by="gradcore.cliff.surface (loss and exact BPTT gradient, vectorised over the grid)")
+    ui.equation(
+        r"x_t = w\,\sigma(x_{t-1}) + b,\quad x_0 = " + f"{x0:g}" + r",\qquad "
+        r"L(w, b) = \big(\sigma(x_{" + str(csteps) + r"}) - " + f"{target:g}" + r"\big)^2",
+        computed_by="gradcore.cliff.surface (loss and exact BPTT gradient, vectorised over the grid)",
+    )
     S = surface(win, n, csteps, x0, target)
     live, notes = lesson.surface_text(S, n)
     st.markdown(live)
     s1, s2 = st.columns(2)
     with s1:
         # NB: the CSV (10^4 rows) is made only on click
-        ui.cached_chart(chart_surface, win, n, csteps, x0, target,
-                        data=lambda: S["df"][["w", "b", "loss", "log10_grad"]], filename="cliff-surface.csv")
+        ui.cached_chart(
+            chart_surface,
+            win,
+            n,
+            csteps,
+            x0,
+            target,
+            data=lambda: S["df"][["w", "b", "loss", "log10_grad"]],
+            filename="cliff-surface.csv",
+        )
     with s2:
         ui.cached_chart(chart_grad_map, win, n, csteps, x0, target)
     ui.what_to_notice(notes)
@@ -317,8 +472,10 @@ def section_cliff():
 
 def _cliff_caption() -> None:
     """The one-unit network this tab uses: the Cliff tab's settings (not shown here)."""
-    st.caption(f"On the Cliff tab's network: {csteps} unrolled steps from x_0 = {x0:g}, target {target:g}; the "
-               f"{view} window at {n} x {n} points (change them on the Cliff tab).")
+    st.caption(
+        f"On the Cliff tab's network: {csteps} unrolled steps from x_0 = {x0:g}, target {target:g}; the "
+        f"{view} window at {n} x {n} points (change them on the Cliff tab)."
+    )
 
 
 def section_descent():
@@ -328,23 +485,73 @@ def section_descent():
     rdf = R["df"]
     text = lesson.descent_text(R, win, w0, b0, lr, threshold)
 
-    with st.expander("Predict first: what does the unclipped run do when it meets the wall? Think, then open."):
+    with st.expander(
+        "Predict first: what does the unclipped run do when it meets the wall? Think, then open."
+    ):
         st.markdown(text.answer)
     zwin = tuple(round(v, 6) for v in lesson.window("start", w0, b0))
     m1, m2 = st.columns(2)
     with m1:
-        ui.cached_chart(chart_surface_paths, win, n, csteps, x0, target, w0, b0, lr, steps, threshold, featured,
-                        f"Descent paths on the {view} window")
+        ui.cached_chart(
+            chart_surface_paths,
+            win,
+            n,
+            csteps,
+            x0,
+            target,
+            w0,
+            b0,
+            lr,
+            steps,
+            threshold,
+            featured,
+            f"Descent paths on the {view} window",
+        )
     with m2:
-        ui.cached_chart(chart_surface_paths, zwin, n, csteps, x0, target, w0, b0, lr, steps, threshold, featured,
-                        f"Close-up around the start (w {w0:g} +- {ZOOM[0]:g}, b {b0:g} +- {ZOOM[1]:g})")
+        ui.cached_chart(
+            chart_surface_paths,
+            zwin,
+            n,
+            csteps,
+            x0,
+            target,
+            w0,
+            b0,
+            lr,
+            steps,
+            threshold,
+            featured,
+            f"Close-up around the start (w {w0:g} +- {ZOOM[0]:g}, b {b0:g} +- {ZOOM[1]:g})",
+        )
     p1, p2 = st.columns(2)
     with p1:
-        ui.cached_chart(chart_loss_steps, w0, b0, lr, steps, threshold, csteps, x0, target, data=lambda: rdf,
-                        filename="cliff-descent-paths.csv")
+        ui.cached_chart(
+            chart_loss_steps,
+            w0,
+            b0,
+            lr,
+            steps,
+            threshold,
+            csteps,
+            x0,
+            target,
+            data=lambda: rdf,
+            filename="cliff-descent-paths.csv",
+        )
     with p2:
-        ui.cached_chart(chart_grad_steps, w0, b0, lr, steps, threshold, csteps, x0, target, data=lambda: rdf,
-                        filename="cliff-descent-norms.csv")
+        ui.cached_chart(
+            chart_grad_steps,
+            w0,
+            b0,
+            lr,
+            steps,
+            threshold,
+            csteps,
+            x0,
+            target,
+            data=lambda: rdf,
+            filename="cliff-descent-norms.csv",
+        )
     st.markdown(text.live)
     ui.show_code(cliff.loss_and_grad, cliff.descend)
     ui.what_to_notice(text.notes)
@@ -353,14 +560,20 @@ def section_descent():
 def section_clipping():
     """Section 4: eq. 13 applied to the largest gradient the unclipped run met."""
     _cliff_caption()
-    st.caption(f"The descent is the Descent tab's: from (w, b) = ({w0:g}, {b0:g}), learning rate {lr:g}, "
-               f"{steps} steps, threshold {threshold:g}.")
+    st.caption(
+        f"The descent is the Descent tab's: from (w, b) = ({w0:g}, {b0:g}), learning rate {lr:g}, "
+        f"{steps} steps, threshold {threshold:g}."
+    )
     C = lesson.clipping_view(descents(w0, b0, lr, steps, threshold, csteps, x0, target), threshold, lr)
     if C.finite:
         st.markdown(C.where)
         ui.equation(C.tex_g, computed_by="gradcore.cliff.loss_and_grad")
-        ui.equation(C.tex_norm, computed_by="gradcore.clipping.clip_by_norm and gradcore.clipping.angle_degrees")
-        ui.equation(C.tex_value, computed_by="gradcore.clipping.clip_by_value and gradcore.clipping.angle_degrees")
+        ui.equation(
+            C.tex_norm, computed_by="gradcore.clipping.clip_by_norm and gradcore.clipping.angle_degrees"
+        )
+        ui.equation(
+            C.tex_value, computed_by="gradcore.clipping.clip_by_value and gradcore.clipping.angle_degrees"
+        )
         st.markdown(C.result)
         ui.show_code(clipping.clip_by_norm, clipping.clip_by_value)
     else:
@@ -371,17 +584,25 @@ def section_clipping():
 
 def section_bifurcation():
     """Section 5: the fixed points of x -> w sigma(x) + b and where x_T ends: the wall's origin."""
-    st.caption(f"x_T after the Cliff tab's {csteps} unrolled steps from x_0 = {x0:g} (change them on the Cliff tab).")
+    st.caption(
+        f"x_T after the Cliff tab's {csteps} unrolled steps from x_0 = {x0:g} (change them on the Cliff tab)."
+    )
     BF = bifurcation(wfp, csteps, x0)
     with bc1:
         st.markdown(lesson.bifurcation_text(BF, wfp, csteps, x0))
     with bc2:
-        ui.cached_chart(chart_bifurcation, wfp, csteps, x0, data=lambda: BF["points"],
-                        filename="cliff-fixed-points.csv")
+        ui.cached_chart(
+            chart_bifurcation, wfp, csteps, x0, data=lambda: BF["points"], filename="cliff-fixed-points.csv"
+        )
 
 
-DRAW = {"Growth": section_growth, "Cliff": section_cliff, "Descent": section_descent, "Clipping": section_clipping,
-        "Bifurcation": section_bifurcation}
+DRAW = {
+    "Growth": section_growth,
+    "Cliff": section_cliff,
+    "Descent": section_descent,
+    "Clipping": section_clipping,
+    "Bifurcation": section_bifurcation,
+}
 for label, sec in secs.items():
     if sec.open:
         with sec.box:

@@ -5,6 +5,7 @@ the chosen L_t; the article's tiny example; the figures' tidy data) -> charts, e
 values, and the sentences the lesson writes from them. Computation lives in lessons.lstm_cell_state
 and gradcore; this file only lays it out.
 """
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -32,7 +33,9 @@ def for_loss(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, 
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def checks_for_loss(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, seed: int, t: int) -> dict:
+def checks_for_loss(
+    T: int, H: int, D: int, fbias: float, scale: float, xscale: float, seed: int, t: int
+) -> dict:
     """The finite-difference checks of loss L_t's gradients (only made when the Equations tab is shown)."""
     return lesson.checks_for_loss(T, H, D, fbias, scale, xscale, seed, t)
 
@@ -50,17 +53,24 @@ def article_code(seed: int) -> dict:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def figure_data(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, seed: int, cmp: str) -> dict:
+def figure_data(
+    T: int, H: int, D: int, fbias: float, scale: float, xscale: float, seed: int, cmp: str
+) -> dict:
     """Gate heatmaps, the two-paths chart and the T x T heatmap: name -> figure (plain data, no charts)."""
     return lesson.figure_data(compute(T, H, D, fbias, scale, xscale, seed, cmp), T, H, fbias, cmp)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def loss_figure_data(T: int, H: int, D: int, fbias: float, scale: float, xscale: float, seed: int, cmp: str,
-                     t: int) -> dict:
+def loss_figure_data(
+    T: int, H: int, D: int, fbias: float, scale: float, xscale: float, seed: int, cmp: str, t: int
+) -> dict:
     """The components of dL_t/dWx by step and the split of dL_t/dc_k: name -> figure."""
-    return lesson.loss_figure_data(compute(T, H, D, fbias, scale, xscale, seed, cmp),
-                                   for_loss(T, H, D, fbias, scale, xscale, seed, t), t, cmp)
+    return lesson.loss_figure_data(
+        compute(T, H, D, fbias, scale, xscale, seed, cmp),
+        for_loss(T, H, D, fbias, scale, xscale, seed, t),
+        t,
+        cmp,
+    )
 
 
 # ----------------------------------------------------------------------------- chart builders
@@ -70,14 +80,30 @@ def loss_figure_data(T: int, H: int, D: int, fbias: float, scale: float, xscale:
 
 def gate_heatmap(df: pd.DataFrame, name: str, title: str, domain) -> alt.Chart:
     """Units x time heatmap with a fixed colour domain (gates 0..1, g and c symmetric)."""
-    ch = ui.charts.heatmap(df, "t", "unit", name, x_title="time step t", y_title="unit j",
-                           value_title=title, diverging=domain[0] < 0, height=230)
+    ch = ui.charts.heatmap(
+        df,
+        "t",
+        "unit",
+        name,
+        x_title="time step t",
+        y_title="unit j",
+        value_title=title,
+        diverging=domain[0] < 0,
+        height=230,
+    )
     scheme = ui.palette.DIVERGING if domain[0] < 0 else ui.palette.SEQUENTIAL
     ticks = sorted(df["t"].unique())
     every = lesson.stride(len(ticks), 20)
     return ch.encode(
-        x=alt.X("t:O", title="time step t", axis=alt.Axis(values=[int(v) for v in ticks[every - 1::every]], labelAngle=0)),
-        color=alt.Color(f"{name}:Q", title=title, scale=alt.Scale(domain=list(domain), scheme=scheme, clamp=True)))
+        x=alt.X(
+            "t:O",
+            title="time step t",
+            axis=alt.Axis(values=[int(v) for v in ticks[every - 1 :: every]], labelAngle=0),
+        ),
+        color=alt.Color(
+            f"{name}:Q", title=title, scale=alt.Scale(domain=list(domain), scheme=scheme, clamp=True)
+        ),
+    )
 
 
 def figure_chart(args: tuple, name: str, t: int | None = None) -> alt.TopLevelMixin:
@@ -88,39 +114,96 @@ def figure_chart(args: tuple, name: str, t: int | None = None) -> alt.TopLevelMi
         if name in dict(lesson.GATES):
             return gate_heatmap(df, name, x["title"], x["domain"])
         if name == "paths":
-            return ui.charts.log_line(df, "distance", "log10_norm", "series", log10=True,
-                                      floor_log10=lesson.deep_floor(df["log10_norm"]), x_title="distance T - k (steps)",
-                                      y_title=x["y_title"], legend_title=None, height=340, title=x["title"])
+            return ui.charts.log_line(
+                df,
+                "distance",
+                "log10_norm",
+                "series",
+                log10=True,
+                floor_log10=lesson.deep_floor(df["log10_norm"]),
+                x_title="distance T - k (steps)",
+                y_title=x["y_title"],
+                legend_title=None,
+                height=340,
+                title=x["title"],
+            )
         if name.startswith("table-"):
-            ch = ui.charts.heatmap(df, "k", "t", "norm", x_title="step k", y_title="loss L_t",
-                                   value_title="‖dL_t/dWx^(k)‖", log=True, height=300, floor=x["floor"],
-                                   title=f"{x['cell']}: every loss L_t, every step k")
-            return ch.encode(x=alt.X("k:O", title="step k", axis=alt.Axis(values=x["ticks"], labelAngle=0)),
-                             y=alt.Y("t:O", title="loss L_t", sort="descending", axis=alt.Axis(values=x["ticks"])),
-                             color=alt.Color("norm:Q", title="log10 ‖·‖",
-                                             scale=alt.Scale(scheme=ui.palette.SEQUENTIAL, domain=x["domain"])))
+            ch = ui.charts.heatmap(
+                df,
+                "k",
+                "t",
+                "norm",
+                x_title="step k",
+                y_title="loss L_t",
+                value_title="‖dL_t/dWx^(k)‖",
+                log=True,
+                height=300,
+                floor=x["floor"],
+                title=f"{x['cell']}: every loss L_t, every step k",
+            )
+            return ch.encode(
+                x=alt.X("k:O", title="step k", axis=alt.Axis(values=x["ticks"], labelAngle=0)),
+                y=alt.Y("t:O", title="loss L_t", sort="descending", axis=alt.Axis(values=x["ticks"])),
+                color=alt.Color(
+                    "norm:Q",
+                    title="log10 ‖·‖",
+                    scale=alt.Scale(scheme=ui.palette.SEQUENTIAL, domain=x["domain"]),
+                ),
+            )
         lg = lesson.log10_col(df["norm"])
         if name == "components":
             x_title = "step k whose copy of Wx receives the component"
             y_title = "‖dL_t/dWx^(k)‖_F (log scale)"
             if x["t"] <= lesson.MAX_BARS:
                 # bars from a floor one decade under the smallest component (ui.charts.bars, log=True)
-                return ui.charts.bars(df, "k", "norm", "cell", x_title=x_title, y_title=y_title, log=True,
-                                      floor_log10=lesson.deep_floor(lg), legend_title=None, height=320,
-                                      title=f"Components of dL_{x['t']}/dWx by step")
-            return ui.charts.log_line(df.assign(log10_norm=lg), "k", "log10_norm", "cell", log10=True,
-                                      floor_log10=lesson.deep_floor(lg), height=320, x_title=x_title, y_title=y_title,
-                                      title=f"Components of dL_{x['t']}/dWx by step", legend_title=None)
-        return ui.charts.log_line(df.assign(log10_norm=lg), "distance", "log10_norm", "part", log10=True,
-                                  floor_log10=lesson.deep_floor(lg), x_title="distance t - k (steps)",
-                                  y_title="‖part of dL_t/dc_k‖₂ (log scale)", legend_title=None, height=320,
-                                  dashed=["total dL_t/dc_k"], title=f"Where dL_{x['t']}/dc_k comes from")
+                return ui.charts.bars(
+                    df,
+                    "k",
+                    "norm",
+                    "cell",
+                    x_title=x_title,
+                    y_title=y_title,
+                    log=True,
+                    floor_log10=lesson.deep_floor(lg),
+                    legend_title=None,
+                    height=320,
+                    title=f"Components of dL_{x['t']}/dWx by step",
+                )
+            return ui.charts.log_line(
+                df.assign(log10_norm=lg),
+                "k",
+                "log10_norm",
+                "cell",
+                log10=True,
+                floor_log10=lesson.deep_floor(lg),
+                height=320,
+                x_title=x_title,
+                y_title=y_title,
+                title=f"Components of dL_{x['t']}/dWx by step",
+                legend_title=None,
+            )
+        return ui.charts.log_line(
+            df.assign(log10_norm=lg),
+            "distance",
+            "log10_norm",
+            "part",
+            log10=True,
+            floor_log10=lesson.deep_floor(lg),
+            x_title="distance t - k (steps)",
+            y_title="‖part of dL_t/dc_k‖₂ (log scale)",
+            legend_title=None,
+            height=320,
+            dashed=["total dL_t/dc_k"],
+            title=f"Where dL_{x['t']}/dc_k comes from",
+        )
 
 
 def render(args: tuple, figs: dict, name: str, t: int | None = None) -> None:
     """Draw figure `name` (spec cached per setting by ui.cached_chart), its caption and its CSV download."""
     f = figs[name]
-    ui.cached_chart(figure_chart, args, name, t, data=lambda: f["df"], filename=f["filename"], caption=f["caption"])
+    ui.cached_chart(
+        figure_chart, args, name, t, data=lambda: f["df"], filename=f["filename"], caption=f["caption"]
+    )
 
 
 # ----------------------------------------------------------------------------- page
@@ -132,17 +215,30 @@ st.markdown(
     "point: along the LSTM's cell state the gradient is multiplied by the forget gate at each step, "
     "$\\partial c_t/\\partial c_{t-1} = f_t$, not by the recurrent weights $W_h$. So it decays at the "
     "forget gate's rate: slowly when $f \\approx 1$, but it still decays. Move the **forget-gate bias** "
-    "and watch. Everything below is a real forward and backward pass at the settings on screen.")
+    "and watch. Everything below is a real forward and backward pass at the settings on screen."
+)
 
 top = st.columns([2.2, 1.2])
 with top[0]:
-    fbias = ui.slider("Forget-gate bias b_f (the headline control)", "fbias", -3.0, 5.0, 1.0, step=0.5,
-                      help="Added to the forget gate's pre-activation: f = sigma(x Wx_f + h Wh_f + b_f). "
-                           "sigma(5) = 0.993, sigma(1) = 0.73, sigma(-3) = 0.047.")
+    fbias = ui.slider(
+        "Forget-gate bias b_f (the headline control)",
+        "fbias",
+        -3.0,
+        5.0,
+        1.0,
+        step=0.5,
+        help="Added to the forget gate's pre-activation: f = sigma(x Wx_f + h Wh_f + b_f). "
+        "sigma(5) = 0.993, sigma(1) = 0.73, sigma(-3) = 0.047.",
+    )
 with top[1]:
-    cmp = ui.radio("Comparison cell (same inputs, same H)", "cmp", list(lesson.COMPARE), "RNN",
-                   help="RNN: tanh RNN with the LSTM's candidate weights Wx_g, Wh_g. GRU: r, z, n take the "
-                        "LSTM's i, f, g weights and b_z = b_f (z keeps h as f keeps c).")
+    cmp = ui.radio(
+        "Comparison cell (same inputs, same H)",
+        "cmp",
+        list(lesson.COMPARE),
+        "RNN",
+        help="RNN: tanh RNN with the LSTM's candidate weights Wx_g, Wh_g. GRU: r, z, n take the "
+        "LSTM's i, f, g weights and b_z = b_f (z keeps h as f keeps c).",
+    )
 row = st.columns(4)
 with row[0]:
     T = int(ui.slider("Sequence length T", "T", 2, 500, 50))
@@ -151,25 +247,54 @@ with row[1]:
 with row[2]:
     D = int(ui.slider("Input size D", "D", 1, 64, 8))
 with row[3]:
-    t_req = int(ui.number("Loss L_t to decompose: t (0 = last step)", "Lt", 0, 500, 0, step=1,
-                          help="Which per-step loss L_t = -log softmax(h_t Wy)[y_t] the decomposition "
-                               "follows. 0 means t = T, like the article's L3 with T = 3."))
+    t_req = int(
+        ui.number(
+            "Loss L_t to decompose: t (0 = last step)",
+            "Lt",
+            0,
+            500,
+            0,
+            step=1,
+            help="Which per-step loss L_t = -log softmax(h_t Wy)[y_t] the decomposition "
+            "follows. 0 means t = T, like the article's L3 with T = 3.",
+        )
+    )
 with st.expander("Weights, inputs and seed", expanded=False):
     w = st.columns(3)
     with w[0]:
-        scale = float(ui.slider("Recurrent weight scale rho", "lstm_scale", 0.1, 2.0, 0.9, step=0.05,
-                                help="Spectral radius of every H x H gate block of Wh (LSTM i, f, o, g; the "
-                                     "RNN's Wh is the g block, so its radius is rho too)."))
+        scale = float(
+            ui.slider(
+                "Recurrent weight scale rho",
+                "lstm_scale",
+                0.1,
+                2.0,
+                0.9,
+                step=0.05,
+                help="Spectral radius of every H x H gate block of Wh (LSTM i, f, o, g; the "
+                "RNN's Wh is the g block, so its radius is rho too).",
+            )
+        )
     with w[1]:
-        xscale = float(ui.slider("Input scale", "xscale", 0.1, 3.0, 1.0, step=0.1,
-                                 help="x_t ~ scale * N(0, I_D); Wx entries ~ N(0, 1/D)."))
+        xscale = float(
+            ui.slider(
+                "Input scale",
+                "xscale",
+                0.1,
+                3.0,
+                1.0,
+                step=0.1,
+                help="x_t ~ scale * N(0, I_D); Wx entries ~ N(0, 1/D).",
+            )
+        )
     with w[2]:
         seed = int(ui.number("Seed", "seed", 0, 9999, 0, step=1))
 t = T if t_req == 0 or t_req > T else t_req
 if t_req > T:
     st.caption(f"t = {t_req} is beyond T = {T}: decomposing L_T instead.")
 
-with st.spinner(f"Running LSTM{'' if cmp == 'none' else ' and ' + cmp} forward and backward over T = {T} steps ..."):
+with st.spinner(
+    f"Running LSTM{'' if cmp == 'none' else ' and ' + cmp} forward and backward over T = {T} steps ..."
+):
     R = compute(T, H, D, float(fbias), scale, xscale, seed, cmp)
     S = for_loss(T, H, D, float(fbias), scale, xscale, seed, t)
     A = article_code(seed)
@@ -187,7 +312,9 @@ def section_gates():
     F = figure_data(*args)
     st.header("1. Gates and cell state over time")
     st.markdown(lesson.gates_text(R, T, fbias))
-    gate_tabs = ui.sections("lstm_gate", ["f: forget", "i: input", "g: candidate", "o: output", "c: cell state"])
+    gate_tabs = ui.sections(
+        "lstm_gate", ["f: forget", "i: input", "g: candidate", "o: output", "c: cell state"]
+    )
     for sec, (name, _) in zip(gate_tabs, lesson.GATES, strict=True):
         if sec.open:
             with sec.box:
@@ -212,8 +339,12 @@ def section_components():
     st.markdown(
         "$W_x$ is shared by every step, so $\\partial L_t/\\partial W_x$ is a sum of one *component* per step "
         "$k \\le t$: the gradient that reaches the copy of $W_x$ used at step $k$. The article prints their "
-        "norms for $L_3$; here they are for $L_{" + str(t) + "}$, LSTM"
-        + ("" if cmp == "none" else f" and {cmp}") + " on the same inputs.")
+        "norms for $L_3$; here they are for $L_{"
+        + str(t)
+        + "}$, LSTM"
+        + ("" if cmp == "none" else f" and {cmp}")
+        + " on the same inputs."
+    )
     render(args, FL, "components", t)
     tcols = st.columns(2 if cmp != "none" else 1)
     for col, name in zip(tcols, ["LSTM"] + ([cmp] if cmp != "none" else []), strict=True):
@@ -223,7 +354,9 @@ def section_components():
     height = min(40 + 22 * (t + 1), 260)
     code_cols = st.columns(2)
     with code_cols[0]:
-        st.caption("LSTM, printed in the article's style (it counts components from 0: component j is step k = j + 1)")
+        st.caption(
+            "LSTM, printed in the article's style (it counts components from 0: component j is step k = j + 1)"
+        )
         st.code(code, language=None, height=height)
     if cmp != "none":
         with code_cols[1]:
@@ -238,7 +371,8 @@ def section_split():
     st.markdown(
         f"Seed 000's figure 18 splits the gradient into a part that travels only along the cell "
         f"($c_t \\to c_{{t-1}} \\to \\dots$, one factor $f$ per step) and a part that passes through the hidden "
-        f"state and picks up $W_h$ terms. Here is that split of $\\partial L_{{{t}}}/\\partial c_k$ for every $k \\le t$.")
+        f"state and picks up $W_h$ terms. Here is that split of $\\partial L_{{{t}}}/\\partial c_k$ for every $k \\le t$."
+    )
     render(args, FL, "split", t)
 
 
@@ -246,31 +380,51 @@ def section_equations():
     """Section 5: the equations with their live numbers, and the finite-difference badge."""
     st.header("5. The equations, live")
     live = lesson.equation_text(R, S, T, H, t)
-    ui.equation(r"a_t = x_t W_x + h_{t-1} W_h + b,\quad i,f,o = \sigma(a_{i,f,o}),\ g = \tanh(a_g)",
-                computed_by="gradcore.lstm.forward")
+    ui.equation(
+        r"a_t = x_t W_x + h_{t-1} W_h + b,\quad i,f,o = \sigma(a_{i,f,o}),\ g = \tanh(a_g)",
+        computed_by="gradcore.lstm.forward",
+    )
     st.caption(live.gates)
-    ui.equation(r"c_t = f_t \odot c_{t-1} + i_t \odot g_t,\qquad h_t = o_t \odot \tanh(c_t)",
-                computed_by="gradcore.lstm.forward")
+    ui.equation(
+        r"c_t = f_t \odot c_{t-1} + i_t \odot g_t,\qquad h_t = o_t \odot \tanh(c_t)",
+        computed_by="gradcore.lstm.forward",
+    )
     st.caption(live.cell)
-    ui.equation(r"\frac{\partial L_t}{\partial W_x} = \sum_{k=1}^{t} x_k^{\top}\, \delta a_k^{(t)}",
-                computed_by="gradcore.attribution.attribution")
+    ui.equation(
+        r"\frac{\partial L_t}{\partial W_x} = \sum_{k=1}^{t} x_k^{\top}\, \delta a_k^{(t)}",
+        computed_by="gradcore.attribution.attribution",
+    )
     st.caption(live.components)
-    ui.equation(r"\left.\frac{\partial c_t}{\partial c_{t-1}}\right|_{h_{t-1}} = \operatorname{diag}(f_t)",
-                computed_by="gradcore.jacobians.lstm_cell_jacobians")
+    ui.equation(
+        r"\left.\frac{\partial c_t}{\partial c_{t-1}}\right|_{h_{t-1}} = \operatorname{diag}(f_t)",
+        computed_by="gradcore.jacobians.lstm_cell_jacobians",
+    )
     st.caption(live.diag_f)
-    ui.equation(r"\frac{\partial c_t}{\partial h_{t-1}} = \operatorname{diag}(\sigma'(a_i) g) W_{h,i}^{\top}"
-                r" + \operatorname{diag}(\sigma'(a_f) c_{t-1}) W_{h,f}^{\top} + \operatorname{diag}(i\,(1-g^2)) W_{h,g}^{\top}",
-                computed_by="gradcore.jacobians.lstm_step_jacobians")
+    ui.equation(
+        r"\frac{\partial c_t}{\partial h_{t-1}} = \operatorname{diag}(\sigma'(a_i) g) W_{h,i}^{\top}"
+        r" + \operatorname{diag}(\sigma'(a_f) c_{t-1}) W_{h,f}^{\top} + \operatorname{diag}(i\,(1-g^2)) W_{h,g}^{\top}",
+        computed_by="gradcore.jacobians.lstm_step_jacobians",
+    )
     st.caption(live.dc_dh)
-    ui.equation(r"\Big\|\prod_{s=k+1}^{T}\operatorname{diag}(f_s)\Big\|_2 = \max_j \prod_{s=k+1}^{T} f_{s,j}",
-                computed_by="gradcore.jacobians.lstm_product_norms")
+    ui.equation(
+        r"\Big\|\prod_{s=k+1}^{T}\operatorname{diag}(f_s)\Big\|_2 = \max_j \prod_{s=k+1}^{T} f_{s,j}",
+        computed_by="gradcore.jacobians.lstm_product_norms",
+    )
     st.caption(live.product)
 
     worst, detail = lesson.check_summary(checks_for_loss(T, H, D, float(fbias), scale, xscale, seed, t), t)
     if worst < 1e-6:
-        st.badge(f"Verified by finite differences (largest relative error {worst:.1e})", icon=":material/verified:", color="green")
+        st.badge(
+            f"Verified by finite differences (largest relative error {worst:.1e})",
+            icon=":material/verified:",
+            color="green",
+        )
     else:
-        st.badge(f"Finite differences disagree (largest relative error {worst:.1e})", icon=":material/warning:", color="orange")
+        st.badge(
+            f"Finite differences disagree (largest relative error {worst:.1e})",
+            icon=":material/warning:",
+            color="orange",
+        )
     st.caption(detail)
 
 
@@ -279,7 +433,8 @@ def section_code():
     st.header("6. The article's code, done right")
     st.markdown(
         "Seed 000's code as printed does not run, and one of its examples is silently wrong. Each mistake "
-        f"below is run live (seed {seed}); ours agrees with finite differences.")
+        f"below is run live (seed {seed}); ours agrees with finite differences."
+    )
     for n, m in enumerate(A["mistakes"], start=1):
         st.markdown(f"**{n}. {m.title}.**")
         mc = st.columns(2)
@@ -304,13 +459,20 @@ with secs["Two paths"].box:  # the predict-first toggle is drawn always, so its 
     st.markdown(
         "Start at the cell state $c_T$ and go back to $c_k$. Along the cell edge alone the gradient is multiplied "
         "by $\\operatorname{diag}(f_s)$ at every step; the full Jacobian $\\partial c_T/\\partial c_k$ also "
-        "follows every detour through the hidden state, where $W_h$ appears.")
+        "follows every detour through the hidden state, where $W_h$ appears."
+    )
     predict = st.container(border=True)
     with predict:
         st.markdown(lesson.predict_question(R, T, fbias))
         reveal = ui.toggle("Reveal the computed answer", "reveal", False)
-DRAW = {"Gates": section_gates, "Two paths": lambda: section_paths(reveal, predict), "Components": section_components,
-        "Split": section_split, "Equations": section_equations, "Code": section_code}
+DRAW = {
+    "Gates": section_gates,
+    "Two paths": lambda: section_paths(reveal, predict),
+    "Components": section_components,
+    "Split": section_split,
+    "Equations": section_equations,
+    "Code": section_code,
+}
 for label, sec in secs.items():
     if sec.open:
         with sec.box:

@@ -11,6 +11,7 @@ element is drawn, so a click anywhere (Stop included) interrupts it between two 
 the next run keeps everything trained so far (Streamlit raises its rerun at the next st call).
 Computation lives in the lessons.remedies package; this file only lays it out.
 """
+
 import secrets
 import time
 from dataclasses import replace
@@ -43,7 +44,9 @@ from lessons.remedies.specs import MODELS, REMEDIES, TASKS, Knobs, custom_specs
 ui.frame.require()  # a page run without the frame reruns as the frame (ui/frame.py)
 
 RUN = "_remedies_run"  # session_state: the active run {"origin", "lab", "status", "maps"}
-MAX_SLICES = "_remedies_max_slices"  # tests only: leave the loop after this many slices (what an interruption does)
+MAX_SLICES = (
+    "_remedies_max_slices"  # tests only: leave the loop after this many slices (what an interruption does)
+)
 SLICE = 0.05  # seconds of training per slice; the page redraws every REDRAW seconds
 REDRAW = 0.5  # progress at least every second
 REDRAW_BUSY = 5.0  # live charts while other sessions are active (serve/activity.py): four charts cost ~0.1 s
@@ -57,14 +60,18 @@ st.markdown(
     "Seed 001 lists eleven remedies for exploding and vanishing gradients. Here each one is "
     "**trained**, not described: pick a task, models and remedies, press **Train**, and watch every run "
     "of the comparison learn (or not) at once. Below, one card per remedy shows a prepared comparison that "
-    "was recorded with the same code, and can be rerun live in about a minute.")
+    "was recorded with the same code, and can be rerun live in about a minute."
+)
 
 
 # ----------------------------------------------------------------------------- small helpers
 def multiselect(label, key, names: dict, default, help=None):
     """ui.multiselect over the readable labels names.values() (?models=LSTM) -> the chosen keys."""
     back = {v: k for k, v in names.items()}
-    return [back[v] for v in ui.multiselect(label, key, list(names.values()), [names[d] for d in default], help=help)]
+    return [
+        back[v]
+        for v in ui.multiselect(label, key, list(names.values()), [names[d] for d in default], help=help)
+    ]
 
 
 def _prop(obj, name: str):
@@ -94,8 +101,11 @@ def show(chart, keep: tuple | None = None, data=None, filename: str | None = Non
     change under that key (a recorded file's version, a finished run's token); the chart is then
     only built the first time. NB: Streamlit fits title, axes and legend into the chart's height,
     and a long Vega title was clipped at the top in the browser; a markdown line above never is."""
+
     def make():
-        return _title_aside(chart() if callable(chart) and not isinstance(chart, alt.TopLevelMixin) else chart)
+        return _title_aside(
+            chart() if callable(chart) and not isinstance(chart, alt.TopLevelMixin) else chart
+        )
 
     lecture = ui.lecture_mode()
     spec = ui.chart_spec(make(), lecture) if keep is None else ui.kept_spec(keep, make, lecture)
@@ -146,16 +156,28 @@ def curves_frame(rec: dict) -> pd.DataFrame:
 
 
 def rho_frame(rec: dict) -> pd.DataFrame:
-    rows = [(r["label"], s, recorded_float(v)) for r in rec["runs"]
-            for s, v in zip(r["spectral_radius"]["step"], r["spectral_radius"]["value"], strict=True)]
+    rows = [
+        (r["label"], s, recorded_float(v))
+        for r in rec["runs"]
+        for s, v in zip(r["spectral_radius"]["step"], r["spectral_radius"]["value"], strict=True)
+    ]
     return pd.DataFrame(rows, columns=["run", "step", "spectral radius"])
 
 
 def radius_chart(rec: dict, height=280):
     """ρ(W_hh) of every run against the update."""
-    return legend_columns(ui.charts.line(rho_frame(rec), "step", "spectral radius", "run", x_title="update",
-                                         y_title="ρ(W_hh)", height=height,
-                                         title="Spectral radius of W_hh (LSTM: g block, GRU: n block)"))
+    return legend_columns(
+        ui.charts.line(
+            rho_frame(rec),
+            "step",
+            "spectral radius",
+            "run",
+            x_title="update",
+            y_title="ρ(W_hh)",
+            height=height,
+            title="Spectral radius of W_hh (LSTM: g block, GRU: n block)",
+        )
+    )
 
 
 def dh_frame(rec: dict) -> pd.DataFrame:
@@ -170,25 +192,54 @@ def loss_chart(rec: dict, df: pd.DataFrame, height=300):
     dashed = []
     if base is not None and len(d):
         name = f"baseline: {base[1]}"
-        d = pd.concat([d, pd.DataFrame({"run": [name, name], "step": [d.step.min(), d.step.max()],
-                                        "loss": [base[0], base[0]]})])
+        d = pd.concat(
+            [
+                d,
+                pd.DataFrame(
+                    {"run": [name, name], "step": [d.step.min(), d.step.max()], "loss": [base[0], base[0]]}
+                ),
+            ]
+        )
         dashed = [name]
-    return legend_columns(ui.charts.log_line(d, "step", "loss", "run", x_title="update (or HF / ESN iteration)",
-                                             y_title="training loss", dashed=dashed, height=height, title="Loss"))
+    return legend_columns(
+        ui.charts.log_line(
+            d,
+            "step",
+            "loss",
+            "run",
+            x_title="update (or HF / ESN iteration)",
+            y_title="training loss",
+            dashed=dashed,
+            height=height,
+            title="Loss",
+        )
+    )
 
 
 def grad_chart(df: pd.DataFrame, height=300):
     a = df[["run", "step", "grad_norm"]].rename(columns={"grad_norm": "norm"}).assign(series=df["run"])
     # "after clipping" only for the runs whose clipping ever acted (elsewhere it is the same line)
-    acted = [r for r, g in df.groupby("run") if np.any(g["clipped_norm"].to_numpy() < g["grad_norm"].to_numpy())]
+    acted = [
+        r for r, g in df.groupby("run") if np.any(g["clipped_norm"].to_numpy() < g["grad_norm"].to_numpy())
+    ]
     b = df[df["run"].isin(acted)][["run", "step", "clipped_norm"]].rename(columns={"clipped_norm": "norm"})
     b = b.assign(series=b["run"] + " · after clipping")
     d = pd.concat([a, b])
     d = d[np.isfinite(d["norm"].to_numpy(dtype=float))]
     dashed = sorted(set(b["series"]))
-    return legend_columns(ui.charts.log_line(d[["series", "step", "norm"]], "step", "norm", "series",
-                                             x_title="update", y_title="||dE/dθ||", dashed=dashed, height=height,
-                                             title="Gradient norm (solid: before clipping, dashed: after)"))
+    return legend_columns(
+        ui.charts.log_line(
+            d[["series", "step", "norm"]],
+            "step",
+            "norm",
+            "series",
+            x_title="update",
+            y_title="||dE/dθ||",
+            dashed=dashed,
+            height=height,
+            title="Gradient norm (solid: before clipping, dashed: after)",
+        )
+    )
 
 
 def live_charts(rec: dict, final: bool, keep: tuple | None = None):
@@ -204,9 +255,18 @@ def live_charts(rec: dict, final: bool, keep: tuple | None = None):
 
     def accuracy():
         acc = df[np.isfinite(df["accuracy"].to_numpy(dtype=float))][["run", "step", "accuracy"]]
-        return legend_columns(ui.charts.line(acc, "step", "accuracy", "run", x_title="update",
-                                             y_title="batch accuracy", height=280,
-                                             title="Accuracy on each fresh batch (task criterion)"))
+        return legend_columns(
+            ui.charts.line(
+                acc,
+                "step",
+                "accuracy",
+                "run",
+                x_title="update",
+                y_title="batch accuracy",
+                height=280,
+                title="Accuracy on each fresh batch (task criterion)",
+            )
+        )
 
     c1, c2 = st.columns(2)
     with c1:
@@ -221,30 +281,46 @@ def live_charts(rec: dict, final: bool, keep: tuple | None = None):
 
 def dh_chart(rec: dict, height=320):
     d = dh_frame(rec)
-    return d, lambda: legend_columns(ui.charts.log_line(d, "k", "norm", "run", x_title="step k",
-                                                y_title="||dL/dh_k|| (batch)", height=height,
-                                                title="Did the gradient reach the early steps? "
-                                                      "||dL/dh_k|| at the last report"))
+    return d, lambda: legend_columns(
+        ui.charts.log_line(
+            d,
+            "k",
+            "norm",
+            "run",
+            x_title="step k",
+            y_title="||dL/dh_k|| (batch)",
+            height=height,
+            title="Did the gradient reach the early steps? ||dL/dh_k|| at the last report",
+        )
+    )
 
 
 def scoreboard(rec: dict, seconds: dict | None):
     rows = scoreboard_rows(rec, seconds)
     df = pd.DataFrame(rows)
     st.dataframe(df, hide_index=True, width="stretch")
-    st.caption("The column 'paper's figure' holds **the papers' numbers, not this run's**: they are there for scale "
-               "(their runs were far longer and at larger T). 'Sequences seen' = batch x updates until solved "
-               "(or until the budget ran out). 'Wrong on fresh data' is the official check (under 1 % wrong on "
-               "fresh sequences = solved); it only runs once the training batches look close, hence 'not checked'. "
-               "Wall time is the compute time of the batched computation the run was part of.")
+    st.caption(
+        "The column 'paper's figure' holds **the papers' numbers, not this run's**: they are there for scale "
+        "(their runs were far longer and at larger T). 'Sequences seen' = batch x updates until solved "
+        "(or until the budget ran out). 'Wrong on fresh data' is the official check (under 1 % wrong on "
+        "fresh sequences = solved); it only runs once the training batches look close, hence 'not checked'. "
+        "Wall time is the compute time of the batched computation the run was part of."
+    )
     return df
 
 
 # ----------------------------------------------------------------------------- the controls
 st.subheader("1 · Build a comparison")
 c1, c2, c3, c4 = st.columns(4)
-task = ui.select("Task", "task", list(TASKS), "temporal_order", where=c1,
-                 help="adding = Hochreiter 1997 exp. 4; temporal_order = Pascanu 2013; copy = Arjovsky 2016; "
-                      "noisy_sine = next-value generation (teacher forcing)")
+task = ui.select(
+    "Task",
+    "task",
+    list(TASKS),
+    "temporal_order",
+    where=c1,
+    help="adding = Hochreiter 1997 exp. 4; temporal_order = Pascanu 2013; copy = Arjovsky 2016; "
+    "noisy_sine = next-value generation (teacher forcing)",
+)
 c1.caption(TASKS[task])
 T = ui.slider("Length T", "T", 5, LIVE_LIMITS["T"], 30, where=c2)
 H = ui.slider("Hidden units H", "H", 2, 64, 16, where=c3)
@@ -272,28 +348,57 @@ with st.expander("Remedy settings", expanded=False):
     mu = ui.number("Structural damping μ (HF)", "mu", 0.0, 10.0, 0.3, where=c4)
     esn_rho = ui.number("ESN spectral radius", "esn_rho", 0.05, 2.0, 0.9, where=c4)
     hf_steps = ui.slider("HF outer iterations", "hf_steps", 1, 200, 20, where=c4)
-    st.caption("Leaky units draw each unit's α from U(0.02, 0.2) as in seed 001 eq. 14. Teacher forcing only "
-               "means something on the generation task (noisy_sine): without it the RNN trains free running.")
+    st.caption(
+        "Leaky units draw each unit's α from U(0.02, 0.2) as in seed 001 eq. 14. Teacher forcing only "
+        "means something on the generation task (noisy_sine): without it the RNN trains free running."
+    )
 
-knobs = Knobs(task=task, T=int(T), H=int(H), activation=act, lr=float(lr), batch=int(batch), steps=int(steps),
-                clip_mode=clip_mode, clip_threshold=float(thr), k=int(k), l1=float(l1), l2=float(l2),
-                omega=float(omega_w), struct=float(mu), esn_rho=float(esn_rho), hf_steps=int(hf_steps))
+knobs = Knobs(
+    task=task,
+    T=int(T),
+    H=int(H),
+    activation=act,
+    lr=float(lr),
+    batch=int(batch),
+    steps=int(steps),
+    clip_mode=clip_mode,
+    clip_threshold=float(thr),
+    k=int(k),
+    l1=float(l1),
+    l2=float(l2),
+    omega=float(omega_w),
+    struct=float(mu),
+    esn_rho=float(esn_rho),
+    hf_steps=int(hf_steps),
+)
 specs, notes = custom_specs(models_sel, rem_sel, int(seeds), baseline, task)
 for n in notes:
     st.caption(n)
 n_grad = ensemble_count(specs, knobs)
-st.caption(f"{len(specs)} run(s); the gradient-trained ones share {n_grad} batched computation(s) "
-           "(runs of one shape train as one ensemble). Nothing trains until you press Train.")
+st.caption(
+    f"{len(specs)} run(s); the gradient-trained ones share {n_grad} batched computation(s) "
+    "(runs of one shape train as one ensemble). Nothing trains until you press Train."
+)
 b1, b2 = st.columns([1, 5])
-train_clicked = b1.button("Train", key="train_btn", type="primary", disabled=not specs,
-                          help="Train every run above from scratch (the button itself is not in the URL).")
+train_clicked = b1.button(
+    "Train",
+    key="train_btn",
+    type="primary",
+    disabled=not specs,
+    help="Train every run above from scratch (the button itself is not in the URL).",
+)
 custom_slot = st.container()
 
 # ----------------------------------------------------------------------------- the active run
 state = st.session_state.get(RUN)
 if train_clicked and specs:
-    state = {"origin": "custom", "lab": Lab(specs, knobs, title="your comparison"), "status": "running", "maps": {},
-             "token": secrets.token_hex(8)}  # names this run's kept chart specs once it has finished
+    state = {
+        "origin": "custom",
+        "lab": Lab(specs, knobs, title="your comparison"),
+        "status": "running",
+        "maps": {},
+        "token": secrets.token_hex(8),
+    }  # names this run's kept chart specs once it has finished
     st.session_state[RUN] = state
 
 
@@ -305,6 +410,7 @@ def start_run(origin: str, lab: Lab):
 
 class Slot(NamedTuple):
     """A run's live area: the progress bar, and below it the charts (or, after, the results)."""
+
     progress: object
     body: object
 
@@ -316,8 +422,12 @@ def slot_for(origin: str, where):
     with where:
         holder = st.empty()
         if state["status"] == "running":
-            if holder.button("Stop", key=f"stop_{origin}", type="secondary",
-                             help="Stop training and keep what was trained so far."):
+            if holder.button(
+                "Stop",
+                key=f"stop_{origin}",
+                type="secondary",
+                help="Stop training and keep what was trained so far.",
+            ):
                 state["lab"].stop()
                 state["status"] = "stopped"
                 holder.empty()
@@ -334,17 +444,21 @@ slots = {"custom": slot_for("custom", custom_slot)}
 def after_training(origin: str, lab: Lab):
     """Per-step gradient norms, the T x T map for a chosen run, the scoreboard."""
     rec = lab.record()
-    st.markdown(f"**{'Stopped' if lab.stopped else 'Finished'}** after {lab.compute_seconds:.1f} s of compute.")
+    st.markdown(
+        f"**{'Stopped' if lab.stopped else 'Finished'}** after {lab.compute_seconds:.1f} s of compute."
+    )
     done = ("run", state["token"], lab.units_done(), lab.stopped)  # a finished run's charts no longer change
     live_charts(rec, final=True, keep=done)
     d, ch = dh_chart(rec)
     show(ch, keep=(*done, "dh"), data=d, filename=f"remedies-dh-{origin}.csv")
     runs = [r for r in lab.runs if r.kind in ("grad", "hf") and r.params is not None]
     if runs:
-        st.markdown("**The T x T map of one run**: log10 ||∂h_t/∂h_k||₂ for its trained weights on one fresh "
-                    "sequence (how strongly step k can still move the state at t; every term "
-                    "∂E_t/∂W^(k) of seed 001 eq. 6 carries this factor). Grey cells are the pairs truncated BPTT "
-                    "throws away.")
+        st.markdown(
+            "**The T x T map of one run**: log10 ||∂h_t/∂h_k||₂ for its trained weights on one fresh "
+            "sequence (how strongly step k can still move the state at t; every term "
+            "∂E_t/∂W^(k) of seed 001 eq. 6 carries this factor). Grey cells are the pairs truncated BPTT "
+            "throws away."
+        )
         labels = [r.spec.label for r in runs]
         sel = ui.select("Run for the map", f"map_{origin}", labels, labels[0])
         r = lab.run_by_label(sel)
@@ -354,28 +468,42 @@ def after_training(origin: str, lab: Lab):
         tb = None if r.kind == "hf" else cfg.tbptt
         key = (sel, r.steps)
         if key not in state["maps"]:
-            state["maps"][key] = state_map(cell, cfg.activation, r.params, r.extra.get("alpha"), cfg.task, T_run, tb)
+            state["maps"][key] = state_map(
+                cell, cfg.activation, r.params, r.extra.get("alpha"), cfg.task, T_run, tb
+            )
         m = state["maps"][key]
         draw_map(m, sel, keep=(*done, "map", key))
     if origin == "success":
         st.markdown("**Success rate against length (this live run)**")
         st.dataframe(pd.DataFrame(success_table(rec)), hide_index=True)
-    free = [(r["label"], recorded_float(r["extra"]["free_run_rms"])) for r in rec["runs"]
-            if "free_run_rms" in r["extra"]]
+    free = [
+        (r["label"], recorded_float(r["extra"]["free_run_rms"]))
+        for r in rec["runs"]
+        if "free_run_rms" in r["extra"]
+    ]
     for label, rms in free:
-        st.caption(f"{label}: RMS error against the clean sine when run free after a 10-step prime: {rms:.3f}")
+        st.caption(
+            f"{label}: RMS error against the clean sine when run free after a 10-step prime: {rms:.3f}"
+        )
     st.markdown("**Scoreboard**")
     scoreboard(rec, lab.timing()["run_seconds"])
-    ui.show_code(train.Stepper.step, train.clip, Lab.advance, state_map,
-                 label="Show the code: one update of every run (gradcore.train.Stepper.step), clipping, the "
-                       "time-sliced loop, the T x T map")
+    ui.show_code(
+        train.Stepper.step,
+        train.clip,
+        Lab.advance,
+        state_map,
+        label="Show the code: one update of every run (gradcore.train.Stepper.step), clipping, the "
+        "time-sliced loop, the T x T map",
+    )
 
 
 def draw_map(m: dict, label: str, keep: tuple | None = None):
     Tr = m["T"]
     t_idx, k_idx = np.tril_indices(Tr)
     v = m["log10_norm"][t_idx, k_idx]
-    df = pd.DataFrame({"t": t_idx + 1, "k": k_idx + 1, "log10 norm": v, "dropped": m["dropped"][t_idx, k_idx]})
+    df = pd.DataFrame(
+        {"t": t_idx + 1, "k": k_idx + 1, "log10 norm": v, "dropped": m["dropped"][t_idx, k_idx]}
+    )
     df = df[np.isfinite(df["log10 norm"].to_numpy(dtype=float))]
     every = -(-Tr // 80)  # at most 80 x 80 cells on screen: every s-th t and k (exact values, not averages)
     if every > 1:
@@ -384,18 +512,34 @@ def draw_map(m: dict, label: str, keep: tuple | None = None):
     if df.empty:
         st.caption("The products overflowed for every pair (the run diverged); nothing to draw.")
         return
-    heat = ui.charts.heatmap(df, "k", "t", "log10 norm", x_title="step k", y_title="step t",
-                             value_title=f"log10 ||∂{m['state']}_t/∂{m['state']}_k||", height=360,
-                             title=f"{label}: ||∂h_t/∂h_k|| on one sequence (T = {Tr})")
-    shade = alt.Chart(df[df["dropped"]]).mark_rect(color="#666666", opacity=0.6).encode(
-        x=alt.X("k:O"), y=alt.Y("t:O", sort="descending"),
-        tooltip=[alt.Tooltip("t:O"), alt.Tooltip("k:O"), alt.Tooltip("log10 norm:Q", format=".3g")])
+    heat = ui.charts.heatmap(
+        df,
+        "k",
+        "t",
+        "log10 norm",
+        x_title="step k",
+        y_title="step t",
+        value_title=f"log10 ||∂{m['state']}_t/∂{m['state']}_k||",
+        height=360,
+        title=f"{label}: ||∂h_t/∂h_k|| on one sequence (T = {Tr})",
+    )
+    shade = (
+        alt.Chart(df[df["dropped"]])
+        .mark_rect(color="#666666", opacity=0.6)
+        .encode(
+            x=alt.X("k:O"),
+            y=alt.Y("t:O", sort="descending"),
+            tooltip=[alt.Tooltip("t:O"), alt.Tooltip("k:O"), alt.Tooltip("log10 norm:Q", format=".3g")],
+        )
+    )
     chart = heat + shade if df["dropped"].any() else heat
     show(chart, keep=keep, data=df, filename="remedies-map.csv")
     n_drop = int(df["dropped"].sum())
     far = df[df["t"] - df["k"] >= max(1, Tr // 2)]["log10 norm"]
-    st.caption((f"{n_drop} of {len(df)} pairs lie beyond the truncation and contribute nothing. " if n_drop else "")
-               + (f"Median log10 norm at distance ≥ {max(1, Tr // 2)}: {far.median():.1f}." if len(far) else ""))
+    st.caption(
+        (f"{n_drop} of {len(df)} pairs lie beyond the truncation and contribute nothing. " if n_drop else "")
+        + (f"Median log10 norm at distance ≥ {max(1, Tr // 2)}: {far.median():.1f}." if len(far) else "")
+    )
 
 
 def render_run(origin: str, slot: Slot, charts: bool = True):
@@ -403,8 +547,10 @@ def render_run(origin: str, slot: Slot, charts: bool = True):
     progress bar only, the charts stay as last drawn), full results after."""
     lab = state["lab"]
     if state["status"] == "running":
-        slot.progress.progress(lab.fraction(), text=f"Training {len(lab.runs)} run(s) · {lab.fraction():.0%} · "
-                                                    f"{lab.compute_seconds:.1f} s")
+        slot.progress.progress(
+            lab.fraction(),
+            text=f"Training {len(lab.runs)} run(s) · {lab.fraction():.0%} · {lab.compute_seconds:.1f} s",
+        )
         if charts:
             with slot.body.container():
                 live_charts(lab.record(), final=False)
@@ -416,9 +562,11 @@ def render_run(origin: str, slot: Slot, charts: bool = True):
 
 # ----------------------------------------------------------------------------- the cards
 st.subheader("2 · The remedies, one card each")
-st.markdown("Each card: what the remedy changes, what it fixes, what it costs, and a prepared comparison. "
-            "The numbers shown were **recorded** with `python -m lessons.remedies.records` (the same code a live "
-            "run uses); **Run live** retrains it here and should reproduce them exactly.")
+st.markdown(
+    "Each card: what the remedy changes, what it fixes, what it costs, and a prepared comparison. "
+    "The numbers shown were **recorded** with `python -m lessons.remedies.records` (the same code a live "
+    "run uses); **Run live** retrains it here and should reproduce them exactly."
+)
 for kind, heading in (("exploding", "For exploding gradients"), ("vanishing", "For vanishing gradients")):
     st.markdown(f"#### {heading}")
     for card in [c for c in CARDS if c.fixes_what == kind]:
@@ -434,18 +582,24 @@ for kind, heading in (("exploding", "For exploding gradients"), ("vanishing", "F
             b.markdown(f"**Fixes.** {card.fixes}")
             c.markdown(f"**Costs.** {card.costs}")
             kn = card.knobs
-            st.markdown(f"**Prepared comparison** ({kn.task}, T = {kn.T}, H = {kn.H}, {kn.steps} updates): "
-                        f"{card.expect}")
+            st.markdown(
+                f"**Prepared comparison** ({kn.task}, T = {kn.T}, H = {kn.H}, {kn.steps} updates): "
+                f"{card.expect}"
+            )
             if not (box.open or active):
                 continue  # the tests' eager run draws every card's text, but charts only for open cards
-            if st.button("Run live", key=f"run_{origin}", help="Retrain this comparison now (about a minute at most)."):
+            if st.button(
+                "Run live", key=f"run_{origin}", help="Retrain this comparison now (about a minute at most)."
+            ):
                 start_run(origin, card_lab(card))
             slots[origin] = slot_for(origin, st.container())
             if slots[origin] is None:
                 recd, tm = rec_io.load_shared(origin)
                 if recd is None:
-                    st.info("No recorded result yet: run `python -m lessons.remedies.records --card "
-                            f"{card.key}` or press Run live.")
+                    st.info(
+                        "No recorded result yet: run `python -m lessons.remedies.records --card "
+                        f"{card.key}` or press Run live."
+                    )
                     continue
                 ver = ("recorded", rec_io.version(origin))  # the file's version: its charts are built once
                 c1, c2 = st.columns(2)
@@ -458,40 +612,62 @@ for kind, heading in (("exploding", "For exploding gradients"), ("vanishing", "F
                     show(ch, keep=(*ver, "dh"))
                 if card.key == "l1l2":  # its text is about the radius: show it, and say where each run ends
                     show(lambda recd=recd: radius_chart(recd, height=240), keep=(*ver, "rho"))
-                    st.caption("ρ(W_hh) at the last report: " + "; ".join(
-                        f"{r['label']} {recorded_float(r['spectral_radius']['value'][-1]):.2f}" for r in recd["runs"]
-                        if r["spectral_radius"]["value"]) + ".")
+                    st.caption(
+                        "ρ(W_hh) at the last report: "
+                        + "; ".join(
+                            f"{r['label']} {recorded_float(r['spectral_radius']['value'][-1]):.2f}"
+                            for r in recd["runs"]
+                            if r["spectral_radius"]["value"]
+                        )
+                        + "."
+                    )
                 if card.key == "esn":
                     esn_rec, _ = rec_io.load_shared("esn_memory", rec_io.OUT.parent)
                     if esn_rec is not None:
                         mc = esn_rec["series"]["mc_vs_rho"]
                         mdf = pd.DataFrame({"spectral radius": mc["rho"], "memory capacity": mc["mc"]})
-                        show(lambda mdf=mdf: ui.charts.line(mdf, "spectral radius", "memory capacity", x_title="ρ(W)",
-                                                    y_title="memory capacity (steps)", height=200, points=True,
-                                                    title="ESN memory capacity (H = 50): recorded by "
-                                                          "`python -m lessons.experiments esn_memory`"),
-                             keep=("recorded", rec_io.version("esn_memory", rec_io.OUT.parent)))
+                        show(
+                            lambda mdf=mdf: ui.charts.line(
+                                mdf,
+                                "spectral radius",
+                                "memory capacity",
+                                x_title="ρ(W)",
+                                y_title="memory capacity (steps)",
+                                height=200,
+                                points=True,
+                                title="ESN memory capacity (H = 50): recorded by "
+                                "`python -m lessons.experiments esn_memory`",
+                            ),
+                            keep=("recorded", rec_io.version("esn_memory", rec_io.OUT.parent)),
+                        )
                 if card.key == "teacher_forcing":
                     for r in recd["runs"]:
                         if "free_run_rms" in r["extra"]:
-                            st.caption(f"{r['label']}: RMS error against the clean sine when run free after a "
-                                       f"10-step prime: {recorded_float(r['extra']['free_run_rms']):.3f}")
+                            st.caption(
+                                f"{r['label']}: RMS error against the clean sine when run free after a "
+                                f"10-step prime: {recorded_float(r['extra']['free_run_rms']):.3f}"
+                            )
                 scoreboard(recd, (tm or {}).get("run_seconds"))
                 st.caption(f"Recorded by `{recd.get('command', '')}`.")
 
 # ----------------------------------------------------------------------------- success vs length
 st.subheader("3 · Success rate against length")
-st.markdown("Pascanu et al. (2013) plotted, for the temporal order problem, the fraction of runs that solve it "
-            "against the sequence length. Here: several seeds per length, a fixed budget of "
-            f"{SUCCESS_KNOBS.steps} updates (H = {SUCCESS_KNOBS.H}); solved = under 1 % wrong on "
-            "10,000 fresh sequences.")
+st.markdown(
+    "Pascanu et al. (2013) plotted, for the temporal order problem, the fraction of runs that solve it "
+    "against the sequence length. Here: several seeds per length, a fixed budget of "
+    f"{SUCCESS_KNOBS.steps} updates (H = {SUCCESS_KNOBS.H}); solved = under 1 % wrong on "
+    "10,000 fresh sequences."
+)
 c1, c2, c3 = st.columns(3)
 smethod = ui.select("Method", "succ", list(SUCCESS_METHODS), "lstm", where=c1)
 c1.caption(SUCCESS_METHODS[smethod][0])
 s_maxT = ui.slider("Live rerun: longest T", "succ_T", 10, 20, 20, step=5, where=c2)
 s_seeds = ui.slider("Live rerun: seeds per length", "succ_seeds", 1, 3, 2, where=c3)
-if st.button("Rerun live (small sizes)", key="run_success",
-             help="T in steps of 5 up to the chosen length, 300 updates per run."):
+if st.button(
+    "Rerun live (small sizes)",
+    key="run_success",
+    help="T in steps of 5 up to the chosen length, 300 updates per run.",
+):
     lengths = list(range(10, int(s_maxT) + 1, 5))
     start_run("success", success_lab(smethod, lengths, int(s_seeds), replace(SUCCESS_KNOBS, steps=300)))
 slots["success"] = slot_for("success", st.container())
@@ -504,22 +680,38 @@ for name in SUCCESS_RECORDED:
             rows.append({"method": SUCCESS_METHODS[name][0], **row})
 if rows:
     sdf = pd.DataFrame(rows)
-    show(lambda: ui.charts.line(sdf[["method", "T", "success rate"]], "T", "success rate", "method",
-                                x_title="sequence length T", y_title="fraction of seeds that solved it", height=320,
-                                points=True, title="Recorded: temporal order, success rate against T"),
-         keep=("recorded success",) + tuple(rec_io.version(f"success_{n}") for n in SUCCESS_RECORDED),
-         data=sdf, filename="remedies-success.csv")
-    st.caption("Recorded by `python -m lessons.remedies.records --success <method>`; "
-               f"lengths {', '.join(map(str, SUCCESS_LENGTHS))}, {SUCCESS_SEEDS} seeds each. "
-               + ("" if srec is not None else f"{SUCCESS_METHODS[smethod][0]} is not recorded: rerun it live."))
+    show(
+        lambda: ui.charts.line(
+            sdf[["method", "T", "success rate"]],
+            "T",
+            "success rate",
+            "method",
+            x_title="sequence length T",
+            y_title="fraction of seeds that solved it",
+            height=320,
+            points=True,
+            title="Recorded: temporal order, success rate against T",
+        ),
+        keep=("recorded success",) + tuple(rec_io.version(f"success_{n}") for n in SUCCESS_RECORDED),
+        data=sdf,
+        filename="remedies-success.csv",
+    )
+    st.caption(
+        "Recorded by `python -m lessons.remedies.records --success <method>`; "
+        f"lengths {', '.join(map(str, SUCCESS_LENGTHS))}, {SUCCESS_SEEDS} seeds each. "
+        + ("" if srec is not None else f"{SUCCESS_METHODS[smethod][0]} is not recorded: rerun it live.")
+    )
 else:
     st.info("No recorded success curves yet (`python -m lessons.remedies.records --all`).")
 
 _cards = {c.key: rec_io.load_shared(f"card_{c.key}")[0] for c in CARDS}
 _live = state["lab"].record() if state is not None and state["status"] != "running" else None
-ui.what_to_notice(notice_points(_cards, _live) + [
-    "Truncation shows on the T x T map as a grey band: whatever lies beyond k is never learned.",
-])
+ui.what_to_notice(
+    notice_points(_cards, _live)
+    + [
+        "Truncation shows on the T x T map as a grey band: whatever lies beyond k is never learned.",
+    ]
+)
 
 # ----------------------------------------------------------------------------- train (last, so the page is drawn)
 if state is not None:

@@ -5,6 +5,7 @@ underneath) -> the headline chart, the spectrum, the activation's derivative, th
 attribution table, the equations with their live numbers, a live gradient check and
 "what to notice" written from the computed values.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -32,8 +33,9 @@ def run(T: int, H: int, act: str, init_kind: str, scale: float, xscale: float, s
 
 
 @st.cache_data(max_entries=48, show_spinner=False)
-def loss_view(T: int, H: int, act: str, init_kind: str, scale: float, xscale: float, seed: int,
-              t: int) -> L.LossView:
+def loss_view(
+    T: int, H: int, act: str, init_kind: str, scale: float, xscale: float, seed: int, t: int
+) -> L.LossView:
     """Components of dL_t/dW_hh by step for the chosen loss, with their checks."""
     with np.errstate(all="ignore"):
         return L.loss_view(T, H, act, init_kind, scale, xscale, seed, t)
@@ -46,8 +48,10 @@ MEASURED, BOUND, RHO, RUN_BOUND = L.MEASURED, L.BOUND, L.RHO, L.RUN_BOUND
 
 def spectrum_chart(r: L.Run, size: int = 330) -> alt.LayerChart:
     """Eigenvalues of W_hh in the complex plane; circles |z| = 1, 1/gamma_h, rho(W) and ||W||_2."""
-    rings = [(f"|z| = ||W||_2 = {r.gamma_W:.3f}", r.gamma_W, palette.PURPLE),
-             (f"|z| = rho(W) = {r.rho:.3f}", r.rho, palette.ORANGE)]
+    rings = [
+        (f"|z| = ||W||_2 = {r.gamma_W:.3f}", r.gamma_W, palette.PURPLE),
+        (f"|z| = rho(W) = {r.rho:.3f}", r.rho, palette.ORANGE),
+    ]
     if r.gamma_h != 1.0:
         rings.insert(0, (f"|z| = 1/gamma_h = {1 / r.gamma_h:g}", 1 / r.gamma_h, palette.BLACK))
     return ui.charts.eigen_scatter(r.eigvals, circles=rings, size=size, title="Eigenvalues of W_hh")
@@ -56,26 +60,60 @@ def spectrum_chart(r: L.Run, size: int = 330) -> alt.LayerChart:
 def singular_chart(df: pd.DataFrame, height: int = 330) -> alt.Chart:
     """Ranked eigenvalue moduli (orange, as the spectral radius) and singular values (purple, as the norm)."""
     names = ["|λ_i|", "σ_i"]
-    return alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=18)).encode(
-        x=alt.X("i:Q", title="rank i (largest first)"), y=alt.Y("value:Q", title="|λ_i|  or  σ_i"),
-        color=alt.Color("series:N", title=None, scale=alt.Scale(domain=names, range=[palette.ORANGE, palette.PURPLE]),
-                        legend=alt.Legend(orient="bottom")),
-        tooltip=["series:N", "i:Q", alt.Tooltip("value:Q", format=".4f")]).properties(
-        height=height, title="|λ_i| and σ_i by rank")
+    return (
+        alt.Chart(df)
+        .mark_line(point=alt.OverlayMarkDef(size=18))
+        .encode(
+            x=alt.X("i:Q", title="rank i (largest first)"),
+            y=alt.Y("value:Q", title="|λ_i|  or  σ_i"),
+            color=alt.Color(
+                "series:N",
+                title=None,
+                scale=alt.Scale(domain=names, range=[palette.ORANGE, palette.PURPLE]),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            tooltip=["series:N", "i:Q", alt.Tooltip("value:Q", format=".4f")],
+        )
+        .properties(height=height, title="|λ_i| and σ_i by rank")
+    )
 
 
 def activation_chart(curves: pd.DataFrame, hist: pd.DataFrame, act: str, height: int = 320) -> alt.LayerChart:
     """Histogram of this run's pre-activations (grey, right axis) under the derivative curves (left axis)."""
-    bars = alt.Chart(hist).mark_rect(color=palette.GREY, opacity=0.35).encode(
-        x=alt.X("lo:Q", title="pre-activation a"), x2="hi:Q",
-        y=alt.Y("share:Q", title=f"share of this run's a_t ({act})", axis=alt.Axis(orient="right", format="%")),
-        y2=alt.datum(0), tooltip=[alt.Tooltip("lo:Q", format=".2f"), alt.Tooltip("hi:Q", format=".2f"),
-                                  alt.Tooltip("share:Q", format=".1%")])
+    bars = (
+        alt.Chart(hist)
+        .mark_rect(color=palette.GREY, opacity=0.35)
+        .encode(
+            x=alt.X("lo:Q", title="pre-activation a"),
+            x2="hi:Q",
+            y=alt.Y(
+                "share:Q", title=f"share of this run's a_t ({act})", axis=alt.Axis(orient="right", format="%")
+            ),
+            y2=alt.datum(0),
+            tooltip=[
+                alt.Tooltip("lo:Q", format=".2f"),
+                alt.Tooltip("hi:Q", format=".2f"),
+                alt.Tooltip("share:Q", format=".1%"),
+            ],
+        )
+    )
     names = list(dict.fromkeys(curves["series"]))
-    lines = alt.Chart(curves).mark_line().encode(
-        x="a:Q", y=alt.Y("fprime:Q", title="f'(a)", scale=alt.Scale(domain=[0, 1.05])),
-        color=alt.Color("series:N", title="f", scale=palette.scale(names), legend=alt.Legend(orient="bottom")),
-        tooltip=["series:N", alt.Tooltip("a:Q", format=".2f"), alt.Tooltip("fprime:Q", title="f'(a)", format=".3f")])
+    lines = (
+        alt.Chart(curves)
+        .mark_line()
+        .encode(
+            x="a:Q",
+            y=alt.Y("fprime:Q", title="f'(a)", scale=alt.Scale(domain=[0, 1.05])),
+            color=alt.Color(
+                "series:N", title="f", scale=palette.scale(names), legend=alt.Legend(orient="bottom")
+            ),
+            tooltip=[
+                "series:N",
+                alt.Tooltip("a:Q", format=".2f"),
+                alt.Tooltip("fprime:Q", title="f'(a)", format=".3f"),
+            ],
+        )
+    )
     return alt.layer(bars, lines).resolve_scale(y="independent").properties(height=height)
 
 
@@ -90,10 +128,19 @@ def headline_chart(args: tuple, fro: bool) -> alt.LayerChart:
     r = run(*args)
     df, _ = L.headline_frame(r, fro)
     return ui.charts.log_line(
-        df, "distance", "log10_norm", "series", log10=True, floor_log10=-300,
+        df,
+        "distance",
+        "log10_norm",
+        "series",
+        log10=True,
+        floor_log10=-300,
         dashed=[BOUND, RHO, RUN_BOUND],
-        x_title="distance T - k (steps)", y_title="||∂h_T/∂h_k||  (log scale)", legend_title=None,
-        title=f"{r.act}, {args[3]} at scale {args[4]:g}, H = {r.H}", height=380)
+        x_title="distance T - k (steps)",
+        y_title="||∂h_T/∂h_k||  (log scale)",
+        legend_title=None,
+        title=f"{r.act}, {args[3]} at scale {args[4]:g}, H = {r.H}",
+        height=380,
+    )
 
 
 def spectrum_chart_of(args: tuple) -> alt.LayerChart:
@@ -112,14 +159,31 @@ def activation_chart_of(args: tuple) -> alt.LayerChart:
 
 def fprime_chart(args: tuple) -> alt.Chart:
     r = run(*args)
-    return ui.charts.line(L.fprime_frame(r), "t", "value", "series", x_title="step t", y_title="|f'(a_t)|",
-                          legend_title=None, title=f"{r.act}': per step (gamma_h = {r.gamma_h:g})", height=320)
+    return ui.charts.line(
+        L.fprime_frame(r),
+        "t",
+        "value",
+        "series",
+        x_title="step t",
+        y_title="|f'(a_t)|",
+        legend_title=None,
+        title=f"{r.act}': per step (gamma_h = {r.gamma_h:g})",
+        height=320,
+    )
 
 
 def heat_chart(args: tuple) -> alt.Chart:
-    return ui.charts.heatmap(L.heat_frame(run(*args)), "k", "t", "log10", x_title="step k", y_title="loss step t",
-                             value_title="log10 ||∂L_t/∂W_hh via step k||", height=380,
-                             title="||∂L_t/∂W_hh via step k||_F")
+    return ui.charts.heatmap(
+        L.heat_frame(run(*args)),
+        "k",
+        "t",
+        "log10",
+        x_title="step k",
+        y_title="loss step t",
+        value_title="log10 ||∂L_t/∂W_hh via step k||",
+        height=380,
+        title="||∂L_t/∂W_hh via step k||_F",
+    )
 
 
 BARS_MAX = 60  # up to this many steps the components are bars (like seed 000's printout), beyond it a line
@@ -131,11 +195,29 @@ def component_chart(args: tuple, t: int) -> alt.TopLevelMixin:
     y_title, title = "||component k||_F  (log scale)", f"Components of ∂L_{lv.t}/∂W_hh by step"
     if lv.t <= BARS_MAX and len(comp):
         # log10 bars rising from a floor one decade under the smallest component (ui.charts.bars)
-        return ui.charts.bars(comp.assign(series=MEASURED), "k", "log10", "series", x_title="step k",
-                              y_title=y_title, log10=True,
-                              floor_log10=float(np.floor(comp["log10"].min())) - 1, title=title, height=330)
-    return ui.charts.log_line(comp, "k", "log10", log10=True, floor_log10=-300, x_title="step k",
-                              y_title=y_title, title=title, height=330)
+        return ui.charts.bars(
+            comp.assign(series=MEASURED),
+            "k",
+            "log10",
+            "series",
+            x_title="step k",
+            y_title=y_title,
+            log10=True,
+            floor_log10=float(np.floor(comp["log10"].min())) - 1,
+            title=title,
+            height=330,
+        )
+    return ui.charts.log_line(
+        comp,
+        "k",
+        "log10",
+        log10=True,
+        floor_log10=-300,
+        x_title="step k",
+        y_title=y_title,
+        title=title,
+        height=330,
+    )
 
 
 # ----------------------------------------------------------------------------- the page
@@ -146,37 +228,77 @@ st.markdown(
     "gradient reaching step $k$ from step $T$ is a product of $T-k$ Jacobians, so it shrinks or grows "
     "geometrically. Here that product is **computed** for one vanilla RNN at the settings below: "
     "every curve and every number comes from a real forward and backward pass (`gradcore`), "
-    "checked live against centred finite differences.")
+    "checked live against centred finite differences."
+)
 
 with st.container(border=True):
     c1, c2, c3, c4 = st.columns(4)
     with c1:
-        T = ui.slider("Sequence length T", "T", 2, 1000, 50,
-                      help="Steps of the unrolled network. The headline chart goes back from h_T to h_0.")
+        T = ui.slider(
+            "Sequence length T",
+            "T",
+            2,
+            1000,
+            50,
+            help="Steps of the unrolled network. The headline chart goes back from h_T to h_0.",
+        )
         H = ui.slider("Hidden size H", "H", 2, 256, 32)
     with c2:
-        act = ui.select("Activation f", "act", list(L.ACTS), "tanh",
-                        help="gamma_h = sup|f'|: 1 for tanh, relu and linear, 1/4 for the sigmoid.")
-        init_kind = ui.select("Initialiser of W_hh", "init", list(L.INITS), "gaussian_radius",
-                              help="; ".join(f"{k}: {v}" for k, v in L.INIT_LABELS.items()))
+        act = ui.select(
+            "Activation f",
+            "act",
+            list(L.ACTS),
+            "tanh",
+            help="gamma_h = sup|f'|: 1 for tanh, relu and linear, 1/4 for the sigmoid.",
+        )
+        init_kind = ui.select(
+            "Initialiser of W_hh",
+            "init",
+            list(L.INITS),
+            "gaussian_radius",
+            help="; ".join(f"{k}: {v}" for k, v in L.INIT_LABELS.items()),
+        )
     with c3:
-        scale = ui.slider("Scale", "scale", 0.05, 2.0, 1.0, step=0.05,
-                          help="Spectral radius for gaussian_radius and nonnormal; spectral norm for "
-                               "gaussian_norm; the factor on Q or I for orthogonal and identity.")
-        xscale = ui.slider("Input scale", "xscale", 0.0, 3.0, 1.0, step=0.1,
-                           help="x_t ~ input scale * N(0, I); larger inputs push tanh and sigmoid into saturation.")
+        scale = ui.slider(
+            "Scale",
+            "scale",
+            0.05,
+            2.0,
+            1.0,
+            step=0.05,
+            help="Spectral radius for gaussian_radius and nonnormal; spectral norm for "
+            "gaussian_norm; the factor on Q or I for orthogonal and identity.",
+        )
+        xscale = ui.slider(
+            "Input scale",
+            "xscale",
+            0.0,
+            3.0,
+            1.0,
+            step=0.1,
+            help="x_t ~ input scale * N(0, I); larger inputs push tanh and sigmoid into saturation.",
+        )
     with c4:
         seed = ui.number("Seed", "seed", 0, 9999, 0, step=1)
         if st.session_state.get("t", T) > T:  # keep the loss step inside 1..T when T shrinks
             st.session_state["t"] = T
-        t_loss = ui.slider("Loss L_t to inspect (t)", "t", 1, T, T,
-                           help="The attribution bar chart shows the components of dL_t/dW_hh for this t.")
+        t_loss = ui.slider(
+            "Loss L_t to inspect (t)",
+            "t",
+            1,
+            T,
+            T,
+            help="The attribution bar chart shows the components of dL_t/dW_hh for this t.",
+        )
         fro = ui.toggle("Frobenius norm too", "fro", False)
 
 args = (int(T), int(H), act, init_kind, float(scale), float(xscale), int(seed))
 slow = T * H * H > 2_000_000
-with st.spinner(f"Running the RNN and multiplying {T} Jacobians of size {H} x {H} ...") if slow else \
-        contextlib.nullcontext():
+with (
+    st.spinner(f"Running the RNN and multiplying {T} Jacobians of size {H} x {H} ...")
+    if slow
+    else contextlib.nullcontext()
+):
     r = run(*args)
     lv = loss_view(*args, int(min(t_loss, r.t_end)))
 
@@ -185,7 +307,10 @@ ok, badge = L.verification(r, lv)
 if ok:
     st.success("**Verified live** at these settings: " + badge, icon=":material/verified:")
 else:
-    st.warning("**Not verified** at these settings (a check is above its tolerance 1e-6): " + badge, icon=":material/warning:")
+    st.warning(
+        "**Not verified** at these settings (a check is above its tolerance 1e-6): " + badge,
+        icon=":material/warning:",
+    )
 
 overflowed = L.overflow_warning(r)
 if overflowed:
@@ -195,6 +320,7 @@ if overflowed:
 # One at a time, in tabs (ui.sections): the open one is in the URL (?rnn_view=Spectrum) and only it
 # is drawn, so a slider move redraws one section's charts, not all five. The run itself (r, lv) is
 # computed above for every section; the functions read it (and the controls) from this script.
+
 
 def section_decay():
     """Section 1: log ||dh_T/dh_k|| against T - k beside the bounds (the headline)."""
@@ -210,8 +336,11 @@ def section_decay():
         if cut:
             st.caption("Cut to keep the measurement readable: " + "; ".join(cut) + ".")
         if H >= 128:
-            st.caption("At H >= 128 the product is multiplied in float32 (the log-scale in float64); the live "
-                       "check above compares it with the float64 product.")
+            st.caption(
+                "At H >= 128 the product is multiplied in float32 (the log-scale in float64); the live "
+                "check above compares it with the float64 product."
+            )
+
 
 def section_spectrum():
     """Section 2: eigenvalues in the complex plane, singular values, radius against norm."""
@@ -220,30 +349,50 @@ def section_spectrum():
     with s1:
         # NB: width "content": stretched, the complex plane would not stay square; grow=False: in lecture
         # mode a plane 1.45x larger ran out of this third of the page into the next chart.
-        ui.cached_chart(spectrum_chart_of, args, width="content", grow=False,
-                        data=lambda: pd.DataFrame({"re": r.eigvals.real, "im": r.eigvals.imag}),
-                        filename="rnn-vanishing-eigenvalues.csv")
+        ui.cached_chart(
+            spectrum_chart_of,
+            args,
+            width="content",
+            grow=False,
+            data=lambda: pd.DataFrame({"re": r.eigvals.real, "im": r.eigvals.imag}),
+            filename="rnn-vanishing-eigenvalues.csv",
+        )
     with s2:
-        ui.cached_chart(singular_chart_of, args, data=lambda: L.singular_frame(r), filename="rnn-vanishing-spectrum.csv")
+        ui.cached_chart(
+            singular_chart_of, args, data=lambda: L.singular_frame(r), filename="rnn-vanishing-spectrum.csv"
+        )
     with s3:
         # NB: side by side the two labels were cut ("radius ...") at 1280 px in lecture mode
         m1, m2 = (st.container(), st.container()) if ui.lecture_mode() else st.columns(2)
         m1.metric("radius ρ(W)", f"{r.rho:.3f}", help="Spectral radius, max |eigenvalue|: seed 001's λ_1")
-        m2.metric("norm ‖W‖₂", f"{r.gamma_W:.3f}", help="Spectral norm, the largest singular value: the γ_W of eq. 10-12")
+        m2.metric(
+            "norm ‖W‖₂",
+            f"{r.gamma_W:.3f}",
+            help="Spectral norm, the largest singular value: the γ_W of eq. 10-12",
+        )
         text, caption = L.spectrum_text(r)
         st.markdown(text)
         if caption:
             st.caption(caption)
+
 
 def section_derivative():
     """Section 3: the activation's derivative and where this run's pre-activations fall."""
     st.header("3. The activation's derivative along this run")
     a1, a2 = st.columns(2, gap="large")
     with a1:
-        ui.cached_chart(activation_chart_of, args, data=lambda: L.activation_frames(r)[1],
-                        filename="rnn-vanishing-preactivations.csv", caption=L.derivative_caption(r))
+        ui.cached_chart(
+            activation_chart_of,
+            args,
+            data=lambda: L.activation_frames(r)[1],
+            filename="rnn-vanishing-preactivations.csv",
+            caption=L.derivative_caption(r),
+        )
     with a2:
-        ui.cached_chart(fprime_chart, args, data=lambda: L.fprime_frame(r), filename="rnn-vanishing-fprime.csv")
+        ui.cached_chart(
+            fprime_chart, args, data=lambda: L.fprime_frame(r), filename="rnn-vanishing-fprime.csv"
+        )
+
 
 def section_components():
     """Section 4: seed 000's components of dL_t/dW_hh (T x T table and the chosen L_t)."""
@@ -252,16 +401,28 @@ def section_components():
         "The gradient of one loss $L_t$ splits into one component per step $k \\le t$: "
         "$\\partial L_t/\\partial W_{hh} = \\sum_k h_{k-1}^{\\top}\\, \\partial L_t/\\partial a_k$ (the copy of $W_{hh}$ "
         "used at step $k$). The loss is a **per-step softmax cross-entropy** with a random readout "
-        f"$W_y$ ({L.V} classes, random targets): $L_t = -\\log \\mathrm{{softmax}}(h_t W_y)[y_t]$ (seed 001 eq. 3-4).")
+        f"$W_y$ ({L.V} classes, random targets): $L_t = -\\log \\mathrm{{softmax}}(h_t W_y)[y_t]$ (seed 001 eq. 3-4)."
+    )
     h1, h2 = st.columns([1.2, 1], gap="large")
     with h1:
-        ui.cached_chart(heat_chart, args, data=lambda: L.heat_frame(r), filename="rnn-vanishing-attribution.csv",
-                        caption=L.heat_caption(r))
+        ui.cached_chart(
+            heat_chart,
+            args,
+            data=lambda: L.heat_frame(r),
+            filename="rnn-vanishing-attribution.csv",
+            caption=L.heat_caption(r),
+        )
     with h2:
-        ui.cached_chart(component_chart, args, lv.t, data=lambda: L.component_frame(lv),
-                        filename=f"rnn-vanishing-components-L{lv.t}.csv")
+        ui.cached_chart(
+            component_chart,
+            args,
+            lv.t,
+            data=lambda: L.component_frame(lv),
+            filename=f"rnn-vanishing-components-L{lv.t}.csv",
+        )
         st.code(L.article_printout(lv), language=None)
         st.caption("In seed 000's format (component j = step j+1, 0-based), for W_hh of this RNN.")
+
 
 def section_equations():
     """Section 5: seed 001's equations, each with its live number."""
@@ -270,39 +431,60 @@ def section_equations():
     live = L.equation_text(r)
     with q1:
         st.markdown("**Eq. 2b**")
-        ui.equation(r"h_t = \tanh(W_{hx} x_t + W_{hh} h_{t-1} + b^h)",
-                    computed_by="gradcore.rnn.forward")
+        ui.equation(r"h_t = \tanh(W_{hx} x_t + W_{hh} h_{t-1} + b^h)", computed_by="gradcore.rnn.forward")
         st.markdown(live.eq2b)
         st.markdown("**Eq. 7-8**")
-        ui.equation(r"\frac{\partial h_t}{\partial h_k} = \prod_{i=k+1}^{t} \frac{\partial h_i}{\partial h_{i-1}}",
-                    computed_by="gradcore.spectra.rnn_product_norms_at")
+        ui.equation(
+            r"\frac{\partial h_t}{\partial h_k} = \prod_{i=k+1}^{t} \frac{\partial h_i}{\partial h_{i-1}}",
+            computed_by="gradcore.spectra.rnn_product_norms_at",
+        )
         st.markdown(live.eq7_8)
         st.markdown("**Eq. 9**, written for eq. 2a")
-        ui.equation(r"\frac{\partial h_i}{\partial h_{i-1}} = \operatorname{diag}\big(f'(a_i)\big)\, W_{hh}",
-                    computed_by="gradcore.jacobians.rnn_step_jacobians")
+        ui.equation(
+            r"\frac{\partial h_i}{\partial h_{i-1}} = \operatorname{diag}\big(f'(a_i)\big)\, W_{hh}",
+            computed_by="gradcore.jacobians.rnn_step_jacobians",
+        )
         st.markdown(live.eq9)
     with q2:
         st.markdown("**Eq. 10-11**")
-        ui.equation(r"\Big\|\frac{\partial h_i}{\partial h_{i-1}}\Big\| \le \|W_{hh}^\top\|\,"
-                    r"\|\operatorname{diag} f'(a_i)\| \le \gamma_W\gamma_h",
-                    computed_by="gradcore.jacobians.spectrum")
+        ui.equation(
+            r"\Big\|\frac{\partial h_i}{\partial h_{i-1}}\Big\| \le \|W_{hh}^\top\|\,"
+            r"\|\operatorname{diag} f'(a_i)\| \le \gamma_W\gamma_h",
+            computed_by="gradcore.jacobians.spectrum",
+        )
         st.markdown(live.eq10_11)
         st.markdown("**Eq. 12**")
-        ui.equation(r"\Big\|\frac{\partial h_t}{\partial h_k}\Big\| \le (\gamma_W\gamma_h)^{t-k}",
-                    computed_by="gradcore.jacobians.rnn_bound")
+        ui.equation(
+            r"\Big\|\frac{\partial h_t}{\partial h_k}\Big\| \le (\gamma_W\gamma_h)^{t-k}",
+            computed_by="gradcore.jacobians.rnn_bound",
+        )
         st.markdown(live.eq12)
         st.markdown("**Eq. 13** (gradient clipping)")
-        ui.equation(r"g \leftarrow \frac{\text{threshold}}{\|g\|}\, g \quad \text{if } \|g\| \ge \text{threshold}",
-                    computed_by="gradcore.clipping.global_norm")
+        ui.equation(
+            r"g \leftarrow \frac{\text{threshold}}{\|g\|}\, g \quad \text{if } \|g\| \ge \text{threshold}",
+            computed_by="gradcore.clipping.global_norm",
+        )
         st.markdown(live.eq13)
 
-VIEWS = {"Decay": section_decay, "Spectrum": section_spectrum, "Derivative": section_derivative,
-         "Components": section_components, "Equations": section_equations}
+
+VIEWS = {
+    "Decay": section_decay,
+    "Spectrum": section_spectrum,
+    "Derivative": section_derivative,
+    "Components": section_components,
+    "Equations": section_equations,
+}
 for sec in ui.sections("rnn_view", list(VIEWS)):
     with sec.box:
         if sec.open:
             VIEWS[sec.label]()
 
 ui.what_to_notice(L.notice(r, lv))
-ui.show_code(L.compute, spectra.rnn_product_norms_at, spectra.step_contributions, jacobians.rnn_bound,
-             L.check_jacobian, label="Show the code: lessons.rnn_vanishing.compute and the gradcore functions it calls")
+ui.show_code(
+    L.compute,
+    spectra.rnn_product_norms_at,
+    spectra.step_contributions,
+    jacobians.rnn_bound,
+    L.check_jacobian,
+    label="Show the code: lessons.rnn_vanishing.compute and the gradcore functions it calls",
+)

@@ -2,6 +2,7 @@
 
 The figure's run and its sentences are lessons.start's; the presets and the page map are this page's.
 """
+
 import pandas as pd
 import streamlit as st
 
@@ -15,38 +16,71 @@ ui.frame.require()  # a page run without the frame reruns as the frame (ui/frame
 # Page authors: these are the agreed URL keys; please honour them on your page. A page's section
 # (tab) is a URL key too: rnn_view, lstm_view, exp_view (ui.sections).
 PRESETS = [
-    ("pages/rnn_vanishing.py", "tanh forgets fast",
-     "tanh at spectral radius 0.9: ‖∂h_T/∂h_k‖ falls geometrically with distance, under the bound.",
-     {"act": "tanh", "init": "gaussian_radius", "scale": "0.9", "T": "100"}),
-    ("pages/rnn_vanishing.py", "Sigmoid's quarter",
-     "γ_h = 1/4 for the sigmoid: the bound (γ_W γ_h)^(t−k) drops at least 4× per step.",
-     {"act": "sigmoid", "init": "gaussian_radius", "scale": "1.0", "T": "60"}),
-    ("pages/rnn_vanishing.py", "Orthogonal and linear",
-     "Every singular value is 1: the gradient neither vanishes nor explodes over 200 steps.",
-     {"act": "linear", "init": "orthogonal", "scale": "1.0", "T": "200"}),
-    ("pages/rnn_vanishing.py", "Non-normal surprise",
-     "Spectral radius 0.9 < 1, yet the norm first grows: the bound is about the spectral norm.",
-     {"act": "linear", "init": "nonnormal", "scale": "0.9", "T": "60", "rnn_view": "Spectrum"}),
-    ("pages/lstm_cell_state.py", "Forget bias 0",
-     "Forget gates near 1/2: the cell path ∏ f_t decays almost as fast as an RNN.",
-     {"fbias": "0", "T": "100", "lstm_view": "Two paths"}),
-    ("pages/lstm_cell_state.py", "Forget bias 3",
-     "Forget gates near σ(3) ≈ 0.95: the cell path carries gradient across 100 steps.",
-     {"fbias": "3", "T": "100", "lstm_view": "Two paths"}),
-    ("pages/exploding.py", "Spectral radius 1.5",
-     "A linear RNN at radius 1.5: the gradient grows about 1.5× per step until float64 overflows, marked on the chart.",
-     {"act": "linear", "init": "gaussian_radius", "scale": "1.5", "T": "1000"}),
-    ("pages/exploding.py", "Clipping on the cliff",
-     "Pascanu's one-unit cliff: descent with and without clipping by norm.",
-     {"cliff_clip": "norm", "threshold": "1.0", "exp_view": "Descent"}),
-    ("pages/remedies_lab.py", "Adding problem, T = 50",
-     "The remedies trained live on the adding task, against the papers' numbers.",
-     {"task": "adding", "T": "50"}),
+    (
+        "pages/rnn_vanishing.py",
+        "tanh forgets fast",
+        "tanh at spectral radius 0.9: ‖∂h_T/∂h_k‖ falls geometrically with distance, under the bound.",
+        {"act": "tanh", "init": "gaussian_radius", "scale": "0.9", "T": "100"},
+    ),
+    (
+        "pages/rnn_vanishing.py",
+        "Sigmoid's quarter",
+        "γ_h = 1/4 for the sigmoid: the bound (γ_W γ_h)^(t−k) drops at least 4× per step.",
+        {"act": "sigmoid", "init": "gaussian_radius", "scale": "1.0", "T": "60"},
+    ),
+    (
+        "pages/rnn_vanishing.py",
+        "Orthogonal and linear",
+        "Every singular value is 1: the gradient neither vanishes nor explodes over 200 steps.",
+        {"act": "linear", "init": "orthogonal", "scale": "1.0", "T": "200"},
+    ),
+    (
+        "pages/rnn_vanishing.py",
+        "Non-normal surprise",
+        "Spectral radius 0.9 < 1, yet the norm first grows: the bound is about the spectral norm.",
+        {"act": "linear", "init": "nonnormal", "scale": "0.9", "T": "60", "rnn_view": "Spectrum"},
+    ),
+    (
+        "pages/lstm_cell_state.py",
+        "Forget bias 0",
+        "Forget gates near 1/2: the cell path ∏ f_t decays almost as fast as an RNN.",
+        {"fbias": "0", "T": "100", "lstm_view": "Two paths"},
+    ),
+    (
+        "pages/lstm_cell_state.py",
+        "Forget bias 3",
+        "Forget gates near σ(3) ≈ 0.95: the cell path carries gradient across 100 steps.",
+        {"fbias": "3", "T": "100", "lstm_view": "Two paths"},
+    ),
+    (
+        "pages/exploding.py",
+        "Spectral radius 1.5",
+        "A linear RNN at radius 1.5: the gradient grows about 1.5× per step until float64 overflows, marked on the chart.",
+        {"act": "linear", "init": "gaussian_radius", "scale": "1.5", "T": "1000"},
+    ),
+    (
+        "pages/exploding.py",
+        "Clipping on the cliff",
+        "Pascanu's one-unit cliff: descent with and without clipping by norm.",
+        {"cliff_clip": "norm", "threshold": "1.0", "exp_view": "Descent"},
+    ),
+    (
+        "pages/remedies_lab.py",
+        "Adding problem, T = 50",
+        "The remedies trained live on the adding task, against the papers' numbers.",
+        {"task": "adding", "T": "50"},
+    ),
 ]
 
 PAGE_MAP = [
-    ("pages/rnn_vanishing.py", "Jacobian products dh_t/dh_k, the bound, eigenvalues, the T x T attribution table."),
-    ("pages/lstm_cell_state.py", "Gates and cell state over time; the forget-gate path against the full Jacobian; GRU."),
+    (
+        "pages/rnn_vanishing.py",
+        "Jacobian products dh_t/dh_k, the bound, eigenvalues, the T x T attribution table.",
+    ),
+    (
+        "pages/lstm_cell_state.py",
+        "Gates and cell state over time; the forget-gate path against the full Jacobian; GRU.",
+    ),
     ("pages/exploding.py", "Growth above radius 1, Pascanu's cliff, clipping by norm and by value."),
     ("pages/remedies_lab.py", "Every remedy of the article trained live on long-range tasks."),
 ]
@@ -63,10 +97,18 @@ def jacobian_norms(T: int, act: str, H: int, seed: int) -> pd.DataFrame:
 
 def norms_chart(T: int, act: str, H: int, seed: int):
     """The figure: log10 ||dh_T/dh_k|| against T - k for both radii (spec cached by ui.cached_chart)."""
-    return ui.charts.log_line(jacobian_norms(T, act, H, seed), "distance", "log10_norm", "run", log10=True,
-                              floor_log10=-300, x_title="distance T - k (steps)",
-                              y_title="||dh_T / dh_k||  (spectral norm)", title=f"Vanilla RNN, {act}, H = {H}",
-                              height=360)
+    return ui.charts.log_line(
+        jacobian_norms(T, act, H, seed),
+        "distance",
+        "log10_norm",
+        "run",
+        log10=True,
+        floor_log10=-300,
+        x_title="distance T - k (steps)",
+        y_title="||dh_T / dh_k||  (spectral norm)",
+        title=f"Vanilla RNN, {act}, H = {H}",
+        height=360,
+    )
 
 
 st.title("Why gradients vanish and explode in recurrent networks")
@@ -75,22 +117,31 @@ with left:
     st.markdown(
         "A recurrent network applies the same step at every time $t$; backpropagation through "
         "time (BPTT) runs the chain rule back through all of them. The gradient that step $k$ "
-        "receives from the loss at step $T$ passes through one Jacobian per step in between:")
+        "receives from the loss at step $T$ passes through one Jacobian per step in between:"
+    )
     st.latex(r"h_t = f(\underbrace{x_t W_x + h_{t-1} W_h + b}_{a_t})")
-    ui.equation(r"\frac{\partial h_T}{\partial h_k} = \prod_{s=k+1}^{T} "
-                r"\operatorname{diag}\big(f'(a_s)\big)\, W_h^{\top}",
-                computed_by=["gradcore.rnn.forward", "gradcore.jacobians.rnn_product_norms"])
+    ui.equation(
+        r"\frac{\partial h_T}{\partial h_k} = \prod_{s=k+1}^{T} "
+        r"\operatorname{diag}\big(f'(a_s)\big)\, W_h^{\top}",
+        computed_by=["gradcore.rnn.forward", "gradcore.jacobians.rnn_product_norms"],
+    )
     st.markdown(
         "A product of $T-k$ matrices shrinks or grows geometrically: below spectral radius 1 "
         "the signal from the distant past **vanishes**, above it it **explodes**. The figure "
-        "runs a real RNN twice, with the same random $W_h$ scaled to two radii.")
+        "runs a real RNN twice, with the same random $W_h$ scaled to two radii."
+    )
     c1, c2 = st.columns(2)
     with c1:
         T = ui.slider("Sequence length T", "start_T", 10, 300, 100, step=5)
         H = ui.slider("Hidden size H", "start_H", 4, 128, 32, step=4)
     with c2:
-        act = ui.select("Activation f", "start_act", ["linear", "tanh", "relu", "sigmoid"], "linear",
-                        help="Linear shows the pure effect of W_h; tanh and sigmoid add f' < 1.")
+        act = ui.select(
+            "Activation f",
+            "start_act",
+            ["linear", "tanh", "relu", "sigmoid"],
+            "linear",
+            help="Linear shows the pure effect of W_h; tanh and sigmoid add f' < 1.",
+        )
         seed = ui.number("Seed", "start_seed", 0, 9999, 0, step=1)
 
 df = jacobian_norms(int(T), act, int(H), int(seed))
@@ -116,8 +167,12 @@ st.subheader("Lecture presets")
 st.caption("Each link opens a page at prepared settings; the URL holds them, so you can bookmark it.")
 extra = {"lecture": "true"} if ui.lecture_mode() else {}
 for row in range(0, len(PRESETS), 3):  # rows of three, so cards line up across columns
-    for col, (page, name, what, params) in zip(st.columns(3), PRESETS[row:row + 3], strict=False):
+    for col, (page, name, what, params) in zip(st.columns(3), PRESETS[row : row + 3], strict=False):
         with col.container(border=True, height="stretch"):
-            st.page_link(ui.frame.page_path(page), label=f"**{name}**", icon=":material/play_circle:",
-                         query_params={**params, **extra})
+            st.page_link(
+                ui.frame.page_path(page),
+                label=f"**{name}**",
+                icon=":material/play_circle:",
+                query_params={**params, **extra},
+            )
             st.caption(what)

@@ -11,6 +11,7 @@ once; the rest wait without holding the GIL); a training loop marks itself with 
 `busy_within(s)` (did anyone else run a script lately?) to redraw its live charts less often then.
 Pure bookkeeping: thread ids in a set under a lock, pruned of threads that no longer exist.
 """
+
 from __future__ import annotations
 
 import os

@@ -15,6 +15,7 @@ MALLOC_ARENA_MAX or MALLOC_MMAP_THRESHOLD_, wins); maybe_trim() hands free heap 
 the kernel (malloc_trim) at most once a minute. serve.setup() (from app.py) calls tune() and app.py calls maybe_trim()
 after every page run. Elsewhere (macOS, musl) both do nothing.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -55,7 +56,9 @@ def tune() -> dict:
             if "MALLOC_ARENA_MAX" not in os.environ:
                 done["arena_max"] = ARENAS if lib.mallopt(M_ARENA_MAX, ARENAS) == 1 else None
             if "MALLOC_MMAP_THRESHOLD_" not in os.environ:
-                done["mmap_threshold"] = MMAP_THRESHOLD if lib.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1 else None
+                done["mmap_threshold"] = (
+                    MMAP_THRESHOLD if lib.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1 else None
+                )
         _state["tuned"] = done
         return done
 

@@ -3,6 +3,7 @@
 Pages are discovered from the frame's page list (every "pages/....py" string in ui/frame.py), so
 a page registered later is covered by the page tests without touching them.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,13 +28,19 @@ from helpers import LONG, new_app  # noqa: E402  (after the pin above)
 
 
 def pytest_addoption(parser):
-    parser.addoption("--long", action="store_true", default=False,
-                     help="also run the tests marked 'long' (full fuzzing and extremes; or RELIABILITY_LONG=1)")
+    parser.addoption(
+        "--long",
+        action="store_true",
+        default=False,
+        help="also run the tests marked 'long' (full fuzzing and extremes; or RELIABILITY_LONG=1)",
+    )
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "load: starts a server and drives several browser sessions at once")
-    config.addinivalue_line("markers", "long: hand-run sizes (minutes); skipped unless --long or RELIABILITY_LONG=1")
+    config.addinivalue_line(
+        "markers", "long: hand-run sizes (minutes); skipped unless --long or RELIABILITY_LONG=1"
+    )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -43,8 +50,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "long" in item.keywords:
             item.add_marker(skip)
-
-
 
 
 @pytest.fixture
@@ -91,7 +96,8 @@ def pytest_terminal_summary(terminalreporter):
     if not _GC_SEEN:
         return
     worst = sorted(_GC_SEEN.items(), key=lambda kv: -kv[1])
-    terminalreporter.write_line(f"gradient checks: {len(worst)} tests, largest relative error "
-                                f"{worst[0][1]:.2e} ({worst[0][0]})")
+    terminalreporter.write_line(
+        f"gradient checks: {len(worst)} tests, largest relative error {worst[0][1]:.2e} ({worst[0][0]})"
+    )
     for test, err in worst[:10]:
         terminalreporter.write_line(f"  {err:.2e}  {test}")

@@ -7,6 +7,7 @@ page's own controls (read from a default AppTest run), the other pages' keys, th
 `lecture`, and made-up keys. Values: wrong types, huge and tiny numbers, NaN, inf, -0, empty,
 unicode, script tags, path tricks, a valid value of the key, or one step outside its range.
 """
+
 from __future__ import annotations
 
 import math
@@ -16,23 +17,97 @@ from urllib.parse import urlencode
 
 # Values no control of the app accepts (every kind: number, option, toggle): a notice is due.
 ALWAYS_INVALID = [
-    "abc", "nan", "NaN", "-nan", "inf", "-inf", "Infinity", "1e999", "-1e999", "1e-999x", "",
-    " ", "<script>alert(1)</script>", "\"><img src=x onerror=alert(1)>", "javascript:alert(1)",
-    "../../etc/passwd", "%00", "\u202eevil", "Ω", "😀", "中文", "\\", "`rm -rf`", "{{7*7}}", "${jndi:x}",
-    "0x10", "1,5", "[1, 2]", '{"a": 1}', "None", "null",
+    "abc",
+    "nan",
+    "NaN",
+    "-nan",
+    "inf",
+    "-inf",
+    "Infinity",
+    "1e999",
+    "-1e999",
+    "1e-999x",
+    "",
+    " ",
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "javascript:alert(1)",
+    "../../etc/passwd",
+    "%00",
+    "\u202eevil",
+    "Ω",
+    "😀",
+    "中文",
+    "\\",
+    "`rm -rf`",
+    "{{7*7}}",
+    "${jndi:x}",
+    "0x10",
+    "1,5",
+    "[1, 2]",
+    '{"a": 1}',
+    "None",
+    "null",
 ]
 # Values that may be valid for some controls (numbers at the edges of float64, zero, signs).
-EDGY = ["-0", "0", "-0.0", "1e-320", "5e-324", "2.2250738585072014e-308", "1e308", "1.7976931348623157e308",
-        "9" * 400, "-" + "9" * 400, "1e-12", "0.1", "-1", "1", "2", "3.5", "+5", "5.", ".5", " 7 ", "1e3",
-        "true", "false", "TRUE", "True ", "yes", "on", "1.0000000000000002",
-        "1_0", "٣", "１２"]  # NB: Python's float() reads these three as 10, 3 and 12
-MADE_UP_KEYS = ["x", "__proto__", "constructor", "page", "embed", "embed_options", "utm_source", "<b>k</b>",
-                "Ω", "T ", " T", "t[]", "a" * 300, "_ui_bound_defaults", "_remedies_run", "lecture ", "LECTURE"]
+EDGY = [
+    "-0",
+    "0",
+    "-0.0",
+    "1e-320",
+    "5e-324",
+    "2.2250738585072014e-308",
+    "1e308",
+    "1.7976931348623157e308",
+    "9" * 400,
+    "-" + "9" * 400,
+    "1e-12",
+    "0.1",
+    "-1",
+    "1",
+    "2",
+    "3.5",
+    "+5",
+    "5.",
+    ".5",
+    " 7 ",
+    "1e3",
+    "true",
+    "false",
+    "TRUE",
+    "True ",
+    "yes",
+    "on",
+    "1.0000000000000002",
+    "1_0",
+    "٣",
+    "１２",
+]  # NB: Python's float() reads these three as 10, 3 and 12
+MADE_UP_KEYS = [
+    "x",
+    "__proto__",
+    "constructor",
+    "page",
+    "embed",
+    "embed_options",
+    "utm_source",
+    "<b>k</b>",
+    "Ω",
+    "T ",
+    " T",
+    "t[]",
+    "a" * 300,
+    "_ui_bound_defaults",
+    "_remedies_run",
+    "lecture ",
+    "LECTURE",
+]
 
 
 @dataclass
 class Control:
     """A keyed control seen on a page: kind and what it accepts."""
+
     key: str
     kind: str  # slider, number_input, selectbox, radio, toggle, multiselect, expander
     lo: float | None = None
@@ -48,7 +123,9 @@ class Control:
                 step = int(self.step or 1)
                 return str(rng.randrange(int(self.lo), int(self.hi) + 1, step) if step > 0 else int(self.lo))
             n = int(round((self.hi - self.lo) / self.step)) if self.step else 100
-            return repr(round(self.lo + rng.randint(0, max(n, 0)) * (self.step or (self.hi - self.lo) / 100), 10))
+            return repr(
+                round(self.lo + rng.randint(0, max(n, 0)) * (self.step or (self.hi - self.lo) / 100), 10)
+            )
         if self.kind in ("selectbox", "radio", "multiselect") and self.options:
             return rng.choice(self.options)
         return rng.choice(["true", "false"])
@@ -57,8 +134,15 @@ class Control:
         """One step (or a lot) outside the range, or a near miss of an option."""
         if self.kind in ("slider", "number_input") and self.lo is not None and self.hi is not None:
             step = self.step or 1
-            v = rng.choice([self.lo - step, self.hi + step, self.hi * 10 + 1, self.lo - 1e6,
-                            self.lo + step / 3 if not self.integer else self.lo + 0.5])
+            v = rng.choice(
+                [
+                    self.lo - step,
+                    self.hi + step,
+                    self.hi * 10 + 1,
+                    self.lo - 1e6,
+                    self.lo + step / 3 if not self.integer else self.lo + 0.5,
+                ]
+            )
             return str(int(v)) if self.integer and float(v).is_integer() else repr(v)
         if self.options:
             o = rng.choice(self.options)
@@ -151,8 +235,11 @@ def controls_of(at) -> list[Control]:
             if kind in ("slider", "number_input"):
                 p = w.proto
                 c.integer = p.data_type == 0  # INT
-                c.lo, c.hi = (w.min, w.max) if kind == "slider" else (
-                    w.min if p.has_min else None, w.max if p.has_max else None)
+                c.lo, c.hi = (
+                    (w.min, w.max)
+                    if kind == "slider"
+                    else (w.min if p.has_min else None, w.max if p.has_max else None)
+                )
                 c.step = float(p.step) if p.step else None
                 if isinstance(w.value, tuple):
                     continue

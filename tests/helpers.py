@@ -5,6 +5,7 @@ A real server: free_port, start_server, wait_healthy, stop_server; its memory fr
 CHROMIUM_ARGS, Visit (a context that records every request), wait_idle, url_path. A fresh
 interpreter: fresh_python_json (what happens at import, before anything else is loaded).
 """
+
 from __future__ import annotations
 
 import ast
@@ -21,9 +22,17 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-quic", "--disable-default-apps", "--disable-extensions"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-default-apps",
+    "--disable-extensions",
+]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 # Every visible chart has drawn and no placeholder waits for a chart's code (see wait_idle).
 CHARTS_DRAWN = """() => ![...document.querySelectorAll("[data-testid='stSkeleton']")].some(s => s.checkVisibility())
@@ -57,18 +66,34 @@ def free_port() -> int:
 
 def server_command(port: int) -> list[str]:
     """`streamlit run app.py` headless on 127.0.0.1:port (no usage stats, no file watcher)."""
-    return [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-            "--server.port", str(port), "--server.address", "127.0.0.1",
-            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
 
 
-def start_server(port: int, log_path: Path | None = None, prefix: list[str] | None = None,
-                 env: dict | None = None) -> subprocess.Popen:
+def start_server(
+    port: int, log_path: Path | None = None, prefix: list[str] | None = None, env: dict | None = None
+) -> subprocess.Popen:
     """Start the app server (optionally under `prefix`, e.g. ["unshare", "-rn"]); logs to a file."""
     log = open(log_path or SERVER_LOG, "w")  # noqa: SIM115 (closed with the process)
     full_env = dict(os.environ, **(env or {}))
-    return subprocess.Popen([*(prefix or []), *server_command(port)], cwd=ROOT, stdout=log,
-                            stderr=subprocess.STDOUT, env=full_env)
+    return subprocess.Popen(
+        [*(prefix or []), *server_command(port)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=full_env
+    )
 
 
 def stop_server(proc: subprocess.Popen) -> None:
@@ -99,8 +124,14 @@ def wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 60) -> floa
 def fresh_python_json(code: str, *args: str, env: dict | None = None, timeout: float = 120):
     """Run code in a new interpreter (repo on the path, nothing else in its environment) and
     return the JSON of the last line it printed."""
-    r = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True,
-                       timeout=timeout, env={"PATH": "", "PYTHONPATH": str(ROOT), **(env or {})})
+    r = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={"PATH": "", "PYTHONPATH": str(ROOT), **(env or {})},
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     return json.loads(r.stdout.strip().splitlines()[-1])
 
@@ -170,7 +201,7 @@ def _decode(addr: str) -> tuple[str, int]:
     if len(raw) == 4:
         ip = socket.inet_ntop(socket.AF_INET, raw[::-1])
     else:  # four little-endian 32-bit words
-        ip = socket.inet_ntop(socket.AF_INET6, b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4)))
+        ip = socket.inet_ntop(socket.AF_INET6, b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4)))
     return ip, int(port, 16)
 
 
@@ -180,7 +211,11 @@ def _is_loopback(ip: str) -> bool:
 
 def foreign_connections(pid: int) -> list[str]:
     """TCP/UDP sockets of the process tree whose remote end is not loopback (or unconnected)."""
-    inodes = set().union(*(_socket_inodes(p) for p in process_tree(pid))) if Path(f"/proc/{pid}").exists() else set()
+    inodes = (
+        set().union(*(_socket_inodes(p) for p in process_tree(pid)))
+        if Path(f"/proc/{pid}").exists()
+        else set()
+    )
     found = []
     for table in ("tcp", "tcp6", "udp", "udp6"):
         try:
@@ -269,9 +304,14 @@ ENTRY = str(ROOT / "tests" / "frame_entry" / "app.py")  # runs app.py; see its d
 def registered_pages() -> list[str]:
     """Every page file the frame registers ("pages/x.py" string literals in ui/frame.py), in order."""
     tree = ast.parse((ROOT / "ui" / "frame.py").read_text(encoding="utf-8"))
-    found = [n.value for n in ast.walk(tree)
-             if isinstance(n, ast.Constant) and isinstance(n.value, str)
-             and n.value.startswith("pages/") and n.value.endswith(".py")]
+    found = [
+        n.value
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Constant)
+        and isinstance(n.value, str)
+        and n.value.startswith("pages/")
+        and n.value.endswith(".py")
+    ]
     return list(dict.fromkeys(found))
 
 
@@ -284,8 +324,13 @@ def presets() -> list[tuple[str, str, str, dict]]:
     return []
 
 
-def new_app(page: str | None = None, query: dict | None = None, timeout: float = 120, eager: bool | None = None,
-            entry: str = ENTRY):
+def new_app(
+    page: str | None = None,
+    query: dict | None = None,
+    timeout: float = 120,
+    eager: bool | None = None,
+    entry: str = ENTRY,
+):
     """A fresh AppTest of app.py, switched to `page`, with URL query params (not yet run).
 
     eager: draw every section of a page in one run (ui.lazy.EAGER), so every chart is checked;
@@ -329,8 +374,11 @@ def chart_problems(at) -> list[str]:
                 continue
             table = pa.ipc.open_stream(raw).read_all()
             for name, col in zip(table.column_names, table.columns, strict=True):
-                if not (pa.types.is_floating(col.type) or pa.types.is_integer(col.type)
-                        or pa.types.is_decimal(col.type)):
+                if not (
+                    pa.types.is_floating(col.type)
+                    or pa.types.is_integer(col.type)
+                    or pa.types.is_decimal(col.type)
+                ):
                     continue
                 if col.null_count:
                     problems.append(f"chart {i}: column {name!r} has {col.null_count} null/NaN values")
@@ -361,6 +409,7 @@ def assert_healthy(at, context: str) -> None:
 
 
 LONG = os.environ.get("RELIABILITY_LONG", "").lower() in ("1", "true", "yes")
+
 
 def long_run(config=None) -> bool:
     """True when the long (hand-run) sizes were asked for."""

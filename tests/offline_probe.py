@@ -7,6 +7,7 @@ While the pages load, the server's sockets are polled (/proc/<pid>/net/*) for an
 that is not loopback. Output (last line): {"pages": {...}, "foreign_connections": [...],
 "foreign_requests": [...], "startup_s": ...}.
 """
+
 from __future__ import annotations
 
 import json
@@ -72,7 +73,10 @@ def main() -> int:
                 try:
                     v.open(base + url_path(page))
                     n_exc = v.page.locator("[data-testid='stException']").count()
-                    out["pages"][page] = {"ok": n_exc == 0, "title": v.page.locator("h1").first.inner_text()[:60]}
+                    out["pages"][page] = {
+                        "ok": n_exc == 0,
+                        "title": v.page.locator("h1").first.inner_text()[:60],
+                    }
                     out["foreign_requests"] += v.foreign_requests()
                 except Exception as e:  # noqa: BLE001 (reported, the test fails on it)
                     out["pages"][page] = {"ok": False, "error": f"{type(e).__name__}: {str(e)[:200]}"}

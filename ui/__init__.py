@@ -76,6 +76,7 @@ Server operations (run slots, training that gives way, memory, BLAS threads) liv
 
 Palette (ui.palette): Okabe-Ito; colour(name), colours(names), scale(names), QUANTITY, CYCLE.
 """
+
 from ui import charts, controls, frame, lazy, palette
 from ui.controls import lecture_mode, multiselect, number, radio, select, slider, toggle
 from ui.lazy import open_label, sections
@@ -93,7 +94,28 @@ from ui.show import (
 )
 
 __all__ = [
-    "apply_lecture_css", "charts", "controls", "frame", "lazy", "palette", "lecture_mode", "multiselect", "number", "radio", "select", "slider",
-    "toggle", "cached_chart", "chart_spec", "coming_soon", "download_csv", "equation", "kept_spec", "show_chart", "show_code",
-    "what_to_notice", "sections", "open_label",
+    "apply_lecture_css",
+    "charts",
+    "controls",
+    "frame",
+    "lazy",
+    "palette",
+    "lecture_mode",
+    "multiselect",
+    "number",
+    "radio",
+    "select",
+    "slider",
+    "toggle",
+    "cached_chart",
+    "chart_spec",
+    "coming_soon",
+    "download_csv",
+    "equation",
+    "kept_spec",
+    "show_chart",
+    "show_code",
+    "what_to_notice",
+    "sections",
+    "open_label",
 ]

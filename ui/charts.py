@@ -6,6 +6,7 @@ rule), and a series that overflowed gets an "overflowed at x = k" marker instead
 to infinity. Pages call `ui.show_chart(chart)`, which applies `configure` (font sizes for
 lecture mode) and draws it; tests call the builders directly and inspect the spec.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -35,8 +36,13 @@ def config_dict(lecture: bool = False) -> dict:
     s = 1.6 if lecture else 1.0
     return {
         "axis": {"labelFontSize": 12 * s, "titleFontSize": 13 * s, "titleFontWeight": "normal"},
-        "legend": {"labelFontSize": 12 * s, "titleFontSize": 13 * s, "symbolSize": 120 * s,
-                   "symbolStrokeWidth": 2 * s, "labelLimit": 400},
+        "legend": {
+            "labelFontSize": 12 * s,
+            "titleFontSize": 13 * s,
+            "symbolSize": 120 * s,
+            "symbolStrokeWidth": 2 * s,
+            "labelLimit": 400,
+        },
         "title": {"fontSize": 15 * s, "anchor": "start"},
         "header": {"labelFontSize": 13 * s, "titleFontSize": 13 * s},
         "text": {"fontSize": 12 * s},
@@ -49,9 +55,16 @@ def config_dict(lecture: bool = False) -> dict:
 def configure(chart: alt.TopLevelMixin, lecture: bool = False) -> alt.TopLevelMixin:
     """Top-level fonts and line widths (config_dict); lecture=True scales them ~1.6x for a projector."""
     c = config_dict(lecture)
-    return (chart.configure_axis(**c["axis"]).configure_legend(**c["legend"]).configure_title(**c["title"])
-            .configure_header(**c["header"]).configure_text(**c["text"]).configure_line(**c["line"])
-            .configure_point(**c["point"]).configure_rule(**c["rule"]))
+    return (
+        chart.configure_axis(**c["axis"])
+        .configure_legend(**c["legend"])
+        .configure_title(**c["title"])
+        .configure_header(**c["header"])
+        .configure_text(**c["text"])
+        .configure_line(**c["line"])
+        .configure_point(**c["point"])
+        .configure_rule(**c["rule"])
+    )
 
 
 def _series_col(df: pd.DataFrame, color: str | None) -> tuple[pd.DataFrame, str]:
@@ -65,14 +78,19 @@ def _series_col(df: pd.DataFrame, color: str | None) -> tuple[pd.DataFrame, str]
 def _colour_enc(df: pd.DataFrame, color: str, title: str | None):
     """Colour encoding with the palette's fixed colour per series name."""
     names = list(dict.fromkeys(df[color].astype(str)))
-    return alt.Color(f"{color}:N", title=title, scale=palette.scale(names),
-                     legend=alt.Legend(orient="bottom") if len(names) > 1 else None)
+    return alt.Color(
+        f"{color}:N",
+        title=title,
+        scale=palette.scale(names),
+        legend=alt.Legend(orient="bottom") if len(names) > 1 else None,
+    )
 
 
 def _dash_enc(dashed):
     """strokeDash: dashed for the series listed in `dashed` (bounds), solid otherwise."""
-    return alt.StrokeDash("_style:N", legend=None,
-                          scale=alt.Scale(domain=["solid", "dashed"], range=[[1, 0], [6, 4]]))
+    return alt.StrokeDash(
+        "_style:N", legend=None, scale=alt.Scale(domain=["solid", "dashed"], range=[[1, 0], [6, 4]])
+    )
 
 
 def _floor_log10(floor: float, floor_log10: float | None, log10: bool) -> float | None:
@@ -94,9 +112,16 @@ def _floor_text(floor: float, lo: float | None) -> str:
     return f"1e{int(lo):d}" if float(lo).is_integer() else f"1e{lo:.2f}"
 
 
-def clean_log(df: pd.DataFrame, x: str, y: str, color: str | None = None, *,
-              floor: float = DEFAULT_FLOOR, log10: bool = False,
-              floor_log10: float | None = None) -> tuple[pd.DataFrame, LogFlags]:
+def clean_log(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    color: str | None = None,
+    *,
+    floor: float = DEFAULT_FLOOR,
+    log10: bool = False,
+    floor_log10: float | None = None,
+) -> tuple[pd.DataFrame, LogFlags]:
     """y -> finite rows with y >= floor; 0/underflow -> floor, inf/NaN -> dropped and reported.
 
     With log10=True, y already holds log10 values (so nothing can overflow float64 before
@@ -127,10 +152,23 @@ def clean_log(df: pd.DataFrame, x: str, y: str, color: str | None = None, *,
     return out, LogFlags(int(under.sum()), overflow)
 
 
-def log_line(df: pd.DataFrame, x: str, y: str, color: str | None = None, *,
-             x_title: str, y_title: str, floor: float = DEFAULT_FLOOR, log10: bool = False,
-             floor_log10: float | None = None, dashed=(), title: str | None = None,
-             legend_title: str | None = None, height: int = 320, points: bool = False) -> alt.LayerChart:
+def log_line(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    color: str | None = None,
+    *,
+    x_title: str,
+    y_title: str,
+    floor: float = DEFAULT_FLOOR,
+    log10: bool = False,
+    floor_log10: float | None = None,
+    dashed=(),
+    title: str | None = None,
+    legend_title: str | None = None,
+    height: int = 320,
+    points: bool = False,
+) -> alt.LayerChart:
     """Line chart of y against x on a log axis, safe for 0, underflow, inf and NaN.
 
     log10=True: y holds log10 values; the axis is linear in log10 with labels 1e-k, which
@@ -141,42 +179,68 @@ def log_line(df: pd.DataFrame, x: str, y: str, color: str | None = None, *,
     lo_log = _floor_log10(floor, floor_log10, log10)
     clean, flags = clean_log(df, x, y, color, floor=floor, log10=log10, floor_log10=floor_log10)
     clean, color = _series_col(clean, color)
-    clean["_style"] = np.where(clean[color].astype(str).isin([str(d) for d in dashed]),
-                               "dashed", "solid")
+    clean["_style"] = np.where(clean[color].astype(str).isin([str(d) for d in dashed]), "dashed", "solid")
     if log10:
         clean["_value"] = [f"1e{v:+.2f}" for v in clean[y]]
-        y_enc = alt.Y(f"{y}:Q", title=y_title,
-                      axis=alt.Axis(labelExpr="'1e' + format(datum.value, 'd')", tickMinStep=1))
+        y_enc = alt.Y(
+            f"{y}:Q", title=y_title, axis=alt.Axis(labelExpr="'1e' + format(datum.value, 'd')", tickMinStep=1)
+        )
         floor_y = lo_log
     else:
         clean["_value"] = [f"{v:.3e}" for v in clean[y]]
-        y_enc = alt.Y(f"{y}:Q", title=y_title, scale=alt.Scale(type="log"),
-                      axis=alt.Axis(format=".0e"))
+        y_enc = alt.Y(f"{y}:Q", title=y_title, scale=alt.Scale(type="log"), axis=alt.Axis(format=".0e"))
         floor_y = float(floor)
     # NB: the layers that draw `clean` carry no data of their own; alt.layer(..., data=clean) gives it
     # to them. Given to each, Altair hoists it and hashes the DataFrame's repr and deep-copies
     # every layer on the way (half the cost of building this chart)
     base = alt.Chart()
-    tooltip = [alt.Tooltip(f"{color}:N", title="series"), alt.Tooltip(f"{x}:Q", title=x_title),
-               alt.Tooltip("_value:N", title=y_title)]
+    tooltip = [
+        alt.Tooltip(f"{color}:N", title="series"),
+        alt.Tooltip(f"{x}:Q", title=x_title),
+        alt.Tooltip("_value:N", title=y_title),
+    ]
     lines = base.mark_line(point=points).encode(
-        x=alt.X(f"{x}:Q", title=x_title), y=y_enc,
-        color=_colour_enc(clean, color, legend_title), strokeDash=_dash_enc(dashed),
-        detail=alt.Detail(f"{color}:N"), tooltip=tooltip)
+        x=alt.X(f"{x}:Q", title=x_title),
+        y=y_enc,
+        color=_colour_enc(clean, color, legend_title),
+        strokeDash=_dash_enc(dashed),
+        detail=alt.Detail(f"{color}:N"),
+        tooltip=tooltip,
+    )
     layers = [lines]
     if flags.floored:
-        fl = pd.DataFrame({"y": [floor_y], "label": [f"floor {_floor_text(floor, lo_log)}: smaller values and 0 drawn here"]})
+        fl = pd.DataFrame(
+            {
+                "y": [floor_y],
+                "label": [f"floor {_floor_text(floor, lo_log)}: smaller values and 0 drawn here"],
+            }
+        )
         layers.append(alt.Chart(fl).mark_rule(strokeDash=[2, 3], color=palette.GREY).encode(y=alt.Y("y:Q")))
-        layers.append(alt.Chart(fl).mark_text(align="left", baseline="bottom", dx=4, dy=-2,
-                                              color=palette.GREY)
-                      .encode(y=alt.Y("y:Q"), text=alt.Text("label:N"), x=alt.XValue(0)))
-        layers.append(base.transform_filter("datum._floored").mark_point(shape="triangle-down", filled=True)
-                      .encode(x=alt.X(f"{x}:Q"), y=alt.Y(f"{y}:Q"), color=_colour_enc(clean, color, legend_title),
-                              tooltip=tooltip))
+        layers.append(
+            alt.Chart(fl)
+            .mark_text(align="left", baseline="bottom", dx=4, dy=-2, color=palette.GREY)
+            .encode(y=alt.Y("y:Q"), text=alt.Text("label:N"), x=alt.XValue(0))
+        )
+        layers.append(
+            base.transform_filter("datum._floored")
+            .mark_point(shape="triangle-down", filled=True)
+            .encode(
+                x=alt.X(f"{x}:Q"),
+                y=alt.Y(f"{y}:Q"),
+                color=_colour_enc(clean, color, legend_title),
+                tooltip=tooltip,
+            )
+        )
     if flags.overflow:
-        ov = pd.DataFrame({"x": list(flags.overflow.values()),
-                           "label": [f"{k} overflowed at {x_title} = {v:g}" for k, v in flags.overflow.items()]})
-        layers.append(alt.Chart(ov).mark_rule(strokeDash=[4, 2], color=palette.VERMILLION).encode(x=alt.X("x:Q")))
+        ov = pd.DataFrame(
+            {
+                "x": list(flags.overflow.values()),
+                "label": [f"{k} overflowed at {x_title} = {v:g}" for k, v in flags.overflow.items()],
+            }
+        )
+        layers.append(
+            alt.Chart(ov).mark_rule(strokeDash=[4, 2], color=palette.VERMILLION).encode(x=alt.X("x:Q"))
+        )
         layers += overflow_labels(ov, [*clean[x], *ov["x"]])
     # NB: height and title go to the constructor: each .properties() call copies the whole layer again
     return alt.layer(*layers, data=clean, height=height, **({"title": title} if title else {}))
@@ -195,32 +259,76 @@ def overflow_labels(ov: pd.DataFrame, xs, line_height: int = 20) -> list[alt.Cha
     out = []
     for i, row in enumerate(ov.sort_values("x").itertuples(index=False)):
         right = hi > lo and (row.x - lo) / (hi - lo) > 0.5
-        out.append(alt.Chart(pd.DataFrame([{"x": row.x, "label": row.label}])).mark_text(
-            align="right" if right else "left", baseline="top", dx=-4 if right else 4, angle=0,
-            color=palette.VERMILLION).encode(x=alt.X("x:Q"), y=alt.YValue(4 + line_height * i), text=alt.Text("label:N")))
+        out.append(
+            alt.Chart(pd.DataFrame([{"x": row.x, "label": row.label}]))
+            .mark_text(
+                align="right" if right else "left",
+                baseline="top",
+                dx=-4 if right else 4,
+                angle=0,
+                color=palette.VERMILLION,
+            )
+            .encode(x=alt.X("x:Q"), y=alt.YValue(4 + line_height * i), text=alt.Text("label:N"))
+        )
     return out
 
 
-def line(df: pd.DataFrame, x: str, y: str, color: str | None = None, *, x_title: str,
-         y_title: str, dashed=(), title: str | None = None, legend_title: str | None = None,
-         height: int = 320, points: bool = False) -> alt.Chart:
+def line(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    color: str | None = None,
+    *,
+    x_title: str,
+    y_title: str,
+    dashed=(),
+    title: str | None = None,
+    legend_title: str | None = None,
+    height: int = 320,
+    points: bool = False,
+) -> alt.Chart:
     """Line chart on linear axes; rows with non-finite x or y are dropped."""
     df, color = _series_col(df.copy(), color)
-    df = df[np.isfinite(pd.to_numeric(df[x], errors="coerce").astype(float))
-            & np.isfinite(pd.to_numeric(df[y], errors="coerce").astype(float))].copy()
+    df = df[
+        np.isfinite(pd.to_numeric(df[x], errors="coerce").astype(float))
+        & np.isfinite(pd.to_numeric(df[y], errors="coerce").astype(float))
+    ].copy()
     df["_style"] = np.where(df[color].astype(str).isin([str(d) for d in dashed]), "dashed", "solid")
-    chart = alt.Chart(df).mark_line(point=points).encode(
-        x=alt.X(f"{x}:Q", title=x_title), y=alt.Y(f"{y}:Q", title=y_title),
-        color=_colour_enc(df, color, legend_title), strokeDash=_dash_enc(dashed),
-        detail=alt.Detail(f"{color}:N"),
-        tooltip=[alt.Tooltip(f"{color}:N", title="series"), alt.Tooltip(f"{x}:Q", title=x_title),
-                 alt.Tooltip(f"{y}:Q", title=y_title, format=".4g")]).properties(height=height)
+    chart = (
+        alt.Chart(df)
+        .mark_line(point=points)
+        .encode(
+            x=alt.X(f"{x}:Q", title=x_title),
+            y=alt.Y(f"{y}:Q", title=y_title),
+            color=_colour_enc(df, color, legend_title),
+            strokeDash=_dash_enc(dashed),
+            detail=alt.Detail(f"{color}:N"),
+            tooltip=[
+                alt.Tooltip(f"{color}:N", title="series"),
+                alt.Tooltip(f"{x}:Q", title=x_title),
+                alt.Tooltip(f"{y}:Q", title=y_title, format=".4g"),
+            ],
+        )
+        .properties(height=height)
+    )
     return chart.properties(title=title) if title else chart
 
 
-def heatmap(df: pd.DataFrame, x: str, y: str, value: str, *, x_title: str, y_title: str,
-            value_title: str, diverging: bool = False, log: bool = False,
-            floor: float = DEFAULT_FLOOR, title: str | None = None, height: int = 320) -> alt.Chart:
+def heatmap(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    value: str,
+    *,
+    x_title: str,
+    y_title: str,
+    value_title: str,
+    diverging: bool = False,
+    log: bool = False,
+    floor: float = DEFAULT_FLOOR,
+    title: str | None = None,
+    height: int = 320,
+) -> alt.Chart:
     """Rect heatmap of value over (x, y); log=True colours log10|value| (floored); NaN/inf cells are left blank."""
     df = df.copy()
     v = pd.to_numeric(df[value], errors="coerce").astype(float).to_numpy()
@@ -230,20 +338,45 @@ def heatmap(df: pd.DataFrame, x: str, y: str, value: str, *, x_title: str, y_tit
         value_title = f"log10 |{value_title}|"
     df[value] = v
     df = df[np.isfinite(v)]
-    scale = (alt.Scale(scheme=palette.DIVERGING, domainMid=0) if diverging and not log
-             else alt.Scale(scheme=palette.SEQUENTIAL))
-    chart = alt.Chart(df).mark_rect().encode(
-        x=alt.X(f"{x}:O", title=x_title), y=alt.Y(f"{y}:O", title=y_title, sort="descending"),
-        color=alt.Color(f"{value}:Q", title=value_title, scale=scale),
-        tooltip=[alt.Tooltip(f"{x}:O", title=x_title), alt.Tooltip(f"{y}:O", title=y_title),
-                 alt.Tooltip(f"{value}:Q", title=value_title, format=".4g")]).properties(height=height)
+    scale = (
+        alt.Scale(scheme=palette.DIVERGING, domainMid=0)
+        if diverging and not log
+        else alt.Scale(scheme=palette.SEQUENTIAL)
+    )
+    chart = (
+        alt.Chart(df)
+        .mark_rect()
+        .encode(
+            x=alt.X(f"{x}:O", title=x_title),
+            y=alt.Y(f"{y}:O", title=y_title, sort="descending"),
+            color=alt.Color(f"{value}:Q", title=value_title, scale=scale),
+            tooltip=[
+                alt.Tooltip(f"{x}:O", title=x_title),
+                alt.Tooltip(f"{y}:O", title=y_title),
+                alt.Tooltip(f"{value}:Q", title=value_title, format=".4g"),
+            ],
+        )
+        .properties(height=height)
+    )
     return chart.properties(title=title) if title else chart
 
 
-def bars(df: pd.DataFrame, x: str, y: str, color: str | None = None, *, x_title: str,
-         y_title: str, log: bool = False, floor: float = DEFAULT_FLOOR, title: str | None = None,
-         legend_title: str | None = None, height: int = 300, log10: bool = False,
-         floor_log10: float | None = None) -> alt.Chart:
+def bars(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    color: str | None = None,
+    *,
+    x_title: str,
+    y_title: str,
+    log: bool = False,
+    floor: float = DEFAULT_FLOOR,
+    title: str | None = None,
+    legend_title: str | None = None,
+    height: int = 300,
+    log10: bool = False,
+    floor_log10: float | None = None,
+) -> alt.Chart:
     """Bar chart of y per category x; log=True: bars of log10 y rising from a visible floor.
 
     NB: a bar on a native log scale starts at 0 = log(-inf) and Vega draws nothing at all, so with
@@ -260,10 +393,19 @@ def bars(df: pd.DataFrame, x: str, y: str, color: str | None = None, *, x_title:
     if not (log or log10):
         df[y] = v
         df = df[np.isfinite(v)]
-        return _titled(alt.Chart(df).mark_bar().encode(
-            x=x_enc, y=alt.Y(f"{y}:Q", title=y_title), color=_colour_enc(df, color, legend_title),
-            xOffset=alt.XOffset(f"{color}:N", sort=names),
-            tooltip=tip + [alt.Tooltip(f"{y}:Q", title=y_title, format=".4g")]).properties(height=height), title)
+        return _titled(
+            alt.Chart(df)
+            .mark_bar()
+            .encode(
+                x=x_enc,
+                y=alt.Y(f"{y}:Q", title=y_title),
+                color=_colour_enc(df, color, legend_title),
+                xOffset=alt.XOffset(f"{color}:N", sort=names),
+                tooltip=tip + [alt.Tooltip(f"{y}:Q", title=y_title, format=".4g")],
+            )
+            .properties(height=height),
+            title,
+        )
     lo = _floor_log10(floor, floor_log10, True)
     with np.errstate(divide="ignore", invalid="ignore"):
         lg = v.copy() if log10 else np.where(v > 0, np.log10(np.where(v > 0, v, 1.0)), -np.inf)
@@ -276,14 +418,28 @@ def bars(df: pd.DataFrame, x: str, y: str, color: str | None = None, *, x_title:
     df["_log10"] = lg
     df["_base"] = base
     at_floor = f"0 or below the floor, drawn at {_floor_text(floor, lo)}"
-    df["_value"] = [at_floor if f else (f"1e{val:+.2f}" if log10 else f"{orig:.4g}")
-                    for val, orig, f in zip(lg, v, floored, strict=True)]
-    chart = alt.Chart(df).mark_bar().encode(
-        x=x_enc, xOffset=alt.XOffset(f"{color}:N", sort=names),
-        y=alt.Y("_log10:Q", title=y_title, scale=alt.Scale(domain=[base, top], zero=False, nice=False),
-                axis=alt.Axis(labelExpr="'1e' + format(datum.value, 'd')", tickMinStep=1)),
-        y2=alt.Y2("_base:Q"), color=_colour_enc(df, color, legend_title),
-        tooltip=tip + [alt.Tooltip("_value:N", title=y_title)]).properties(height=height)
+    df["_value"] = [
+        at_floor if f else (f"1e{val:+.2f}" if log10 else f"{orig:.4g}")
+        for val, orig, f in zip(lg, v, floored, strict=True)
+    ]
+    chart = (
+        alt.Chart(df)
+        .mark_bar()
+        .encode(
+            x=x_enc,
+            xOffset=alt.XOffset(f"{color}:N", sort=names),
+            y=alt.Y(
+                "_log10:Q",
+                title=y_title,
+                scale=alt.Scale(domain=[base, top], zero=False, nice=False),
+                axis=alt.Axis(labelExpr="'1e' + format(datum.value, 'd')", tickMinStep=1),
+            ),
+            y2=alt.Y2("_base:Q"),
+            color=_colour_enc(df, color, legend_title),
+            tooltip=tip + [alt.Tooltip("_value:N", title=y_title)],
+        )
+        .properties(height=height)
+    )
     return _titled(chart, title)
 
 
@@ -291,8 +447,15 @@ def _titled(chart, title: str | None):
     return chart.properties(title=title) if title else chart
 
 
-def eigen_scatter(eigvals, *, radius: float | None = None, circles=(), title: str | None = None,
-                  label: str = "eigenvalue", size: int = 320) -> alt.LayerChart:
+def eigen_scatter(
+    eigvals,
+    *,
+    radius: float | None = None,
+    circles=(),
+    title: str | None = None,
+    label: str = "eigenvalue",
+    size: int = 320,
+) -> alt.LayerChart:
     """Eigenvalues lambda_i in the complex plane with the unit circle |z| = 1 and reference circles.
 
     circles: (name, radius) or (name, radius, colour) per extra dashed circle, e.g.
@@ -314,22 +477,55 @@ def eigen_scatter(eigvals, *, radius: float | None = None, circles=(), title: st
     fixed = palette.colours([n for n, _, _ in rings])
     rings = [(n, r, col or fixed[i]) for i, (n, r, col) in enumerate(rings)]
     th = np.linspace(0.0, 2 * np.pi, 181)
-    circ = pd.concat([pd.DataFrame({"re": r * np.cos(th), "im": r * np.sin(th), "order": np.arange(th.size),
-                                    "circle": n, "_style": "solid" if i == 0 else "dashed"})
-                      for i, (n, r, _) in enumerate(rings)], ignore_index=True)
+    circ = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "re": r * np.cos(th),
+                    "im": r * np.sin(th),
+                    "order": np.arange(th.size),
+                    "circle": n,
+                    "_style": "solid" if i == 0 else "dashed",
+                }
+            )
+            for i, (n, r, _) in enumerate(rings)
+        ],
+        ignore_index=True,
+    )
     m = 1.08 * float(max(1.0, max(r for _, r, _ in rings), np.abs(ev).max() if ev.size else 1.0))
     sx = alt.Scale(domain=[-m, m], nice=False)
     names = [n for n, _, _ in rings]
-    ring = alt.Chart(circ).mark_line().encode(
-        x=alt.X("re:Q", title="Re λ", scale=sx), y=alt.Y("im:Q", title="Im λ", scale=sx),
-        order=alt.Order("order:Q"), detail=alt.Detail("circle:N"),
-        color=alt.Color("circle:N", title=None, scale=alt.Scale(domain=names, range=[c for _, _, c in rings]),
-                        legend=alt.Legend(orient="bottom", columns=1)),
-        strokeDash=alt.StrokeDash("_style:N", legend=None,
-                                  scale=alt.Scale(domain=["solid", "dashed"], range=[[1, 0], [5, 3]])))
-    dots = alt.Chart(pts).mark_circle(size=45, color=palette.VERMILLION, opacity=0.85).encode(
-        x=alt.X("re:Q"), y=alt.Y("im:Q"),
-        tooltip=[alt.Tooltip("re:Q", title="Re λ", format=".3f"), alt.Tooltip("im:Q", title="Im λ", format=".3f"),
-                 alt.Tooltip("abs:Q", title="|λ|", format=".4f")])
+    ring = (
+        alt.Chart(circ)
+        .mark_line()
+        .encode(
+            x=alt.X("re:Q", title="Re λ", scale=sx),
+            y=alt.Y("im:Q", title="Im λ", scale=sx),
+            order=alt.Order("order:Q"),
+            detail=alt.Detail("circle:N"),
+            color=alt.Color(
+                "circle:N",
+                title=None,
+                scale=alt.Scale(domain=names, range=[c for _, _, c in rings]),
+                legend=alt.Legend(orient="bottom", columns=1),
+            ),
+            strokeDash=alt.StrokeDash(
+                "_style:N", legend=None, scale=alt.Scale(domain=["solid", "dashed"], range=[[1, 0], [5, 3]])
+            ),
+        )
+    )
+    dots = (
+        alt.Chart(pts)
+        .mark_circle(size=45, color=palette.VERMILLION, opacity=0.85)
+        .encode(
+            x=alt.X("re:Q"),
+            y=alt.Y("im:Q"),
+            tooltip=[
+                alt.Tooltip("re:Q", title="Re λ", format=".3f"),
+                alt.Tooltip("im:Q", title="Im λ", format=".3f"),
+                alt.Tooltip("abs:Q", title="|λ|", format=".4f"),
+            ],
+        )
+    )
     chart = alt.layer(ring, dots).properties(width=size, height=size, autosize=alt.AutoSizeParams(type="pad"))
     return chart.properties(title=title) if title else chart

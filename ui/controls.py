@@ -12,6 +12,7 @@ of the same key, so a key may be used on two pages only if it means the same thi
 (SHARED_KEYS below; tests/app/test_app_pages.py checks it). A control that means something else
 gets a page prefix: lstm_scale, cliff_lr, start_T, ...
 """
+
 from __future__ import annotations
 
 import math
@@ -93,12 +94,14 @@ def _keep_if(key: str, ok, default) -> None:
 
 def _in_range(lo, hi, integer: bool):
     """Predicate: a finite number in [lo, hi] (integral for an int control)."""
+
     def ok(v) -> bool:
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             return False
         if integer and not float(v).is_integer():
             return False
         return (lo is None or v >= lo) and (hi is None or v <= hi)
+
     return ok
 
 
@@ -181,14 +184,32 @@ def notice(where, key: str, raw: str | None, value, default, ok: bool) -> None:
     where.caption(f"URL value for {key} (`{shown}`) was invalid; using {using}.")
 
 
-def slider(label: str, key: str, min_value, max_value, default, step=None, help: str | None = None,
-           format: str | None = None, where=None):
+def slider(
+    label: str,
+    key: str,
+    min_value,
+    max_value,
+    default,
+    step=None,
+    help: str | None = None,
+    format: str | None = None,
+    where=None,
+):
     """st.slider bound to ?key=...; ints if min/max/default are ints, floats otherwise."""
     return _bound_number("slider", label, key, min_value, max_value, default, step, help, format, where)
 
 
-def number(label: str, key: str, min_value, max_value, default, step=None, help: str | None = None,
-           format: str | None = None, where=None):
+def number(
+    label: str,
+    key: str,
+    min_value,
+    max_value,
+    default,
+    step=None,
+    help: str | None = None,
+    format: str | None = None,
+    where=None,
+):
     """st.number_input bound to ?key=...; out-of-range or non-numeric URL values fall back to default."""
     return _bound_number("number_input", label, key, min_value, max_value, default, step, help, format, where)
 
@@ -201,8 +222,17 @@ def _bound_number(widget: str, label, key, min_value, max_value, default, step, 
     _register(key, default)
     integer = isinstance(default, int) and not isinstance(default, bool)
     _keep_if(key, _in_range(min_value, max_value, integer), default)
-    value = getattr(where, widget)(label, min_value=min_value, max_value=max_value, value=default, step=step,
-                                   help=help, format=format, key=key, bind="query-params")
+    value = getattr(where, widget)(
+        label,
+        min_value=min_value,
+        max_value=max_value,
+        value=default,
+        step=step,
+        help=help,
+        format=format,
+        key=key,
+        bind="query-params",
+    )
     ok = raw is not None and _same_number(raw, value, integer)
     notice(where, key, raw, value, default, ok)
     return value
@@ -219,22 +249,31 @@ def select(label: str, key: str, options, default, help: str | None = None, wher
     raw = url_value(key)
     _register(key, str(default))
     _keep_if(key, lambda v: isinstance(v, str) and v in options, str(default))
-    value = where.selectbox(label, options, index=options.index(str(default)), help=help, key=key,
-                            bind="query-params")
+    value = where.selectbox(
+        label, options, index=options.index(str(default)), help=help, key=key, bind="query-params"
+    )
     notice(where, key, raw, value, str(default), raw is not None and raw == value)
     return value
 
 
-def radio(label: str, key: str, options, default, help: str | None = None, horizontal: bool = True,
-          where=None):
+def radio(
+    label: str, key: str, options, default, help: str | None = None, horizontal: bool = True, where=None
+):
     """st.radio over string options bound to ?key=option (for 2-4 choices)."""
     where = where or st
     options = [str(o) for o in options]
     raw = url_value(key)
     _register(key, str(default))
     _keep_if(key, lambda v: isinstance(v, str) and v in options, str(default))
-    value = where.radio(label, options, index=options.index(str(default)), help=help, key=key,
-                        horizontal=horizontal, bind="query-params")
+    value = where.radio(
+        label,
+        options,
+        index=options.index(str(default)),
+        help=help,
+        key=key,
+        horizontal=horizontal,
+        bind="query-params",
+    )
     notice(where, key, raw, value, str(default), raw is not None and raw == value)
     return value
 
@@ -246,7 +285,11 @@ def toggle(label: str, key: str, default: bool = False, help: str | None = None,
     _register(key, bool(default))
     _keep_if(key, lambda v: isinstance(v, bool), bool(default))
     value = where.toggle(label, value=bool(default), help=help, key=key, bind="query-params")
-    ok = raw is not None and raw.strip().lower() in ("true", "false") and (raw.strip().lower() == "true") == value
+    ok = (
+        raw is not None
+        and raw.strip().lower() in ("true", "false")
+        and (raw.strip().lower() == "true") == value
+    )
     notice(where, key, raw, value, bool(default), ok)
     return value
 
@@ -266,8 +309,11 @@ def multiselect(label: str, key: str, options, default=(), help: str | None = No
     except Exception:  # NB: never let a malformed URL break a page
         raw = []
     _register(key, list(default))
-    _keep_if(key, lambda v: isinstance(v, (list, tuple)) and all(isinstance(o, str) and o in options for o in v),
-             list(default))
+    _keep_if(
+        key,
+        lambda v: isinstance(v, (list, tuple)) and all(isinstance(o, str) and o in options for o in v),
+        list(default),
+    )
     value = where.multiselect(label, options, default=default, help=help, key=key, bind="query-params")
     bad = [r for r in raw if r not in options]
     if bad:

@@ -16,6 +16,7 @@ values (and their URL parameters) survive a visit to another tab; only the conte
 Tests set st.session_state[EAGER] (tests/conftest.py new_app) to draw every section in one run,
 so every chart of a page is checked at every setting; the server never sets it.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple

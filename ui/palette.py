@@ -4,6 +4,7 @@ The same quantity keeps its colour on every page, so a lecture audience learns i
 RNN is vermillion, LSTM blue, GRU green, the bound is black and dashed, and so on.
 Yellow (#F0E442) is left out of line charts: it has too little contrast on white.
 """
+
 from __future__ import annotations
 
 import altair as alt

@@ -1,4 +1,5 @@
 """Streamlit display helpers shared by the pages: charts, CSV, code, equations, notes."""
+
 from __future__ import annotations
 
 import collections
@@ -67,8 +68,12 @@ def _lecture_sized(chart: alt.TopLevelMixin, lecture: bool) -> alt.TopLevelMixin
 VALIDATE_SPECS = os.environ.get("CHECK_CHART_SPECS", "").lower() in ("1", "true", "yes")
 
 
-def show_chart(chart: alt.TopLevelMixin, data: pd.DataFrame | None = None,
-               filename: str | None = None, caption: str | None = None) -> None:
+def show_chart(
+    chart: alt.TopLevelMixin,
+    data: pd.DataFrame | None = None,
+    filename: str | None = None,
+    caption: str | None = None,
+) -> None:
     """Draw a chart with the page fonts (lecture mode aware) and, given data, a CSV download.
 
     Builds and validates the Vega-Lite spec on every run (~20-50 ms a chart): for a page that
@@ -162,8 +167,9 @@ def _version(path: str) -> str:
 # vega_lite_chart copies the dict before it edits it), and cache_data would unpickle a copy of
 # every chart of a page on every rerun.
 @st.cache_resource(max_entries=128, show_spinner=False)
-def _cached_spec(name: str, args: tuple, kwargs: tuple, lecture: bool, grow: bool, version: str,
-                 _builder) -> dict:
+def _cached_spec(
+    name: str, args: tuple, kwargs: tuple, lecture: bool, grow: bool, version: str, _builder
+) -> dict:
     """chart_spec(_builder(*args, **kwargs), lecture, grow), kept per (builder, arguments, lecture mode)."""
     return chart_spec(_builder(*args, **dict(kwargs)), lecture, grow)
 
@@ -194,9 +200,17 @@ def kept_spec(key: tuple, make: Callable[[], alt.TopLevelMixin], lecture: bool =
     return spec
 
 
-def cached_chart(builder: Callable[..., alt.TopLevelMixin], *args, data=None, filename: str | None = None,
-                 caption: str | None = None, width="stretch", height="content", grow: bool = True,
-                 **kwargs) -> None:
+def cached_chart(
+    builder: Callable[..., alt.TopLevelMixin],
+    *args,
+    data=None,
+    filename: str | None = None,
+    caption: str | None = None,
+    width="stretch",
+    height="content",
+    grow: bool = True,
+    **kwargs,
+) -> None:
     """Draw builder(*args, **kwargs) like show_chart, its Vega-Lite spec built once per set of inputs.
 
     builder: a module-level function of plain values (numbers, strings, tuples) that returns an
@@ -210,8 +224,9 @@ def cached_chart(builder: Callable[..., alt.TopLevelMixin], *args, data=None, fi
     code = getattr(builder, "__code__", None)
     path = code.co_filename if code is not None else ""
     name = f"{path}:{getattr(builder, '__qualname__', repr(builder))}"
-    spec = _cached_spec(name, tuple(args), tuple(sorted(kwargs.items())), lecture_mode(), grow, _version(path),
-                        builder)
+    spec = _cached_spec(
+        name, tuple(args), tuple(sorted(kwargs.items())), lecture_mode(), grow, _version(path), builder
+    )
     st.vega_lite_chart(spec=spec, width=width, height=height)
     if caption:
         st.caption(caption)
@@ -233,15 +248,18 @@ def download_csv(df, filename: str, label: str = "Download the data (CSV)") -> N
             return make().to_csv(index=False).encode("utf-8")
     else:
         payload = df.to_csv(index=False).encode("utf-8")
-    st.download_button(label, payload, file_name=name, mime="text/csv", key=f"csv-{slug}-{counts[slug]}",
-                       on_click="ignore")
+    st.download_button(
+        label, payload, file_name=name, mime="text/csv", key=f"csv-{slug}-{counts[slug]}", on_click="ignore"
+    )
 
 
 def show_code(*functions, label: str | None = None) -> None:
     """An expander showing the source of the gradcore function(s) behind a chart."""
     functions = [getattr(f, "__wrapped__", f) for f in functions]  # unwrap st.cache_data
-    names = ", ".join(f.__qualname__ if f.__module__ in (None, "__main__") else
-                      f"{f.__module__}.{f.__qualname__}" for f in functions)
+    names = ", ".join(
+        f.__qualname__ if f.__module__ in (None, "__main__") else f"{f.__module__}.{f.__qualname__}"
+        for f in functions
+    )
     with st.expander(label or f"Show the code: `{names}`"):
         for f in functions:
             st.code(_source(f), language="python")

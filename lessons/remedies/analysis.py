@@ -1,6 +1,7 @@
 """Remedies lab, reading the results: the T x T map of a trained run, the scoreboard beside the
 papers' figures, success rate against length, the loss of a run that learned nothing, and the
 "what to notice" points written from the recorded numbers."""
+
 from __future__ import annotations
 
 import math
@@ -12,8 +13,15 @@ from gradcore import jacobians as jac
 from gradcore.tasks import copy_baseline_ce, make_task
 from lessons.remedies.jsonable import recorded_float
 
-__all__ = ["state_map", "PAPERS", "paper_figure", "scoreboard_rows", "baseline_loss", "success_table",
-           "notice_points"]
+__all__ = [
+    "state_map",
+    "PAPERS",
+    "paper_figure",
+    "scoreboard_rows",
+    "baseline_loss",
+    "success_table",
+    "notice_points",
+]
 
 
 # ---------------------------------------------------------------------------------------
@@ -42,8 +50,9 @@ def _step_jacobians(cell: str, activation: str, params: dict, alpha, x: np.ndarr
     return fp[:, :, None] * p["Wh"].T[None] + np.diag(al)[None]
 
 
-def state_map(cell: str, activation: str, params: dict, alpha, task: str, T: int, tbptt=None, seed: int = 7
-              ) -> dict:
+def state_map(
+    cell: str, activation: str, params: dict, alpha, task: str, T: int, tbptt=None, seed: int = 7
+) -> dict:
     """log10 ||dh_t/dh_k||_2 for 1 <= k <= t <= T' on one fresh sequence of the task (T' its
     real length), and which (t, k) truncated BPTT drops: a loss at step t in the chunk ending
     at tau reaches back only to tau - k2 + 1 (gradcore.models.backward)."""
@@ -64,7 +73,7 @@ def state_map(cell: str, activation: str, params: dict, alpha, task: str, T: int
                 P = P @ J[k + 1]
                 s = np.linalg.norm(P)
                 if not np.isfinite(s) or s == 0:
-                    logn[t, :k + 1] = -np.inf if s == 0 else np.nan
+                    logn[t, : k + 1] = -np.inf if s == 0 else np.nan
                     break
                 P = P / s
                 logscale += np.log10(s)
@@ -77,10 +86,15 @@ def state_map(cell: str, activation: str, params: dict, alpha, task: str, T: int
                 tr = t0 - offset
                 if 0 <= tr < Tr:
                     lo = stop - offset
-                    dropped[tr, :max(lo, 0)] = True
+                    dropped[tr, : max(lo, 0)] = True
     dropped &= np.tril(np.ones((Tr, Tr), dtype=bool))
-    return {"log10_norm": logn, "dropped": dropped, "T": Tr, "T_padded": int(b.x.shape[1]),
-            "state": "(h, c)" if cell == "lstm" else "h"}
+    return {
+        "log10_norm": logn,
+        "dropped": dropped,
+        "T": Tr,
+        "T_padded": int(b.x.shape[1]),
+        "state": "(h, c)" if cell == "lstm" else "h",
+    }
 
 
 # ---------------------------------------------------------------------------------------
@@ -88,22 +102,61 @@ def state_map(cell: str, activation: str, params: dict, alpha, task: str, T: int
 # ---------------------------------------------------------------------------------------
 PAPERS = [
     # (task, model, remedies that must be present, text)
-    ("adding", "lstm", (), "Hochreiter & Schmidhuber 1997: LSTM solved the adding problem at T = 100 after "
-                           "74,000 training sequences (T = 1000: 853,000)"),
-    ("temporal_order", "lstm", (), "Hochreiter & Schmidhuber 1997, exp. 6a (T = 100-110): solved after 31,390 "
-                                   "training sequences"),
-    ("temporal_order", "rnn", ("clip", "omega"), "Pascanu, Mikolov & Bengio 2013: SGD with clipping and Omega "
-                                                 "solved temporal order in every run up to T = 200"),
-    ("temporal_order", "rnn", (), "Pascanu, Mikolov & Bengio 2013: plain SGD's success rate on temporal order fell "
-                                  "with length; clipping + Omega kept it at 100 % up to T = 200"),
-    ("temporal_order", "rnn", ("clip",), "Pascanu, Mikolov & Bengio 2013: clipping alone helped but its success rate "
-                                         "still fell with length; with Omega added: 100 % up to T = 200"),
-    ("adding", "rnn", ("identity",), "Le, Jaitly & Hinton 2015: a ReLU RNN from the identity (IRNN) matched the "
-                                     "LSTM on their adding variant up to T = 400"),
-    ("adding", "hf", ("struct",), "Martens & Sutskever 2011: Hessian-free with structural damping solved the "
-                                  "pathological long-range problems (adding, temporal order, ...) up to T = 200"),
-    ("temporal_order", "hf", ("struct",), "Martens & Sutskever 2011: Hessian-free with structural damping solved "
-                                          "the pathological long-range problems up to T = 200"),
+    (
+        "adding",
+        "lstm",
+        (),
+        "Hochreiter & Schmidhuber 1997: LSTM solved the adding problem at T = 100 after "
+        "74,000 training sequences (T = 1000: 853,000)",
+    ),
+    (
+        "temporal_order",
+        "lstm",
+        (),
+        "Hochreiter & Schmidhuber 1997, exp. 6a (T = 100-110): solved after 31,390 training sequences",
+    ),
+    (
+        "temporal_order",
+        "rnn",
+        ("clip", "omega"),
+        "Pascanu, Mikolov & Bengio 2013: SGD with clipping and Omega "
+        "solved temporal order in every run up to T = 200",
+    ),
+    (
+        "temporal_order",
+        "rnn",
+        (),
+        "Pascanu, Mikolov & Bengio 2013: plain SGD's success rate on temporal order fell "
+        "with length; clipping + Omega kept it at 100 % up to T = 200",
+    ),
+    (
+        "temporal_order",
+        "rnn",
+        ("clip",),
+        "Pascanu, Mikolov & Bengio 2013: clipping alone helped but its success rate "
+        "still fell with length; with Omega added: 100 % up to T = 200",
+    ),
+    (
+        "adding",
+        "rnn",
+        ("identity",),
+        "Le, Jaitly & Hinton 2015: a ReLU RNN from the identity (IRNN) matched the "
+        "LSTM on their adding variant up to T = 400",
+    ),
+    (
+        "adding",
+        "hf",
+        ("struct",),
+        "Martens & Sutskever 2011: Hessian-free with structural damping solved the "
+        "pathological long-range problems (adding, temporal order, ...) up to T = 200",
+    ),
+    (
+        "temporal_order",
+        "hf",
+        ("struct",),
+        "Martens & Sutskever 2011: Hessian-free with structural damping solved "
+        "the pathological long-range problems up to T = 200",
+    ),
 ]
 
 
@@ -130,15 +183,21 @@ def scoreboard_rows(rec: dict, seconds: dict | None = None) -> list[dict]:
         else:
             solved = "no" + (" (stopped)" if rec.get("stopped") else "")
         err = recorded_float(r["final_error"])
-        rows.append({
-            "task": kn["task"], "T": T, "method": r["label"], "solved": solved,
-            "sequences seen": r["sequences_seen"] if r["kind"] != "skip" else None,
-            "wrong on fresh data": (f"{err:.1%}" if math.isfinite(err) else
-                                    "not checked" if r["kind"] == "grad" else "-"),
-            "wall time (s)": None if seconds is None else round(seconds.get(r["label"], float("nan")), 1),
-            "paper's figure (not this run)": paper_figure(kn["task"], r["model"], r["remedies"]) or "-",
-            "note": r["note"] or ("diverged: a gradient overflowed" if r["diverged"] else ""),
-        })
+        rows.append(
+            {
+                "task": kn["task"],
+                "T": T,
+                "method": r["label"],
+                "solved": solved,
+                "sequences seen": r["sequences_seen"] if r["kind"] != "skip" else None,
+                "wrong on fresh data": (
+                    f"{err:.1%}" if math.isfinite(err) else "not checked" if r["kind"] == "grad" else "-"
+                ),
+                "wall time (s)": None if seconds is None else round(seconds.get(r["label"], float("nan")), 1),
+                "paper's figure (not this run)": paper_figure(kn["task"], r["model"], r["remedies"]) or "-",
+                "note": r["note"] or ("diverged: a gradient overflowed" if r["diverged"] else ""),
+            }
+        )
     return rows
 
 
@@ -168,9 +227,19 @@ def success_table(rec: dict) -> list[dict]:
     for T in sorted(by):
         rs = by[T]
         solved = [r["solved_step"] for r in rs if r["solved_step"] >= 0]
-        rows.append({"T": T, "seeds": len(rs), "solved": len(solved), "success rate": len(solved) / len(rs),
-                     "median sequences to solve": float(np.median([r["sequences_seen"] for r in rs
-                                                                   if r["solved_step"] >= 0])) if solved else None})
+        rows.append(
+            {
+                "T": T,
+                "seeds": len(rs),
+                "solved": len(solved),
+                "success rate": len(solved) / len(rs),
+                "median sequences to solve": float(
+                    np.median([r["sequences_seen"] for r in rs if r["solved_step"] >= 0])
+                )
+                if solved
+                else None,
+            }
+        )
     return rows
 
 
@@ -195,36 +264,53 @@ def notice_points(cards: dict, live: dict | None = None) -> list[str]:
     if "lstm" in by and {"RNN", "LSTM"} <= set(by["lstm"]):
         rnn_, lstm_ = by["lstm"]["RNN"], by["lstm"]["LSTM"]
         base = baseline_loss("adding", rnn_["config"]["T"])[0]
-        pts.append(f"Recorded LSTM card (adding, T = {rnn_['config']['T']}): the RNN ends at loss "
-                   f"{_last(rnn_):.4f}, on the predict-the-mean baseline {base:.4f}; the LSTM at {_last(lstm_):.4f}. "
-                   f"The share of the final gradient that reaches step 1, ||dL/dh_1|| / ||dL/dh_T||, is "
-                   f"{_reach(rnn_):.1e} for the RNN and {_reach(lstm_):.1e} for the LSTM.")
+        pts.append(
+            f"Recorded LSTM card (adding, T = {rnn_['config']['T']}): the RNN ends at loss "
+            f"{_last(rnn_):.4f}, on the predict-the-mean baseline {base:.4f}; the LSTM at {_last(lstm_):.4f}. "
+            f"The share of the final gradient that reaches step 1, ||dL/dh_1|| / ||dL/dh_T||, is "
+            f"{_reach(rnn_):.1e} for the RNN and {_reach(lstm_):.1e} for the LSTM."
+        )
     if "omega" in by and len(by["omega"]) == 3:
         a, _, c = list(by["omega"].values())
-        pts.append(f"Recorded Omega card: with clipping only the gradient reaching step 1 is {_reach(a):.1e} of the "
-                   f"last step's and the loss ends at {_last(a):.4f}; with Omega weight 4 the ratio is "
-                   f"{_reach(c):.1e} and the loss {_last(c):.4f}.")
+        pts.append(
+            f"Recorded Omega card: with clipping only the gradient reaching step 1 is {_reach(a):.1e} of the "
+            f"last step's and the loss ends at {_last(a):.4f}; with Omega weight 4 the ratio is "
+            f"{_reach(c):.1e} and the loss {_last(c):.4f}."
+        )
     if "clipping" in by:
         rs = list(by["clipping"].values())
         top = max(max(recorded_float(x) for x in r["curves"]["grad_norm"]) for r in rs)
         clipped = [r for r in rs if "clip at" in r["label"]]
-        pts.append(f"Recorded clipping card: the unclipped gradient norm reached {top:.3g} (window mean); the "
-                   "clipped runs' steps stay at their thresholds (largest window mean of the clipped norm: "
-                   + ", ".join(f"{r['label'].split('clip at ')[1]}: max {max(recorded_float(x) for x in r['curves']['clipped_norm']):.3g}"
-                               for r in clipped) + ").")
+        pts.append(
+            f"Recorded clipping card: the unclipped gradient norm reached {top:.3g} (window mean); the "
+            "clipped runs' steps stay at their thresholds (largest window mean of the clipped norm: "
+            + ", ".join(
+                f"{r['label'].split('clip at ')[1]}: max {max(recorded_float(x) for x in r['curves']['clipped_norm']):.3g}"
+                for r in clipped
+            )
+            + ")."
+        )
     if "tbptt" in by:
         rs = list(by["tbptt"].values())
-        pts.append("Recorded truncation card: final loss " + ", ".join(f"{r['label']}: {_last(r):.4f}" for r in rs)
-                   + " — the shorter the truncation, the closer to the baseline.")
+        pts.append(
+            "Recorded truncation card: final loss "
+            + ", ".join(f"{r['label']}: {_last(r):.4f}" for r in rs)
+            + " — the shorter the truncation, the closer to the baseline."
+        )
     if "l1l2" in by:
         rs = list(by["l1l2"].values())
-        pts.append("Recorded L1/L2 card: spectral radius of W_hh at the end "
-                   + ", ".join(f"{r['label']}: {recorded_float(r['spectral_radius']['value'][-1]):.2f}" for r in rs)
-                   + "; gradient reaching step 1: "
-                   + ", ".join(f"{_reach(r):.0e}" for r in rs) + ".")
+        pts.append(
+            "Recorded L1/L2 card: spectral radius of W_hh at the end "
+            + ", ".join(f"{r['label']}: {recorded_float(r['spectral_radius']['value'][-1]):.2f}" for r in rs)
+            + "; gradient reaching step 1: "
+            + ", ".join(f"{_reach(r):.0e}" for r in rs)
+            + "."
+        )
     if live:
         done = [r for r in live["runs"] if r["kind"] != "skip"]
         solved = [r["label"] for r in done if r["solved_step"] >= 0]
-        pts.append(f"Your run: {len(solved)} of {len(done)} runs solved the task within the budget"
-                   + (f" ({', '.join(solved)})." if solved else "."))
+        pts.append(
+            f"Your run: {len(solved)} of {len(done)} runs solved the task within the budget"
+            + (f" ({', '.join(solved)})." if solved else ".")
+        )
     return pts

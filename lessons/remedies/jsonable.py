@@ -1,5 +1,6 @@
 """Numbers in the Remedies lab's records: what JSON can hold in place of inf, NaN and NumPy
 types (jsonable), and back to a float (recorded_float)."""
+
 from __future__ import annotations
 
 import math

@@ -16,6 +16,7 @@ for bit on the same code, NumPy and BLAS; the command runs with the pinned kerne
 separate ``<name>.timing.json`` beside it (the scoreboard shows it; tests ignore it).
 tests/pages/test_remedies_lab.py regenerates a cheap card and compares it exactly.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -80,11 +81,21 @@ def write(name: str, rec: dict, timing: dict, out: Path = OUT) -> Path:
 def main(argv=None) -> int:
     if argv is None:
         kernels.reexec_pinned()  # a command line run, not a call from the tests
-    ap = argparse.ArgumentParser(prog="python -m lessons.remedies.records", description=__doc__.splitlines()[0])
-    ap.add_argument("--card", action="append", default=[], help="card key (repeatable): "
-                    + ", ".join(c.key for c in CARDS))
-    ap.add_argument("--success", action="append", default=[], help="method key (repeatable): "
-                    + ", ".join(SUCCESS_METHODS))
+    ap = argparse.ArgumentParser(
+        prog="python -m lessons.remedies.records", description=__doc__.splitlines()[0]
+    )
+    ap.add_argument(
+        "--card",
+        action="append",
+        default=[],
+        help="card key (repeatable): " + ", ".join(c.key for c in CARDS),
+    )
+    ap.add_argument(
+        "--success",
+        action="append",
+        default=[],
+        help="method key (repeatable): " + ", ".join(SUCCESS_METHODS),
+    )
     ap.add_argument("--all", action="store_true", help="every card and the recorded success curves")
     ap.add_argument("--out", default=str(OUT))
     a = ap.parse_args(argv)

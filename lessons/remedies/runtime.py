@@ -15,6 +15,7 @@ solve steps); it is bit-for-bit the same on every run of the same code, so the r
 (lessons/remedies/records.py) are what a live run reproduces. Wall-clock times live apart, in
 ``Lab.timing()``.
 """
+
 from __future__ import annotations
 
 import math
@@ -51,7 +52,9 @@ class Run:
     kind: str  # "grad" | "hf" | "esn" | "skip"
     config: object = None
     note: str = ""
-    hist: dict = field(default_factory=lambda: {k: [] for k in ("loss", "accuracy", "grad_norm", "clipped_norm")})
+    hist: dict = field(
+        default_factory=lambda: {k: [] for k in ("loss", "accuracy", "grad_norm", "clipped_norm")}
+    )
     rep_step: list = field(default_factory=list)
     rep_rho: list = field(default_factory=list)
     dh_last: list = field(default_factory=list)
@@ -140,6 +143,7 @@ class _GradItem:
 def _free_run_error(r: Run) -> dict:
     """RMS error against the clean sine when the trained model runs free after a 10-step prime."""
     from gradcore import generation, tasks
+
     b = tasks.noisy_sine(np.random.default_rng(12345), 256, r.config.T, noise=0.05)
     p = {k: v[None].astype(np.float64) for k, v in r.params.items()}
     al = r.extra.get("alpha")
@@ -184,7 +188,7 @@ class _HFItem:
         r.solved_step = s.it if err < s.task.max_wrong else -1
         # per-step gradient norms of the fitted net on its training set
         _, _, aux = train.value_and_grad(s.spec, s.params, *s.batch, s.task.kind)
-        r.dh_last = [float(v) for v in np.sqrt(np.sum(aux.dh_total ** 2, axis=(2, 3)))[0]]
+        r.dh_last = [float(v) for v in np.sqrt(np.sum(aux.dh_total**2, axis=(2, 3)))[0]]
         r.done = True
         self.done = True
 
@@ -208,7 +212,7 @@ class _ESNItem:
         """Reservoir states for x (N, T, D), ESN_CHUNK sequences per unit -> yields, then returns (N, T, H)."""
         out = []
         for i in range(0, x.shape[0], ESN_CHUNK):
-            out.append(_esn_states(res, x[i:i + ESN_CHUNK]))
+            out.append(_esn_states(res, x[i : i + ESN_CHUNK]))
             yield
         return np.concatenate(out)
 
@@ -335,7 +339,7 @@ class Lab:
             with np.errstate(all="ignore"):  # exploding runs overflow: that is a result, not a warning
                 it.unit()
             dt = time.perf_counter() - s0
-            for r in (it.runs if isinstance(it, _GradItem) else [it.run]):
+            for r in it.runs if isinstance(it, _GradItem) else [it.run]:
                 r.seconds += dt
             if time.perf_counter() - t0 >= seconds:
                 break
@@ -371,21 +375,35 @@ class Lab:
             if r.kind in ("hf", "esn"):
                 w, step = 1, list(range(1, n + 1))
             curves = {k: _window_means(v, w) for k, v in r.hist.items()}
-            out["runs"].append(jsonable({
-                "label": r.spec.label, "model": r.spec.model, "remedies": list(r.spec.remedies), "seed": r.spec.seed,
-                "kind": r.kind, "note": r.note, "config": _config_dict(r.config),
-                "steps": r.steps, "solved_step": r.solved_step, "sequences_seen": r.sequences,
-                "final_error": r.final_error, "diverged": r.diverged,
-                "curves": {"step": step, **curves},
-                "spectral_radius": {"step": list(r.rep_step), "value": list(r.rep_rho)},
-                "dh_norms": list(r.dh_last),
-                "extra": {k: v for k, v in r.extra.items() if k != "alpha"},
-            }))
+            out["runs"].append(
+                jsonable(
+                    {
+                        "label": r.spec.label,
+                        "model": r.spec.model,
+                        "remedies": list(r.spec.remedies),
+                        "seed": r.spec.seed,
+                        "kind": r.kind,
+                        "note": r.note,
+                        "config": _config_dict(r.config),
+                        "steps": r.steps,
+                        "solved_step": r.solved_step,
+                        "sequences_seen": r.sequences,
+                        "final_error": r.final_error,
+                        "diverged": r.diverged,
+                        "curves": {"step": step, **curves},
+                        "spectral_radius": {"step": list(r.rep_step), "value": list(r.rep_rho)},
+                        "dh_norms": list(r.dh_last),
+                        "extra": {k: v for k, v in r.extra.items() if k != "alpha"},
+                    }
+                )
+            )
         return out
 
     def timing(self) -> dict:
-        return {"compute_seconds": self.compute_seconds,
-                "run_seconds": {r.spec.label: r.seconds for r in self.runs}}
+        return {
+            "compute_seconds": self.compute_seconds,
+            "run_seconds": {r.spec.label: r.seconds for r in self.runs},
+        }
 
     def run_by_label(self, label: str) -> Run | None:
         return next((r for r in self.runs if r.spec.label == label), None)
@@ -413,4 +431,4 @@ def _window_means(v: list, w: int) -> list:
     if n == 0:
         return []
     with np.errstate(all="ignore"):
-        return [float(x) for x in a[:n * w].reshape(n, w).mean(axis=1)]
+        return [float(x) for x in a[: n * w].reshape(n, w).mean(axis=1)]

@@ -1,5 +1,6 @@
 """Remedies lab, what a comparison is: the choices (tasks, models, remedies), the shared Knobs,
 one RunSpec per run, and the engine configs they turn into (or why the engine cannot run one)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -9,8 +10,18 @@ import numpy as np
 from gradcore import hf, train
 from gradcore.tasks import make_task
 
-__all__ = ["TASKS", "MODELS", "REMEDIES", "GRADIENT_MODELS", "Knobs", "RunSpec", "custom_specs", "train_config",
-           "hf_config", "why_not"]
+__all__ = [
+    "TASKS",
+    "MODELS",
+    "REMEDIES",
+    "GRADIENT_MODELS",
+    "Knobs",
+    "RunSpec",
+    "custom_specs",
+    "train_config",
+    "hf_config",
+    "why_not",
+]
 
 TASKS = {  # gradcore task name -> the page's label
     "adding": "Adding problem (Hochreiter & Schmidhuber 1997)",
@@ -99,8 +110,9 @@ def _applicable(model: str, remedy: str, task: str) -> bool:
     return True
 
 
-def custom_specs(models_: list, remedies: list, seeds: int, baseline: bool, task: str
-                 ) -> tuple[list[RunSpec], list[str]]:
+def custom_specs(
+    models_: list, remedies: list, seeds: int, baseline: bool, task: str
+) -> tuple[list[RunSpec], list[str]]:
     """The page's comparison: each model with the remedies that apply to it (and, if
     baseline, without them), seeds 0..seeds-1 each -> (specs, notes on remedies skipped)."""
     specs, notes = [], []
@@ -109,7 +121,9 @@ def custom_specs(models_: list, remedies: list, seeds: int, baseline: bool, task
         if "orthogonal" in rem and "identity" in rem:
             rem = tuple(r for r in rem if r != "identity")
             notes.append(f"{MODELS[m]}: orthogonal and identity init both picked; using orthogonal.")
-        skipped = [REMEDIES[r] for r in remedies if r not in rem and not (r == "identity" and "orthogonal" in rem)]
+        skipped = [
+            REMEDIES[r] for r in remedies if r not in rem and not (r == "identity" and "orthogonal" in rem)
+        ]
         if skipped:
             notes.append(f"{MODELS[m]}: left out what does not apply to it here ({', '.join(skipped)}).")
         variants = [rem]
@@ -131,24 +145,48 @@ def train_config(spec: RunSpec, kn: Knobs) -> train.TrainConfig:
         raise ValueError(f"{spec.model!r} is not trained by gradient descent")
     r = set(spec.remedies)
     c = train.TrainConfig(
-        task=kn.task, T=kn.T, cell=spec.model, activation=kn.activation, H=kn.H, optimiser=kn.optimiser,
-        lr=kn.lr, batch=kn.batch, steps=kn.steps, seed=spec.seed, dtype=kn.dtype, alpha=kn.alpha,
-        clip=kn.clip_mode if "clip" in r else None, clip_threshold=kn.clip_threshold,
+        task=kn.task,
+        T=kn.T,
+        cell=spec.model,
+        activation=kn.activation,
+        H=kn.H,
+        optimiser=kn.optimiser,
+        lr=kn.lr,
+        batch=kn.batch,
+        steps=kn.steps,
+        seed=spec.seed,
+        dtype=kn.dtype,
+        alpha=kn.alpha,
+        clip=kn.clip_mode if "clip" in r else None,
+        clip_threshold=kn.clip_threshold,
         tbptt=(kn.k, kn.k) if "tbptt" in r and kn.k < kn.T else None,
-        l1=kn.l1 if "l1l2" in r else 0.0, l2=kn.l2 if "l1l2" in r else 0.0,
+        l1=kn.l1 if "l1l2" in r else 0.0,
+        l2=kn.l2 if "l1l2" in r else 0.0,
         omega=kn.omega if "omega" in r else 0.0,
         init="orthogonal" if "orthogonal" in r else "identity" if "identity" in r else "uniform",
         teacher_forcing=("teacher_forcing" in r) if kn.task == "noisy_sine" else True,
-        report_every=max(1, min(20, kn.steps // 40)), check_every=50, stop_when_solved=True)
+        report_every=max(1, min(20, kn.steps // 40)),
+        check_every=50,
+        stop_when_solved=True,
+    )
     return replace(c, **dict(spec.overrides))
 
 
 def hf_config(spec: RunSpec, kn: Knobs) -> hf.HFConfig:
     """The engine's HFConfig for a Hessian-free run."""
     r = set(spec.remedies)
-    c = hf.HFConfig(task=kn.task, T=kn.T, H=kn.H, activation=kn.activation, batch=kn.hf_batch, steps=kn.hf_steps,
-                    cg_iters=kn.hf_cg, struct=kn.struct if "struct" in r else 0.0, seed=spec.seed,
-                    init="orthogonal" if "orthogonal" in r else "identity" if "identity" in r else "uniform")
+    c = hf.HFConfig(
+        task=kn.task,
+        T=kn.T,
+        H=kn.H,
+        activation=kn.activation,
+        batch=kn.hf_batch,
+        steps=kn.hf_steps,
+        cg_iters=kn.hf_cg,
+        struct=kn.struct if "struct" in r else 0.0,
+        seed=spec.seed,
+        init="orthogonal" if "orthogonal" in r else "identity" if "identity" in r else "uniform",
+    )
     return replace(c, **dict(spec.overrides))
 
 
@@ -163,10 +201,15 @@ def why_not(spec: RunSpec, kn: Knobs) -> str | None:
         if spec.model in GRADIENT_MODELS:
             c = train_config(spec, kn)
             _check_task(c.task, c.T)
-            if c.task == "noisy_sine" and not c.teacher_forcing and (c.cell not in ("rnn", "leaky") or c.tbptt
-                                                                      or c.omega):
-                return "free-running training (no teacher forcing) is implemented for RNN / leaky cells, " \
-                       "full BPTT, no Omega"
+            if (
+                c.task == "noisy_sine"
+                and not c.teacher_forcing
+                and (c.cell not in ("rnn", "leaky") or c.tbptt or c.omega)
+            ):
+                return (
+                    "free-running training (no teacher forcing) is implemented for RNN / leaky cells, "
+                    "full BPTT, no Omega"
+                )
         elif spec.model == "hf":
             if kn.task == "noisy_sine":
                 return "Hessian-free is set up here for the long-range tasks, not generation"

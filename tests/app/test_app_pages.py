@@ -4,6 +4,7 @@ For each page: default settings; every keyed control at its minimum and maximum 
 first and last option, on and off), one at a time; a URL full of garbage; every lecture
 preset. Each run must raise nothing and every chart must carry finite numbers only.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -12,16 +13,32 @@ from helpers import ROOT, assert_healthy, new_app, presets, registered_pages
 from ui.lazy import SEEN
 
 PAGES = registered_pages()
-GARBAGE = {"start_T": "abc", "start_act": "<script>", "start_H": "1e999",
-           "T": "abc", "rho": "1e999", "act": "<script>", "H": "-1", "seed": "nan",
-           "scale": "inf", "fbias": "", "lecture": "maybe", "init": "../../etc/passwd"}
+GARBAGE = {
+    "start_T": "abc",
+    "start_act": "<script>",
+    "start_H": "1e999",
+    "T": "abc",
+    "rho": "1e999",
+    "act": "<script>",
+    "H": "-1",
+    "seed": "nan",
+    "scale": "inf",
+    "fbias": "",
+    "lecture": "maybe",
+    "init": "../../etc/passwd",
+}
 WIDGET_KINDS = ("slider", "number_input", "selectbox", "radio", "toggle", "checkbox", "select_slider")
 
 
 def test_pages_are_registered():
     """app.py registers the five pages of the design, and every pages/*.py file is registered."""
-    for page in ["pages/start.py", "pages/rnn_vanishing.py", "pages/lstm_cell_state.py",
-                 "pages/exploding.py", "pages/remedies_lab.py"]:
+    for page in [
+        "pages/start.py",
+        "pages/rnn_vanishing.py",
+        "pages/lstm_cell_state.py",
+        "pages/exploding.py",
+        "pages/remedies_lab.py",
+    ]:
         assert page in PAGES
     on_disk = {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py") if not p.name.startswith("_")}
     assert on_disk <= set(PAGES), f"page files not registered in app.py: {on_disk - set(PAGES)}"
@@ -127,8 +144,12 @@ def test_preset_opens_cleanly(preset):
 
 def test_presets_cover_every_content_page():
     pages = {p[0] for p in PRESETS}
-    assert {"pages/rnn_vanishing.py", "pages/lstm_cell_state.py", "pages/exploding.py",
-            "pages/remedies_lab.py"} <= pages
+    assert {
+        "pages/rnn_vanishing.py",
+        "pages/lstm_cell_state.py",
+        "pages/exploding.py",
+        "pages/remedies_lab.py",
+    } <= pages
 
 
 def test_invalid_url_value_gives_one_line_notice():
@@ -136,7 +157,9 @@ def test_invalid_url_value_gives_one_line_notice():
     at.run()
     assert at.slider(key="start_T").value == 100
     notes = [c.value for c in at.caption if "was invalid" in c.value]
-    assert any(n.startswith("URL value for start_T (`abc`) was invalid; using default 100") for n in notes), notes
+    assert any(n.startswith("URL value for start_T (`abc`) was invalid; using default 100") for n in notes), (
+        notes
+    )
     assert any("URL value for start_act" in n and "default linear" in n for n in notes), notes
 
 
@@ -203,7 +226,9 @@ def _page_keys() -> dict[str, set[str]]:
         for _kind, key in _keyed_widgets(at) + [("multiselect", w.key) for w in at.multiselect if w.key]:
             if key != "lecture":
                 keys.setdefault(key, set()).add(page)
-        for key in at.session_state[SEEN] if SEEN in at.session_state else {}:  # the pages' tab sets (ui.sections)
+        for key in (
+            at.session_state[SEEN] if SEEN in at.session_state else {}
+        ):  # the pages' tab sets (ui.sections)
             keys.setdefault(key, set()).add(page)
     return keys
 

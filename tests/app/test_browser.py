@@ -8,6 +8,7 @@ to also refresh docs/screenshot-start.png.
 
 Skips only when Chromium or Playwright is missing; with CI=true that is a failure.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,8 +36,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SHOTS = ROOT / "screenshots"
 PAGES = registered_pages()
 BODY_P = "[data-testid='stMain'] [data-testid='stMarkdownContainer'] p"
-
-
 
 
 @pytest.fixture(scope="module")
@@ -124,9 +123,11 @@ def test_lecture_mode_survives_navigation_and_enlarges_text(server, browser):
         # up to 20 s to apply before measuring (if it never applies, the assert below fails).
         try:
             v.page.wait_for_function(
-                f"() => {{ const e = document.querySelector(\"{BODY_P}\");"
+                f'() => {{ const e = document.querySelector("{BODY_P}");'
                 " return e && parseFloat(getComputedStyle(e).fontSize) >= 1.2 * "
-                "parseFloat(getComputedStyle(document.documentElement).fontSize); }", timeout=20_000)
+                "parseFloat(getComputedStyle(document.documentElement).fontSize); }",
+                timeout=20_000,
+            )
         except Exception:  # noqa: BLE001 - a timeout here is reported by the size assert
             pass
         size_on = v.page.eval_on_selector(BODY_P, "e => parseFloat(getComputedStyle(e).fontSize)")
@@ -181,8 +182,7 @@ def test_preset_link_opens_page_with_its_settings(server, browser, index):
         direct = dict(parse_qsl(urlparse(v.page.url).query))
         v.open(server + "/")
         v.page.get_by_role("link", name=name).click()
-        v.page.wait_for_function(f"() => location.pathname.endsWith('{url_path(page_file)}')",
-                                 timeout=30_000)
+        v.page.wait_for_function(f"() => location.pathname.endsWith('{url_path(page_file)}')", timeout=30_000)
         wait_idle(v.page)
         assert v.page.locator("[data-testid='stException']").count() == 0
         clicked = dict(parse_qsl(urlparse(v.page.url).query))
@@ -200,7 +200,9 @@ def test_sections_open_from_the_url_and_a_click_puts_them_in_the_url(server, bro
         v.open(server + "/exploding?exp_view=Descent&cliff_lr=0.3")
         main = v.page.locator("[data-testid='stMain']")
         assert "3. Descent on the cliff" in main.inner_text()
-        assert v.page.locator("[data-testid='stVegaLiteChart']").filter(visible=True).count() == 4  # its charts
+        assert (
+            v.page.locator("[data-testid='stVegaLiteChart']").filter(visible=True).count() == 4
+        )  # its charts
         v.page.get_by_role("tab", name="Bifurcation").click()
         v.page.wait_for_function("() => location.search.includes('exp_view=Bifurcation')", timeout=30_000)
         wait_idle(v.page)

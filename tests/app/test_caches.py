@@ -1,13 +1,18 @@
 """Every st.cache_data / st.cache_resource in the app is bounded (max_entries), so a lecture
 hall of sessions with different settings cannot grow the server's memory without limit."""
+
 from __future__ import annotations
 
 import ast
 
 from helpers import ROOT
 
-SOURCES = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py")),
-           *sorted((ROOT / "lessons").glob("*.py"))]
+SOURCES = [
+    ROOT / "app.py",
+    *sorted((ROOT / "pages").glob("*.py")),
+    *sorted((ROOT / "ui").glob("*.py")),
+    *sorted((ROOT / "lessons").glob("*.py")),
+]
 
 
 def cache_decorators(path) -> list[tuple[int, str, bool]]:
@@ -20,8 +25,10 @@ def cache_decorators(path) -> list[tuple[int, str, bool]]:
             name = ast.unparse(d.func if isinstance(d, ast.Call) else d)
             if name.split(".")[-1] in ("cache_data", "cache_resource"):
                 bounded = isinstance(d, ast.Call) and any(
-                    k.arg == "max_entries" and not (isinstance(k.value, ast.Constant) and k.value.value is None)
-                    for k in d.keywords)
+                    k.arg == "max_entries"
+                    and not (isinstance(k.value, ast.Constant) and k.value.value is None)
+                    for k in d.keywords
+                )
                 out.append((node.lineno, f"{node.name} @{name}", bounded))
     return out
 

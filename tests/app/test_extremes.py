@@ -15,6 +15,7 @@ np.errstate and show overflow as such, never print it into the server log). The 
 page at its largest corner must say that something overflowed. Training (the Remedies lab's
 Train button) is not pressed here: its controls are covered as planning inputs.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -36,8 +37,11 @@ def covering_array(k: int, strength: int, seed: int = 0, candidates: int = 60) -
         return list(itertools.product((0, 1), repeat=k))
     rng = random.Random(seed)
     rows = [tuple([0] * k), tuple([1] * k)]
-    uncovered = {(cols, lv) for cols in itertools.combinations(range(k), strength)
-                 for lv in itertools.product((0, 1), repeat=strength)}
+    uncovered = {
+        (cols, lv)
+        for cols in itertools.combinations(range(k), strength)
+        for lv in itertools.product((0, 1), repeat=strength)
+    }
 
     def covered_by(row):
         return {(cols, tuple(row[c] for c in cols)) for cols in itertools.combinations(range(k), strength)}
@@ -125,8 +129,11 @@ def run_corners(page: str, strength: int) -> int:
         assert not at.exception, f"{page} {desc}: {[e.value[:400] for e in at.exception]}"
         problems = chart_problems(at)
         assert not problems, f"{page} {desc}: {problems}"
-        runtime = [f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})" for w in caught
-                   if issubclass(w.category, RuntimeWarning)]
+        runtime = [
+            f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})"
+            for w in caught
+            if issubclass(w.category, RuntimeWarning)
+        ]
         assert not runtime, f"{page} {desc}: NumPy printed {runtime[:5]}"
         if page == "pages/exploding.py" and all(row):
             text = " ".join(e.value for e in [*at.markdown, *at.caption, *at.info, *at.warning])
@@ -147,7 +154,7 @@ def test_covering_array_covers(k, t):
     rows = covering_array(k, t)
     for cols in itertools.combinations(range(k), t):
         seen = {tuple(r[c] for c in cols) for r in rows}
-        assert len(seen) == 2 ** t, (cols, seen)
+        assert len(seen) == 2**t, (cols, seen)
     assert rows[0] == tuple([0] * k) and rows[1 if k > FULL_GRID_MAX else -1] == tuple([1] * k)
     if k > FULL_GRID_MAX:
-        assert len(rows) < 2 ** k / 4
+        assert len(rows) < 2**k / 4

@@ -5,6 +5,7 @@ process; without ui.frame_guard the first visit to /exploding ran the page alone
 menu of file names ("app", "exploding", ...) and no lecture mode. Each test starts its own
 server, so the sub-page really is the first request it serves.
 """
+
 from __future__ import annotations
 
 import pytest

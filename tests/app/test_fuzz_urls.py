@@ -12,6 +12,7 @@ CI runs FUZZ_N cases per page (default 25: 125 AppTest runs, about a minute); th
 the long version: `python -m pytest tests/app/test_fuzz_urls.py --long` (or RELIABILITY_LONG=1;
 FUZZ_LONG_N sets its size, default 500). A failure prints the URL that reproduces it.
 """
+
 from __future__ import annotations
 
 import functools
@@ -76,18 +77,22 @@ def check_case(page: str, q: dict) -> None:
     notices = [c.value for c in at.caption if any(m in c.value for m in NOTICE_MARKERS)]
     for n in notices:
         assert "\n" not in n and len(n) < 240, f"{url}: notice is not one short line: {n!r}"
-    defaults = dict(at.session_state["_ui_bound_defaults"]) if "_ui_bound_defaults" in at.session_state else {}
+    defaults = (
+        dict(at.session_state["_ui_bound_defaults"]) if "_ui_bound_defaults" in at.session_state else {}
+    )
     for c in page_controls(page):
         if c.key not in q or c.kind in ("expander", "multiselect") or not invalid_for(c, q[c.key]):
             continue
         w = _widget(at, c)
         if w is None:
             continue  # the control is not shown with these settings
-        assert any(n.startswith(f"URL value for {c.key} ") for n in notices), \
+        assert any(n.startswith(f"URL value for {c.key} ") for n in notices), (
             f"{url}: no notice for {c.key}={q[c.key]!r}; notices: {notices}"
+        )
         if c.key in defaults and needs_default(c, q[c.key]):
-            assert _same(w.value, defaults[c.key]), \
+            assert _same(w.value, defaults[c.key]), (
                 f"{url}: {c.key} = {w.value!r}, not its default {defaults[c.key]!r}"
+            )
 
 
 def run_cases(page: str, n: int, seed: int) -> int:

@@ -19,6 +19,7 @@ errors and failed requests), every planned move measured, and the server's peak 
 800 MB budget. The 3 s p95 budget is asserted only with LOAD_STRICT=1 (shared CI cores make
 latency a measurement, not a test).
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -53,8 +54,17 @@ def _check(lt, res, sessions: int, moves: int, name: str) -> None:
 def test_short_load_protocol():
     lt = _load_module()
     sessions, moves = 4, 10  # two slider moves on each of the five pages
-    res = lt.measure(sessions=sessions, moves=moves, trainers=1, trainer_query=TINY_TRAINING, timeout_s=180,
-                     settle_s=2, client="protocol", think=(0.1, 0.5), ramp_s=2)
+    res = lt.measure(
+        sessions=sessions,
+        moves=moves,
+        trainers=1,
+        trainer_query=TINY_TRAINING,
+        timeout_s=180,
+        settle_s=2,
+        client="protocol",
+        think=(0.1, 0.5),
+        ramp_s=2,
+    )
     _check(lt, res, sessions, moves, "protocol")
     # every page has a slider in its main area: every planned move was made and measured
     assert res["control_changes"] == sessions * moves, (res["latency_by_page_s"], res["moves_skipped"])
@@ -64,7 +74,9 @@ def test_short_load_protocol():
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not os.environ.get("LOAD_BROWSER"), reason="browser load harness is opt-in: LOAD_BROWSER=1")
+@pytest.mark.skipif(
+    not os.environ.get("LOAD_BROWSER"), reason="browser load harness is opt-in: LOAD_BROWSER=1"
+)
 def test_short_load_browser():
     if not CHROMIUM.exists():
         if IN_CI:
@@ -72,8 +84,16 @@ def test_short_load_browser():
         pytest.skip(f"no Chromium at {CHROMIUM}")
     lt = _load_module()
     sessions, moves = 3, 10
-    res = lt.measure(sessions=sessions, moves=moves, trainers=1, trainer_query=TINY_TRAINING, timeout_s=180,
-                     settle_s=5, stagger_s=0.5, client="browser")
+    res = lt.measure(
+        sessions=sessions,
+        moves=moves,
+        trainers=1,
+        trainer_query=TINY_TRAINING,
+        timeout_s=180,
+        settle_s=5,
+        stagger_s=0.5,
+        client="browser",
+    )
     _check(lt, res, sessions, moves, "browser")
     # every session moved a slider twice on every page that has a visible one
     pages_with_sliders = len(res["latency_by_page_s"])

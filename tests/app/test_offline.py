@@ -9,6 +9,7 @@
 3. Isolated: the same probe inside a new network namespace with only loopback
    (`unshare -rn`, as root in CI): every page still loads without an exception box.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,7 +38,9 @@ def _probe(prefix: list[str]) -> dict:
     cmd = [*prefix, sys.executable, str(PROBE)] + (["--lo-up"] if prefix else [])
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900, check=False)
     lines = [ln for ln in r.stdout.splitlines() if ln.startswith("{")]
-    assert r.returncode == 0 and lines, f"probe failed ({r.returncode}): {r.stdout[-2000:]} {r.stderr[-2000:]}"
+    assert r.returncode == 0 and lines, (
+        f"probe failed ({r.returncode}): {r.stdout[-2000:]} {r.stderr[-2000:]}"
+    )
     return json.loads(lines[-1])
 
 
@@ -60,12 +63,23 @@ def test_config_keeps_the_server_quiet():
     assert cfg["server"]["showEmailPrompt"] is False
     assert "font" not in cfg.get("theme", {}) or not str(cfg["theme"]["font"]).startswith("http")
     # nothing in the app fetches from the network at run time
-    sources = [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py"),
-               *(ROOT / "lessons").glob("*.py"), *(ROOT / "gradcore").glob("*.py")]
-    fetch = re.compile(r"^\s*(import|from)\s+(requests|urllib\.request|http\.client|httpx|aiohttp|socket)\b"
-                       r"|urlopen\(|st\.image\(\s*[\"']https?://|@import\s+url\(|fonts\.googleapis", re.M)
-    hits = [f"{p.relative_to(ROOT)}: {m.group(0).strip()}" for p in sources
-            for m in fetch.finditer(p.read_text(encoding="utf-8"))]
+    sources = [
+        ROOT / "app.py",
+        *(ROOT / "pages").glob("*.py"),
+        *(ROOT / "ui").glob("*.py"),
+        *(ROOT / "lessons").glob("*.py"),
+        *(ROOT / "gradcore").glob("*.py"),
+    ]
+    fetch = re.compile(
+        r"^\s*(import|from)\s+(requests|urllib\.request|http\.client|httpx|aiohttp|socket)\b"
+        r"|urlopen\(|st\.image\(\s*[\"']https?://|@import\s+url\(|fonts\.googleapis",
+        re.M,
+    )
+    hits = [
+        f"{p.relative_to(ROOT)}: {m.group(0).strip()}"
+        for p in sources
+        for m in fetch.finditer(p.read_text(encoding="utf-8"))
+    ]
     assert not hits, hits
 
 
@@ -82,7 +96,9 @@ def test_server_opens_no_outbound_connection_while_serving():
 def test_app_works_in_a_loopback_only_network_namespace():
     _need_chromium()
     unshare = shutil.which("unshare")
-    ok = unshare and subprocess.run([unshare, "-rn", "true"], capture_output=True, check=False).returncode == 0
+    ok = (
+        unshare and subprocess.run([unshare, "-rn", "true"], capture_output=True, check=False).returncode == 0
+    )
     if not ok:
         # NB: a container without user namespaces cannot do this; test 2 still watches the sockets.
         pytest.skip("unshare -rn is not permitted here (no user/network namespaces)")

@@ -63,16 +63,26 @@ def test_no_library_attribute_is_assigned():
                     if a.name.split(".")[0] in LIBRARIES:
                         aliases[a.asname or a.name.split(".")[0]] = a.name
         for node in ast.walk(tree):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
-                node, (ast.AugAssign, ast.AnnAssign)) else []
+            targets = (
+                node.targets
+                if isinstance(node, ast.Assign)
+                else [node.target]
+                if isinstance(node, (ast.AugAssign, ast.AnnAssign))
+                else []
+            )
             for t in targets:
                 base = t
                 while isinstance(base, ast.Attribute):
                     base = base.value
                 if isinstance(t, ast.Attribute) and isinstance(base, ast.Name) and base.id in aliases:
                     found.append(f"{f.relative_to(ROOT)}:{node.lineno}: {ast.unparse(t)}")
-            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "setattr" and node.args
-                    and isinstance(node.args[0], ast.Name) and node.args[0].id in aliases):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) == "setattr"
+                and node.args
+                and isinstance(node.args[0], ast.Name)
+                and node.args[0].id in aliases
+            ):
                 found.append(f"{f.relative_to(ROOT)}:{node.lineno}: setattr({node.args[0].id}, ...)")
     assert found == []
 
@@ -84,7 +94,9 @@ def test_the_checks_catch_what_they_look_for():
 
 
 def _layer_imports(code: str) -> list[str]:
-    return fresh_python_json(code + "\nimport json, sys\nprint(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
+    return fresh_python_json(
+        code + "\nimport json, sys\nprint(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
 
 
 @pytest.mark.parametrize(
@@ -97,7 +109,9 @@ def test_each_layer_imports_only_what_it_may(layer, may_not):
         for p in (ROOT / layer).rglob("*.py")
         if p.name != "__init__.py"
     )
-    loaded = set(_layer_imports("import importlib\n" + "".join(f"importlib.import_module({m!r})\n" for m in mods)))
+    loaded = set(
+        _layer_imports("import importlib\n" + "".join(f"importlib.import_module({m!r})\n" for m in mods))
+    )
     assert not loaded & may_not, (layer, loaded & may_not)
 
 
@@ -127,7 +141,11 @@ def test_no_private_attribute_of_a_library_object_is_read():
     found = []
     for f, tree in trees.items():
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
-                    and node.attr not in ours | NAMEDTUPLE_API):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and node.attr not in ours | NAMEDTUPLE_API
+            ):
                 found.append(f"{f.relative_to(ROOT)}:{node.lineno}: .{node.attr}")
     assert found == []

@@ -11,6 +11,7 @@
 4. Dependencies: requirements.txt floors exclude the releases with the advisories listed in
    its comments, and the installed versions satisfy requirements.txt.
 """
+
 from __future__ import annotations
 
 import ast
@@ -23,8 +24,12 @@ from importlib import metadata
 import pytest
 from helpers import ROOT, free_port, start_server, stop_server, wait_healthy
 
-APP_SOURCES = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py")),
-               *sorted((ROOT / "lessons").glob("*.py"))]
+APP_SOURCES = [
+    ROOT / "app.py",
+    *sorted((ROOT / "pages").glob("*.py")),
+    *sorted((ROOT / "ui").glob("*.py")),
+    *sorted((ROOT / "lessons").glob("*.py")),
+]
 
 
 def _constant_strings(tree: ast.Module) -> set[str]:
@@ -36,7 +41,11 @@ def _constant_strings(tree: ast.Module) -> set[str]:
             for t in node.targets:
                 if isinstance(t, ast.Name):
                     counts[t.id] = counts.get(t.id, 0) + 1
-                    if node in tree.body and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                    if (
+                        node in tree.body
+                        and isinstance(node.value, ast.Constant)
+                        and isinstance(node.value.value, str)
+                    ):
                         consts.add(t.id)
     return {n for n in consts if counts[n] == 1}
 
@@ -46,7 +55,9 @@ def _is_constant(node: ast.AST, consts: set[str]) -> bool:
         return True
     if isinstance(node, ast.Name) and node.id in consts:
         return True
-    return isinstance(node, ast.BinOp) and _is_constant(node.left, consts) and _is_constant(node.right, consts)
+    return (
+        isinstance(node, ast.BinOp) and _is_constant(node.left, consts) and _is_constant(node.right, consts)
+    )
 
 
 def raw_html_calls(path) -> list[tuple[int, str, bool]]:
@@ -58,11 +69,18 @@ def raw_html_calls(path) -> list[tuple[int, str, bool]]:
         if not isinstance(node, ast.Call):
             continue
         name = ast.unparse(node.func)
-        unsafe = any(k.arg == "unsafe_allow_html" and not (isinstance(k.value, ast.Constant) and k.value.value is False)
-                     for k in node.keywords)
-        html_call = name.endswith(".html") and (name.startswith("st") or "components" in name or name == "html")
+        unsafe = any(
+            k.arg == "unsafe_allow_html"
+            and not (isinstance(k.value, ast.Constant) and k.value.value is False)
+            for k in node.keywords
+        )
+        html_call = name.endswith(".html") and (
+            name.startswith("st") or "components" in name or name == "html"
+        )
         if unsafe or html_call:
-            arg = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "body"), None)
+            arg = (
+                node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "body"), None)
+            )
             out.append((node.lineno, name, arg is not None and _is_constant(arg, consts)))
     return out
 
@@ -77,8 +95,10 @@ def test_raw_html_only_from_constants():
 
 def test_scan_catches_a_runtime_html(tmp_path):
     p = tmp_path / "x.py"
-    p.write_text('import streamlit as st\nCSS = "<b>"\nv = st.query_params.get("x")\n'
-                 'st.html(CSS)\nst.markdown(f"<i>{v}</i>", unsafe_allow_html=True)\nst.html("<hr>" + v)\n')
+    p.write_text(
+        'import streamlit as st\nCSS = "<b>"\nv = st.query_params.get("x")\n'
+        'st.html(CSS)\nst.markdown(f"<i>{v}</i>", unsafe_allow_html=True)\nst.html("<hr>" + v)\n'
+    )
     calls = raw_html_calls(p)
     assert [c[2] for c in calls] == [True, False, False], calls
 
@@ -123,7 +143,8 @@ SECRET_PATTERNS = {
     "Google API key": re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),
     "OpenAI-style key": re.compile(r"\bsk-[A-Za-z0-9]{32,}\b"),
     "password/secret/token assignment": re.compile(
-        r"""(?i)\b(?:password|passwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token)\b\s*[:=]\s*["'][^"'\s]{8,}["']"""),
+        r"""(?i)\b(?:password|passwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token)\b\s*[:=]\s*["'][^"'\s]{8,}["']"""
+    ),
 }
 
 
@@ -162,8 +183,13 @@ def test_secret_scan_would_fire():
 
 
 FLOORS = {  # package: the lowest release without the advisories named in requirements.txt
-    "streamlit": "1.54.0", "starlette": "1.3.1", "python-multipart": "0.0.31", "pyarrow": "23.0.1",
-    "pillow": "12.3", "h11": "0.16.0", "protobuf": "6.33.5",
+    "streamlit": "1.54.0",
+    "starlette": "1.3.1",
+    "python-multipart": "0.0.31",
+    "pyarrow": "23.0.1",
+    "pillow": "12.3",
+    "h11": "0.16.0",
+    "protobuf": "6.33.5",
 }
 
 
@@ -188,11 +214,16 @@ def test_requirements_exclude_releases_with_advisories():
         spec = reqs[name].specifier
         below = Version(first_good)
         # the release just before the fix must be excluded, the fix itself admitted
-        older = Version(".".join(map(str, [*below.release[:-1], below.release[-1] - 1]))) if below.release[-1] else None
+        older = (
+            Version(".".join(map(str, [*below.release[:-1], below.release[-1] - 1])))
+            if below.release[-1]
+            else None
+        )
         if older is not None:
             assert older not in spec, f"{name} {spec} admits {older} (advisory fixed in {first_good})"
-        assert spec.contains(first_good) or all(Version(first_good) < Version(s.version) for s in spec
-                                                if s.operator in (">=", ">")), (name, spec)
+        assert spec.contains(first_good) or all(
+            Version(first_good) < Version(s.version) for s in spec if s.operator in (">=", ">")
+        ), (name, spec)
 
 
 def test_installed_versions_satisfy_requirements():

@@ -7,6 +7,7 @@ StreamlitValueAboveMaxError. For every key two pages share, set it on the first 
 end of its range (first/last option), switch to the other page through AppTest: no exception,
 and the control there holds a value it accepts (ui.controls puts the default back otherwise).
 """
+
 from __future__ import annotations
 
 import functools

@@ -35,7 +35,14 @@ def _only(dh, t):
     return out
 
 
-CELLS = [("rnn", "tanh"), ("rnn", "sigmoid"), ("rnn", "relu"), ("rnn", "linear"), ("lstm", None), ("gru", None)]
+CELLS = [
+    ("rnn", "tanh"),
+    ("rnn", "sigmoid"),
+    ("rnn", "relu"),
+    ("rnn", "linear"),
+    ("lstm", None),
+    ("gru", None),
+]
 
 
 @pytest.mark.parametrize("cell,act", CELLS)
@@ -46,7 +53,7 @@ def test_contributions_sum_to_full_gradient(cell, act):
     sums = {"dWx": 0.0, "dWh": 0.0, "db": 0.0}
     for t in range(T):
         c = attr.contributions(dh, cache, t)
-        assert np.all(c.dWx[t + 1:] == 0) and np.all(c.dWh[t + 1:] == 0) and np.all(c.db[t + 1:] == 0)
+        assert np.all(c.dWx[t + 1 :] == 0) and np.all(c.dWh[t + 1 :] == 0) and np.all(c.db[t + 1 :] == 0)
         # each loss alone: its contributions sum to the gradient of that loss
         gt = full(_only(dh, t), cache)
         for name in sums:
@@ -70,8 +77,9 @@ def test_tables_match_the_matrices(cell, act):
         np.testing.assert_allclose(tab.db[t], np.linalg.norm(c.db, axis=1), rtol=1e-10, atol=1e-300)
         # ||dL_t/dh_k|| from the ordinary backward pass of the single loss L_t
         gt = full(_only(dh, t), cache)
-        np.testing.assert_allclose(tab.dh[t, : t + 1], np.linalg.norm(gt.dh_total[:, : t + 1], axis=(0, 2)),
-                                   rtol=1e-10)
+        np.testing.assert_allclose(
+            tab.dh[t, : t + 1], np.linalg.norm(gt.dh_total[:, : t + 1], axis=(0, 2)), rtol=1e-10
+        )
     assert np.all(np.triu(tab.dWx, 1) == 0) and np.all(np.triu(tab.dh, 1) == 0)
 
 
@@ -105,11 +113,18 @@ def test_lstm_split_tables_match_single_loss_split():
     tab = attr.lstm_attribution(dh, cache)
     for t in range(7):
         s = attr.lstm_cell_split(_only(dh, t), cache)
-        np.testing.assert_allclose(tab.dc[t, : t + 1], np.linalg.norm(s.dc_total[:, : t + 1], axis=(0, 2)), rtol=1e-10)
-        np.testing.assert_allclose(tab.dc_cell[t, : t + 1], np.linalg.norm(s.dc_cell[:, : t + 1], axis=(0, 2)),
-                                   rtol=1e-10)
-        np.testing.assert_allclose(tab.dc_rest[t, : t + 1], np.linalg.norm(s.dc_rest[:, : t + 1], axis=(0, 2)),
-                                   rtol=1e-10, atol=1e-300)
+        np.testing.assert_allclose(
+            tab.dc[t, : t + 1], np.linalg.norm(s.dc_total[:, : t + 1], axis=(0, 2)), rtol=1e-10
+        )
+        np.testing.assert_allclose(
+            tab.dc_cell[t, : t + 1], np.linalg.norm(s.dc_cell[:, : t + 1], axis=(0, 2)), rtol=1e-10
+        )
+        np.testing.assert_allclose(
+            tab.dc_rest[t, : t + 1],
+            np.linalg.norm(s.dc_rest[:, : t + 1], axis=(0, 2)),
+            rtol=1e-10,
+            atol=1e-300,
+        )
     assert attr.rnn_attribution(*_setup("rnn")[1::-1]).dc is None
 
 

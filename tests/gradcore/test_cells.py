@@ -1,4 +1,5 @@
 """Every backward pass of the three cells against centred finite differences, in float64."""
+
 import numpy as np
 import pytest
 
@@ -84,7 +85,9 @@ def test_lstm_backward_signature_matches_backward_all():
 def test_lstm_step_backward():
     rng = np.random.default_rng(4)
     a = _arrays(rng, 4)
-    arrays = dict(x=a["x"][:, 0], prev_h=a["h0"], prev_c=rng.standard_normal((N, H)), Wx=a["Wx"], Wh=a["Wh"], b=a["b"])
+    arrays = dict(
+        x=a["x"][:, 0], prev_h=a["h0"], prev_c=rng.standard_normal((N, H)), Wx=a["Wx"], Wh=a["Wh"], b=a["b"]
+    )
     dnext_h, dnext_c = rng.standard_normal((2, N, H))
 
     def loss(x, prev_h, prev_c, Wx, Wh, b):
@@ -164,7 +167,9 @@ def test_float32_runs_in_float32():
 
 def test_unknown_activation_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown activation"):
-        rnn.forward(np.zeros((1, 2, 1)), np.zeros((1, 1)), np.zeros((1, 1)), np.zeros((1, 1)), np.zeros(1), "swish")
+        rnn.forward(
+            np.zeros((1, 2, 1)), np.zeros((1, 1)), np.zeros((1, 1)), np.zeros((1, 1)), np.zeros(1), "swish"
+        )
 
 
 @pytest.mark.parametrize("activation", ["tanh", "linear"])
@@ -181,8 +186,16 @@ def test_step_loss_dWh_equals_one_backward_per_prefix(activation):
         dh_t = rng.standard_normal((len(steps), H))
         got = rnn.step_loss_dWh(dh_t, cache, steps)
         for i, t in enumerate(steps):
-            pre = rnn.Cache(cache.x[:, :t], cache.h0, cache.Wx, cache.Wh, cache.b, cache.a[:, :t], cache.h[:, :t],
-                            cache.activation)
+            pre = rnn.Cache(
+                cache.x[:, :t],
+                cache.h0,
+                cache.Wx,
+                cache.Wh,
+                cache.b,
+                cache.a[:, :t],
+                cache.h[:, :t],
+                cache.activation,
+            )
             dh = np.zeros((1, t, H))
             dh[0, t - 1] = dh_t[i]
             want = rnn.backward_all(dh, pre).dWh

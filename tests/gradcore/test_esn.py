@@ -1,4 +1,5 @@
 """Echo state networks: the reservoir, the closed-form readout, memory against spectral radius."""
+
 import numpy as np
 import pytest
 

@@ -1,4 +1,5 @@
 """The experiment command line: every name runs, and a record is the same bit for bit."""
+
 import json
 
 import pytest

@@ -1,4 +1,5 @@
 """Hessian-free: R-operator, Gauss-Newton products against finite differences, CG, damping."""
+
 import numpy as np
 import pytest
 
@@ -9,9 +10,13 @@ from gradcore.tasks import make_task
 def _problem(task_name="adding", T=10, H=5, N=4, seed=0):
     rng = np.random.default_rng(seed)
     task = make_task(task_name, T)
-    p = {"Wx": 0.5 * rng.standard_normal((1, task.D, H)), "Wh": 0.5 * rng.standard_normal((1, H, H)),
-         "b": 0.1 * rng.standard_normal((1, H)), "Wy": 0.5 * rng.standard_normal((1, H, task.V)),
-         "by": 0.1 * rng.standard_normal((1, task.V))}
+    p = {
+        "Wx": 0.5 * rng.standard_normal((1, task.D, H)),
+        "Wh": 0.5 * rng.standard_normal((1, H, H)),
+        "b": 0.1 * rng.standard_normal((1, H)),
+        "Wy": 0.5 * rng.standard_normal((1, H, task.V)),
+        "by": 0.1 * rng.standard_normal((1, task.V)),
+    }
     batch = train.stack_batches([task.sample(rng, N)], np.float64)
     return task, models.Spec("rnn"), p, batch, rng
 
@@ -30,6 +35,7 @@ def test_jvp_matches_finite_differences_of_outputs(task_name):
 
     def outs(q):
         return train.value_and_grad(spec, q, *batch, task.kind)[2].out
+
     eps = 1e-6
     fd = (outs(hf.axpy(eps, v, p)) - outs(hf.axpy(-eps, v, p))) / (2 * eps)
     assert np.linalg.norm(fd - Rout) / np.linalg.norm(fd) < 1e-6
@@ -51,6 +57,7 @@ def test_gn_product_equals_finite_difference_hessian_at_zero_residual():
 
     def grad(q):
         return train.value_and_grad(spec, q, *batch0, task.kind)[1]
+
     eps = 1e-5
     gp, gm = grad(hf.axpy(eps, v, p)), grad(hf.axpy(-eps, v, p))
     fd = {k: (gp[k] - gm[k]) / (2 * eps) for k in p}
@@ -66,8 +73,15 @@ def test_gn_is_symmetric_psd_and_structural_term_is_Jh_T_Jh(task_name):
     uGv, vGu = hf.dot(u, hf.gn_vector_product(lin, v)), hf.dot(v, hf.gn_vector_product(lin, u))
     assert uGv == pytest.approx(vGu, rel=1e-10) and hf.dot(v, hf.gn_vector_product(lin, v)) > 0
     # S v = J_h^T J_h v / (N T): u^T S v = <J_h u, J_h v> / (N T)
-    Sv = {k: a - b for k, a, b in zip(p, hf.gn_vector_product(lin, v, struct=1.0).values(),
-                                      hf.gn_vector_product(lin, v).values(), strict=True)}
+    Sv = {
+        k: a - b
+        for k, a, b in zip(
+            p,
+            hf.gn_vector_product(lin, v, struct=1.0).values(),
+            hf.gn_vector_product(lin, v).values(),
+            strict=True,
+        )
+    }
     Rh_u, _ = hf.jvp(lin, u)
     Rh_v, _ = hf.jvp(lin, v)
     _, T, N, _ = Rh_u.shape
@@ -84,19 +98,25 @@ def test_cg_solves_the_damped_system():
     def unflat(z):
         out, i = {}, 0
         for k, s in zip(keys, sizes, strict=True):
-            out[k] = z[i:i + s].reshape(p[k].shape)
+            out[k] = z[i : i + s].reshape(p[k].shape)
             i += s
         return out
 
     def flat(d):
         return np.concatenate([d[k].ravel() for k in keys])
+
     lam = 0.1
     G = np.stack([flat(hf.gn_vector_product(lin, unflat(e))) for e in np.eye(n)], axis=1)
     assert np.allclose(G, G.T, atol=1e-12)
     b = -flat(lin.grads)
     exact = np.linalg.solve(G + lam * np.eye(n), b)
-    x, qs = hf.cg(lambda v: hf.axpy(lam, v, hf.gn_vector_product(lin, v)), unflat(b),
-                  {k: np.zeros_like(a) for k, a in p.items()}, max_iters=4 * n, tol=0.0)
+    x, qs = hf.cg(
+        lambda v: hf.axpy(lam, v, hf.gn_vector_product(lin, v)),
+        unflat(b),
+        {k: np.zeros_like(a) for k, a in p.items()},
+        max_iters=4 * n,
+        tol=0.0,
+    )
     assert np.linalg.norm(flat(x) - exact) / np.linalg.norm(exact) < 1e-6
     assert all(q1 <= q0 + 1e-15 for q0, q1 in zip(qs, qs[1:], strict=False))  # CG decreases q monotonically
 

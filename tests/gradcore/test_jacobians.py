@@ -23,16 +23,26 @@ def _rnn(rng, N=2, T=7, D=3, H=5, activation="tanh", Wh=None, scale=0.6):
 
 def _lstm(rng, N=2, T=6, D=3, H=4, scale=0.6):
     x = rng.standard_normal((N, T, D))
-    h, cache = lstm.forward(x, rng.standard_normal((N, H)), rng.standard_normal((D, 4 * H)) * scale,
-                            rng.standard_normal((H, 4 * H)) * scale, rng.standard_normal(4 * H) * 0.3,
-                            c0=rng.standard_normal((N, H)))
+    h, cache = lstm.forward(
+        x,
+        rng.standard_normal((N, H)),
+        rng.standard_normal((D, 4 * H)) * scale,
+        rng.standard_normal((H, 4 * H)) * scale,
+        rng.standard_normal(4 * H) * 0.3,
+        c0=rng.standard_normal((N, H)),
+    )
     return cache
 
 
 def _gru(rng, N=2, T=6, D=3, H=4, scale=0.7):
     x = rng.standard_normal((N, T, D))
-    h, cache = gru.forward(x, rng.standard_normal((N, H)), rng.standard_normal((D, 3 * H)) * scale,
-                           rng.standard_normal((H, 3 * H)) * scale, rng.standard_normal(3 * H) * 0.3)
+    h, cache = gru.forward(
+        x,
+        rng.standard_normal((N, H)),
+        rng.standard_normal((D, 3 * H)) * scale,
+        rng.standard_normal((H, 3 * H)) * scale,
+        rng.standard_normal(3 * H) * 0.3,
+    )
     return cache
 
 
@@ -40,7 +50,7 @@ def _fd_rnn(cache, n, k, t, EPS=EPS):
     """Centred differences of h_t wrt h_k, re-running the recurrence from a perturbed h_k."""
     h_k = cache.h0[n] if k == 0 else cache.h[n, k - 1]
     H = h_k.shape[0]
-    x = cache.x[n:n + 1, k:t]
+    x = cache.x[n : n + 1, k:t]
     out = np.empty((H, H))
     for j in range(H):
         e = np.zeros(H)
@@ -58,8 +68,8 @@ def _fd_gru(cache, n, k, t):
     for j in range(H):
         e = np.zeros(H)
         e[j] = EPS
-        hp, _ = gru.forward(cache.x[n:n + 1, k:t], (h_k + e)[None], cache.Wx, cache.Wh, cache.b)
-        hm, _ = gru.forward(cache.x[n:n + 1, k:t], (h_k - e)[None], cache.Wx, cache.Wh, cache.b)
+        hp, _ = gru.forward(cache.x[n : n + 1, k:t], (h_k + e)[None], cache.Wx, cache.Wh, cache.b)
+        hm, _ = gru.forward(cache.x[n : n + 1, k:t], (h_k - e)[None], cache.Wx, cache.Wh, cache.b)
         out[:, j] = (hp[0, -1] - hm[0, -1]) / (2 * EPS)
     return out
 
@@ -73,7 +83,9 @@ def _fd_lstm(cache, n, k, t):
     out = np.empty((2 * H, 2 * H))
 
     def run(state):
-        h, cc = lstm.forward(cache.x[n:n + 1, k:t], state[None, :H], cache.Wx, cache.Wh, cache.b, c0=state[None, H:])
+        h, cc = lstm.forward(
+            cache.x[n : n + 1, k:t], state[None, :H], cache.Wx, cache.Wh, cache.b, c0=state[None, H:]
+        )
         return np.concatenate([h[0, -1], cc.c[0, -1]])
 
     for j in range(2 * H):
@@ -123,8 +135,9 @@ def test_lstm_state_products_match_finite_differences():
         for k, t in [(0, 6), (2, 6), (5, 6), (1, 4)]:
             assert _rel(_prod(Js, k, t), _fd_lstm(cache, n, k, t)) < FD_TOL
         # dc_t/dc_{t-1} along the cell path alone is diag(f_t): the c-c block minus nothing else
-        np.testing.assert_allclose(np.diagonal(Js[:, H:, H:], axis1=1, axis2=2),
-                                   jacobians.lstm_cell_jacobians(cache, n), rtol=1e-14)
+        np.testing.assert_allclose(
+            np.diagonal(Js[:, H:, H:], axis1=1, axis2=2), jacobians.lstm_cell_jacobians(cache, n), rtol=1e-14
+        )
 
 
 def _exact_log_norms(Js, t, blocks=None):
@@ -198,15 +211,17 @@ def test_lstm_product_norms_exact():
     H = 8
     pn = jacobians.lstm_product_norms(cache, sample=1)
     Js = jacobians.lstm_step_jacobians(cache, 1)
-    for (ls, lf), blk in [((pn.log_spec_state, pn.log_fro_state), None),
-                          ((pn.log_spec_h, pn.log_fro_h), (slice(0, H), slice(0, H))),
-                          ((pn.log_spec_c, pn.log_fro_c), (slice(H, None), slice(H, None)))]:
+    for (ls, lf), blk in [
+        ((pn.log_spec_state, pn.log_fro_state), None),
+        ((pn.log_spec_h, pn.log_fro_h), (slice(0, H), slice(0, H))),
+        ((pn.log_spec_c, pn.log_fro_c), (slice(H, None), slice(H, None))),
+    ]:
         s, f = _exact_log_norms(Js, 30, blk)
         np.testing.assert_allclose(ls, s, atol=1e-10)
         np.testing.assert_allclose(lf, f, atol=1e-10)
     f_gate = cache.f[1]
     for d in (0, 1, 5, 30):
-        prod = np.prod(f_gate[30 - d:30], axis=0)
+        prod = np.prod(f_gate[30 - d : 30], axis=0)
         assert pn.log_spec_cell[d] == pytest.approx(np.log(prod.max()), abs=1e-12)
         assert pn.log_fro_cell[d] == pytest.approx(np.log(np.linalg.norm(prod)), abs=1e-12)
 
@@ -217,8 +232,11 @@ def test_lstm_product_norms_spectral_for_chosen_blocks_only():
     only_c = jacobians.lstm_product_norms(cache, sample=1, spectral=("c",))
     np.testing.assert_array_equal(only_c.log_spec_c, full.log_spec_c)  # the same numbers, not approximately
     assert np.all(np.isnan(only_c.log_spec_state[1:])) and np.all(np.isnan(only_c.log_spec_h[1:]))
-    for a, b in ((only_c.log_fro_state, full.log_fro_state), (only_c.log_fro_h, full.log_fro_h),
-                 (only_c.log_spec_cell, full.log_spec_cell)):
+    for a, b in (
+        (only_c.log_fro_state, full.log_fro_state),
+        (only_c.log_fro_h, full.log_fro_h),
+        (only_c.log_spec_cell, full.log_spec_cell),
+    ):
         np.testing.assert_array_equal(a, b)  # Frobenius norms and the cell path are always computed
     with pytest.raises(ValueError):
         jacobians.lstm_product_norms(cache, spectral=("cc",))
@@ -276,7 +294,9 @@ def test_zero_product_gives_minus_inf():
     x = rng.standard_normal((1, 5, 2))
     h, cache = rnn.forward(x, np.zeros((1, 3)), np.zeros((2, 3)), np.eye(3), -np.ones(3), "relu")
     pn = jacobians.rnn_product_norms(cache)
-    assert pn.log_spec[0] == 0.0 and np.all(np.isneginf(pn.log_spec[1:])) and np.all(np.isneginf(pn.log_fro[1:]))
+    assert (
+        pn.log_spec[0] == 0.0 and np.all(np.isneginf(pn.log_spec[1:])) and np.all(np.isneginf(pn.log_fro[1:]))
+    )
 
 
 def test_top_singular_value_hard_cases():

@@ -8,7 +8,11 @@ from gradcore import gradcheck, losses, rnn
 
 def _ce_setup(seed=0, N=3, T=4, H=5, V=6):
     rng = np.random.default_rng(seed)
-    arrays = {"h": rng.standard_normal((N, T, H)), "Wy": rng.standard_normal((H, V)), "by": rng.standard_normal(V)}
+    arrays = {
+        "h": rng.standard_normal((N, T, H)),
+        "Wy": rng.standard_normal((H, V)),
+        "by": rng.standard_normal(V),
+    }
     targets = rng.integers(0, V, size=(N, T))
     mask = (rng.random((N, T)) < 0.7).astype(float)
     return arrays, targets, mask
@@ -30,7 +34,9 @@ def test_cross_entropy_gradients(reduction, use_mask):
 
     def fn_scores(s):
         # The same loss written directly on the scores, to check dscores.
-        w = (m if m is not None else np.ones(targets.shape)) / (targets.shape[0] if reduction == "mean" else 1)
+        w = (m if m is not None else np.ones(targets.shape)) / (
+            targets.shape[0] if reduction == "mean" else 1
+        )
         logp = losses.log_softmax(s)
         return float(-(w * np.take_along_axis(logp, targets[..., None], -1)[..., 0]).sum())
 
@@ -63,9 +69,13 @@ def test_cross_entropy_through_rnn_bptt():
     rng = np.random.default_rng(2)
     N, T, D, H, V = 2, 5, 3, 4, 3
     arrays = {
-        "x": rng.standard_normal((N, T, D)), "h0": rng.standard_normal((N, H)),
-        "Wx": rng.standard_normal((D, H)) * 0.5, "Wh": rng.standard_normal((H, H)) * 0.5,
-        "b": rng.standard_normal(H), "Wy": rng.standard_normal((H, V)), "by": rng.standard_normal(V),
+        "x": rng.standard_normal((N, T, D)),
+        "h0": rng.standard_normal((N, H)),
+        "Wx": rng.standard_normal((D, H)) * 0.5,
+        "Wh": rng.standard_normal((H, H)) * 0.5,
+        "b": rng.standard_normal(H),
+        "Wy": rng.standard_normal((H, V)),
+        "by": rng.standard_normal(V),
     }
     targets = rng.integers(0, V, size=(N, T))
 
@@ -89,7 +99,9 @@ def test_squared_error(shape, reduction):
     res = losses.squared_error(out, target, mask=mask, reduction=reduction)
     num = gradcheck.numerical_gradient(
         lambda out, target: losses.squared_error(out, target, mask, reduction).total,
-        {"out": out, "target": target}, "out")
+        {"out": out, "target": target},
+        "out",
+    )
     assert gradcheck.rel_error(res.dout, num) < 1e-6
     d = (out - target) ** 2
     per = 0.5 * (d if len(shape) == 2 else d.sum(-1)) * mask / (shape[0] if reduction == "mean" else 1)

@@ -1,4 +1,5 @@
 """Fused batched cells (gradcore.models) against the teaching cells and centred differences."""
+
 import numpy as np
 import pytest
 
@@ -9,12 +10,16 @@ G = models.GATES
 
 def _params(cell, M, D, H, rng, scale=0.5):
     GH = G[cell] * H
-    return (scale * rng.standard_normal((M, D, GH)), scale * rng.standard_normal((M, H, GH)),
-            0.1 * rng.standard_normal((M, GH)))
+    return (
+        scale * rng.standard_normal((M, D, GH)),
+        scale * rng.standard_normal((M, H, GH)),
+        0.1 * rng.standard_normal((M, GH)),
+    )
 
 
-@pytest.mark.parametrize("cell,act", [("rnn", "tanh"), ("rnn", "sigmoid"), ("rnn", "relu"), ("lstm", "tanh"),
-                                      ("gru", "tanh")])
+@pytest.mark.parametrize(
+    "cell,act", [("rnn", "tanh"), ("rnn", "sigmoid"), ("rnn", "relu"), ("lstm", "tanh"), ("gru", "tanh")]
+)
 def test_matches_teaching_cells(cell, act):
     rng = np.random.default_rng(0)
     M, N, T, D, H = 3, 4, 7, 3, 5
@@ -37,16 +42,23 @@ def test_matches_teaching_cells(cell, act):
             hr, c = gru.forward(x[m], h0, Wx[m], Wh[m], b[m])
             ref = gru.backward_all(dh[m].transpose(1, 0, 2), c)
         assert np.allclose(h[m].transpose(1, 0, 2), hr, rtol=1e-12, atol=1e-14)
-        for ours, theirs in [(g.dWx[m], ref.dWx), (g.dWh[m], ref.dWh), (g.db[m], ref.db), (dx[m], ref.dx),
-                             (g.dh_total[m].transpose(1, 0, 2), ref.dh_total)]:
+        for ours, theirs in [
+            (g.dWx[m], ref.dWx),
+            (g.dWh[m], ref.dWh),
+            (g.db[m], ref.db),
+            (dx[m], ref.dx),
+            (g.dh_total[m].transpose(1, 0, 2), ref.dh_total),
+        ]:
             assert np.allclose(ours, theirs, rtol=1e-11, atol=1e-13)
 
 
 def _loss_fn(spec, x, w, step_mask=None, alpha=None, tbptt=None):
     """L = sum_t <w_t, h_t>: every step's state is scored, so every path is exercised."""
+
     def fn(Wx, Wh, b):
         h, _ = models.forward(spec, Wx, Wh, b, x, step_mask, alpha)
         return float(np.sum(w * h))
+
     return fn
 
 
@@ -110,11 +122,11 @@ def test_truncation_zeroes_contributions_beyond_k2():
         k2 = 5
         tr = models.backward(cache, dh, tbptt=(k2, k2))
         # the last chunk ends at T-1 and reaches back k2 steps; nothing before it
-        assert np.all(tr.da[:, :T - k2] == 0) and np.any(tr.da[:, T - k2:] != 0)
-        assert np.allclose(tr.da[:, T - k2:], full.da[:, T - k2:], rtol=1e-12)
-        assert np.abs(full.da[:, :T - k2]).max() > 0
+        assert np.all(tr.da[:, : T - k2] == 0) and np.any(tr.da[:, T - k2 :] != 0)
+        assert np.allclose(tr.da[:, T - k2 :], full.da[:, T - k2 :], rtol=1e-12)
+        assert np.abs(full.da[:, : T - k2]).max() > 0
         dx_tr = models.input_gradient(Wx, tr)
-        assert np.all(dx_tr[:, :, :T - k2] == 0)
+        assert np.all(dx_tr[:, :, : T - k2] == 0)
         # k2 >= T is full BPTT
         tr_all = models.backward(cache, dh, tbptt=(4, T))
         assert np.allclose(tr_all.dWh, full.dWh, rtol=1e-12)

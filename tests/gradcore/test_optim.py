@@ -1,4 +1,5 @@
 """Optimisers: textbook updates, purity, per-model hyperparameters."""
+
 import numpy as np
 import pytest
 
@@ -64,7 +65,7 @@ def test_adam_textbook_and_first_step():
         for n in ref:
             m[n] = b1 * m[n] + (1 - b1) * g[n]
             s[n] = b2 * s[n] + (1 - b2) * g[n] ** 2
-            ref[n] = ref[n] - lr * (m[n] / (1 - b1 ** k)) / (np.sqrt(s[n] / (1 - b2 ** k)) + eps)
+            ref[n] = ref[n] - lr * (m[n] / (1 - b1**k)) / (np.sqrt(s[n] / (1 - b2**k)) + eps)
     assert st.k == 7
     assert all(np.allclose(p[n], ref[n], rtol=1e-12, atol=1e-14) for n in ref)
 

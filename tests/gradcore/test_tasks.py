@@ -1,4 +1,5 @@
 """Task generators against their papers' specs, over many samples."""
+
 import numpy as np
 import pytest
 
@@ -91,13 +92,13 @@ def test_copy_spec_and_baseline():
     assert b.x.shape == (N, S, 10) and b.y.shape == (N, S) and b.loss_mask.all()
     sym = b.x.argmax(-1)
     assert np.all((sym[:, :10] >= 1) & (sym[:, :10] <= 8))
-    assert np.all(sym[:, 10:T + 9] == 0) and np.all(sym[:, T + 9] == 9) and np.all(sym[:, T + 10:] == 0)
-    assert np.all(b.y[:, :T + 10] == 0) and np.array_equal(b.y[:, T + 10:], sym[:, :10])
+    assert np.all(sym[:, 10 : T + 9] == 0) and np.all(sym[:, T + 9] == 9) and np.all(sym[:, T + 10 :] == 0)
+    assert np.all(b.y[:, : T + 10] == 0) and np.array_equal(b.y[:, T + 10 :], sym[:, :10])
     assert set(np.unique(sym[:, :10])) == set(range(1, 9))
     # the memoryless strategy: blank for sure, then uniform over the 8 symbols
     p = np.zeros((N, S, 9))
-    p[:, :T + 10, 0] = 1.0
-    p[:, T + 10:, 1:] = 1 / 8
+    p[:, : T + 10, 0] = 1.0
+    p[:, T + 10 :, 1:] = 1 / 8
     ce = -np.mean(np.log(np.take_along_axis(p, b.y[..., None], -1)))
     assert ce == pytest.approx(tasks.copy_baseline_ce(T), rel=1e-12)
     assert tasks.copy_baseline_ce(T) == pytest.approx(10 * np.log(8) / 120)

@@ -1,4 +1,5 @@
 """Training engine: exact gradients of every path, remedies doing what they claim, the loop."""
+
 from dataclasses import replace
 
 import numpy as np
@@ -11,7 +12,10 @@ from gradcore.tasks import make_task
 def _setup(cell, task_name="adding", T=8, M=2, N=3, H=4, seed=0, act="tanh"):
     rng = np.random.default_rng(seed)
     task = make_task(task_name, T)
-    cfgs = [train.TrainConfig(task=task_name, T=T, cell=cell, H=H, seed=seed + m, activation=act) for m in range(M)]
+    cfgs = [
+        train.TrainConfig(task=task_name, T=T, cell=cell, H=H, seed=seed + m, activation=act)
+        for m in range(M)
+    ]
     st = train.Stepper(cfgs)
     batches = [task.sample(rng, N) for _ in range(M)]
     x, y, lm, sm = train.stack_batches(batches, np.float64)
@@ -20,14 +24,26 @@ def _setup(cell, task_name="adding", T=8, M=2, N=3, H=4, seed=0, act="tanh"):
     return st, params, (x, y, lm, sm), task
 
 
-@pytest.mark.parametrize("cell,task_name", [("rnn", "adding"), ("leaky", "adding"), ("lstm", "temporal_order"),
-                                            ("gru", "copy"), ("lstm", "adding_le"), ("rnn", "noisy_sine")])
+@pytest.mark.parametrize(
+    "cell,task_name",
+    [
+        ("rnn", "adding"),
+        ("leaky", "adding"),
+        ("lstm", "temporal_order"),
+        ("gru", "copy"),
+        ("lstm", "adding_le"),
+        ("rnn", "noisy_sine"),
+    ],
+)
 def test_value_and_grad_gradcheck(cell, task_name):
-    st, params, (x, y, lm, sm), task = _setup(cell, task_name, T={"adding": 10, "temporal_order": 10, "copy": 2}.get(task_name, 6))
+    st, params, (x, y, lm, sm), task = _setup(
+        cell, task_name, T={"adding": 10, "temporal_order": 10, "copy": 2}.get(task_name, 6)
+    )
     loss, grads, _ = train.value_and_grad(st.spec, params, x, y, lm, sm, task.kind, st.alpha)
 
     def fn(**p):
         return float(train.value_and_grad(st.spec, p, x, y, lm, sm, task.kind, st.alpha)[0].sum())
+
     errs = gradcheck.check(fn, params, grads)
     assert max(errs.values()) < 1e-6, errs
 
@@ -40,14 +56,18 @@ def test_heads_match_gradcore_losses():
     yS = rng.integers(0, V, size=(M, S, N))
     mask = rng.random((M, S, N)) < 0.7
     out, loss, dWy, dby, dhS = train.head("classification", hS, Wy, by, yS, mask)
-    ref = losses.softmax_cross_entropy(hS[0].transpose(1, 0, 2), Wy[0], by[0], yS[0].T, mask[0].T.astype(float))
+    ref = losses.softmax_cross_entropy(
+        hS[0].transpose(1, 0, 2), Wy[0], by[0], yS[0].T, mask[0].T.astype(float)
+    )
     assert loss[0] == pytest.approx(ref.total / mask.sum(), rel=1e-12)
     assert np.allclose(dWy[0], ref.dWy / mask.sum(), rtol=1e-12)
     assert np.allclose(dhS[0].transpose(1, 0, 2), ref.dh / mask.sum(), rtol=1e-12)
     yR = rng.standard_normal((M, S, N, V))
     out, loss, *_ = train.head("regression", hS, Wy, by, yR, mask)
     se = losses.squared_error(out[0], yR[0], mask[0].astype(float))
-    assert loss[0] == pytest.approx(2 * se.total / mask.sum(), rel=1e-12)  # ours is ||.||^2, theirs 1/2 ||.||^2
+    assert loss[0] == pytest.approx(
+        2 * se.total / mask.sum(), rel=1e-12
+    )  # ours is ||.||^2, theirs 1/2 ||.||^2
 
 
 def test_penalties_gradcheck_and_values():
@@ -65,7 +85,11 @@ def test_omega_gradient_with_g_held_constant(cell, act):
     """Pascanu's convention: dE/dh_{k+1} is a constant; everything else is differentiated."""
     rng = np.random.default_rng(3)
     M, N, T, D, H = 2, 3, 7, 2, 4
-    Wx, Wh, b = 0.7 * rng.standard_normal((M, D, H)), 0.7 * rng.standard_normal((M, H, H)), 0.1 * rng.standard_normal((M, H))
+    Wx, Wh, b = (
+        0.7 * rng.standard_normal((M, D, H)),
+        0.7 * rng.standard_normal((M, H, H)),
+        0.1 * rng.standard_normal((M, H)),
+    )
     x = rng.standard_normal((M, N, T, D))
     alpha = rng.uniform(0.02, 0.2, (M, H)) if cell == "leaky" else None
     spec = models.Spec(cell, act)
@@ -80,6 +104,7 @@ def test_omega_gradient_with_g_held_constant(cell, act):
     def fn(Wx, Wh, b):
         _, c = models.forward(spec, Wx, Wh, b, x, mask, alpha)
         return float(regularisers.omega(c, g).value.sum())
+
     errs = gradcheck.check(fn, {"Wx": Wx, "Wh": Wh, "b": b}, analytic)
     assert max(errs.values()) < 1e-6, errs
     # the value is the mean of (||g J|| / ||g|| - 1)^2 over the terms it keeps
@@ -100,6 +125,7 @@ def test_omega_in_value_and_grad_gradcheck():
         l, _, _ = train.value_and_grad(st.spec, p, x, y, lm, sm, task.kind, None)
         _, c = models.forward(st.spec, p["Wx"], p["Wh"], p["b"], x, sm)
         return float(l.sum() + (lam * regularisers.omega(c, g_fixed).value).sum())
+
     errs = gradcheck.check(fn, params, grads)
     assert max(errs.values()) < 1e-6, errs
     assert np.allclose(aux.penalty, lam * aux.omega)
@@ -117,7 +143,9 @@ def test_clip_by_norm_and_value():
     # direction kept, and the same as gradcore.clipping on each model alone
     for m in range(3):
         ref = clipping.clip_by_norm({k: v[m] for k, v in grads.items()}, thr[m])
-        assert np.allclose(new["W"][m], ref.grads["W"], rtol=1e-12) and after[m] == pytest.approx(ref.norm_after)
+        assert np.allclose(new["W"][m], ref.grads["W"], rtol=1e-12) and after[m] == pytest.approx(
+            ref.norm_after
+        )
     newv, _, _ = train.clip(grads, "value", 0.2)
     assert np.abs(newv["W"]).max() == pytest.approx(0.2) and np.abs(newv["b"]).max() <= 0.2
     ref = clipping.clip_by_value({k: v[0] for k, v in grads.items()}, 0.2)
@@ -126,13 +154,24 @@ def test_clip_by_norm_and_value():
 
 
 def test_training_reports_clipped_norms_and_stops():
-    cfg = train.TrainConfig(cell="rnn", T=20, H=8, steps=100, report_every=5, clip="norm", clip_threshold=0.05,
-                            init="gaussian_radius", init_scale=1.5, lr=0.01)
+    cfg = train.TrainConfig(
+        cell="rnn",
+        T=20,
+        H=8,
+        steps=100,
+        report_every=5,
+        clip="norm",
+        clip_threshold=0.05,
+        init="gaussian_radius",
+        init_scale=1.5,
+        lr=0.01,
+    )
     seen = []
 
     def cb(p):
         seen.append(p)
         return p.step < 30
+
     r = train.train(cfg, cb)
     assert r.stopped and r.steps == 30 and [p.step for p in seen] == [5, 10, 15, 20, 25, 30]
     assert np.all(r.history["clipped_norm"] <= 0.05 * (1 + 1e-12))
@@ -154,8 +193,16 @@ def test_reproducible_bit_for_bit():
 
 @pytest.mark.parametrize("cell", ["lstm", "leaky", "rnn", "gru"])
 def test_ensemble_equals_separate_runs(cell):
-    base = train.TrainConfig(cell=cell, T=15, H=8, steps=20, report_every=5, stop_when_solved=False,
-                             l2=1e-3, omega=0.1 if cell in ("rnn", "leaky") else 0.0)
+    base = train.TrainConfig(
+        cell=cell,
+        T=15,
+        H=8,
+        steps=20,
+        report_every=5,
+        stop_when_solved=False,
+        l2=1e-3,
+        omega=0.1 if cell in ("rnn", "leaky") else 0.0,
+    )
     cfgs = train.ensemble_over(base, seed=[0, 1, 2], lr=[3e-3, 1e-2, 3e-3], clip_threshold=[1.0, 0.1, 1.0])
     ens = train.train_ensemble(cfgs)
     for c, e in zip(cfgs, ens, strict=True):
@@ -175,31 +222,58 @@ def test_ensemble_rejects_mixed_shapes():
 
 
 def test_l2_lowers_spectral_norm_of_Wh():
-    base = train.TrainConfig(cell="rnn", T=10, H=16, steps=60, init="gaussian_radius", init_scale=1.2,
-                             optimiser="sgd", lr=0.05, stop_when_solved=False)
+    base = train.TrainConfig(
+        cell="rnn",
+        T=10,
+        H=16,
+        steps=60,
+        init="gaussian_radius",
+        init_scale=1.2,
+        optimiser="sgd",
+        lr=0.05,
+        stop_when_solved=False,
+    )
     runs = train.train_ensemble(train.ensemble_over(base, l2=[0.0, 1.0]))
     norms = [init.spectral_norm(r.params["Wh"]) for r in runs]
     assert norms[1] < 0.8 * norms[0]
 
 
 def test_l1_drives_weights_to_small_values():
-    base = train.TrainConfig(cell="rnn", T=10, H=16, steps=60, optimiser="sgd", lr=0.05, stop_when_solved=False)
+    base = train.TrainConfig(
+        cell="rnn", T=10, H=16, steps=60, optimiser="sgd", lr=0.05, stop_when_solved=False
+    )
     runs = train.train_ensemble(train.ensemble_over(base, l1=[0.0, 0.05]))
     assert np.abs(runs[1].params["Wh"]).sum() < 0.7 * np.abs(runs[0].params["Wh"]).sum()
 
 
 def test_omega_brings_the_norm_ratio_towards_one():
     """Training with Omega lowers Omega (the mean of (||g J|| / ||g|| - 1)^2) on fresh data."""
-    base = train.TrainConfig(cell="rnn", T=30, H=16, steps=80, init="gaussian_radius", init_scale=0.5, lr=0.01,
-                             stop_when_solved=False)
+    base = train.TrainConfig(
+        cell="rnn",
+        T=30,
+        H=16,
+        steps=80,
+        init="gaussian_radius",
+        init_scale=0.5,
+        lr=0.01,
+        stop_when_solved=False,
+    )
     runs = train.train_ensemble(train.ensemble_over(base, omega=[0.0, 3.0]))
     task = make_task("adding", 30)
     b = task.sample(np.random.default_rng(11), 64)
     vals = []
     for r in runs:
         p = {k: v[None] for k, v in r.params.items()}
-        _, _, aux = train.value_and_grad(models.Spec("rnn"), p, b.x[None], b.y[None], b.loss_mask[None],
-                                         b.step_mask[None], "regression", omega=1.0)
+        _, _, aux = train.value_and_grad(
+            models.Spec("rnn"),
+            p,
+            b.x[None],
+            b.y[None],
+            b.loss_mask[None],
+            b.step_mask[None],
+            "regression",
+            omega=1.0,
+        )
         vals.append(aux.omega[0])
     assert vals[1] < 0.5 * vals[0]
 
@@ -213,8 +287,9 @@ def test_leaky_alphas_sampled_in_range():
 
 def test_lstm_learns_short_adding():
     """A smoke run of the real loop: T = 10, a few hundred steps, clearly below the baseline."""
-    cfg = train.TrainConfig(task="adding_le", T=10, cell="lstm", H=16, steps=300, lr=1e-2, dtype="float32",
-                            report_every=50)
+    cfg = train.TrainConfig(
+        task="adding_le", T=10, cell="lstm", H=16, steps=300, lr=1e-2, dtype="float32", report_every=50
+    )
     r = train.train(cfg)
     assert r.history["loss"][-50:].mean() < 0.05  # predicting the mean scores 1/6
 
@@ -222,19 +297,29 @@ def test_lstm_learns_short_adding():
 @pytest.mark.parametrize("cell", ["rnn", "leaky"])
 def test_free_running_gradcheck_and_teacher_forcing_limit(cell):
     from gradcore import generation
+
     rng = np.random.default_rng(6)
     M, N, T, H = 2, 3, 8, 4
     spec = models.Spec(cell)
-    p = {"Wx": 0.6 * rng.standard_normal((M, 1, H)), "Wh": 0.6 * rng.standard_normal((M, H, H)),
-         "b": 0.1 * rng.standard_normal((M, H)), "Wy": 0.6 * rng.standard_normal((M, H, 1)),
-         "by": 0.1 * rng.standard_normal((M, 1))}
+    p = {
+        "Wx": 0.6 * rng.standard_normal((M, 1, H)),
+        "Wh": 0.6 * rng.standard_normal((M, H, H)),
+        "b": 0.1 * rng.standard_normal((M, H)),
+        "Wy": 0.6 * rng.standard_normal((M, H, 1)),
+        "by": 0.1 * rng.standard_normal((M, 1)),
+    }
     x, yt = rng.standard_normal((M, N, T, 1)), rng.standard_normal((M, N, T, 1))
     lm = np.ones((M, N, T), bool)
     al = rng.uniform(0.02, 0.2, (M, H)) if cell == "leaky" else None
     for prime in (1, 3):
         loss, g, _, _ = generation.value_and_grad_free(spec, p, x, yt, lm, prime, al)
-        errs = gradcheck.check(lambda prime=prime, **q: float(generation.value_and_grad_free(spec, q, x, yt, lm, prime, al)[0].sum()),
-                               p, g)
+        errs = gradcheck.check(
+            lambda prime=prime, **q: float(
+                generation.value_and_grad_free(spec, q, x, yt, lm, prime, al)[0].sum()
+            ),
+            p,
+            g,
+        )
         assert max(errs.values()) < 1e-6, errs
     # feeding the data at every step (prime = T) is teacher forcing: the ordinary loss and gradient
     loss, g, _, _ = generation.value_and_grad_free(spec, p, x, yt, lm, T, al)
@@ -243,8 +328,9 @@ def test_free_running_gradcheck_and_teacher_forcing_limit(cell):
 
 
 def test_teacher_forcing_and_free_running_train():
-    base = train.TrainConfig(task="noisy_sine", T=30, cell="rnn", H=16, steps=150, lr=1e-2, prime=5,
-                             stop_when_solved=False)
+    base = train.TrainConfig(
+        task="noisy_sine", T=30, cell="rnn", H=16, steps=150, lr=1e-2, prime=5, stop_when_solved=False
+    )
     tf = train.train(base)
     fr = train.train(replace(base, teacher_forcing=False))
     assert tf.history["loss"][-20:].mean() < 0.5 * tf.history["loss"][:5].mean()
@@ -272,15 +358,28 @@ def test_random_truncation_in_training_is_reproducible_and_changes_gradients():
 def test_float32_training_stays_float32(optimiser, cell):
     """dtype='float32' means float32 all the way: parameters, optimiser state and the forward
     cache after several updates (Adam once promoted everything to float64 after step 1)."""
-    cfg = train.TrainConfig(cell=cell, T=10, H=6, batch=4, dtype="float32", optimiser=optimiser,
-                            stop_when_solved=False, clip="norm")
+    cfg = train.TrainConfig(
+        cell=cell,
+        T=10,
+        H=6,
+        batch=4,
+        dtype="float32",
+        optimiser=optimiser,
+        stop_when_solved=False,
+        clip="norm",
+    )
     st = train.Stepper(train.ensemble_over(cfg, seed=[0, 1]))
     for _ in range(3):
         out = st.step()
     assert {v.dtype for v in st.params.values()} == {np.dtype(np.float32)}
     assert out["dh_total"].dtype == np.float32 and out["grad_norm"].dtype == np.float32
-    _, cache = models.forward(st.spec, st.params["Wx"], st.params["Wh"], st.params["b"],
-                              np.zeros((2, 4, 10, st.task.D), dtype=np.float32))
+    _, cache = models.forward(
+        st.spec,
+        st.params["Wx"],
+        st.params["Wh"],
+        st.params["b"],
+        np.zeros((2, 4, 10, st.task.D), dtype=np.float32),
+    )
     assert cache.hbuf.dtype == np.float32
 
 

@@ -4,6 +4,7 @@ The pages' AppTests (tests/pages/test_exploding.py, tests/app/test_app_pages.py)
 check the lesson functions on the cases a page reaches rarely (a gradient that is not finite, an
 exact zero, a window the run leaves).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -65,8 +66,11 @@ def test_start_read_off_and_exact_zero():
     df = S.jacobian_norms(40, "linear", 8, 0)
     assert set(df["run"]) == {"spectral radius 0.8", "spectral radius 1.2"}
     text = S.read_off(df, 40)
-    assert text.startswith("**Read it off:** after 40 steps the gradient norm is 1e") and "x per step." in text
+    assert (
+        text.startswith("**Read it off:** after 40 steps the gradient norm is 1e") and "x per step." in text
+    )
     zero = pd.DataFrame({"scale": [0.8, 1.2], "distance": [40, 40], "log10_norm": [-np.inf, 3.4]})
-    assert S.read_off(zero, 40) == ("**Read it off:** after 40 steps the gradient norm is exactly 0 at radius 0.8 "
-                                    "and 1e3 at radius 1.2.")
+    assert S.read_off(zero, 40) == (
+        "**Read it off:** after 40 steps the gradient norm is exactly 0 at radius 0.8 and 1e3 at radius 1.2."
+    )
     assert S.activation_note("linear") is None and "f'(a_t) <= 0.25" in S.activation_note("sigmoid")

@@ -3,6 +3,7 @@
 The values are chosen where a formatter goes wrong: a mantissa that rounds up to 10, a log far
 beyond float64, an exact zero, a negative value, NaN.
 """
+
 from __future__ import annotations
 
 import decimal
@@ -19,10 +20,20 @@ INF, NAN = float("inf"), float("nan")
 # ----------------------------------------------------------------------------- sci: the value itself
 
 
-@pytest.mark.parametrize("v,want", [
-    (1234.5, "1.23e+03"), (-1234.5, "-1.23e+03"), (1.2302687708123812e-45, "1.23e-45"), (0.5, "5.00e-01"),
-    (999.6, "1.00e+03"), (5e-324, "4.94e-324"), (1e308, "1.00e+308"), (0.0, "0.00e+00"), (-0.0, "0.00e+00"),
-])
+@pytest.mark.parametrize(
+    "v,want",
+    [
+        (1234.5, "1.23e+03"),
+        (-1234.5, "-1.23e+03"),
+        (1.2302687708123812e-45, "1.23e-45"),
+        (0.5, "5.00e-01"),
+        (999.6, "1.00e+03"),
+        (5e-324, "4.94e-324"),
+        (1e308, "1.00e+308"),
+        (0.0, "0.00e+00"),
+        (-0.0, "0.00e+00"),
+    ],
+)
 def test_sci_of_a_value_writes_it_as_python_does(v, want):
     assert fmt.sci(v) == want
     if v != 0:
@@ -144,18 +155,39 @@ def test_decade():
     assert fmt.decade(log10=INF) == "not finite"
 
 
-@pytest.mark.parametrize("v,want", [
-    (1.5e-7, r"1.5\times 10^{-7}"), (1234.5, r"1.23\times 10^{3}"), (-1.234e-45, r"-1.23\times 10^{-45}"),
-    (0.5, "0.5"), (-2.0, "-2"), (0.0, "0"), (INF, r"\infty"), (-INF, r"-\infty"), (NAN, r"\text{NaN}"),
-])
+@pytest.mark.parametrize(
+    "v,want",
+    [
+        (1.5e-7, r"1.5\times 10^{-7}"),
+        (1234.5, r"1.23\times 10^{3}"),
+        (-1.234e-45, r"-1.23\times 10^{-45}"),
+        (0.5, "0.5"),
+        (-2.0, "-2"),
+        (0.0, "0"),
+        (INF, r"\infty"),
+        (-INF, r"-\infty"),
+        (NAN, r"\text{NaN}"),
+    ],
+)
 def test_tex(v, want):
     assert fmt.tex(v) == want
 
 
-@pytest.mark.parametrize("q,want", [
-    (0.37, "37%"), (0.0042, "0.42%"), (0.01, "1%"), (0.99, "99%"), (0.9958, "99.58%"), (0.9996, "99.96%"),
-    (0.0, "0%"), (1.0, "100%"), (1e-7, "1e-05%"), (NAN, "not finite"),
-])
+@pytest.mark.parametrize(
+    "q,want",
+    [
+        (0.37, "37%"),
+        (0.0042, "0.42%"),
+        (0.01, "1%"),
+        (0.99, "99%"),
+        (0.9958, "99.58%"),
+        (0.9996, "99.96%"),
+        (0.0, "0%"),
+        (1.0, "100%"),
+        (1e-7, "1e-05%"),
+        (NAN, "not finite"),
+    ],
+)
 def test_percent(q, want):
     assert fmt.percent(q) == want
 

@@ -5,6 +5,7 @@ more slowly than a vanilla RNN's, but it still decays; with a closed forget gate
 advantage is gone. Plus the pieces the page shows: components, the cell-path split, the
 finite-difference checks, and the article's code with its mistakes.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -52,7 +53,7 @@ def test_cell_path_rate_is_the_forget_gates_rate():
     pn = jacobians.lstm_product_norms(c, spectral=False)
     f = c.f[0]
     for d in (1, 7, 40):
-        want = np.log(np.prod(f[40 - d:], axis=0)).max()
+        want = np.log(np.prod(f[40 - d :], axis=0)).max()
         assert pn.log_spec_cell[d] == pytest.approx(want, rel=1e-12)
 
 
@@ -60,11 +61,15 @@ def test_matched_problem():
     H = 5
     p = L.make_problem(12, H, 3, 1.5, 0.7, 2.0, 3)
     for j in range(4):
-        assert init.spectral_radius(p.lstm["Wh"][:, j * H:(j + 1) * H]) == pytest.approx(0.7, rel=1e-9)
-    assert np.all(p.lstm["b"][H:2 * H] == 1.5) and np.all(p.lstm["b"][:H] == 0) and np.all(p.lstm["b"][2 * H:] == 0)
-    np.testing.assert_array_equal(p.rnn["Wh"], p.lstm["Wh"][:, 3 * H:])
-    np.testing.assert_array_equal(p.gru["Wx"][:, H:2 * H], p.lstm["Wx"][:, H:2 * H])  # z <- f
-    assert np.all(p.gru["b"][H:2 * H] == 1.5)
+        assert init.spectral_radius(p.lstm["Wh"][:, j * H : (j + 1) * H]) == pytest.approx(0.7, rel=1e-9)
+    assert (
+        np.all(p.lstm["b"][H : 2 * H] == 1.5)
+        and np.all(p.lstm["b"][:H] == 0)
+        and np.all(p.lstm["b"][2 * H :] == 0)
+    )
+    np.testing.assert_array_equal(p.rnn["Wh"], p.lstm["Wh"][:, 3 * H :])
+    np.testing.assert_array_equal(p.gru["Wx"][:, H : 2 * H], p.lstm["Wx"][:, H : 2 * H])  # z <- f
+    assert np.all(p.gru["b"][H : 2 * H] == 1.5)
     q = L.make_problem(20, H, 3, 1.5, 0.7, 2.0, 3)  # a longer T keeps the prefix of x and the weights
     np.testing.assert_array_equal(q.x[:, :12], p.x)
     np.testing.assert_array_equal(q.lstm["Wx"], p.lstm["Wx"])
@@ -77,7 +82,9 @@ def test_components_sum_to_the_gradient_and_match_attribution(cell):
     h, c = L.run_cell(cell, p)
     dh = L.dh_of_loss(h, p, t)
     comps = L.components(cell, c, dh[:, t - 1], t)
-    table = attribution.attribution(L.losses.softmax_cross_entropy(h, p.Wy, np.zeros(L.V), p.targets).dh, c).dWx
+    table = attribution.attribution(
+        L.losses.softmax_cross_entropy(h, p.Wy, np.zeros(L.V), p.targets).dh, c
+    ).dWx
     np.testing.assert_allclose(comps, table[t - 1, :t], rtol=1e-10, atol=1e-300)
     assert np.all(table[t - 1, t:] == 0)
     back = {"LSTM": lstm, "RNN": rnn, "GRU": gru}[cell].backward_all(dh, c)

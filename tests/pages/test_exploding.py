@@ -1,5 +1,6 @@
 """AppTest for the exploding-gradients page: defaults, extremes, garbage URL, finite chart data,
 and the numbers in its text checked against gradcore computed independently here."""
+
 from __future__ import annotations
 
 import json
@@ -168,11 +169,13 @@ def test_overflow_is_marked_not_crashed():
 
 
 def test_extremes_stay_healthy():
-    for q in [{"T": "10", "H": "4", "act": "relu", "scale": "0.5"},
-              {"act": "sigmoid", "init": "gaussian_norm", "scale": "3.0"},
-              {"cliff_steps": "500", "cliff_lr": "2.0", "threshold": "0.1", "cliff_clip": "value"},
-              {"grid": "40", "view": "wide", "csteps": "5", "x0": "-3.0", "target": "0.95"},
-              {"w0": "10.0", "b0": "2.0", "wfp": "3.0"}]:
+    for q in [
+        {"T": "10", "H": "4", "act": "relu", "scale": "0.5"},
+        {"act": "sigmoid", "init": "gaussian_norm", "scale": "3.0"},
+        {"cliff_steps": "500", "cliff_lr": "2.0", "threshold": "0.1", "cliff_clip": "value"},
+        {"grid": "40", "view": "wide", "csteps": "5", "x0": "-3.0", "target": "0.95"},
+        {"w0": "10.0", "b0": "2.0", "wfp": "3.0"},
+    ]:
         at = _run(q)
         assert not [c.value for c in at.caption if "was invalid" in c.value], q
         assert len(at.get("vega_lite_chart")) == 9
@@ -194,9 +197,24 @@ def test_small_w_has_no_bifurcation_text():
 
 
 def test_garbage_url_falls_back_with_notices():
-    q = {"w0": "abc", "b0": "nan", "cliff_lr": "inf", "cliff_steps": "-3", "threshold": "0", "cliff_clip": "sideways",
-         "grid": "1e9", "view": "../..", "csteps": "", "x0": "<b>", "target": "2", "wfp": "x",
-         "scale": "inf", "T": "abc", "act": "<script>", "init": "../../etc/passwd"}
+    q = {
+        "w0": "abc",
+        "b0": "nan",
+        "cliff_lr": "inf",
+        "cliff_steps": "-3",
+        "threshold": "0",
+        "cliff_clip": "sideways",
+        "grid": "1e9",
+        "view": "../..",
+        "csteps": "",
+        "x0": "<b>",
+        "target": "2",
+        "wfp": "x",
+        "scale": "inf",
+        "T": "abc",
+        "act": "<script>",
+        "init": "../../etc/passwd",
+    }
     at = _run(q)
     notes = [c.value for c in at.caption if "was invalid" in c.value]
     assert len(notes) >= 10, notes

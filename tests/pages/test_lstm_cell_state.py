@@ -1,4 +1,5 @@
 """AppTest of the LSTM page: defaults, extremes, garbage URL, finite charts, and text that agrees with the engine."""
+
 from __future__ import annotations
 
 import re
@@ -69,7 +70,9 @@ def test_defaults_render_and_text_agrees_with_engine(default_app):
     # the seed's tiny example, N, D, T, H = 1, 3, 3, 1, through gradcore
     tiny = next(c.value for c in at.code if c.value.startswith("Loss 3"))
     want = attribution.seed000_example(np.random.default_rng(0)).components
-    np.testing.assert_allclose([float(v) for v in re.findall(r"component \d - (\S+)", tiny)], want, rtol=1e-12)
+    np.testing.assert_allclose(
+        [float(v) for v in re.findall(r"component \d - (\S+)", tiny)], want, rtol=1e-12
+    )
     assert "Verified by finite differences" in text
     assert "6. The article's code, done right" in [h.value for h in at.header]  # the Code tab
 
@@ -121,8 +124,19 @@ def test_loss_beyond_T_falls_back_to_last_step():
 
 
 def test_garbage_url():
-    at = _run({"T": "abc", "fbias": "1e999", "cmp": "<script>", "Lt": "-5", "H": "nan", "lstm_scale": "inf",
-               "xscale": "", "seed": "x", "D": "0"})
+    at = _run(
+        {
+            "T": "abc",
+            "fbias": "1e999",
+            "cmp": "<script>",
+            "Lt": "-5",
+            "H": "nan",
+            "lstm_scale": "inf",
+            "xscale": "",
+            "seed": "x",
+            "D": "0",
+        }
+    )
     assert_healthy(at, "garbage URL")
     notes = [c.value for c in at.caption if "was invalid" in c.value]
     assert len(notes) >= 5, notes

@@ -6,6 +6,7 @@ regenerates bit for bit. Engine glue: a lab's Hessian-free run (gradcore.hf.hf_s
 records what gradcore.hf.hf_train returns, a clipped and an unclipped run sharing one ensemble equal separate
 runs, the T x T map's truncation shading follows the engine's schedule.
 """
+
 from __future__ import annotations
 
 import json
@@ -65,7 +66,9 @@ def test_l1l2_card_shows_the_radius_its_text_is_about():
     at.run()
     assert_healthy(at, "L1/L2 card open")
     assert "Watch the spectral radius" in " ".join(m.value for m in at.markdown)
-    titles = [json.loads(c.proto.spec).get("usermeta", {}).get("title", "") for c in at.get("vega_lite_chart")]
+    titles = [
+        json.loads(c.proto.spec).get("usermeta", {}).get("title", "") for c in at.get("vega_lite_chart")
+    ]
     assert any("Spectral radius of W_hh" in str(t) for t in titles), titles
     recd, _ = rec_io.load_shared("card_l1l2")
     end = {r["label"]: r["spectral_radius"]["value"][-1] for r in recd["runs"]}
@@ -94,7 +97,11 @@ def test_short_live_run_to_completion_and_no_silent_retrain():
     at.slider(key="H").set_value(8)  # any rerun: nothing may train
     at.run()
     lab2 = at.session_state[RUN]["lab"]
-    assert lab2 is lab and [r.steps for r in lab2.runs] == steps_before and lab2.compute_seconds == compute_before
+    assert (
+        lab2 is lab
+        and [r.steps for r in lab2.runs] == steps_before
+        and lab2.compute_seconds == compute_before
+    )
     assert_healthy(at, "rerun after training")
 
 
@@ -129,9 +136,20 @@ def test_stop_in_the_middle_keeps_what_was_trained():
 
 
 def test_garbage_url():
-    q = {"task": "<script>", "T": "abc", "H": "1e999", "steps": "-5", "seeds": "nan", "lr": "inf",
-         "models": ["nope", "LSTM"], "remedies": ["../../etc", "clipping"], "clip": "sideways", "open_hf": "maybe",
-         "succ": "zzz", "baseline": "perhaps"}
+    q = {
+        "task": "<script>",
+        "T": "abc",
+        "H": "1e999",
+        "steps": "-5",
+        "seeds": "nan",
+        "lr": "inf",
+        "models": ["nope", "LSTM"],
+        "remedies": ["../../etc", "clipping"],
+        "clip": "sideways",
+        "open_hf": "maybe",
+        "succ": "zzz",
+        "baseline": "perhaps",
+    }
     at = new_app(PAGE, q)
     at.run()
     assert_healthy(at, "garbage URL")
@@ -168,12 +186,18 @@ def test_recorded_card_replays(key):
     assert [r["label"] for r in rec["runs"]] == [r["label"] for r in ref["runs"]]
     for ours, recorded in zip(rec["runs"], ref["runs"], strict=True):
         n = max(1, len(recorded["curves"]["loss"]) // 10)
-        np.testing.assert_allclose(ours["curves"]["loss"][:n], recorded["curves"]["loss"][:n], rtol=REPLAY_RTOL,
-                                   err_msg=recorded["label"])
+        np.testing.assert_allclose(
+            ours["curves"]["loss"][:n],
+            recorded["curves"]["loss"][:n],
+            rtol=REPLAY_RTOL,
+            err_msg=recorded["label"],
+        )
 
 
 def test_record_numbers_round_trip():
-    rec = jsonable({"a": (np.float32(1.5), float("nan"), float("inf"), -np.inf), 2: np.arange(2), "ok": np.bool_(1)})
+    rec = jsonable(
+        {"a": (np.float32(1.5), float("nan"), float("inf"), -np.inf), 2: np.arange(2), "ok": np.bool_(1)}
+    )
     assert rec == {"a": [1.5, None, "inf", "-inf"], "2": [0, 1], "ok": True}
     json.dumps(rec, allow_nan=False)
     back = [recorded_float(v) for v in rec["a"]]
@@ -229,8 +253,13 @@ def test_clipped_and_unclipped_share_an_ensemble_exactly():
 def test_state_map_matches_jacobian_products_and_truncation():
     rng = np.random.default_rng(0)
     H, T = 5, 12
-    p = {"Wx": rng.normal(size=(2, H)), "Wh": rng.normal(size=(H, H)) * 0.5, "b": np.zeros(H),
-         "Wy": rng.normal(size=(H, 1)), "by": np.zeros(1)}
+    p = {
+        "Wx": rng.normal(size=(2, H)),
+        "Wh": rng.normal(size=(H, H)) * 0.5,
+        "b": np.zeros(H),
+        "Wy": rng.normal(size=(H, 1)),
+        "by": np.zeros(1),
+    }
     m = state_map("rnn", "tanh", p, None, "adding", T, tbptt=(3, 4))
     Tr = m["T"]
     tk = make_task("adding", T)

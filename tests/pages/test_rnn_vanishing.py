@@ -4,6 +4,7 @@ The page computes through lessons.rnn_vanishing + gradcore.spectra; the checks h
 with other code paths (gradcore.jacobians' Lanczos norms, gradcore.attribution's T x T
 table, rnn.backward + clipping.global_norm) and compare with what the page *says*.
 """
+
 from __future__ import annotations
 
 import re
@@ -49,7 +50,9 @@ def test_product_norms_match_lanczos_and_float32():
     assert np.isnan(f32.log_spec[2])  # not asked for: NaN, never a made-up number
     run_b = spectra.run_log_bound(cache)
     bnd = jacobians.rnn_bound(cache.Wh, "tanh", 40).log_bound
-    assert np.all(ref.log_spec <= run_b + 1e-9) and np.all(run_b <= bnd + 1e-9)  # eq. 12 <= eq. 10 along the run
+    assert np.all(ref.log_spec <= run_b + 1e-9) and np.all(
+        run_b <= bnd + 1e-9
+    )  # eq. 12 <= eq. 10 along the run
 
 
 def test_step_contributions_match_attribution_table_and_bptt():
@@ -111,11 +114,14 @@ def test_default_page_numbers_agree_with_engine():
     assert "it vanished" in notice
 
 
-@pytest.mark.parametrize("query,word", [
-    ({"act": "linear", "init": "gaussian_radius", "scale": "1.5", "T": "80"}, "it exploded"),
-    ({"act": "sigmoid", "init": "gaussian_radius", "scale": "1.0", "T": "60"}, "guarantees vanishing"),
-    ({"act": "linear", "init": "orthogonal", "scale": "1.0", "T": "200"}, "stayed within a factor 1000"),
-])
+@pytest.mark.parametrize(
+    "query,word",
+    [
+        ({"act": "linear", "init": "gaussian_radius", "scale": "1.5", "T": "80"}, "it exploded"),
+        ({"act": "sigmoid", "init": "gaussian_radius", "scale": "1.0", "T": "60"}, "guarantees vanishing"),
+        ({"act": "linear", "init": "orthogonal", "scale": "1.0", "T": "200"}, "stayed within a factor 1000"),
+    ],
+)
 def test_notice_follows_the_regime(query, word):
     at = new_app(PAGE, query=query)
     at.run()
@@ -126,10 +132,21 @@ def test_notice_follows_the_regime(query, word):
 def test_every_control_at_its_extremes():
     at = new_app(PAGE)
     at.run()
-    settings = [("slider", "T", 2), ("slider", "T", 1000), ("slider", "T", 50), ("slider", "H", 2),
-                ("slider", "H", 256), ("slider", "H", 32), ("slider", "scale", 0.05), ("slider", "scale", 2.0),
-                ("slider", "xscale", 0.0), ("slider", "xscale", 3.0), ("number_input", "seed", 9999),
-                ("slider", "t", 1), ("toggle", "fro", True)]
+    settings = [
+        ("slider", "T", 2),
+        ("slider", "T", 1000),
+        ("slider", "T", 50),
+        ("slider", "H", 2),
+        ("slider", "H", 256),
+        ("slider", "H", 32),
+        ("slider", "scale", 0.05),
+        ("slider", "scale", 2.0),
+        ("slider", "xscale", 0.0),
+        ("slider", "xscale", 3.0),
+        ("number_input", "seed", 9999),
+        ("slider", "t", 1),
+        ("toggle", "fro", True),
+    ]
     settings += [("selectbox", "act", a) for a in L.ACTS] + [("selectbox", "init", k) for k in L.INITS]
     for kind, key, value in settings:
         getattr(at, kind)(key=key).set_value(value).run()
@@ -153,8 +170,14 @@ def test_start_page_presets_use_this_pages_keys():
         at.run()
         assert_healthy(at, name)
         assert not any("URL value" in c.value for c in at.caption), name
-        widgets = {"T": at.slider(key="T"), "H": at.slider(key="H"), "act": at.selectbox(key="act"),
-                   "init": at.selectbox(key="init"), "scale": at.slider(key="scale"), "seed": at.number_input(key="seed")}
+        widgets = {
+            "T": at.slider(key="T"),
+            "H": at.slider(key="H"),
+            "act": at.selectbox(key="act"),
+            "init": at.selectbox(key="init"),
+            "scale": at.slider(key="scale"),
+            "seed": at.number_input(key="seed"),
+        }
         for k, v in params.items():
             if k in at.session_state[SEEN]:  # the section the preset opens (ui.sections)
                 assert at.session_state[k] == v, (name, k)
@@ -167,8 +190,17 @@ def test_start_page_presets_use_this_pages_keys():
 
 
 def test_garbage_url_falls_back_with_notices():
-    q = {"T": "abc", "H": "-1", "act": "<script>", "init": "../../etc/passwd", "scale": "inf",
-         "xscale": "1e999", "seed": "nan", "t": "99999", "fro": "maybe"}
+    q = {
+        "T": "abc",
+        "H": "-1",
+        "act": "<script>",
+        "init": "../../etc/passwd",
+        "scale": "inf",
+        "xscale": "1e999",
+        "seed": "nan",
+        "t": "99999",
+        "fro": "maybe",
+    }
     at = new_app(PAGE, query=q)
     at.run()
     assert_healthy(at, "garbage")
@@ -177,11 +209,17 @@ def test_garbage_url_falls_back_with_notices():
     assert at.slider(key="T").value == 50 and at.selectbox(key="act").value == "tanh"
 
 
-@pytest.mark.parametrize("setting", [
-    (300, 128, "sigmoid", "gaussian_radius", 1.0, 1.0, 0), (60, 32, "sigmoid", "gaussian_radius", 1.0, 2.0, 4),
-    (50, 2, "sigmoid", "identity", 0.05, 0.0, 0), (300, 64, "linear", "gaussian_radius", 1.5, 1.0, 0),
-    (50, 32, "relu", "gaussian_norm", 2.0, 3.0, 5), (120, 48, "tanh", "nonnormal", 0.95, 0.5, 7),
-])
+@pytest.mark.parametrize(
+    "setting",
+    [
+        (300, 128, "sigmoid", "gaussian_radius", 1.0, 1.0, 0),
+        (60, 32, "sigmoid", "gaussian_radius", 1.0, 2.0, 4),
+        (50, 2, "sigmoid", "identity", 0.05, 0.0, 0),
+        (300, 64, "linear", "gaussian_radius", 1.5, 1.0, 0),
+        (50, 32, "relu", "gaussian_norm", 2.0, 3.0, 5),
+        (120, 48, "tanh", "nonnormal", 0.95, 0.5, 7),
+    ],
+)
 def test_live_checks_pass_across_regimes(setting):
     """The badge's numbers: each check is below its tolerance in vanishing, steady and exploding runs."""
     r = L.compute(*setting)

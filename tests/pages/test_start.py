@@ -1,6 +1,7 @@
 """Every lecture preset sets what it promises: each of its URL parameters is a control on the
 target page, and that control shows the preset's value (a misspelt or renamed key would
 otherwise be ignored in silence and the preset would open the page at its defaults)."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,7 +10,16 @@ from helpers import new_app, presets
 from ui.lazy import SEEN
 
 PRESETS = presets()
-WIDGETS = ("slider", "selectbox", "radio", "toggle", "number_input", "multiselect", "checkbox", "select_slider")
+WIDGETS = (
+    "slider",
+    "selectbox",
+    "radio",
+    "toggle",
+    "number_input",
+    "multiselect",
+    "checkbox",
+    "select_slider",
+)
 
 
 def _controls(at) -> dict:
@@ -44,8 +54,14 @@ def test_preset_parameters_reach_their_controls(preset):
     for key, text in params.items():
         if key in sections:
             assert text in sections[key], f"preset {name!r}: {text!r} is not a section of {key}"
-            assert at.session_state[key] == text, f"preset {name!r}: section {at.session_state[key]!r}, not {text!r}"
+            assert at.session_state[key] == text, (
+                f"preset {name!r}: section {at.session_state[key]!r}, not {text!r}"
+            )
             continue
-        assert key in controls, f"preset {name!r}: {key}={text} is not a control on {page} (keys: {sorted(controls)})"
-        assert _same(controls[key], text), f"preset {name!r}: {key} shows {controls[key].value!r}, not {text!r}"
+        assert key in controls, (
+            f"preset {name!r}: {key}={text} is not a control on {page} (keys: {sorted(controls)})"
+        )
+        assert _same(controls[key], text), (
+            f"preset {name!r}: {key} shows {controls[key].value!r}, not {text!r}"
+        )
     assert at.get("vega_lite_chart") or page.endswith("remedies_lab.py"), f"preset {name!r} draws no chart"

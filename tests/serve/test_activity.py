@@ -1,4 +1,5 @@
 """serve.activity: training gives way to other sessions' script runs (idle priority, capped)."""
+
 from __future__ import annotations
 
 import threading
@@ -16,6 +17,7 @@ def _in_thread(ctx_factories, started: threading.Event, release: threading.Event
         release.wait(10)
         for c in reversed(ctxs):
             c.__exit__(None, None, None)
+
     t = threading.Thread(target=body, daemon=True)
     t.start()
     started.wait(5)

@@ -100,14 +100,14 @@ def test_app_sets_up_the_server_before_anything_loads_numpy():
     calls = [n for n in tree.body if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)]
     first_call = ast.unparse(calls[0].value)
     imports_before = [
-        a.name
-        for n in tree.body[: tree.body.index(calls[0])]
-        if isinstance(n, ast.Import)
-        for a in n.names
+        a.name for n in tree.body[: tree.body.index(calls[0])] if isinstance(n, ast.Import) for a in n.names
     ]
     assert first_call == "serve.setup()" and imports_before == ["serve"]
     r = subprocess.run(
         [sys.executable, "-c", "import sys, streamlit, serve; print('numpy' in sys.modules)"],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
     )
     assert r.stdout.strip() == "False"  # streamlit run has not loaded NumPy when app.py starts

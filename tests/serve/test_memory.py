@@ -1,10 +1,11 @@
 """serve.memory: malloc tuning for a server whose every rerun is a new thread (glibc only)."""
+
 from __future__ import annotations
 
 import pytest
 from helpers import fresh_python_json
 
-PROBE = r'''
+PROBE = r"""
 import json, time
 import numpy as np
 from serve import memory
@@ -15,7 +16,7 @@ del blobs
 t0 = time.perf_counter(); ran = memory.maybe_trim(); dt = time.perf_counter() - t0
 print(json.dumps({"tuned": t, "same": t == again, "ran": ran, "trim_s": dt,
                   "second": memory.maybe_trim(), "later": memory.maybe_trim(time.monotonic() + 61)}))
-'''
+"""
 
 
 def _probe(env: dict) -> dict:

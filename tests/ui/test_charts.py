@@ -1,4 +1,5 @@
 """Unit tests of the ui helpers that need no running app: chart builders and the palette."""
+
 from __future__ import annotations
 
 import json
@@ -43,9 +44,13 @@ def _layer_texts(chart) -> list[str]:
 
 
 def test_log_line_floors_zero_and_marks_overflow():
-    df = pd.DataFrame({"k": [0, 1, 2, 3, 0, 1, 2, 3],
-                       "norm": [1.0, 0.0, 1e-40, np.nan, 1.0, 1e10, np.inf, np.inf],
-                       "series": ["RNN"] * 4 + ["LSTM"] * 4})
+    df = pd.DataFrame(
+        {
+            "k": [0, 1, 2, 3, 0, 1, 2, 3],
+            "norm": [1.0, 0.0, 1e-40, np.nan, 1.0, 1e10, np.inf, np.inf],
+            "series": ["RNN"] * 4 + ["LSTM"] * 4,
+        }
+    )
     chart = charts.log_line(df, "k", "norm", "series", x_title="t - k", y_title="norm", floor=1e-30)
     nums = _spec_numbers(chart)
     assert all(math.isfinite(v) for v in nums)
@@ -70,15 +75,21 @@ def test_log_line_log10_input_goes_far_beyond_float64():
 @settings(max_examples=25, deadline=None)
 @given(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=30))
 def test_builders_never_emit_non_finite_numbers(values):
-    df = pd.DataFrame({"x": np.arange(len(values)), "y": values,
-                       "s": ["RNN" if i % 2 else "bound" for i in range(len(values))]})
+    df = pd.DataFrame(
+        {
+            "x": np.arange(len(values)),
+            "y": values,
+            "s": ["RNN" if i % 2 else "bound" for i in range(len(values))],
+        }
+    )
     for chart in [
         charts.log_line(df, "x", "y", "s", x_title="x", y_title="y", dashed=["bound"]),
         charts.log_line(df, "x", "y", "s", x_title="x", y_title="y", log10=True),
         charts.line(df, "x", "y", "s", x_title="x", y_title="y"),
         charts.bars(df, "x", "y", "s", x_title="x", y_title="y", log=True),
-        charts.heatmap(df.assign(z=df["x"] % 3), "x", "z", "y", x_title="x", y_title="z",
-                       value_title="v", log=True),
+        charts.heatmap(
+            df.assign(z=df["x"] % 3), "x", "z", "y", x_title="x", y_title="z", value_title="v", log=True
+        ),
     ]:
         assert all(math.isfinite(v) for v in _spec_numbers(charts.configure(chart, lecture=True)))
 
@@ -167,16 +178,26 @@ def test_chart_spec_matches_altair_chart_and_carries_named_data():
     from ui import show
 
     df = pd.DataFrame({"k": [0, 1, 2], "log10_norm": [0.0, -1.0, -2.0]})
-    chart = charts.log_line(df, "k", "log10_norm", log10=True, floor_log10=-300, x_title="k", y_title="n",
-                            height=300)
+    chart = charts.log_line(
+        df, "k", "log10_norm", log10=True, floor_log10=-300, x_title="k", y_title="n", height=300
+    )
     spec = show.chart_spec(chart, lecture=True)
     assert spec["config"]["axis"]["labelFontSize"] == 12 * 1.6
     assert "view" not in spec["config"]
     assert spec["height"] == int(300 * show.LECTURE_HEIGHT)
-    (name, data), = spec["datasets"].items()
+    ((name, data),) = spec["datasets"].items()
     assert data["log10_norm"].tolist() == [0.0, -1.0, -2.0]
-    other = show.chart_spec(charts.log_line(df.assign(log10_norm=[0.0, -1.0, -3.0]), "k", "log10_norm",
-                                            log10=True, floor_log10=-300, x_title="k", y_title="n"))
+    other = show.chart_spec(
+        charts.log_line(
+            df.assign(log10_norm=[0.0, -1.0, -3.0]),
+            "k",
+            "log10_norm",
+            log10=True,
+            floor_log10=-300,
+            x_title="k",
+            y_title="n",
+        )
+    )
     assert list(other["datasets"]) != [name]  # the name follows the content
     assert (spec.get("data") or spec["layer"][0]["data"]) == {"name": name}
     plain = chart.to_dict()
@@ -226,8 +247,9 @@ def test_overflow_label_stays_inside_the_chart():
     assert t["align"] == "right" and t["dx"] < 0 and "overflowed at T = 95" in t["label"]
     early = pd.DataFrame({"k": k, "y": np.where(k >= 10, np.inf, 1.0 + k)})
     steady = pd.DataFrame({"k": k, "y": 1.0, "s": "bound"})  # keeps the x axis out to 99
-    (t,) = _overflow_text_layers(charts.log_line(pd.concat([early.assign(s="tanh"), steady]), "k", "y", "s",
-                                                 x_title="T", y_title="n"))
+    (t,) = _overflow_text_layers(
+        charts.log_line(pd.concat([early.assign(s="tanh"), steady]), "k", "y", "s", x_title="T", y_title="n")
+    )
     assert t["align"] == "left" and t["dx"] > 0
     two = pd.concat([late.assign(s="linear"), early.assign(s="tanh")], ignore_index=True)
     ts = _overflow_text_layers(charts.log_line(two, "k", "y", "s", x_title="T", y_title="n"))
@@ -238,8 +260,10 @@ def test_overflow_label_stays_inside_the_chart():
 def test_eigen_scatter_reference_circles():
     """Several reference circles, each at its radius with its colour; bad radii left out; square plane."""
     ev = np.array([0.5, -0.3 + 0.2j, 1.4j])
-    chart = charts.eigen_scatter(ev, circles=[("|z| = rho = 1.4", 1.4, palette.ORANGE), ("|z| = 4", 4.0),
-                                              ("bad", np.nan), ("zero", 0.0)])
+    chart = charts.eigen_scatter(
+        ev,
+        circles=[("|z| = rho = 1.4", 1.4, palette.ORANGE), ("|z| = 4", 4.0), ("bad", np.nan), ("zero", 0.0)],
+    )
     d = chart.to_dict()
     rows = [r for rs in d["datasets"].values() for r in rs if "circle" in r]
     radii = {}

@@ -1,10 +1,11 @@
 """ui.lazy.sections: one tab open at a time, bound to the URL; only the open tab's content runs."""
+
 from __future__ import annotations
 
 import pytest
 from helpers import ROOT
 
-SCRIPT = f'''
+SCRIPT = f"""
 import sys
 sys.path.insert(0, {str(ROOT)!r})
 import streamlit as st
@@ -18,7 +19,7 @@ for s in secs:
             st.session_state["drawn"].append(s.label)
             st.markdown(f"content of {{s.label}} at {{v}}")
 st.markdown("shown: " + ui.open_label("demo_view", [s.label for s in secs]))
-'''
+"""
 
 
 def _app(query=None, eager=False):

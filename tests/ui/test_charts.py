@@ -186,7 +186,7 @@ def test_chart_spec_matches_altair_chart_and_carries_named_data():
     assert "view" not in spec["config"]
     assert spec["height"] == int(300 * show.LECTURE_HEIGHT)
     ((name, data),) = spec["datasets"].items()
-    assert data["log10_norm"].tolist() == [0.0, -1.0, -2.0]
+    assert data.column("log10_norm").to_pylist() == [0.0, -1.0, -2.0]
     other = show.chart_spec(
         charts.log_line(
             df.assign(log10_norm=[0.0, -1.0, -3.0]),

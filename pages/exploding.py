@@ -5,6 +5,12 @@ descents, bifurcation; gradcore underneath) -> charts, equations with live numbe
 sentences lessons.exploding writes from them.
 """
 
+import serve  # noqa: I001  (standard library only)
+
+# NB: first, before anything loads NumPy: on a fresh server Streamlit may run this page before app.py
+# (ui/frame.py), and the float32 kernels can only be pinned before NumPy loads (serve/kernels.py).
+serve.setup()
+
 import altair as alt
 import numpy as np
 import pandas as pd

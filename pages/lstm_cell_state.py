@@ -6,6 +6,12 @@ values, and the sentences the lesson writes from them. Computation lives in less
 and gradcore; this file only lays it out.
 """
 
+import serve  # noqa: I001  (standard library only)
+
+# NB: first, before anything loads NumPy: on a fresh server Streamlit may run this page before app.py
+# (ui/frame.py), and the float32 kernels can only be pinned before NumPy loads (serve/kernels.py).
+serve.setup()
+
 import altair as alt
 import numpy as np
 import pandas as pd

@@ -12,6 +12,12 @@ the next run keeps everything trained so far (Streamlit raises its rerun at the 
 Computation lives in the lessons.remedies package; this file only lays it out.
 """
 
+import serve  # noqa: I001  (standard library only)
+
+# NB: first, before anything loads NumPy: on a fresh server Streamlit may run this page before app.py
+# (ui/frame.py), and the float32 kernels can only be pinned before NumPy loads (serve/kernels.py).
+serve.setup()
+
 import secrets
 import time
 from dataclasses import replace
@@ -22,7 +28,6 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-import serve
 import ui
 from gradcore import train
 from lessons.remedies import records as rec_io
@@ -565,7 +570,13 @@ st.subheader("2 · The remedies, one card each")
 st.markdown(
     "Each card: what the remedy changes, what it fixes, what it costs, and a prepared comparison. "
     "The numbers shown were **recorded** with `python -m lessons.remedies.records` (the same code a live "
-    "run uses); **Run live** retrains it here and should reproduce them exactly."
+    "run uses); **Run live** retrains it here and "
+    + (
+        "reproduces them bit for bit (this server runs the pinned float32 kernels they were recorded with)."
+        if serve.kernels.in_effect()
+        else "reproduces the start of each curve; later points can drift apart, because this machine's "
+        "float32 kernels round differently from the x86-64 AVX2 ones the records were made with."
+    )
 )
 for kind, heading in (("exploding", "For exploding gradients"), ("vanishing", "For vanishing gradients")):
     st.markdown(f"#### {heading}")

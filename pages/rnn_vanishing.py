@@ -8,6 +8,12 @@ attribution table, the equations with their live numbers, a live gradient check 
 
 from __future__ import annotations
 
+import serve  # noqa: I001  (standard library only)
+
+# NB: first, before anything loads NumPy: on a fresh server Streamlit may run this page before app.py
+# (ui/frame.py), and the float32 kernels can only be pinned before NumPy loads (serve/kernels.py).
+serve.setup()
+
 import contextlib
 
 import altair as alt

@@ -3,6 +3,12 @@
 The figure's run and its sentences are lessons.start's; the presets and the page map are this page's.
 """
 
+import serve  # noqa: I001  (standard library only)
+
+# NB: first, before anything loads NumPy: on a fresh server Streamlit may run this page before app.py
+# (ui/frame.py), and the float32 kernels can only be pinned before NumPy loads (serve/kernels.py).
+serve.setup()
+
 import pandas as pd
 import streamlit as st
 

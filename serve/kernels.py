@@ -19,6 +19,7 @@ Standard library only: it must run before NumPy is imported.
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import sys
@@ -105,6 +106,7 @@ def reexec_pinned() -> None:
     os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], env)
 
 
+@functools.lru_cache(maxsize=1)  # fixed once NumPy has loaded
 def in_effect() -> bool:
     """True if this process runs the pinned kernels: the variables as pin() sets them on an x86-64
     AVX2 CPU, before NumPy loaded (NumPy's own report confirms its dispatch stops at AVX2)."""

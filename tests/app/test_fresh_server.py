@@ -20,12 +20,14 @@ from helpers import (
     wait_idle,
 )
 
+from serve import kernels  # noqa: E402
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 MENU = ["Start", "RNN: vanishing gradients", "LSTM: cell-state flow", "Exploding gradients", "Remedies lab"]
 
 
-@pytest.mark.parametrize("path", ["exploding?T=300&act=linear", "lstm_cell_state?fbias=3"])
+@pytest.mark.parametrize("path", ["exploding?T=300&act=linear", "lstm_cell_state?fbias=3", "remedies_lab"])
 def test_first_request_to_a_subpage_runs_the_frame(path):
     if not CHROMIUM.exists():
         browser_unavailable(f"no Chromium at {CHROMIUM}")
@@ -53,6 +55,9 @@ def test_first_request_to_a_subpage_runs_the_frame(path):
                 pytest.fail("the frame's sidebar (Lecture mode) is missing 30 s after the page went idle")
             assert page.url.endswith(path), f"URL state lost: {page.url}"
             assert page.locator("[data-testid='stException']").count() == 0
+            if path == "remedies_lab":  # the page ran before app.py, and still pinned the kernels first
+                pinned = "reproduces them bit for bit" in page.inner_text("[data-testid='stMain']")
+                assert pinned is kernels.x86_avx2(), "the server's float32 kernels are not the pinned ones"
             browser.close()
     finally:
         stop_server(proc)

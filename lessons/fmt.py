@@ -104,6 +104,17 @@ def sci(
     return f"{m:.{digits - 1}f}" + _exponent(e, plus, pad)
 
 
+def _positive_log10(value, log10, ln, name: str) -> float:
+    """log10 of a positive number given one way (value, log10= or ln=); -inf for 0, nan for inf/NaN."""
+    l10 = _log10_of(value, log10, ln)
+    if l10 is None:
+        v = float(value)
+        if v < 0:
+            raise ValueError(f"{name} writes positive numbers, got {v}")
+        l10 = math.log10(v) if 0.0 < v < math.inf else (-math.inf if v == 0.0 else math.nan)
+    return l10
+
+
 def pow10(
     value: float | None = None,
     /,
@@ -115,12 +126,7 @@ def pow10(
     nonfinite: str = "not finite",
 ) -> str:
     """A positive number as a power of ten in plain text: pow10(log10=12.34) -> '10^12.3'."""
-    l10 = _log10_of(value, log10, ln)
-    if l10 is None:
-        v = float(value)
-        if v < 0:
-            raise ValueError(f"pow10 writes positive numbers, got {v}")
-        l10 = math.log10(v) if 0.0 < v < math.inf else (-math.inf if v == 0.0 else math.nan)
+    l10 = _positive_log10(value, log10, ln, "pow10")
     if l10 == -math.inf:
         return zero
     if not math.isfinite(l10):
@@ -138,12 +144,7 @@ def decade(
     nonfinite: str = "not finite",
 ) -> str:
     """The nearest power of ten of a positive number: decade(log10=-11.7) -> '1e-12', decade(50.0) -> '1e2'."""
-    l10 = _log10_of(value, log10, ln)
-    if l10 is None:
-        v = float(value)
-        if v < 0:
-            raise ValueError(f"decade writes positive numbers, got {v}")
-        l10 = math.log10(v) if 0.0 < v < math.inf else (-math.inf if v == 0.0 else math.nan)
+    l10 = _positive_log10(value, log10, ln, "decade")
     if l10 == -math.inf:
         return zero
     if not math.isfinite(l10):

@@ -312,6 +312,42 @@ def descents(
     return {"runs": out, "df": df, "k_star": k_star}
 
 
+def _first_outside(path: np.ndarray, win: tuple) -> int | None:
+    """The first step whose (w, b) lies outside the window win = (w_lo, w_hi, b_lo, b_hi), None if none does."""
+    with np.errstate(invalid="ignore"):
+        inside = (
+            (win[0] <= path[:, 0]) & (path[:, 0] <= win[1]) & (win[2] <= path[:, 1]) & (path[:, 1] <= win[3])
+        )
+    bad = np.flatnonzero(~inside)
+    return int(bad[0]) if bad.size else None
+
+
+def _clipped_note(
+    fnorm: cliff.Descent, fval: cliff.Descent, win: tuple, k_star: int, steps_done: int, cap: float
+) -> str:
+    """Where the two clipped runs go (in the window or out of it) and their loss range after the wall (k_star)."""
+    outs = {RUNS["norm"]: _first_outside(fnorm.path, win), RUNS["value"]: _first_outside(fval.path, win)}
+    ranges = []
+    for tag, d in (("by norm", fnorm), ("by value", fval)):
+        after = d.loss[min(k_star + 1, len(d.loss) - 1) :]
+        after = after[np.isfinite(after)]
+        if after.size:
+            ranges.append(f"between {after.min():.2e} and {after.max():.2e} ({tag})")
+    if all(o is None for o in outs.values()):
+        where = f"Over all {steps_done} steps both clipped runs stay in the window"
+    else:
+        where = "; ".join(
+            f"{name} stays in the window" if o is None else f"{name} leaves the window at step {o}"
+            for name, o in outs.items()
+        ).capitalize()
+    return (
+        f"Clipped by norm, no step is longer than lr x threshold = {cap:.3g}; clipped by value, no coordinate "
+        f"of a step is. {where}"
+        + (f"; after step {k_star} their loss stays " + " and ".join(ranges) if ranges else "")
+        + "."
+    )
+
+
 class DescentText(NamedTuple):
     """What the Descent tab says: the predict-first answer, the live list of runs, what to notice."""
 
@@ -378,12 +414,22 @@ def descent_text(R: dict, win: tuple, w0: float, b0: float, lr: float, threshold
             f"neither clipping ever acted: the three runs coincide and end at loss {free.loss[-1]:.2e}. Try the "
             f"start (4.4, -2.2) with learning rate 0.2 to see a run thrown off the wall."
         )
-    elif free.loss[-1] >= 10 * fnorm.loss[-1] and free_jump > 10 * lr * threshold:
+    elif free_jump > 10 * lr * threshold:
+        # NB: what holds at every step count: where the unclipped run is thrown and whether each run stays in
+        # the window, with the loss range after the wall. Not a ratio of end losses: the clipped runs keep
+        # bouncing in the valley, so such a ratio moved from 37x to 3093x with the number of steps alone.
+        out = _first_outside(free.path, win)
         notes.append(
-            f"Unclipped descent met ||g|| = {fmt.sci(free.grad_norm_before[k_star])} at step {k_star} and took a "
-            f"step of length {free_jump:.3g}, ending at loss {free.loss[-1]:.2e}; clipped by norm, no step is "
-            f"longer than lr x threshold = {lr * threshold:.3g} and it ends at {fnorm.loss[-1]:.2e}, "
-            f"{free.loss[-1] / max(fnorm.loss[-1], 1e-300):.0f}x lower."
+            f"Unclipped descent met ||g|| = {fmt.sci(free.grad_norm_before[k_star])} at step {k_star} and was thrown "
+            f"off the wall: one step of length {free_jump:.3g} (lr x ||g||)"
+            + (
+                f" took it out of the window at step {out}, and it ends at loss {free.loss[-1]:.2e}."
+                if out is not None
+                else f", and it ends at loss {free.loss[-1]:.2e}."
+            )
+        )
+        notes.append(
+            _clipped_note(fnorm, fval, win, k_star, steps_done=len(fnorm.loss) - 1, cap=lr * threshold)
         )
     else:
         notes.append(

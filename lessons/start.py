@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from gradcore import activations, init, jacobians, rnn
-from lessons import fmt
+from lessons import fmt, rnn_vanishing
 
 D = 4  # input size
 SCALES = (0.8, 1.2)  # spectral radii of the two runs: one below 1, one above
@@ -62,4 +62,27 @@ def activation_note(act: str) -> str | None:
     return (
         f"With {act}, every step also multiplies by f'(a_t) <= {activations.get(act).gamma:g}, "
         "so saturated units pull even the larger radius down."
+    )
+
+
+def bound_claim(act: str, init_kind: str, scale: float, H: int, seed: int) -> str:
+    """What eq. 12's bound (gamma_W gamma_h)^(t-k) does per step for the RNN page's W_hh at these settings.
+
+    The W_hh is the RNN page's draw (lessons.rnn_vanishing.make_problem), so a preset that opens that
+    page at (act, init_kind, scale) with its H and seed says what its chart then shows.
+    """
+    p = rnn_vanishing.make_problem(2, H, act, init_kind, scale, 1.0, seed)
+    gamma_W = float(np.linalg.norm(p.Wh, 2))
+    gamma_h = activations.get(act).gamma
+    per_step = gamma_W * gamma_h
+    if per_step < 1:
+        trend = f"drops {1 / per_step:.3g}× per step"
+    elif per_step > 1:
+        trend = f"grows {per_step:.3g}× per step"
+    else:
+        trend = "stays at 1"
+    gh = "1/4" if gamma_h == 0.25 else f"{gamma_h:g}"
+    return (
+        f"γ_h = {gh} for {act} and γ_W = ‖W_hh‖₂ = {gamma_W:.3g} ({init_kind}, scale {scale:g}): "
+        f"the bound (γ_W γ_h)^(t−k) {trend}."
     )

@@ -18,7 +18,8 @@ from lessons import start as lesson
 
 ui.frame.require()  # a page run without the frame reruns as the frame (ui/frame.py)
 
-# Lecture presets: (page file, name, what you will see, URL query params).
+# Lecture presets: (page file, name, what you will see, URL query params). "{bound}" in what you will see
+# is filled in with lessons.start.bound_claim for the preset's act, init and scale (preset_text).
 # Page authors: these are the agreed URL keys; please honour them on your page. A page's section
 # (tab) is a URL key too: rnn_view, lstm_view, exp_view (ui.sections).
 PRESETS = [
@@ -31,8 +32,8 @@ PRESETS = [
     (
         "pages/rnn_vanishing.py",
         "Sigmoid's quarter",
-        "γ_h = 1/4 for the sigmoid: the bound (γ_W γ_h)^(t−k) drops at least 4× per step.",
-        {"act": "sigmoid", "init": "gaussian_radius", "scale": "1.0", "T": "60"},
+        "{bound}",  # orthogonal W_hh, so gamma_W = 1; filled in by preset_text from the W_hh the link opens
+        {"act": "sigmoid", "init": "orthogonal", "scale": "1.0", "T": "60"},
     ),
     (
         "pages/rnn_vanishing.py",
@@ -93,6 +94,17 @@ PAGE_MAP = [
 # NB: this page's URL keys carry a start_ prefix. Streamlit drops URL parameters bound on
 # the page being left when it switches page, so a preset link's T would vanish if the
 # Start page also bound T.
+
+
+RNN_DEFAULTS = {"H": 32, "seed": 0}  # the RNN page's defaults, which a preset that does not set them opens
+
+
+@st.cache_data(max_entries=16)
+def preset_text(what: str, act: str, init_kind: str, scale: float, H: int, seed: int) -> str:
+    """A preset's "what you will see", its {bound} computed for the W_hh the link opens."""
+    if "{bound}" not in what:
+        return what
+    return what.replace("{bound}", lesson.bound_claim(act, init_kind, scale, H, seed))
 
 
 @st.cache_data(max_entries=64)
@@ -181,4 +193,13 @@ for row in range(0, len(PRESETS), 3):  # rows of three, so cards line up across 
                 icon=":material/play_circle:",
                 query_params={**params, **extra},
             )
-            st.caption(what)
+            st.caption(
+                preset_text(
+                    what,
+                    params.get("act", "tanh"),
+                    params.get("init", "gaussian_radius"),
+                    float(params.get("scale", 1.0)),
+                    int(params.get("H", RNN_DEFAULTS["H"])),
+                    int(params.get("seed", RNN_DEFAULTS["seed"])),
+                )
+            )

@@ -74,3 +74,59 @@ def test_start_read_off_and_exact_zero():
         "**Read it off:** after 40 steps the gradient norm is exactly 0 at radius 0.8 and 1e3 at radius 1.2."
     )
     assert S.activation_note("linear") is None and "f'(a_t) <= 0.25" in S.activation_note("sigmoid")
+
+
+def _numbers(text: str) -> list[float]:
+    import re
+
+    return [float(m) for m in re.findall(r"-?\d+\.\d+e[+-]\d+", text)]
+
+
+def test_descent_notes_say_what_holds_at_every_step_count():
+    """Issue 18 item 3: no end-loss ratio (it swung 37x..3093x with the step count); at every step count the
+    unclipped run is thrown at k_star and leaves the window, the clipped ones stay in it, and the quoted
+    loss range is the run's own range after the wall."""
+    win = X.window("wall", 0.0, 0.0)
+    for steps in (10, 30, 100, 250, 500):
+        R = X.descents(4.4, -2.2, 0.2, steps, 1.0, cliff.STEPS, cliff.X0, cliff.TARGET)
+        free, fnorm, fval = (R["runs"][m] for m in ("none", "norm", "value"))
+        k = R["k_star"]
+        notes = X.descent_text(R, win, 4.4, -2.2, 0.2, 1.0).notes
+        text = " ".join(notes)
+        assert "lower" not in text and "x lower" not in text, text
+        out = X._first_outside(free.path, win)
+        assert out == k + 1, (steps, out, k)  # thrown off the wall by the step after the largest gradient
+        assert f"at step {k} and was thrown off the wall" in notes[0]
+        assert f"out of the window at step {out}" in notes[0]
+        assert f"Over all {steps} steps both clipped runs stay in the window" in notes[1]
+        for d in (fnorm, fval):
+            inside = (win[0] <= d.path[:, 0]) & (d.path[:, 0] <= win[1])
+            inside &= (win[2] <= d.path[:, 1]) & (d.path[:, 1] <= win[3])
+            assert inside.all()
+        lo_n, hi_n, lo_v, hi_v = _numbers(notes[1])
+        for (lo, hi), d in (((lo_n, hi_n), fnorm), ((lo_v, hi_v), fval)):
+            after = d.loss[k + 1 :]
+            assert np.isclose(lo, after.min(), rtol=5e-3) and np.isclose(hi, after.max(), rtol=5e-3)
+
+
+def test_descent_note_names_a_clipped_run_that_leaves_the_window():
+    R = X.descents(4.4, -2.2, 0.2, 100, 1.0, cliff.STEPS, cliff.X0, cliff.TARGET)
+    tiny = (4.3, 4.5, -2.3, -2.1)  # both clipped runs walk out of this close-up
+    notes = X.descent_text(R, tiny, 4.4, -2.2, 0.2, 1.0).notes
+    for m in ("norm", "value"):
+        out = X._first_outside(R["runs"][m].path, tiny)
+        assert out is not None and f"{X.RUNS[m]} leaves the window at step {out}".lower() in notes[1].lower()
+
+
+def test_bound_claim_is_the_bound_of_the_W_the_preset_opens():
+    """The Sigmoid preset's sentence is computed: orthogonal W -> gamma_W = 1 -> exactly 4x per step; the old
+    settings (Gaussian at radius 1, gamma_W = 1.678) give 2.38x, and the sentence says so."""
+    from lessons import rnn_vanishing as R
+
+    r = R.compute(60, 32, "sigmoid", "orthogonal", 1.0, 1.0, 0)
+    assert abs(r.gamma_W - 1.0) < 1e-12 and r.gamma_h == 0.25
+    assert "drops 4× per step" in S.bound_claim("sigmoid", "orthogonal", 1.0, 32, 0)
+    g = R.compute(60, 32, "sigmoid", "gaussian_radius", 1.0, 1.0, 0)
+    claim = S.bound_claim("sigmoid", "gaussian_radius", 1.0, 32, 0)
+    assert f"{g.gamma_W:.3g}" == "1.68" and f"drops {1 / (g.gamma_W * 0.25):.3g}× per step" in claim
+    assert "grows 1.5× per step" in S.bound_claim("linear", "orthogonal", 1.5, 32, 0)

@@ -65,3 +65,16 @@ def test_preset_parameters_reach_their_controls(preset):
             f"preset {name!r}: {key} shows {controls[key].value!r}, not {text!r}"
         )
     assert at.get("vega_lite_chart") or page.endswith("remedies_lab.py"), f"preset {name!r} draws no chart"
+
+
+def test_sigmoid_preset_says_what_its_own_W_does():
+    """Issue 18 item 3: the Sigmoid preset opens an orthogonal W_hh (gamma_W = 1) and its card says the bound
+    drops 4x per step, computed; no card is left with an unfilled {bound}."""
+    page, name, what, params = next(p for p in PRESETS if p[1] == "Sigmoid's quarter")
+    assert params["init"] == "orthogonal" and "{bound}" in what
+    at = new_app("pages/start.py", eager=False)
+    at.run()
+    captions = [c.value for c in at.caption]
+    assert not any("{bound}" in c for c in captions)
+    card = [c for c in captions if "for sigmoid" in c]
+    assert len(card) == 1 and "γ_W = ‖W_hh‖₂ = 1 " in card[0] and "drops 4× per step" in card[0], card

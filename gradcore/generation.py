@@ -32,6 +32,8 @@ def forward_free(spec: models.Spec, params: dict, x, prime: int, alpha=None):
     """
     if spec.cell not in ("rnn", "leaky"):
         raise ValueError("free running is implemented for the rnn and leaky cells")
+    if int(prime) < 1:  # u_1 = y_0 does not exist: step 1 must read the data
+        raise ValueError(f"prime must be at least 1 (the first input is read from x), got {prime}")
     Wx, Wh, b, Wy, by = params["Wx"], params["Wh"], params["b"], params["Wy"], params["by"]
     M, N, T, D = x.shape
     H, V = Wh.shape[1], Wy.shape[2]

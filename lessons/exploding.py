@@ -1,4 +1,4 @@
-"""The Exploding page's computation: growth above 1, Pascanu's single-unit cliff, and clipping (seed 001 eq. 12-13).
+"""The Exploding page's computation: growth above 1, Pascanu's single-unit cliff, and clipping (Jefkine 2018, eq. 12-13).
 
 NumPy and pandas on top of gradcore, no Streamlit or Altair, so the tests call every function
 the page shows. Four computations, one per tab (the page caches each on plain values):

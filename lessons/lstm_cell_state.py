@@ -1,4 +1,4 @@
-"""The LSTM page's computation layer: seed 000 made live, with an RNN or GRU beside the LSTM.
+"""The LSTM page's computation layer: Kravets 2023 made live, with an RNN or GRU beside the LSTM.
 
 NumPy on top of gradcore (no streamlit or altair; pandas only for the figures' tidy frames),
 so the tests can call every function the page shows, and every sentence it prints. Steps are counted t = 1..T as in the seeds; arrays hold step
@@ -10,7 +10,7 @@ The problem (one draw per seed, shared by the three cells so the comparison is f
           b = 0 except b_f = forget bias
     RNN:  tanh, Wx = Wx_g, Wh = Wh_g, b = 0          the LSTM's candidate path without gates
     GRU:  (r, z, n) take the LSTM's (i, f, g) weights and b_z = forget bias (z keeps h as f keeps c)
-    L_t = -log softmax(h_t Wy)[y_t], V = 4 classes  seed 000's output layer and loss
+    L_t = -log softmax(h_t Wy)[y_t], V = 4 classes  Kravets's (2023) output layer and loss
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def dh_of_loss(h: np.ndarray, p: Problem, t: int) -> np.ndarray:
     return losses.softmax_cross_entropy(h, p.Wy, np.zeros(V), p.targets, mask).dh
 
 
-# ----------------------------------------------------------------------------- seed 000's decomposition
+# ----------------------------------------------------------------------------- Kravets's (2023) decomposition
 
 
 def _truncate(cache, t: int):
@@ -108,7 +108,7 @@ def _backward_all(cell: str, dh, cache):
 
 
 def components(cell: str, cache, dh_t: np.ndarray, t: int) -> np.ndarray:
-    """||dL_t/dWx^(k)||_F for k = 1..t, where dL_t/dWx^(k) = x_k^T da_k is step k's share (seed 000 fig. 13).
+    """||dL_t/dWx^(k)||_F for k = 1..t, where dL_t/dWx^(k) = x_k^T da_k is step k's share (Kravets 2023, fig. 13).
 
     dh_t (N, H) is the direct gradient dL_t/dh_t; BPTT runs from t back to 1 only.
     Returns (t,) with index k - 1.
@@ -131,7 +131,7 @@ def component_table(cell: str, cache, dh_direct: np.ndarray, ts) -> np.ndarray:
 
 
 class CellSplit(NamedTuple):
-    """dL_t/dc_k for k = 1..t split into the cell path only and the rest (seed 000 fig. 18)."""
+    """dL_t/dc_k for k = 1..t split into the cell path only and the rest (Kravets 2023, fig. 18)."""
 
     total: np.ndarray  # (t, H) dL_t/dc_k, every path
     cell: np.ndarray  # (t, H) dL_t/dc_t * prod_{s=k+1}^t f_s: only along c
@@ -302,7 +302,7 @@ def fd_check_component(p: Problem, t: int, k: int, n_entries: int = 4, eps: floa
 
 
 def article_lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b):
-    """Seed 000's lstm_step_forward, verbatim (it names the pre-activation `h`)."""
+    """Kravets's (2023) lstm_step_forward, verbatim (it names the pre-activation `h`)."""
     h = x @ Wx + prev_h @ Wh + b
     assert h.shape[-1] % 4 == 0
     ai, af, ao, ag = np.array_split(h, 4, axis=-1)
@@ -317,7 +317,7 @@ def article_lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b):
 
 
 def article_lstm_forward(x, h0, Wx, Wh, b, next_c=None, fixed: bool = False):
-    """Seed 000's lstm_forward; fixed=True adds the missing `else:` and `cache.append(cache_s)`."""
+    """Kravets's (2023) lstm_forward; fixed=True adds the missing `else:` and `cache.append(cache_s)`."""
     cache = []
     N, T, _ = x.shape
     H = h0.shape[-1]
@@ -339,7 +339,7 @@ def article_lstm_forward(x, h0, Wx, Wh, b, next_c=None, fixed: bool = False):
 
 
 def article_dc_da(h, prev_c, next_c_t, i, f, o, g, fixed: bool = False):
-    """Seed 000's dc_da; as written it reads `dgrad.shape` before any dgrad exists (fixed: h.shape)."""
+    """Kravets's (2023) dc_da; as written it reads `dgrad.shape` before any dgrad exists (fixed: h.shape)."""
     dgrad_c = np.zeros((h.shape[0], 4 * h.shape[1]))
     dgrad_h = np.zeros((h.shape[0], 4 * h.shape[1]))
     H = h.shape[1] if fixed else dgrad.shape[1] // 4  # noqa: F821  (the article's NameError, kept on purpose)
@@ -364,7 +364,7 @@ def article_dc_da(h, prev_c, next_c_t, i, f, o, g, fixed: bool = False):
 
 
 def article_bptt(dout, cache, h0, Wh, idx: int, stale_dnext_h: bool = False):
-    """Seed 000's loop for loss idx+1 (0-based idx), corrected -> ({j: dL/dWx^(j)}, {j: dnext_h into step j-1}).
+    """Kravets's (2023) loop for loss idx+1 (0-based idx), corrected -> ({j: dL/dWx^(j)}, {j: dnext_h into step j-1}).
 
     stale_dnext_h=True keeps the article's dead line: dnext_h computed from the *updated*
     dnext_c (the article then overwrites it with dgrad @ Wh.T, which is right).
@@ -387,7 +387,7 @@ def article_bptt(dout, cache, h0, Wh, idx: int, stale_dnext_h: bool = False):
 
 
 class Mistake(NamedTuple):
-    """One mistake of seed 000's code: what it says, the fix, and what running it shows."""
+    """One mistake of Kravets's (2023) code: what it says, the fix, and what running it shows."""
 
     title: str
     article: str  # the article's line(s)
@@ -404,7 +404,7 @@ def _err(fn) -> str:
 
 
 def tiny_example(seed: int):
-    """Seed 000's own example N, D, T, H = 1, 3, 3, 1 with a random dout: arrays for the demos."""
+    """Kravets's (2023) own example N, D, T, H = 1, 3, 3, 1 with a random dout: arrays for the demos."""
     rng = np.random.default_rng(seed)
     N, D, T, H = 1, 3, 3, 1
     x = rng.standard_normal((N, T, D))
@@ -461,7 +461,7 @@ def run_tiny(seed: int) -> Tiny:
 
 
 def mistakes(seed: int) -> list[Mistake]:
-    """Run each mistake of seed 000's code on the tiny example and report what happens, live."""
+    """Run each mistake of Kravets's (2023) code on the tiny example and report what happens, live."""
     a = tiny_example(seed)
     x, h0, Wx, Wh, b, dout = (a[k] for k in ("x", "h0", "Wx", "Wh", "b", "dout"))
     out = []
@@ -653,12 +653,29 @@ def cell_path_end(T: int, H: int, D: int, fbias: float, scale: float, xscale: fl
         return float(np.log(jacobians.lstm_cell_jacobians(cache)).sum(axis=0).max())
 
 
+def article_example(rng: np.random.Generator) -> np.ndarray:
+    """The article's example done right: N, D, T, H = 1, 3, 3, 1, Wx (D, 4H), random dout = dL_t/dh_t.
+
+    Draws x, h0, Wx, Wh, b, then dout in the article's order and returns its three components
+    ||dL3/dWx^(k)||, k = 0, 1, 2 (the article's unseeded draw gave 0.0109, 0.0248, 0.139).
+    """
+    N, D, T, H = 1, 3, 3, 1
+    x = rng.standard_normal((N, T, D))  # (N, T, D)
+    h0 = rng.standard_normal((N, H))
+    Wx = rng.standard_normal((D, 4 * H))  # NB: (D, 4H); the article's first example had (D, H)
+    Wh = rng.standard_normal((H, 4 * H))
+    b = rng.standard_normal(4 * H)
+    out, cache = lstm.forward(x, h0, Wx, Wh, b)
+    dout = rng.standard_normal(out.shape)  # (N, T, H)
+    return attribution.lstm_attribution(dout, cache).dWx[T - 1].copy()  # row L3 of the T x T table
+
+
 def article_code(seed: int) -> dict:
-    """Seed 000's tiny example (N, D, T, H = 1, 3, 3, 1) three ways, and its mistakes run live."""
+    """Kravets's (2023) tiny example (N, D, T, H = 1, 3, 3, 1) three ways, and its mistakes run live."""
     with np.errstate(all="ignore"):
         tiny = run_tiny(seed)
-        eng = attribution.seed000_example(np.random.default_rng(seed))
-        return {"tiny": tiny, "engine": eng.components.copy(), "mistakes": mistakes(seed)}
+        eng = article_example(np.random.default_rng(seed))
+        return {"tiny": tiny, "engine": eng, "mistakes": mistakes(seed)}
 
 
 # ----------------------------------------------------------------------------- numbers as text
@@ -947,7 +964,7 @@ def paths_read_off(R: dict, T: int, cmp: str) -> str:
 
 
 def printout(row: np.ndarray, t: int) -> str:
-    """Seed 000's printout of loss L_t's components ("component j - value", j 0-based), full precision."""
+    """Kravets's (2023) printout of loss L_t's components ("component j - value", j 0-based), full precision."""
     return "\n".join([f"Loss {t}"] + [f"component {k} - {float(row[k])!r}" for k in range(t)])
 
 
@@ -1007,7 +1024,7 @@ def tiny_text(A: dict) -> tuple[str, str, str]:
     tiny = A["tiny"]
     intro = (
         "**The article's own example, N, D, T, H = 1, 3, 3, 1**, with a random dout as the gradient of L3 "
-        "(the article does the same), run three ways: gradcore.attribution.seed000_example, the article's "
+        "(the article does the same), run three ways: lessons.lstm_cell_state.article_example (gradcore.attribution.lstm_attribution), the article's "
         "loop with the fixes above, and gradcore.lstm.backward_all. Centred differences perturb the copy of Wx "
         f"used at one step only; the largest relative error over the three components is {tiny.fd_rel_error:.1e}."
     )

@@ -1,4 +1,4 @@
-"""The RNN page's computation layer: seed 001 eq. 2b, 7-13 made live on one vanilla RNN run.
+"""The RNN page's computation layer: Jefkine 2018, eq. 2b, 7-13 made live on one vanilla RNN run.
 
 NumPy on top of gradcore (no streamlit or altair; pandas only for the charts' tidy frames),
 so the tests call every function the page shows, and every sentence it prints. Steps are counted t = 1..T as in the seeds; arrays hold step t at
@@ -10,7 +10,7 @@ The problem (one draw per seed):
         x ~ xscale * N(0, I_D) (1, T, D)      -- the Start page's draw, so its curves match
     b = 0, h0 = 0, a_t = x_t Wx + h_{t-1} Wh + b, h_t = f(a_t)
     readout (its own stream, so T does not move it): Wy ~ N(0, 1/H) (H, V), targets ~ U{0..V-1}
-    L_t = -log softmax(h_t Wy)[y_t]           per-step softmax cross-entropy (seed 001 eq. 3-4)
+    L_t = -log softmax(h_t Wy)[y_t]           per-step softmax cross-entropy (Jefkine 2018, eq. 3-4)
 """
 
 from __future__ import annotations
@@ -219,7 +219,7 @@ def compute(T: int, H: int, act: str, init_kind: str, scale: float, xscale: floa
 
 
 class LossView(NamedTuple):
-    """The chosen loss L_t: its components by step k (seed 000's printout) and their checks."""
+    """The chosen loss L_t: its components by step k (Kravets's (2023) printout) and their checks."""
 
     t: int
     comp_log10: np.ndarray  # (t,) log10 ||dL_t/dWh via step k||_F, k = 1..t
@@ -386,11 +386,11 @@ def notice(r: Run, lv: LossView) -> list[str]:
         out.append(
             f"The spectral radius is rho(W) = {r.rho:.3f} < 1, yet the norm first grows, to {sci(log10=vp)} at "
             f"T - k = {dp}: the largest singular value ||W||_2 = {r.gamma_W:.3f} > 1 lets single steps "
-            f"amplify; eigenvalues only set the long-run rate. Seed 001's eigenvalue argument misses this."
+            f"amplify; eigenvalues only set the long-run rate. Jefkine's (2018) eigenvalue argument misses this."
         )
     elif r.rho >= 1 - 1e-9 and reg == "vanishing":
         out.append(
-            f"The spectral radius is rho(W) = {r.rho:.3f} >= 1, so the eigenvalue argument of seed 001 "
+            f"The spectral radius is rho(W) = {r.rho:.3f} >= 1, so the eigenvalue argument of Jefkine 2018 "
             f"would predict no vanishing; f'(a_t) < 1 along the run makes it vanish anyway."
         )
     else:
@@ -542,7 +542,7 @@ def component_frame(lv: LossView) -> pd.DataFrame:
 
 
 def article_printout(lv: LossView) -> str:
-    """Seed 000's printout ("component j - value", j 0-based) for this run's L_t and W_hh."""
+    """Kravets's (2023) printout ("component j - value", j 0-based) for this run's L_t and W_hh."""
     c = lv.comp_log10
     js = list(range(lv.t)) if lv.t <= 12 else [0, 1, 2, None, lv.t - 3, lv.t - 2, lv.t - 1]
     lines = [f"Loss {lv.t}"]
@@ -600,7 +600,7 @@ def decay_text(r: Run) -> tuple[str, str]:
         f"\n- **{RUN_BOUND}** (dashed): eq. 10 multiplied along the actual trajectory, "
         f"$\\prod_s \\|W_{{hh}}\\|_2 \\max_j |f'(a_{{s,j}})|$: the bound with this run's $f'$ instead of its maximum (it hides the bound when some unit has "
         f"$f' = \\gamma_h$ at every step, as with linear)."
-        f"\n- **{RHO}** (orange, dashed): $\\rho(W)^{{T-k}}$, $\\rho = {r.rho:.3f}$, the eigenvalue story of seed 001."
+        f"\n- **{RHO}** (orange, dashed): $\\rho(W)^{{T-k}}$, $\\rho = {r.rho:.3f}$, the eigenvalue story of Jefkine 2018."
     )
     read = (
         f"**Read it off:** at $T-k = {d}$ the norm is **{sci(log10=float(r.spec_log10[d]))}** "
@@ -617,14 +617,14 @@ def spectrum_text(r: Run) -> tuple[str, str | None]:
     if r.rho < 1 - 1e-9 and vp > 0:
         text = (
             f"**Radius below 1, yet the gradient grows at first:** $\\rho = {r.rho:.3f} < 1$ but the norm "
-            f"climbs to **{sci(log10=vp)}** at $T-k = {dp}$ before it decays. Seed 001 reasons with eigenvalues "
+            f"climbs to **{sci(log10=vp)}** at $T-k = {dp}$ before it decays. Jefkine (2018) reasons with eigenvalues "
             f"($\\lambda_1 < 1$ vanishes), but one step can stretch a vector by up to the largest *singular* "
             f"value, $\\|W\\|_2 = {r.gamma_W:.3f}$. For a non-normal $W$ the eigenvectors are not orthogonal, "
             f"so $\\|W^k\\|$ can exceed $\\rho^k$ by far for a while; only in the long run does $\\rho^k$ win."
         )
     else:
         text = (
-            f"Seed 001 reasons with the largest eigenvalue, $\\rho = {r.rho:.3f}$; eq. 10-12 need the largest "
+            f"Jefkine (2018) reasons with the largest eigenvalue, $\\rho = {r.rho:.3f}$; eq. 10-12 need the largest "
             f"singular value, $\\|W\\|_2 = {r.gamma_W:.3f}$ (always $\\geq \\rho$; equal for normal matrices such "
             f"as orthogonal or identity). Try the **nonnormal** initialiser with a linear activation: radius below "
             f"1, early growth anyway."
@@ -663,7 +663,7 @@ def heat_caption(r: Run) -> str:
 
 
 class EquationText(NamedTuple):
-    """Section 5: the live sentence under each of seed 001's equations."""
+    """Section 5: the live sentence under each of Jefkine's (2018) equations."""
 
     eq2b: str
     eq7_8: str
@@ -691,7 +691,7 @@ def equation_text(r: Run) -> EquationText:
         f"$\\|\\partial h_T/\\partial h_0\\|_2$ = **{sci(log10=e)}**."
     )
     eq9 = (
-        "Seed 001 writes $W^\\top \\operatorname{diag}[f'(h_{i-1})]$: that is Pascanu's form "
+        "Jefkine (2018) writes $W^\\top \\operatorname{diag}[f'(h_{i-1})]$: that is Pascanu's form "
         "$h_t = W f(h_{t-1}) + \\dots$; with eq. 2a, where $f$ acts after the sum, the Jacobian is "
         "$\\operatorname{diag}(f'(a_i))\\,W_{hh}$. "
         f"Live: $\\|J_T\\|_2 = {J_last:.4g}$, $\\max_j f'(a_{{T,j}}) = {r.fprime_max[-1]:.4g}$."

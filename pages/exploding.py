@@ -1,4 +1,4 @@
-"""Exploding gradients: growth above 1, Pascanu's single-unit cliff, and clipping (seed 001 eq. 12-13).
+"""Exploding gradients: growth above 1, Pascanu's single-unit cliff, and clipping (Jefkine 2018, eq. 12-13).
 
 Controls (all in the URL) -> one cached call into lessons.exploding per tab (growth, surface,
 descents, bifurcation; gradcore underneath) -> charts, equations with live numbers, and the
@@ -280,7 +280,7 @@ def chart_bifurcation(wfp, csteps, x0):
 st.title("Exploding gradients: the cliff and clipping")
 st.markdown(
     "The same product of Jacobians that makes gradients vanish below 1 makes them **explode** above it "
-    "(seed 001, eq. 12). The first tab measures the growth in a real RNN; the others use the one-unit "
+    "(Jefkine 2018, eq. 12). The first tab measures the growth in a real RNN; the others use the one-unit "
     "network of Pascanu, Mikolov & Bengio (2013, section 3) to show what an exploding gradient does to "
     "gradient descent (a *cliff* in the error surface) and how clipping the gradient (eq. 13) survives it."
 )
@@ -406,7 +406,7 @@ def section_growth():
     ui.equation(
         r"\left\| \frac{\partial h_T}{\partial h_k} \right\| = \left\| \prod_{s=k+1}^{T} "
         r"\operatorname{diag}\big(f'(a_s)\big)\, W_h^{\top} \right\| \;\le\; "
-        r"(\gamma_W \gamma_h)^{T-k} \qquad \text{(seed 001, eq. 9 and 12)}",
+        r"(\gamma_W \gamma_h)^{T-k} \qquad \text{(Jefkine 2018, eq. 9 and 12)}",
         computed_by="gradcore.jacobians.rnn_product_norms and gradcore.jacobians.rnn_bound",
     )
     st.markdown(text.jacobians)

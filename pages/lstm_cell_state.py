@@ -1,4 +1,4 @@
-"""LSTM: cell-state flow. Seed 000 made live, with a tanh RNN or a GRU beside the LSTM.
+"""LSTM: cell-state flow. Kravets (2023) made live, with a tanh RNN or a GRU beside the LSTM.
 
 Controls -> cached calls into lessons.lstm_cell_state (paths and tables; the split and the checks for
 the chosen L_t; the article's tiny example; the figures' tidy data) -> charts, equations with live
@@ -54,7 +54,7 @@ def cell_path_end(T: int, H: int, D: int, fbias: float, scale: float, xscale: fl
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def article_code(seed: int) -> dict:
-    """Seed 000's tiny example three ways, and its mistakes run live."""
+    """Kravets's (2023) tiny example three ways, and its mistakes run live."""
     return lesson.article_code(seed)
 
 
@@ -217,7 +217,7 @@ def render(args: tuple, figs: dict, name: str, t: int | None = None) -> None:
 
 st.title("LSTM: cell-state flow")
 st.markdown(
-    "Seed 000 (Kravets, *Backpropagation and Vanishing Gradient Problem in RNN, Part 2*) makes one "
+    "Kravets (2023, *Backpropagation and Vanishing Gradient Problem in RNN, Part 2*) makes one "
     "point: along the LSTM's cell state the gradient is multiplied by the forget gate at each step, "
     "$\\partial c_t/\\partial c_{t-1} = f_t$, not by the recurrent weights $W_h$. So it decays at the "
     "forget gate's rate: slowly when $f \\approx 1$, but it still decays. Move the **forget-gate bias** "
@@ -339,9 +339,9 @@ def section_paths(reveal: bool, box):
 
 
 def section_components():
-    """Section 3: seed 000's components of dL_t/dWx by step, and the T x T tables."""
+    """Section 3: Kravets's (2023) components of dL_t/dWx by step, and the T x T tables."""
     F, FL = figure_data(*args), loss_figure_data(*args, t)
-    st.header(f"3. Seed 000's decomposition of dL_t/dWx, t = {t}")
+    st.header(f"3. Kravets's (2023) decomposition of dL_t/dWx, t = {t}")
     st.markdown(
         "$W_x$ is shared by every step, so $\\partial L_t/\\partial W_x$ is a sum of one *component* per step "
         "$k \\le t$: the gradient that reaches the copy of $W_x$ used at step $k$. The article prints their "
@@ -375,7 +375,7 @@ def section_split():
     FL = loss_figure_data(*args, t)
     st.header("4. The gradient reaching c_k: the cell path and the rest")
     st.markdown(
-        f"Seed 000's figure 18 splits the gradient into a part that travels only along the cell "
+        f"Kravets's (2023) figure 18 splits the gradient into a part that travels only along the cell "
         f"($c_t \\to c_{{t-1}} \\to \\dots$, one factor $f$ per step) and a part that passes through the hidden "
         f"state and picks up $W_h$ terms. Here is that split of $\\partial L_{{{t}}}/\\partial c_k$ for every $k \\le t$."
     )
@@ -438,7 +438,7 @@ def section_code():
     """Section 6: the article's code, its mistakes run live, and its own tiny example."""
     st.header("6. The article's code, done right")
     st.markdown(
-        "Seed 000's code as printed does not run, and one of its examples is silently wrong. Each mistake "
+        "Kravets's (2023) code as printed does not run, and one of its examples is silently wrong. Each mistake "
         f"below is run live (seed {seed}); ours agrees with finite differences."
     )
     for n, m in enumerate(A["mistakes"], start=1):
@@ -455,7 +455,7 @@ def section_code():
     st.markdown(intro)
     st.code(code, language=None)
     st.markdown(result)
-    ui.show_code(attribution.seed000_example, lesson.article_bptt)
+    ui.show_code(lesson.article_example, attribution.lstm_attribution, lesson.article_bptt)
 
 
 SECTIONS = ["Gates", "Two paths", "Components", "Split", "Equations", "Code"]

@@ -1,4 +1,4 @@
-"""Remedies lab: every remedy of seed 001 trained live, with recorded comparisons on the cards.
+"""Remedies lab: every remedy of Jefkine 2018 trained live, with recorded comparisons on the cards.
 
 Layout: controls (all in the URL) -> Train / Stop -> live curves -> after training the
 per-step gradient norms, the T x T map and the scoreboard; then one card per remedy with its
@@ -62,7 +62,7 @@ LIVE_LIMITS = {"T": 200, "steps": 5000, "seeds": 5}
 
 st.title("Remedies lab")
 st.markdown(
-    "Seed 001 lists eleven remedies for exploding and vanishing gradients. Here each one is "
+    "Jefkine (2018) lists eleven remedies for exploding and vanishing gradients. Here each one is "
     "**trained**, not described: pick a task, models and remedies, press **Train**, and watch every run "
     "of the comparison learn (or not) at once. Below, one card per remedy shows a prepared comparison that "
     "was recorded with the same code, and can be rerun live in about a minute."
@@ -354,7 +354,7 @@ with st.expander("Remedy settings", expanded=False):
     esn_rho = ui.number("ESN spectral radius", "esn_rho", 0.05, 2.0, 0.9, where=c4)
     hf_steps = ui.slider("HF outer iterations", "hf_steps", 1, 200, 20, where=c4)
     st.caption(
-        "Leaky units draw each unit's α from U(0.02, 0.2) as in seed 001 eq. 14. Teacher forcing only "
+        "Leaky units draw each unit's α from U(0.02, 0.2) as in Jefkine 2018, eq. 14. Teacher forcing only "
         "means something on the generation task (noisy_sine): without it the RNN trains free running."
     )
 
@@ -461,7 +461,7 @@ def after_training(origin: str, lab: Lab):
         st.markdown(
             "**The T x T map of one run**: log10 ||∂h_t/∂h_k||₂ for its trained weights on one fresh "
             "sequence (how strongly step k can still move the state at t; every term "
-            "∂E_t/∂W^(k) of seed 001 eq. 6 carries this factor). Grey cells are the pairs truncated BPTT "
+            "∂E_t/∂W^(k) of Jefkine 2018, eq. 6 carries this factor). Grey cells are the pairs truncated BPTT "
             "throws away."
         )
         labels = [r.spec.label for r in runs]

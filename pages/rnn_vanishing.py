@@ -1,4 +1,4 @@
-"""RNN: vanishing gradients -- seed 001's eq. 2b and 7-13 computed live on one vanilla RNN run.
+"""RNN: vanishing gradients -- Jefkine's (2018) eq. 2b and 7-13 computed live on one vanilla RNN run.
 
 Controls (all in the URL) -> one cached run of lessons.rnn_vanishing.compute (gradcore
 underneath) -> the headline chart, the spectrum, the activation's derivative, the
@@ -192,7 +192,9 @@ def heat_chart(args: tuple) -> alt.Chart:
     )
 
 
-BARS_MAX = 60  # up to this many steps the components are bars (like seed 000's printout), beyond it a line
+BARS_MAX = (
+    60  # up to this many steps the components are bars (like Kravets's (2023) printout), beyond it a line
+)
 
 
 def component_chart(args: tuple, t: int) -> alt.TopLevelMixin:
@@ -230,7 +232,7 @@ def component_chart(args: tuple, t: int) -> alt.TopLevelMixin:
 
 st.title("RNN: vanishing gradients")
 st.markdown(
-    "Seed 001 (Jefkine, *Vanishing and exploding gradient problems*) argues with eq. 7-12 that the "
+    "Jefkine (2018, *Vanishing and exploding gradient problems*) argues with eq. 7-12 that the "
     "gradient reaching step $k$ from step $T$ is a product of $T-k$ Jacobians, so it shrinks or grows "
     "geometrically. Here that product is **computed** for one vanilla RNN at the settings below: "
     "every curve and every number comes from a real forward and backward pass (`gradcore`), "
@@ -370,7 +372,9 @@ def section_spectrum():
     with s3:
         # NB: side by side the two labels were cut ("radius ...") at 1280 px in lecture mode
         m1, m2 = (st.container(), st.container()) if ui.lecture_mode() else st.columns(2)
-        m1.metric("radius ρ(W)", f"{r.rho:.3f}", help="Spectral radius, max |eigenvalue|: seed 001's λ_1")
+        m1.metric(
+            "radius ρ(W)", f"{r.rho:.3f}", help="Spectral radius, max |eigenvalue|: Jefkine's (2018) λ_1"
+        )
         m2.metric(
             "norm ‖W‖₂",
             f"{r.gamma_W:.3f}",
@@ -401,13 +405,13 @@ def section_derivative():
 
 
 def section_components():
-    """Section 4: seed 000's components of dL_t/dW_hh (T x T table and the chosen L_t)."""
-    st.header("4. Which steps move W_hh? Seed 000's components")
+    """Section 4: Kravets's (2023) components of dL_t/dW_hh (T x T table and the chosen L_t)."""
+    st.header("4. Which steps move W_hh? Kravets's (2023) components")
     st.markdown(
         "The gradient of one loss $L_t$ splits into one component per step $k \\le t$: "
         "$\\partial L_t/\\partial W_{hh} = \\sum_k h_{k-1}^{\\top}\\, \\partial L_t/\\partial a_k$ (the copy of $W_{hh}$ "
         "used at step $k$). The loss is a **per-step softmax cross-entropy** with a random readout "
-        f"$W_y$ ({L.V} classes, random targets): $L_t = -\\log \\mathrm{{softmax}}(h_t W_y)[y_t]$ (seed 001 eq. 3-4)."
+        f"$W_y$ ({L.V} classes, random targets): $L_t = -\\log \\mathrm{{softmax}}(h_t W_y)[y_t]$ (Jefkine 2018, eq. 3-4)."
     )
     h1, h2 = st.columns([1.2, 1], gap="large")
     with h1:
@@ -427,12 +431,12 @@ def section_components():
             filename=f"rnn-vanishing-components-L{lv.t}.csv",
         )
         st.code(L.article_printout(lv), language=None)
-        st.caption("In seed 000's format (component j = step j+1, 0-based), for W_hh of this RNN.")
+        st.caption("In Kravets's (2023) format (component j = step j+1, 0-based), for W_hh of this RNN.")
 
 
 def section_equations():
-    """Section 5: seed 001's equations, each with its live number."""
-    st.header("5. Seed 001's equations, computed here")
+    """Section 5: Jefkine's (2018) equations, each with its live number."""
+    st.header("5. Jefkine's (2018) equations, computed here")
     q1, q2 = st.columns(2, gap="large")
     live = L.equation_text(r)
     with q1:

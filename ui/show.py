@@ -256,7 +256,8 @@ def download_csv(df, filename: str, label: str = "Download the data (CSV)") -> N
 
 
 def show_code(*functions, label: str | None = None) -> None:
-    """An expander showing the source of the gradcore function(s) behind a chart."""
+    """An expander showing the source of the gradcore function(s) behind a chart (the articles it cites named
+    by author and year: article_names)."""
     functions = [getattr(f, "__wrapped__", f) for f in functions]  # unwrap st.cache_data
     names = ", ".join(
         f.__qualname__ if f.__module__ in (None, "__main__") else f"{f.__module__}.{f.__qualname__}"
@@ -268,6 +269,24 @@ def show_code(*functions, label: str | None = None) -> None:
 
 
 _SOURCES: dict = {}
+
+# The two source articles as a student knows them, for the prose of the code shown (docstrings and comments
+# of gradcore cite them by their file numbers in the repository's seeds/ folder, which a student never sees).
+ARTICLES = (
+    (re.compile(r"\b[Ss]eed 000's"), "Kravets's (2023)"),
+    (re.compile(r"\b[Ss]eed 001's"), "Jefkine's (2018)"),
+    (re.compile(r"\b[Ss]eed 000,? "), "Kravets 2023, "),
+    (re.compile(r"\b[Ss]eed 001,? "), "Jefkine 2018, "),
+    (re.compile(r"\b[Ss]eed 000\b"), "Kravets 2023"),
+    (re.compile(r"\b[Ss]eed 001\b"), "Jefkine 2018"),
+)
+
+
+def article_names(text: str) -> str:
+    """'seed 001 eq. 9' -> 'Jefkine 2018, eq. 9', 'Seed 000's' -> "Kravets's (2023)": the articles by author and year."""
+    for pattern, name in ARTICLES:
+        text = pattern.sub(name, text)
+    return text
 
 
 def _source(f) -> str:
@@ -285,6 +304,7 @@ def _source(f) -> str:
         src = inspect.getsource(f)
     except (OSError, TypeError):  # built-ins or code without a file
         src = f"# source of {f.__module__}.{f.__qualname__} is not available"
+    src = article_names(src)  # NB: only prose changes; no identifier holds "seed 00x" with a space
     if key is not None:
         _SOURCES[key] = src
     return src

@@ -42,7 +42,7 @@ def _step_jacobians(cell: str, activation: str, params: dict, alpha, x: np.ndarr
     if cell == "rnn":
         _, cache = rnn.forward(x, h0, p["Wx"], p["Wh"], p["b"], activation)
         return jac.rnn_step_jacobians(cache)
-    # leaky (seed 001 eq. 14): J_t = diag(alpha) + diag((1 - alpha) f'(a_t)) Wh^T
+    # leaky (Jefkine 2018, eq. 14): J_t = diag(alpha) + diag((1 - alpha) f'(a_t)) Wh^T
     al = np.asarray(alpha, dtype=np.float64)
     spec = models.Spec("leaky", activation)
     _, cache = models.forward(spec, p["Wx"][None], p["Wh"][None], p["b"][None], x[None], None, al[None])

@@ -1,4 +1,4 @@
-"""Remedies lab, the prepared comparisons: one Card per remedy of seed 001 (its text, equation
+"""Remedies lab, the prepared comparisons: one Card per remedy of Jefkine 2018 (its text, equation
 and runs) and the success-rate-against-length sweep, each a Lab the page and the record command
 build alike."""
 
@@ -24,7 +24,7 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------------------------
-# The eleven cards of seed 001
+# The eleven cards of Jefkine 2018
 # ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Card:
@@ -169,12 +169,12 @@ CARDS = [
         r"h_{t,i} = \alpha_i h_{t-1,i} + (1-\alpha_i)\, f_{\mathbf{W}}(\mathbf{h}_{t-1}, \mathbf{x}_t)"
         r"\qquad (14)",
         "gradcore.models.forward (cell 'leaky')",
-        "Each unit keeps a fraction alpha_i of its old state (alpha_i ~ U(0.02, 0.2) as in seed 001).",
+        "Each unit keeps a fraction alpha_i of its old state (alpha_i ~ U(0.02, 0.2) as in Jefkine 2018).",
         "Part of the Jacobian is diag(alpha): a path along which the gradient shrinks more slowly.",
         "With alpha < 1 gradients can still vanish, and they can still explode through f_W.",
         replace(_ADD30, steps=1500),
         (_s("RNN", "rnn"), _s("Leaky RNN", "leaky"), _s("Leaky RNN, alpha = 0.9", "leaky", alpha=0.9)),
-        "Same task, same budget: plain, leaky with seed 001's small alphas, and a very leaky net.",
+        "Same task, same budget: plain, leaky with Jefkine's (2018) small alphas, and a very leaky net.",
     ),
     Card(
         "omega",

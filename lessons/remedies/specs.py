@@ -68,7 +68,7 @@ class Knobs:
     l1: float = 0.0
     l2: float = 1e-2
     omega: float = 1.0
-    alpha: float | None = None  # leaky: None samples alpha_i ~ U(0.02, 0.2) (seed 001 eq. 14)
+    alpha: float | None = None  # leaky: None samples alpha_i ~ U(0.02, 0.2) (Jefkine 2018, eq. 14)
     hf_steps: int = 20  # Hessian-free outer iterations
     hf_batch: int = 200
     hf_cg: int = 30

@@ -137,6 +137,16 @@ def test_tiny_example_three_ways():
     assert tiny.f_column_zero  # c_0 = 0: no gradient reaches the forget gate's weights at step 1
 
 
+def test_article_example_is_the_engines_example():
+    """The page shows lessons' article_example (no seed file name on screen); it draws and computes exactly
+    what gradcore.attribution.seed000_example does, for several draws."""
+    for seed in (0, 1, 7, 1234):
+        ours = L.article_example(np.random.default_rng(seed))
+        eng = attribution.seed000_example(np.random.default_rng(seed)).components
+        np.testing.assert_array_equal(ours, eng)
+        assert ours.shape == (3,) and np.all(ours > 0)
+
+
 def test_article_mistakes_run_live():
     ms = L.mistakes(0)
     assert len(ms) == 5

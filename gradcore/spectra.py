@@ -40,7 +40,7 @@ def sample_distances(t: int, n_max: int, head: int = 20) -> np.ndarray:
     t, n_max = int(t), max(int(n_max), 2)
     if t <= n_max:
         return np.arange(1, t + 1)
-    head = min(head, n_max - 1)
+    head = min(head, n_max - 2)  # keep room for at least two tail points, so t itself is sampled
     tail = np.linspace(head + 1, t, n_max - head).round().astype(int)
     return np.unique(np.concatenate([np.arange(1, head + 1), tail]))
 

@@ -1,4 +1,4 @@
-"""Unit tests of the ui helpers that need no running app: chart builders and the palette."""
+"""ui.charts: the chart builders (no running app): floors, overflow marks, finite specs."""
 
 from __future__ import annotations
 
@@ -111,14 +111,6 @@ def test_configure_scales_fonts_for_lecture():
     assert big["config"]["axis"]["labelFontSize"] >= 1.5 * base["config"]["axis"]["labelFontSize"]
 
 
-def test_palette_fixed_colours_and_distinct_fallbacks():
-    assert palette.colour("RNN") == palette.VERMILLION and palette.colour("lstm") == palette.BLUE
-    cols = palette.colours(["RNN", "a", "b", "LSTM"])
-    assert cols[0] == palette.VERMILLION and cols[3] == palette.BLUE
-    assert len(set(cols)) == 4
-    assert palette.YELLOW not in palette.CYCLE  # too little contrast on white for lines
-
-
 def _layers(spec: dict) -> list[dict]:
     return spec.get("layer", [spec])
 
@@ -169,61 +161,6 @@ def test_log_line_floor_log10():
 
     with pytest.raises(ValueError):
         charts.log_line(df, "k", "log10_norm", floor_log10=-3, x_title="k", y_title="n")
-
-
-def test_chart_spec_matches_altair_chart_and_carries_named_data():
-    """ui.chart_spec (what ui.cached_chart stores) is the spec st.altair_chart would send: same
-    encodings and fonts, the data as named datasets (st.vega_lite_chart sends them as Arrow), no
-    Altair default 300 x 300 view."""
-    from ui import show
-
-    df = pd.DataFrame({"k": [0, 1, 2], "log10_norm": [0.0, -1.0, -2.0]})
-    chart = charts.log_line(
-        df, "k", "log10_norm", log10=True, floor_log10=-300, x_title="k", y_title="n", height=300
-    )
-    spec = show.chart_spec(chart, lecture=True)
-    assert spec["config"]["axis"]["labelFontSize"] == 12 * 1.6
-    assert "view" not in spec["config"]
-    assert spec["height"] == int(300 * show.LECTURE_HEIGHT)
-    ((name, data),) = spec["datasets"].items()
-    assert data.column("log10_norm").to_pylist() == [0.0, -1.0, -2.0]
-    other = show.chart_spec(
-        charts.log_line(
-            df.assign(log10_norm=[0.0, -1.0, -3.0]),
-            "k",
-            "log10_norm",
-            log10=True,
-            floor_log10=-300,
-            x_title="k",
-            y_title="n",
-        )
-    )
-    assert list(other["datasets"]) != [name]  # the name follows the content
-    assert (spec.get("data") or spec["layer"][0]["data"]) == {"name": name}
-    plain = chart.to_dict()
-    assert spec["layer"][0]["encoding"] == plain["layer"][0]["encoding"]
-    assert show.chart_spec(chart, lecture=False)["config"]["axis"]["labelFontSize"] == 12
-    # the fonts are exactly what charts.configure (used by show_chart) sets
-    via_altair = charts.configure(chart, lecture=True).to_dict()["config"]
-    assert {k: v for k, v in spec["config"].items()} == {k: v for k, v in via_altair.items() if k != "view"}
-    # and the caller's chart still holds its DataFrame
-    assert any(isinstance(c.data, pd.DataFrame) for c in [chart, *chart.layer])
-
-
-def test_chart_specs_are_schema_validated_under_the_tests():
-    """The app skips Altair's Vega-Lite schema check for speed (ui/show.py VALIDATE_SPECS); the
-    suite turns it on (conftest CHECK_CHART_SPECS=1), so a malformed spec fails here, not silently."""
-    import altair as alt
-    import jsonschema
-    import pytest
-
-    from ui import show
-
-    assert show.VALIDATE_SPECS is True
-    bad = alt.Chart(pd.DataFrame({"k": [0, 1]})).mark_line().encode(x="k:Q")
-    bad.mark = "no-such-mark"  # attribute assignment is not checked; to_dict(validate=True) is
-    with pytest.raises(jsonschema.ValidationError):  # Altair raises a subclass of it
-        show.chart_spec(bad)
 
 
 def _overflow_text_layers(chart) -> list[dict]:

@@ -12,7 +12,7 @@ AVX2, named as the installed NumPy names them). It is called by the entry points
 visibly: app.py (serve.setup), the record commands (reexec_pinned) and tests/conftest.py.
 Importing this module, or gradcore, changes nothing. A value the user set wins. Elsewhere (ARM,
 no AVX2) only the thread count is set, and recorded runs agree with a replay to within training's
-sensitivity to rounding (tests/lessons/test_remedies_records.py states the tolerance).
+sensitivity to rounding (tests/pages/test_remedies_lab.py states the tolerance).
 
 Standard library only: it must run before NumPy is imported.
 """
@@ -27,10 +27,13 @@ from importlib import metadata
 
 THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 CORETYPE = "Haswell"
-# NumPy's dispatch targets above AVX2, by the names NumPy uses: 2.4 groups them as x86-64-v4
-# (X86_V4) plus two later extensions; 2.0-2.3 list the AVX-512 families one by one.
+# NumPy's dispatch targets above AVX2, named as each release names them (PyPI wheels; every one
+# must be listed: disabling one does not disable those above it, and a name the release does not
+# dispatch gives an ImportWarning): 2.4 groups them as x86-64-v4 (X86_V4) plus two extensions,
+# 2.0-2.3 list the AVX-512 families one by one, and AVX512_SPR exists from 2.3.
 NUMPY_OFF_V4 = "X86_V4 AVX512_ICL AVX512_SPR"
-NUMPY_OFF_AVX512 = "AVX512F AVX512CD AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL AVX512_SPR"
+NUMPY_OFF_AVX512 = "AVX512F AVX512CD AVX512_KNL AVX512_KNM AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL"
+NUMPY_OFF_AVX512_SPR = NUMPY_OFF_AVX512 + " AVX512_SPR"
 MARK = "GRADFLOW_KERNELS_PINNED"  # set by reexec_pinned so a re-executed command does not loop
 
 
@@ -63,7 +66,9 @@ def numpy_version() -> tuple[int, int]:
 def numpy_disable_list(version: tuple[int, int] | None = None) -> str:
     """NPY_DISABLE_CPU_FEATURES for this NumPy: its targets above AVX2."""
     version = numpy_version() if version is None else version
-    return NUMPY_OFF_V4 if version >= (2, 4) else NUMPY_OFF_AVX512
+    if version >= (2, 4):
+        return NUMPY_OFF_V4
+    return NUMPY_OFF_AVX512_SPR if version >= (2, 3) else NUMPY_OFF_AVX512
 
 
 def pinned_env(environ=None) -> dict[str, str]:

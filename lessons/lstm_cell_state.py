@@ -1066,13 +1066,22 @@ def loose_text(R: dict, T: int) -> str:
     )
 
 
-def notice(R: dict, S: dict, T: int, t: int, fbias: float, cmp: str) -> list[str]:
-    """What to notice, each point true for the run on screen (they flip with the forget bias)."""
+def notice_gates(R: dict, T: int, fbias: float) -> list[str]:
+    """The Gates tab's notes: what the gate heatmaps show, from this run's gates."""
+    f, i, o, c = R["f"], R["i"], R["o"], R["c"]
+    step, unit = np.unravel_index(int(np.argmax(np.abs(c))), c.shape)
+    return [
+        f"At b_f = {fbias:g} the forget gates average {float(f.mean()):.3f}; {share_above(f, 0.9)} of them exceed "
+        f"0.9, and the largest is {float(f.max()):.4f}: no gate is exactly 1.",
+        f"The input gates average {float(i.mean()):.3f} and the output gates {float(o.mean()):.3f}; the largest "
+        f"|c_t| is {float(np.abs(c).max()):.3g} (unit {int(unit) + 1}, step {int(step) + 1} of {T}).",
+    ]
+
+
+def notice_paths(R: dict, T: int, fbias: float, cmp: str) -> list[str]:
+    """The Two paths tab's notes: the cell path against the full Jacobian and the comparison cell."""
     rt = rates(R)
     slope_cell, slope_cmp, per_step = rt.cell, rt.compare, rt.per_step
-    comp_l = R["table"][t - 1, :t]
-    comp_c = None if cmp == "none" else R["cmp_table"][t - 1, :t]
-    frac = S["cell"] / np.maximum(S["cell"] + S["rest"], 1e-300)
     pts = [
         f"The forget gates average {float(R['f'].mean()):.3f} at b_f = {fbias:g}, so the cell path shrinks by "
         f"about {per_step:.3f}x per step and reaches {sci(ln=R['ln_cell'][-1])} after {T} steps."
@@ -1101,22 +1110,59 @@ def notice(R: dict, S: dict, T: int, t: int, fbias: float, cmp: str) -> list[str
         "the whole story."
     )
     pts.append(
-        f"For L_{t} the nearest step's component is {num(comp_l[-1])} and the farthest (k = 1) {num(comp_l[0])}"
-        + ("" if comp_c is None else f"; for the {cmp} {num(comp_c[-1])} and {num(comp_c[0])}")
-        + "."
-    )
-    if t > 1:
-        pts.append(
-            f"Of the gradient reaching c_1 from L_{t} (distance {t - 1}), the cell path alone makes "
-            f"{fmt.percent(frac[0])} of ‖cell‖ + ‖rest‖; at distance 1 it makes {fmt.percent(frac[-2])}"
-            + (
-                ": far back, the paths through h (with their W_h) carry most of it."
-                if frac[0] < 0.5
-                else ": the cell path carries most of it all the way back."
-            )
-        )
-    pts.append(
         f"Even the slowest unit keeps only {sci(ln=R['ln_cell'][-1])} of the gradient over {T} steps: "
         "the LSTM slows vanishing, it does not cure it."
     )
     return pts
+
+
+def notice_components(R: dict, t: int, cmp: str) -> list[str]:
+    """The Components tab's notes: the components of dL_t/dWx by step (LSTM, and the comparison cell)."""
+    comp_l = R["table"][t - 1, :t]
+    comp_c = None if cmp == "none" else R["cmp_table"][t - 1, :t]
+    k_max = int(np.argmax(comp_l)) + 1
+    pts = [
+        f"For L_{t} the nearest step's component is {num(comp_l[-1])} and the farthest (k = 1) {num(comp_l[0])}"
+        + ("" if comp_c is None else f"; for the {cmp} {num(comp_c[-1])} and {num(comp_c[0])}")
+        + ".",
+        f"The LSTM's largest component of dL_{t}/dWx comes from step k = {k_max} ({num(comp_l[k_max - 1])}).",
+    ]
+    return pts
+
+
+def notice_split(S: dict, t: int) -> list[str]:
+    """The Split tab's notes: how much of dL_t/dc_k travels along the cell path alone."""
+    if t <= 1:
+        return [f"L_{t} reaches only c_1, at distance 0: there is nothing to split yet (pick a larger t)."]
+    frac = S["cell"] / np.maximum(S["cell"] + S["rest"], 1e-300)
+    return [
+        f"Of the gradient reaching c_1 from L_{t} (distance {t - 1}), the cell path alone makes "
+        f"{fmt.percent(frac[0])} of ‖cell‖ + ‖rest‖; at distance 1 it makes {fmt.percent(frac[-2])}"
+        + (
+            ": far back, the paths through h (with their W_h) carry most of it."
+            if frac[0] < 0.5
+            else ": the cell path carries most of it all the way back."
+        ),
+        f"‖dL_{t}/dc_k‖ in total goes from {num(S['total'][-1])} at k = {t} to {num(S['total'][0])} at k = 1.",
+    ]
+
+
+def notice_equations(R: dict, T: int) -> list[str]:
+    """The Equations tab's notes: the cell edge against the detour through h at the last step."""
+    return [
+        f"At step T = {T} the cell edge dc_T/dc_(T-1) = diag(f_T) has norm max f_T = "
+        f"{float(R['diag_f_T'].max()):.4f}, while the detour ‖dc_T/dh_(T-1)‖_2 = {R['norm_dc_dh_T']:.3g} "
+        f"(and ‖dh_T/dh_(T-1)‖_2 = {R['norm_dh_dh_T']:.3g}) carries W_h."
+    ]
+
+
+def notice_code(A: dict) -> list[str]:
+    """The Code tab's notes: the tiny example's three ways against each other and against finite differences."""
+    tiny = A["tiny"]
+    agree = float(np.max(np.abs(tiny.article_norms - tiny.norms) / np.maximum(np.abs(tiny.norms), 1e-300)))
+    return [
+        f"The corrected article loop and lstm.backward_all agree to {agree:.0e} (relative); centred differences "
+        f"agree to {tiny.fd_rel_error:.1e}.",
+        f"Component 0 (the farthest step) is {tiny.norms[0] / max(tiny.norms[-1], 1e-300):.3g} of component 2 "
+        "(the nearest).",
+    ]

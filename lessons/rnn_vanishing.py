@@ -350,8 +350,16 @@ def regime(r: Run) -> str:
     return "steady"
 
 
-def notice(r: Run, lv: LossView) -> list[str]:
-    """Three to five sentences, each true for the run on screen (they flip with the regime)."""
+def bounds_coincide(r: Run, tol: float = 1e-9) -> bool:
+    """True when eq. 10 along this run equals the bound of eq. 12 at every distance (some unit has
+    |f'| = gamma_h at every step, as with linear): the two dashed curves are one line on the chart."""
+    a, b = r.run_bound_log10, r.bound_log10
+    ok = np.isfinite(a) & np.isfinite(b)
+    return bool(ok.any()) and bool(np.all(np.abs(a[ok] - b[ok]) <= tol * np.maximum(1.0, np.abs(b[ok]))))
+
+
+def notice_decay(r: Run) -> list[str]:
+    """The Decay tab's notes: the measured norm against eq. 12's bound and rho^(T-k) (they flip with the regime)."""
     out = []
     e, d_end = end_spec(r), r.t_end
     rate = 10 ** (e / d_end) if np.isfinite(e) else 0.0
@@ -381,30 +389,62 @@ def notice(r: Run, lv: LossView) -> list[str]:
             f"gamma_W gamma_h = {gw:.3f} >= 1, so the bound of eq. 12 allows growth; the measured norm is "
             f"{gap:.1f} decades below it at T - k = {d_end}."
         )
+    out.append(
+        f"The eigenvalue curve rho^(T-k) (rho = {r.rho:.3f}) ends at {sci(log10=float(r.rho_log10[d_end]))}, "
+        f"the measurement at {sci(log10=e)}."
+    )
+    if bounds_coincide(r):
+        out.append(
+            f"'{RUN_BOUND}' lies exactly on '{BOUND}' here (one dashed line on the chart): some unit has "
+            f"|f'| = gamma_h = {r.gamma_h:g} at every step, so the run's f' takes its maximum."
+        )
+    return out
+
+
+def notice_spectrum(r: Run) -> list[str]:
+    """The Spectrum tab's notes: eigenvalues against singular values of this W_hh."""
+    mod = np.abs(r.eigvals)
+    outside = int(np.sum(mod > 1 + 1e-12))
+    s1, sH = float(r.singvals[0]), float(r.singvals[-1])
+    out = [
+        f"{outside} of the {r.H} eigenvalues lie outside the unit circle; the largest modulus is rho(W) = "
+        f"{r.rho:.3f}, the largest singular value ||W||_2 = {r.gamma_W:.3f}"
+        + (
+            " (equal: a normal W)."
+            if abs(r.gamma_W - r.rho) <= 1e-6 * max(r.gamma_W, 1e-300)
+            else f" ({r.gamma_W / max(r.rho, 1e-300):.3f}x rho)."
+        ),
+        f"The singular values run from sigma_1 = {s1:.3f} down to sigma_{r.H} = {sH:.3g}: one step of W can "
+        f"stretch a vector by up to {s1:.3f} and shrink one by {sH:.3g}.",
+    ]
     dp, vp = peak(r)
     if r.rho < 1 - 1e-9 and vp > 0:
         out.append(
-            f"The spectral radius is rho(W) = {r.rho:.3f} < 1, yet the norm first grows, to {sci(log10=vp)} at "
-            f"T - k = {dp}: the largest singular value ||W||_2 = {r.gamma_W:.3f} > 1 lets single steps "
-            f"amplify; eigenvalues only set the long-run rate. Jefkine's (2018) eigenvalue argument misses this."
+            f"rho(W) < 1, yet the measured norm first grows, to {sci(log10=vp)} at T - k = {dp}: "
+            f"||W||_2 > 1 lets single steps amplify; eigenvalues only set the long-run rate. Jefkine's (2018) "
+            "eigenvalue argument misses this."
         )
-    elif r.rho >= 1 - 1e-9 and reg == "vanishing":
+    elif r.rho >= 1 - 1e-9 and regime(r) == "vanishing":
         out.append(
-            f"The spectral radius is rho(W) = {r.rho:.3f} >= 1, so the eigenvalue argument of Jefkine 2018 "
-            f"would predict no vanishing; f'(a_t) < 1 along the run makes it vanish anyway."
+            f"rho(W) = {r.rho:.3f} >= 1, so the eigenvalue argument would predict no vanishing; f'(a_t) < 1 "
+            "along the run makes it vanish anyway (the Derivative tab)."
         )
-    else:
+    if r.gamma_h != 1.0:
+        far = int(np.sum(mod > 1 / r.gamma_h))
         out.append(
-            f"rho(W) = {r.rho:.3f} and ||W||_2 = {r.gamma_W:.3f}: the eigenvalue curve rho^(T-k) ends at "
-            f"{sci(log10=float(r.rho_log10[d_end]))}, the measurement at {sci(log10=e)}."
+            f"{far} eigenvalue(s) lie outside the circle of radius 1/gamma_h = {1 / r.gamma_h:g}: "
+            + ("so the gradient cannot explode." if far == 0 else "explosion is possible.")
         )
+    return out
+
+
+def notice_derivative(r: Run) -> list[str]:
+    """The Derivative tab's notes: where this run's pre-activations sit on f' and what f' does per step."""
+    mx = float(np.mean(r.fprime_max))
+    out = []
     if r.act in ("tanh", "sigmoid"):
-        sat = float(
-            np.mean(
-                np.abs(activations.get(r.act).df(r.a_flat, activations.get(r.act).f(r.a_flat)))
-                < 0.1 * r.gamma_h
-            )
-        )
+        fn = activations.get(r.act)
+        sat = float(np.mean(np.abs(fn.df(r.a_flat, fn.f(r.a_flat))) < 0.1 * r.gamma_h))
         out.append(
             f"{100 * sat:.0f}% of this run's pre-activations sit where {r.act}' is below a tenth of its "
             f"maximum {r.gamma_h:g} (saturated); the average |f'| per step is "
@@ -417,7 +457,17 @@ def notice(r: Run, lv: LossView) -> list[str]:
             f"gradient at that step."
         )
     else:
-        out.append("With the linear activation f' = 1 everywhere, so the curve shows W alone.")
+        out.append("With the linear activation f' = 1 everywhere, so the product shows W alone.")
+    out.append(
+        f"The largest |f'| of a step, ||diag f'(a_t)||, averages {mx:.3f} over the {r.t_end} steps "
+        f"(gamma_h = {r.gamma_h:g}); eq. 10 along this run multiplies ||W||_2 = {r.gamma_W:.3f} by it at each step."
+    )
+    return out
+
+
+def notice_components(r: Run, lv: LossView) -> list[str]:
+    """The Components tab's notes: the chosen L_t's components by step, and the span of the T x T map."""
+    out = []
     k_far = farthest_component(lv)
     c = lv.comp_log10
     if k_far is not None and k_far < lv.t and np.isfinite(c[-1]):
@@ -433,7 +483,30 @@ def notice(r: Run, lv: LossView) -> list[str]:
                 else "near and far steps pull with comparable force."
             )
         )
+    v = r.heat_log10[np.isfinite(r.heat_log10)]
+    if v.size:
+        out.append(
+            f"Across the T x T map the components span {decades_between(float(v.min()), float(v.max())):.1f} "
+            f"decades, from {sci(log10=float(v.min()))} to {sci(log10=float(v.max()))}."
+        )
     return out
+
+
+def notice_equations(r: Run) -> list[str]:
+    """The Equations tab's notes: eq. 12 checked at every measured distance."""
+    ok = np.isfinite(r.spec_log10) & np.isfinite(r.bound_log10)
+    ok[0] = False
+    if not ok.any():
+        return ["No distance with a finite measured norm to check eq. 12 against."]
+    gap = r.bound_log10[ok] - r.spec_log10[ok]
+    i = int(np.argmin(gap))
+    d = int(r.distance[ok][i])
+    return [
+        f"Eq. 12 holds at all {int(ok.sum())} measured distances: the measured norm stays at least "
+        f"{float(gap[i]):.2f} decades under (gamma_W gamma_h)^(t-k), closest at t - k = {d}."
+        if float(gap.min()) >= -1e-9
+        else f"Eq. 12 fails at t - k = {d} by {-float(gap[i]):.2g} decades (rounding in the product)."
+    ]
 
 
 def farthest_component(lv: LossView) -> int | None:

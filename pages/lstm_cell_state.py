@@ -325,6 +325,7 @@ def section_gates():
         if sec.open:
             with sec.box:
                 render(args, F, name)
+    ui.what_to_notice(lesson.notice_gates(R, T, fbias))
 
 
 def section_paths(reveal: bool, box):
@@ -336,6 +337,7 @@ def section_paths(reveal: bool, box):
         box.markdown(lesson.predict_answer(R, end_other, fbias))
     render(args, F, "paths")
     st.markdown(lesson.paths_read_off(R, T, cmp))
+    ui.what_to_notice(lesson.notice_paths(R, T, fbias, cmp))
 
 
 def section_components():
@@ -368,6 +370,7 @@ def section_components():
         with code_cols[1]:
             st.caption(f"{cmp}, same inputs")
             st.code(lesson.printout(R["cmp_table"][t - 1], t), language=None, height=height)
+    ui.what_to_notice(lesson.notice_components(R, t, cmp))
 
 
 def section_split():
@@ -380,6 +383,7 @@ def section_split():
         f"state and picks up $W_h$ terms. Here is that split of $\\partial L_{{{t}}}/\\partial c_k$ for every $k \\le t$."
     )
     render(args, FL, "split", t)
+    ui.what_to_notice(lesson.notice_split(S, t))
 
 
 def section_equations():
@@ -432,6 +436,9 @@ def section_equations():
             color="orange",
         )
     st.caption(detail)
+    st.subheader("Where the article is loose")
+    st.markdown(lesson.loose_text(R, T))
+    ui.what_to_notice(lesson.notice_equations(R, T))
 
 
 def section_code():
@@ -456,6 +463,7 @@ def section_code():
     st.code(code, language=None)
     st.markdown(result)
     ui.show_code(lesson.article_example, attribution.lstm_attribution, lesson.article_bptt)
+    ui.what_to_notice(lesson.notice_code(A))
 
 
 SECTIONS = ["Gates", "Two paths", "Components", "Split", "Equations", "Code"]
@@ -483,11 +491,4 @@ for label, sec in secs.items():
     if sec.open:
         with sec.box:
             DRAW[label]()
-
-# ---- where the article is loose
-st.header("Where the article is loose")
-st.markdown(lesson.loose_text(R, T))
-
-# ---- what to notice
-ui.what_to_notice(lesson.notice(R, S, T, t, fbias, cmp))
 ui.show_code(lesson.make_problem, lesson.compute)

@@ -348,6 +348,7 @@ def section_decay():
                 "At H >= 128 the product is multiplied in float32 (the log-scale in float64); the live "
                 "check above compares it with the float64 product."
             )
+        ui.what_to_notice(L.notice_decay(r))
 
 
 def section_spectrum():
@@ -384,6 +385,7 @@ def section_spectrum():
         st.markdown(text)
         if caption:
             st.caption(caption)
+    ui.what_to_notice(L.notice_spectrum(r))
 
 
 def section_derivative():
@@ -402,6 +404,7 @@ def section_derivative():
         ui.cached_chart(
             fprime_chart, args, data=lambda: L.fprime_frame(r), filename="rnn-vanishing-fprime.csv"
         )
+    ui.what_to_notice(L.notice_derivative(r))
 
 
 def section_components():
@@ -432,6 +435,7 @@ def section_components():
         )
         st.code(L.article_printout(lv), language=None)
         st.caption("In Kravets's (2023) format (component j = step j+1, 0-based), for W_hh of this RNN.")
+    ui.what_to_notice(L.notice_components(r, lv))
 
 
 def section_equations():
@@ -475,6 +479,7 @@ def section_equations():
             computed_by="gradcore.clipping.global_norm",
         )
         st.markdown(live.eq13)
+    ui.what_to_notice(L.notice_equations(r))
 
 
 VIEWS = {
@@ -489,7 +494,6 @@ for sec in ui.sections("rnn_view", list(VIEWS)):
         if sec.open:
             VIEWS[sec.label]()
 
-ui.what_to_notice(L.notice(r, lv))
 ui.show_code(
     L.compute,
     spectra.rnn_product_norms_at,

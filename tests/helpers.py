@@ -414,3 +414,26 @@ LONG = os.environ.get("RELIABILITY_LONG", "").lower() in ("1", "true", "yes")
 def long_run(config=None) -> bool:
     """True when the long (hand-run) sizes were asked for."""
     return LONG or bool(config is not None and config.getoption("--long"))
+
+
+def notes_by_tab(at) -> dict[str, list[str]]:
+    """tab label -> the points of each "What to notice" list drawn inside that tab (an eager run draws every
+    tab), and "" -> those outside every tab. A tab's own nested tabs count as their parent's."""
+    out: dict[str, list[str]] = {}
+
+    def walk(node, tab: str | None, state: dict) -> None:
+        kind = type(node).__name__
+        label = getattr(node, "label", None) if kind == "Tab" else None
+        here = tab if tab is not None else label
+        value = getattr(node, "value", None) if kind in ("Subheader", "Markdown") else None
+        if kind == "Subheader" and value == "What to notice":
+            state["open"] = here or ""
+        elif kind == "Markdown" and state.get("open") is not None:
+            out.setdefault(state.pop("open"), []).extend(
+                p[2:] for p in str(value).split("\n") if p.startswith("- ")
+            )
+        for child in getattr(node, "children", {}).values():
+            walk(child, here, state)
+
+    walk(at.main, None, {})
+    return out

@@ -155,3 +155,37 @@ def test_predict_first_reveals_the_computed_answer():
 def test_lecture_mode_renders():
     at = _run({"lecture": "true", "T": "30"})
     assert_healthy(at, "lecture mode")
+
+
+@pytest.mark.parametrize(
+    "query", [{}, {"fbias": "3", "T": "80", "cmp": "GRU"}, {"fbias": "-2", "cmp": "none"}]
+)
+def test_each_tab_notices_its_own_chart(query):
+    """Issue 18 item 5: the page-wide blocks are gone; every tab's "What to notice" is its own (no sentence under
+    two tabs) and quotes its own numbers, recomputed here through lessons.lstm_cell_state."""
+    from helpers import notes_by_tab
+
+    at = _run(query)
+    assert_healthy(at, str(query))
+    notes = notes_by_tab(at)
+    assert set(notes) == {"Gates", "Two paths", "Components", "Split", "Equations", "Code"}, notes.keys()
+    seen = [p for ps in notes.values() for p in ps]
+    assert len(seen) == len(set(seen)), "a sentence is repeated under two tabs"
+    T, fb, cmp = int(query.get("T", 50)), float(query.get("fbias", 1.0)), query.get("cmp", "RNN")
+    R = L.compute(T, 32, 8, fb, 0.9, 1.0, 0, cmp)
+    S = L.for_loss(T, 32, 8, fb, 0.9, 1.0, 0, T)
+    A = L.article_code(0)
+    text = {k: " ".join(v) for k, v in notes.items()}
+    assert f"forget gates average {float(R['f'].mean()):.3f}; " in text["Gates"]
+    assert f"largest |c_t| is {float(np.abs(R['c']).max()):.3g}" in text["Gates"]
+    assert f"reaches {L.sci(ln=R['ln_cell'][-1])} after {T} steps" in text["Two paths"]
+    assert f"ends at {L.sci(ln=R['ln_full'][-1])}" in text["Two paths"]
+    comp = R["table"][T - 1, :T]
+    assert f"component is {L.num(comp[-1])} and the farthest (k = 1) {L.num(comp[0])}" in text["Components"]
+    frac = S["cell"] / (S["cell"] + S["rest"])
+    assert f"alone makes {fmt.percent(frac[0])}" in text["Split"]
+    assert f"max f_T = {float(R['diag_f_T'].max()):.4f}" in text["Equations"]
+    assert f"centred differences agree to {A['tiny'].fd_rel_error:.1e}" in text["Code"]
+    assert "forget gates average" not in text["Components"] + text["Split"] + text["Code"]
+    # "Where the article is loose" is the Equations tab's, drawn once
+    assert sum(h.value == "Where the article is loose" for h in at.subheader) == 1

@@ -258,3 +258,47 @@ def test_genuine_bad_url_value_still_gets_its_notice():
     at.query_params["scale"] = "1e999"
     at.run()
     assert any("URL value for scale (`1e999`)" in n for n in _url_notices(at)), _url_notices(at)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"act": "sigmoid", "init": "orthogonal", "T": "60"},
+        {"act": "linear", "init": "nonnormal", "scale": "0.9"},
+    ],
+)
+def test_each_tab_notices_its_own_chart(query):
+    """Issue 18 item 5: every tab has its own "What to notice", none repeats another's sentences, none is drawn
+    outside the tabs, and each quotes its own chart's numbers, recomputed here."""
+    from helpers import notes_by_tab
+
+    at = new_app(PAGE, query=query)
+    at.run()
+    assert_healthy(at, str(query))
+    notes = notes_by_tab(at)
+    assert set(notes) == {"Decay", "Spectrum", "Derivative", "Components", "Equations"}, notes.keys()
+    seen = [p for ps in notes.values() for p in ps]
+    assert len(seen) == len(set(seen)), "a sentence is repeated under two tabs"
+    kw = dict(DEFAULT, **{"init_kind" if k == "init" else k: v for k, v in query.items()})
+    kw = {k: type(DEFAULT[k])(v) for k, v in kw.items()}
+    r = L.compute(**kw)
+    lv = L.loss_view(*kw.values(), kw["T"])
+    decay, spec, deriv, comp, eqs = (" ".join(notes[k]) for k in L_TABS)
+    assert f"went from 1 to {L.sci(log10=L.end_spec(r))}" in decay
+    assert f"rho^(T-k) (rho = {r.rho:.3f})" in decay
+    assert f"||W||_2 = {r.gamma_W:.3f}" in spec and f"sigma_{r.H} = {r.singvals[-1]:.3g}" in spec
+    assert f"{int(np.sum(np.abs(r.eigvals) > 1 + 1e-12))} of the {r.H} eigenvalues" in spec
+    assert f"averages {float(np.mean(r.fprime_max)):.3f}" in deriv
+    assert f"step k = {lv.t} is {L.sci(log10=lv.comp_log10[-1])}" in comp
+    ok = np.isfinite(r.spec_log10) & np.isfinite(r.bound_log10)
+    ok[0] = False
+    gap = r.bound_log10[ok] - r.spec_log10[ok]
+    assert (
+        f"Eq. 12 holds at all {int(ok.sum())} measured distances" in eqs and f"{gap.min():.2f} decades" in eqs
+    )
+    # the spectrum tab's own sentence is not the decay tab's, and vice versa
+    assert "went from 1 to" not in spec and "eigenvalues lie outside" not in decay
+
+
+L_TABS = ("Decay", "Spectrum", "Derivative", "Components", "Equations")

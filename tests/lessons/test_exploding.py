@@ -1,4 +1,4 @@
-"""lessons.exploding and lessons.start called directly, without Streamlit: the sentences follow the numbers.
+"""lessons.exploding called directly, without Streamlit: the sentences follow the numbers.
 
 The pages' AppTests (tests/pages/test_exploding.py, tests/app/test_app_pages.py) check what the pages print; these
 check the lesson functions on the cases a page reaches rarely (a gradient that is not finite, an
@@ -8,12 +8,10 @@ exact zero, a window the run leaves).
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from gradcore import cliff
 from lessons import exploding as X
 from lessons import fmt
-from lessons import start as S
 
 
 def test_growth_text_flips_between_explode_and_vanish():
@@ -62,20 +60,6 @@ def test_window_and_bifurcation_text():
     assert "**three fixed points for b in" in X.bifurcation_text(X.bifurcation(5.0, 50, 0.5), 5.0, 50, 0.5)
 
 
-def test_start_read_off_and_exact_zero():
-    df = S.jacobian_norms(40, "linear", 8, 0)
-    assert set(df["run"]) == {"spectral radius 0.8", "spectral radius 1.2"}
-    text = S.read_off(df, 40)
-    assert (
-        text.startswith("**Read it off:** after 40 steps the gradient norm is 1e") and "x per step." in text
-    )
-    zero = pd.DataFrame({"scale": [0.8, 1.2], "distance": [40, 40], "log10_norm": [-np.inf, 3.4]})
-    assert S.read_off(zero, 40) == (
-        "**Read it off:** after 40 steps the gradient norm is exactly 0 at radius 0.8 and 1e3 at radius 1.2."
-    )
-    assert S.activation_note("linear") is None and "f'(a_t) <= 0.25" in S.activation_note("sigmoid")
-
-
 def _numbers(text: str) -> list[float]:
     import re
 
@@ -116,17 +100,3 @@ def test_descent_note_names_a_clipped_run_that_leaves_the_window():
     for m in ("norm", "value"):
         out = X._first_outside(R["runs"][m].path, tiny)
         assert out is not None and f"{X.RUNS[m]} leaves the window at step {out}".lower() in notes[1].lower()
-
-
-def test_bound_claim_is_the_bound_of_the_W_the_preset_opens():
-    """The Sigmoid preset's sentence is computed: orthogonal W -> gamma_W = 1 -> exactly 4x per step; the old
-    settings (Gaussian at radius 1, gamma_W = 1.678) give 2.38x, and the sentence says so."""
-    from lessons import rnn_vanishing as R
-
-    r = R.compute(60, 32, "sigmoid", "orthogonal", 1.0, 1.0, 0)
-    assert abs(r.gamma_W - 1.0) < 1e-12 and r.gamma_h == 0.25
-    assert "drops 4× per step" in S.bound_claim("sigmoid", "orthogonal", 1.0, 32, 0)
-    g = R.compute(60, 32, "sigmoid", "gaussian_radius", 1.0, 1.0, 0)
-    claim = S.bound_claim("sigmoid", "gaussian_radius", 1.0, 32, 0)
-    assert f"{g.gamma_W:.3g}" == "1.68" and f"drops {1 / (g.gamma_W * 0.25):.3g}× per step" in claim
-    assert "grows 1.5× per step" in S.bound_claim("linear", "orthogonal", 1.5, 32, 0)

@@ -1,0 +1,103 @@
+"""lessons.rnn_vanishing called directly, without Streamlit: the RNN page's numbers against
+closed forms and gradcore.
+
+The page's AppTest and its checks against gradcore.jacobians / gradcore.attribution are in
+tests/pages/test_rnn_vanishing.py; these take cases whose answer is known by hand.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gradcore import activations, clipping, init, losses, rnn
+from lessons import rnn_vanishing as L
+
+
+def test_make_problem_is_one_draw_per_seed_and_T_moves_neither_x_nor_the_readout():
+    long = L.make_problem(50, 8, "tanh", "gaussian_radius", 1.3, 2.0, 4)
+    short = L.make_problem(20, 8, "tanh", "gaussian_radius", 1.3, 2.0, 4)
+    np.testing.assert_array_equal(short.Wh, long.Wh)
+    np.testing.assert_array_equal(short.Wy, long.Wy)
+    np.testing.assert_array_equal(short.x, long.x[:, :20])
+    np.testing.assert_array_equal(short.targets, long.targets[:, :20])
+    assert init.spectral_radius(long.Wh) == pytest.approx(1.3, rel=1e-9)
+    assert long.x.shape == (1, 50, L.D) and long.Wy.shape == (8, L.V) and long.targets.max() < L.V
+    # xscale only scales the inputs
+    unit = L.make_problem(50, 8, "tanh", "gaussian_radius", 1.3, 1.0, 4)
+    np.testing.assert_allclose(long.x, 2.0 * unit.x, rtol=1e-15)
+
+
+@pytest.mark.parametrize("scale", [0.5, 1.0, 2.0])
+def test_orthogonal_linear_run_is_scale_to_the_d(scale):
+    """Wh = s Q, linear: ||dh_t/dh_{t-d}||_2 = s^d, gamma_W = rho = s, eq. 10 = eq. 12 = s^d."""
+    T = 30
+    r = L.compute(T, 8, "linear", "orthogonal", scale, 1.0, 0)
+    d = np.arange(T + 1)
+    want = d * np.log10(scale)
+    assert r.t_end == T and r.n_spec == T  # H = 8: every distance gets an SVD
+    assert r.gamma_W == pytest.approx(scale, rel=1e-12) and r.rho == pytest.approx(scale, rel=1e-12)
+    for curve in (r.spec_log10, r.bound_log10, r.rho_log10, r.run_bound_log10):
+        np.testing.assert_allclose(curve, want, atol=1e-9)
+    np.testing.assert_allclose(r.fro_log10, want + 0.5 * np.log10(8), atol=1e-9)
+    assert L.regime(r) == {0.5: "vanishing", 1.0: "steady", 2.0: "exploding"}[scale]
+    if scale != 1.0:  # (at s = 1 every distance ties, to round-off)
+        dp, vp = L.peak(r)
+        assert (dp, vp) == ((1, pytest.approx(np.log10(0.5))) if scale < 1 else (T, pytest.approx(want[T])))
+
+
+def test_sigmoid_bound_drops_4x_per_step_at_gamma_W_1():
+    r = L.compute(40, 16, "sigmoid", "orthogonal", 1.0, 1.0, 1)
+    assert r.gamma_h == 0.25
+    np.testing.assert_allclose(r.bound_log10, np.arange(41) * np.log10(0.25), atol=1e-9)
+    assert np.all(r.fprime_max <= 0.25) and np.all(r.spec_log10[1:] <= r.run_bound_log10[1:] + 1e-9)
+
+
+def test_losses_and_gradient_norm_against_gradcore():
+    T, H, act = 35, 12, "tanh"
+    r = L.compute(T, H, act, "gaussian_radius", 1.1, 1.0, 2)
+    p = L.make_problem(T, H, act, "gaussian_radius", 1.1, 1.0, 2)
+    h, cache = rnn.forward(p.x, p.h0, p.Wx, p.Wh, p.b, act)
+    ce = losses.softmax_cross_entropy(h, p.Wy, p.by, p.targets)
+    np.testing.assert_allclose(r.L_t, ce.L_t.ravel(), rtol=1e-12)
+    # L_t by hand at one step: -log softmax(h_t Wy)[y_t]
+    z = h[0, 9] @ p.Wy
+    assert r.L_t[9] == pytest.approx(np.log(np.sum(np.exp(z))) - z[p.targets[0, 9]], rel=1e-12)
+    g = rnn.backward_all(ce.dh, cache)
+    assert 10**r.g_log10 == pytest.approx(clipping.global_norm([g.dWx, g.dWh, g.db]), rel=1e-10)
+    fprime = activations.get(act).df(cache.a[0], cache.h[0])
+    np.testing.assert_allclose(r.fprime_max, np.abs(fprime).max(axis=1), rtol=1e-14)
+    assert r.h_T_norm == pytest.approx(np.linalg.norm(h[0, -1]), rel=1e-14)
+    assert r.check.rel_err < 1e-6 and r.check.plotted_err < 1e-9  # the page's own live check
+
+
+def test_finite_steps_stops_at_the_first_overflowed_or_huge_state():
+    rng = np.random.default_rng(0)
+    _, cache = rnn.forward(
+        rng.standard_normal((1, 6, 2)), np.zeros((1, 3)), np.eye(2, 3), np.eye(3), np.zeros(3)
+    )
+    assert L.finite_steps(cache) == 6
+    a = cache.a.copy()
+    a[0, 4, 1] = np.inf
+    assert L.finite_steps(cache._replace(a=a)) == 4
+    h = cache.h.copy()
+    h[0, 2, 0] = 2 * L.BIG  # finite, but its square would leave float64
+    assert L.finite_steps(cache._replace(h=h)) == 2
+    short = L.truncate(cache, 3)
+    assert short.x.shape[1] == short.a.shape[1] == short.h.shape[1] == 3
+
+
+def test_an_overflowing_run_is_cut_where_it_overflowed():
+    r = L.compute(400, 8, "linear", "orthogonal", 10.0, 1.0, 0)  # ||h_t|| ~ 10^t passes 1e150 at t ~ 150
+    assert 140 <= r.t_end <= 151 and len(r.distance) == r.t_end + 1
+    assert r.spec_log10[r.t_end] == pytest.approx(r.t_end, abs=1e-9)  # 10^d exactly, past 1e140
+
+
+def test_sampling_sizes_by_hand():
+    assert L.n_spectral(8, 50) == 50  # small H: every distance
+    assert L.n_spectral(256, 1000) == 40  # 0.5 s / 15 ms = 33 SVDs, at least 40
+    assert L.n_spectral(128, 1000) == int(0.5 / (1.5e-2 / 8))  # 266
+    np.testing.assert_array_equal(L.heat_steps(L.HEAT_MAX), np.arange(1, L.HEAT_MAX + 1))
+    steps = L.heat_steps(1000)
+    assert len(steps) == L.HEAT_MAX and steps[0] == 1 and steps[-1] == 1000
+    assert L.product_dtype(127) == np.float64 and L.product_dtype(128) == np.float32

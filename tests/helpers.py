@@ -437,3 +437,28 @@ def notes_by_tab(at) -> dict[str, list[str]]:
 
     walk(at.main, None, {})
     return out
+
+
+# ----------------------------------------------------------------------------- the cells' test arrays
+CELL_SIZES = (3, 5, 4, 6)  # N, T, D, H of the cells' gradient checks
+
+
+def cell_arrays(rng, gates: int, sizes=CELL_SIZES) -> dict:
+    """x, h0, Wx, Wh, b of a cell with `gates` blocks (rnn 1, gru 3, lstm 4), float64, moderate scales."""
+    N, T, D, H = sizes
+    return dict(
+        x=rng.standard_normal((N, T, D)),
+        h0=rng.standard_normal((N, H)),
+        Wx=rng.standard_normal((D, gates * H)) * 0.5,
+        Wh=rng.standard_normal((H, gates * H)) * 0.5,
+        b=rng.standard_normal(gates * H) * 0.3,
+    )
+
+
+def assert_grads(fn, arrays: dict, analytic: dict, tol: float = 1e-6) -> None:
+    """Every analytic gradient against gradcore.gradcheck's centred differences, relative error < tol."""
+    from gradcore.gradcheck import numerical_gradient, rel_error
+
+    for name, g in analytic.items():
+        err = rel_error(g, numerical_gradient(fn, arrays, name))
+        assert err < tol, f"{name}: rel error {err:.2e}"

@@ -3,20 +3,11 @@ no function changes its inputs, and float32 in gives float32 out."""
 
 import numpy as np
 import pytest
+from helpers import cell_arrays as _arrays
 
 from gradcore import gru, lstm, rnn
 
 N, T, D, H = 3, 5, 4, 6
-
-
-def _arrays(rng, gates):
-    return dict(
-        x=rng.standard_normal((N, T, D)),
-        h0=rng.standard_normal((N, H)),
-        Wx=rng.standard_normal((D, gates * H)) * 0.5,
-        Wh=rng.standard_normal((H, gates * H)) * 0.5,
-        b=rng.standard_normal(gates * H) * 0.3,
-    )
 
 
 def test_sequence_forward_equals_stepping():

@@ -1,28 +1,13 @@
 """gradcore.gru: step and sequence backward against centred finite differences in float64."""
 
 import numpy as np
+from helpers import assert_grads as _assert_grads
+from helpers import cell_arrays as _arrays
 
 from gradcore import gru
-from gradcore.gradcheck import numerical_gradient, rel_error
 
 TOL = 1e-6
 N, T, D, H = 3, 5, 4, 6
-
-
-def _arrays(rng, gates):
-    return dict(
-        x=rng.standard_normal((N, T, D)),
-        h0=rng.standard_normal((N, H)),
-        Wx=rng.standard_normal((D, gates * H)) * 0.5,
-        Wh=rng.standard_normal((H, gates * H)) * 0.5,
-        b=rng.standard_normal(gates * H) * 0.3,
-    )
-
-
-def _assert_grads(fn, arrays, analytic):
-    for name, g in analytic.items():
-        err = rel_error(g, numerical_gradient(fn, arrays, name))
-        assert err < TOL, f"{name}: rel error {err:.2e}"
 
 
 def test_gru_sequence_backward():

@@ -3,28 +3,13 @@ rnn.step_loss_dWh against one backward pass per prefix."""
 
 import numpy as np
 import pytest
+from helpers import assert_grads as _assert_grads
+from helpers import cell_arrays as _arrays
 
 from gradcore import rnn
-from gradcore.gradcheck import numerical_gradient, rel_error
 
 TOL = 1e-6
 N, T, D, H = 3, 5, 4, 6
-
-
-def _arrays(rng, gates):
-    return dict(
-        x=rng.standard_normal((N, T, D)),
-        h0=rng.standard_normal((N, H)),
-        Wx=rng.standard_normal((D, gates * H)) * 0.5,
-        Wh=rng.standard_normal((H, gates * H)) * 0.5,
-        b=rng.standard_normal(gates * H) * 0.3,
-    )
-
-
-def _assert_grads(fn, arrays, analytic):
-    for name, g in analytic.items():
-        err = rel_error(g, numerical_gradient(fn, arrays, name))
-        assert err < TOL, f"{name}: rel error {err:.2e}"
 
 
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu", "linear"])

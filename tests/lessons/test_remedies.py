@@ -91,6 +91,11 @@ def test_baseline_losses_are_the_input_blind_optimum():
     assert baseline_loss("temporal_order", 20)[0] == pytest.approx(-np.sum(freq * np.log(freq)), rel=1e-3)
     assert baseline_loss("copy", 100)[0] == pytest.approx(10 * math.log(8) / 120, rel=1e-12)
     assert baseline_loss("noisy_sine", 20) is None
+    for T in (20, 100):  # Hochreiter's adding: a value at the first pair is 0, so below the usual 1/24
+        add = tasks.make_task("adding", T).sample(rng, 200_000)
+        y = add.y[add.loss_mask][:, 0]
+        assert baseline_loss("adding", T)[0] == pytest.approx(np.mean((y - 0.5) ** 2), rel=0.015)
+        assert baseline_loss("adding", T)[0] < 1 / 24 * 0.96
 
 
 def _run(label, T, solved_step, seen, kind="grad", error=0.25, model="rnn", remedies=()):

@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from gradcore import fused
 from gradcore.activations import sigmoid
 
 
@@ -134,33 +135,39 @@ def step_backward(dnext_h, dnext_c, cache: StepCache):
 
 def forward(x, h0, Wx, Wh, b, c0=None):
     """Run the LSTM over x (N, T, D) -> (h (N, T, H), Cache)."""
-    N, T, _ = x.shape
+    N, T, D = x.shape
     H = h0.shape[1]
     dtype = np.result_type(x, h0, Wx, Wh, b)
     c0 = np.zeros((N, H), dtype=dtype) if c0 is None else c0
     # NB: sigma(a) = (1 + tanh(a/2)) / 2, so one tanh over all 4H columns gives every gate once
-    # the i, f, o columns of the weights are halved: fewer NumPy calls per step.
+    # the i, f, o columns of the weights are halved (exactly: a product by 0.5): fewer NumPy calls per step.
     half = np.ones(4 * H, dtype=dtype)
     half[: 3 * H] = 0.5
-    xw = (x.transpose(1, 0, 2) @ Wx + b) * half  # (T, N, 4H): every step's input part in one matmul
+    off = np.broadcast_to(np.where(half < 1, 0.5, 0.0).astype(dtype), (N, 4 * H)).copy()
+    half_full = np.broadcast_to(half, (N, 4 * H)).copy()  # whole-slab operands: no per-row broadcast
+    # Time-major storage so that each step reads and writes contiguous (N, .) blocks; every step's
+    # input part in one matmul, and each step's gates then overwrite its slab of it.
+    x_tm = np.ascontiguousarray(x.transpose(1, 0, 2), dtype=dtype)  # (T, N, D)
+    gates = (x_tm.reshape(T * N, D) @ (Wx * half)).reshape(T, N, 4 * H)
+    gates += b * half
     Wh_s = Wh * half
-    # Time-major storage so that each step reads and writes contiguous (N, .) blocks.
-    gates = np.empty((T, N, 4 * H), dtype=dtype)
     c = np.empty((T, N, H), dtype=dtype)
     tanh_c = np.empty((T, N, H), dtype=dtype)
     h = np.empty((T, N, H), dtype=dtype)
+    rec = np.empty((N, 4 * H), dtype=dtype)
+    ig = np.empty((N, H), dtype=dtype)
     prev_h, prev_c = h0, c0
     for t in range(T):
         gt = gates[t]
-        np.matmul(prev_h, Wh_s, out=gt)
-        gt += xw[t]
+        np.matmul(prev_h, Wh_s, out=rec)
+        gt += rec
         np.tanh(gt, out=gt)
-        ifo = gt[:, : 3 * H]
-        ifo *= 0.5
-        ifo += 0.5
+        gt *= half_full
+        gt += off
         ct = c[t]
         np.multiply(gt[:, H : 2 * H], prev_c, out=ct)  # f * c_{t-1}
-        ct += gt[:, :H] * gt[:, 3 * H :]  # + i * g
+        np.multiply(gt[:, :H], gt[:, 3 * H :], out=ig)
+        ct += ig  # + i * g
         np.tanh(ct, out=tanh_c[t])
         np.multiply(gt[:, 2 * H : 3 * H], tanh_c[t], out=h[t])
         prev_h, prev_c = h[t], ct
@@ -173,40 +180,32 @@ def backward_all(dh, cache: Cache, dc=None) -> Backward:
     N, T, H = dh.shape
     dtype = cache.gates.dtype
     tm = lambda arr: arr.transpose(1, 0, 2)  # noqa: E731  (N, T, .) <-> (T, N, .) view
-    i, f, o, g = (tm(cache.gates[..., k * H : (k + 1) * H]) for k in range(4))
-    tanh_c = tm(cache.tanh_c)
-    # Local derivatives for every step at once; the loop then only does the recurrence.
-    K = o * (1.0 - tanh_c**2)  # dh_t/dc_t, (T, N, H)
-    A = np.empty((T, N, 4, H), dtype=dtype)  # dL/da per unit of dL/dc_t (i, f, g) or of dL/dh_t (o)
-    A[:, :, 0] = g * i * (1.0 - i)
-    A[:, :, 1] = tm(cache.c_prev) * f * (1.0 - f)
-    A[:, :, 2] = tanh_c * o * (1.0 - o)
-    A[:, :, 3] = i * (1.0 - g**2)
+    gates, c, tanh_c, h = tm(cache.gates), tm(cache.c), tm(cache.tanh_c), tm(cache.h)
+    f = gates[..., H : 2 * H]
     dh_tm, dc_tm = tm(dh), None if dc is None else tm(dc)
-    da = np.empty((T, N, 4, H), dtype=dtype)
+    da = np.empty((T, N, 4 * H), dtype=dtype)
     dh_total = np.empty((T, N, H), dtype=dtype)
     dc_total = np.empty((T, N, H), dtype=dtype)
     carry_h = np.zeros((N, H), dtype=dtype)
     carry_c = np.zeros((N, H), dtype=dtype)
     WhT = np.ascontiguousarray(cache.Wh.T)
+    scratch = fused.lstm_scratch((N, 4 * H), dtype)
+    # the local chain rule of each step (module docstring) in gradcore.fused, on that step's slab
     for t in range(T - 1, -1, -1):
         dht = dh_total[t]
         np.add(dh_tm[t], carry_h, out=dht)
-        dct = dc_total[t]
-        np.multiply(dht, K[t], out=dct)
-        dct += carry_c
         if dc_tm is not None:
-            dct += dc_tm[t]
-        dat = da[t]
-        np.multiply(dct[:, None, :], A[t], out=dat)
-        np.multiply(dht, A[t, :, 2], out=dat[:, 2])
+            carry_c = carry_c + dc_tm[t]
+        c_prev = c[t - 1] if t > 0 else cache.c0
+        dct = fused.lstm_step_back(dht, carry_c, gates[t], c_prev, tanh_c[t], h[t], da[t], scratch)
+        dc_total[t] = dct
         carry_c = dct * f[t]
-        carry_h = dat.reshape(N, 4 * H) @ WhT
+        carry_h = da[t] @ WhT
     D = cache.x.shape[2]
     da2 = da.reshape(T * N, 4 * H)
     dWx = tm(cache.x).reshape(T * N, D).T @ da2
     dWh = tm(cache.h_prev).reshape(T * N, H).T @ da2
-    da = tm(da.reshape(T, N, 4 * H))
+    da = tm(da)
     dx = da @ cache.Wx.T
     return Backward(dx, carry_h, carry_c, dWx, dWh, da2.sum(axis=0), tm(dh_total), tm(dc_total), da)
 

@@ -30,6 +30,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from gradcore import fused
 from gradcore.activations import sigmoid
 
 __all__ = [
@@ -164,12 +165,13 @@ def forward(spec: Spec, Wx, Wh, b, x, step_mask=None, alpha=None, store=True):
     GH, H = Wh.shape[2], Wh.shape[1]
     dtype = Wh.dtype
     x_tm = np.ascontiguousarray(x.transpose(0, 2, 1, 3), dtype=dtype)  # (M, T, N, D)
-    # all input projections in one matmul: (M, T*N, D) @ (M, D, G*H)
-    xa = np.matmul(x_tm.reshape(M, T * N, D), Wx).reshape(M, T, N, GH)
-    xa += b[:, None, None, :]
-    # NB: the per-step arrays are stored time-major (T, M, N, .) so every step's slab is one
-    # contiguous block for any M; the Cache shows them as (M, T, N, .) views
-    xa = np.ascontiguousarray(xa.transpose(1, 0, 2, 3))
+    if spec.cell == "lstm":
+        # sigma(a) = 0.5 + 0.5 tanh(a / 2): the a / 2 of the sigmoid gates folded into the weights
+        # once (a product by 0.5 is exact, so this is bit for bit (x Wx + b) / 2)
+        sc = np.full(GH, 0.5, dtype=dtype)
+        sc[3 * H :] = 1.0
+        Wx, b = Wx * sc, b * sc
+    xa = _input_projection(x_tm, Wx, b)  # (T, M, N, G*H)
     hold = _hold_array(step_mask, dtype)
     held = _held_steps(hold)
     if hold is not None:
@@ -208,30 +210,32 @@ def forward(spec: Spec, Wx, Wh, b, x, step_mask=None, alpha=None, store=True):
                 _blend(hn, h, hold[t])
             h = hn
     elif cell == "lstm":
-        # sigma(a) = 0.5 + 0.5 tanh(a / 2): one tanh over all four gates, then a scale and shift
-        sc = np.full(GH, 0.5, dtype=dtype)
-        sc[3 * H :] = 1.0
+        # one tanh over all four gates, then a scale and shift turns i, f, o into sigmoids
         off = np.full(GH, 0.5, dtype=dtype)
         off[3 * H :] = 0.0
-        gates_s = np.empty((T, M, N, GH), dtype=dtype) if store else None
+        # NB: scale and shift as whole (M, N, 4H) slabs: a (4H,) row broadcast down the batch
+        # runs NumPy's inner loop once per row, twice as slow at these sizes
+        sc_full = np.broadcast_to(sc, (M, N, GH)).copy()
+        off_full = np.broadcast_to(off, (M, N, GH)).copy()
+        # NB: each step's gates overwrite its input projection in xa: one (T, M, N, 4H) array, not two
+        gates_s = xa if store else None
         cbuf = np.zeros((T + 1, M, N, H), dtype=dtype)
         tc_s = np.empty((T, M, N, H), dtype=dtype) if store else None
-        gt_scratch = np.empty((M, N, GH), dtype=dtype)
         tc_scratch = np.empty((M, N, H), dtype=dtype)
+        ig = np.empty((M, N, H), dtype=dtype)
         c = cbuf[0]
-        # fold the a / 2 of the sigmoid gates into the weights once, not into every step
-        xa *= sc
         Wh_s = Wh * sc
         for t in range(T):
             np.matmul(h, Wh_s, out=tmp)
-            tmp += xa[t]
-            gt = gates_s[t] if store else gt_scratch
-            np.tanh(tmp, out=gt)
-            gt *= sc
-            gt += off
+            gt = xa[t]
+            gt += tmp
+            np.tanh(gt, out=gt)
+            gt *= sc_full
+            gt += off_full
             cn = cbuf[t + 1]
             np.multiply(gt[..., H : 2 * H], c, out=cn)
-            cn += gt[..., :H] * gt[..., 3 * H :]
+            np.multiply(gt[..., :H], gt[..., 3 * H :], out=ig)
+            cn += ig
             if t in held:
                 _blend(cn, c, hold[t])
             tc = tc_s[t] if store else tc_scratch
@@ -280,6 +284,25 @@ def forward(spec: Spec, Wx, Wh, b, x, step_mask=None, alpha=None, store=True):
     return hs, Cache(
         spec, x_tm, Wh, al, mt(hbuf), mt(a_s), mt(fa_s), mt(gates_s), mt(cbuf), mt(tc_s), mt(hold)
     )
+
+
+def _input_projection(x_tm, Wx, b) -> np.ndarray:
+    """x_t Wx + b for every step and model -> (T, M, N, G*H), time-major.
+
+    NB: stored time-major so every step's slab (M, N, .) is one contiguous block for any M; the
+    Cache shows the arrays as (M, T, N, .) views. One matmul per model over all its T*N rows
+    (for M = 1 straight into place), not a copy of an (M, T, N, .) result.
+    """
+    M, T, N, D = x_tm.shape
+    GH = Wx.shape[-1]
+    if M == 1:
+        xa = np.matmul(x_tm[0].reshape(T * N, D), Wx[0]).reshape(T, 1, N, GH)
+    else:
+        xa = np.empty((T, M, N, GH), dtype=Wx.dtype)
+        for m in range(M):
+            xa[:, m] = np.matmul(x_tm[m].reshape(T * N, D), Wx[m]).reshape(T, N, GH)
+    xa += b[:, None, :]
+    return xa
 
 
 def tbptt_chunks(T: int, tbptt):
@@ -335,17 +358,12 @@ def backward(cache: Cache, dh, da_extra=None, tbptt=None, xi=None) -> Grads:
         if al is not None:
             fp *= 1.0 - al
     elif cell == "lstm":
-        # every step's local derivatives at once, so the loop only chains them:
-        # da = [dc g i(1-i), dc c_prev f(1-f), dh tanh(c) o(1-o), dc i (1-g^2)]
-        g4 = tmv(cache.gates).reshape(T, M, N, 4, H)
-        i, f, o, g = g4[..., 0, :], g4[..., 1, :], g4[..., 2, :], g4[..., 3, :]
-        Q = np.empty_like(g4)
-        Q[..., 0, :] = g * i * (1.0 - i)
-        tanh_c = tmv(cache.tanh_c)
-        Q[..., 1, :] = tmv(cache.cbuf)[:-1] * f * (1.0 - f)
-        Q[..., 2, :] = tanh_c * o * (1.0 - o)
-        Q[..., 3, :] = i * (1.0 - g * g)
-        Ot = o * (1.0 - tanh_c**2)  # dc_t/dh_t along h_t = o tanh(c_t)
+        # NB: each step's local derivatives are computed inside the loop on that step's (M, N, .) slab,
+        # not for all steps at once before it: whole-sequence temporaries are megabytes that stream
+        # through memory (and are page-faulted in fresh on every call); a slab stays in cache.
+        gates_tm, tc_tm, c_tm, h_tm = tmv(cache.gates), tmv(cache.tanh_c), tmv(cache.cbuf), tmv(cache.hbuf)
+        f = gates_tm[..., H : 2 * H]
+        scratch = fused.lstm_scratch((M, N, GH), dtype)
     else:
         gt = tmv(cache.gates)
         hp_all = tmv(cache.h_prev)
@@ -382,11 +400,16 @@ def backward(cache: Cache, dh, da_extra=None, tbptt=None, xi=None) -> Grads:
                 if t in held:
                     keep_c = carry_c - m * carry_c
                     carry_c = m * carry_c
-                dct = dht * Ot[t]
-                dct += carry_c
-                dat4 = dat.reshape(M, N, 4, H)
-                np.multiply(Q[t], dct[..., None, :], out=dat4)
-                np.multiply(Q[t, :, :, 2], dht, out=dat4[..., 2, :])
+                dct = fused.lstm_step_back(
+                    dht,
+                    carry_c,
+                    gates_tm[t],
+                    c_tm[t],
+                    tc_tm[t],
+                    None if t in held else h_tm[t + 1],
+                    dat,
+                    scratch,
+                )
                 if da_extra is not None:
                     dat += da_extra[t]
                 carry = np.matmul(dat, WhT)

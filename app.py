@@ -49,6 +49,9 @@ with st.sidebar:
         "[jefkine.com](https://www.jefkine.com), 21 May 2018"
     )
 ui.apply_lecture_css()
+missing = ui.frame.unknown_page(pg)  # /nosuchpage: Streamlit runs the default page; say so, in one line
+if missing:
+    st.warning(missing, icon=":material/link_off:")
 
 # counted as a script under way (a Remedies-lab training loop gives way to it), and computed in one of
 # serve.activity.RUN_SLOTS slots: one page at a time, so thirty sessions do not share the GIL in 5 ms turns

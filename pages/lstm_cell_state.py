@@ -215,6 +215,13 @@ def render(args: tuple, figs: dict, name: str, t: int | None = None) -> None:
 # ----------------------------------------------------------------------------- page
 
 
+CMP_KEYS = {
+    "rnn": "RNN",
+    "gru": "GRU",
+    "none": "none",
+}  # URL key -> lesson.COMPARE name (?cmp=gru; GRU accepted)
+assert set(CMP_KEYS.values()) == set(lesson.COMPARE)
+
 st.title("LSTM: cell-state flow")
 st.markdown(
     "Kravets (2023, *Backpropagation and Vanishing Gradient Problem in RNN, Part 2*) makes one "
@@ -237,14 +244,16 @@ with top[0]:
         "sigma(5) = 0.993, sigma(1) = 0.73, sigma(-3) = 0.047.",
     )
 with top[1]:
-    cmp = ui.radio(
+    cmp_key = ui.radio(
         "Comparison cell (same inputs, same H)",
         "cmp",
-        list(lesson.COMPARE),
-        "RNN",
+        list(CMP_KEYS),
+        "rnn",
+        labels=CMP_KEYS,
         help="RNN: tanh RNN with the LSTM's candidate weights Wx_g, Wh_g. GRU: r, z, n take the "
         "LSTM's i, f, g weights and b_z = b_f (z keeps h as f keeps c).",
     )
+cmp = CMP_KEYS[cmp_key]  # the lesson's name of the cell (its series name on the charts)
 row = st.columns(4)
 with row[0]:
     T = int(ui.slider("Sequence length T", "T", 2, 500, 50))

@@ -71,12 +71,10 @@ st.markdown(
 
 # ----------------------------------------------------------------------------- small helpers
 def multiselect(label, key, names: dict, default, help=None):
-    """ui.multiselect over the readable labels names.values() (?models=LSTM) -> the chosen keys."""
-    back = {v: k for k, v in names.items()}
-    return [
-        back[v]
-        for v in ui.multiselect(label, key, list(names.values()), [names[d] for d in default], help=help)
-    ]
+    """ui.multiselect over the keys of names (?models=lstm, the URL's one vocabulary); a link may also name
+    one by its label (?models=LSTM), which is rewritten to the key. Returns the chosen keys."""
+    legend = "; ".join(f"{k}: {v}" for k, v in names.items())
+    return ui.multiselect(label, key, list(names), list(default), help=help or legend, labels=names)
 
 
 def _prop(obj, name: str):
@@ -323,6 +321,7 @@ task = ui.select(
     list(TASKS),
     "temporal_order",
     where=c1,
+    labels=TASKS,
     help="adding = Hochreiter 1997 exp. 4; temporal_order = Pascanu 2013; copy = Arjovsky 2016; "
     "noisy_sine = next-value generation (teacher forcing)",
 )

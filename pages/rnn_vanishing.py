@@ -265,6 +265,7 @@ with st.container(border=True):
             list(L.INITS),
             "gaussian_radius",
             help="; ".join(f"{k}: {v}" for k, v in L.INIT_LABELS.items()),
+            labels=L.INIT_LABELS,
         )
     with c3:
         scale = ui.slider(

@@ -129,6 +129,10 @@ def norms_chart(T: int, act: str, H: int, seed: int):
     )
 
 
+# A link's T, H, act (the shared keys of the other pages) are this page's start_T, start_H, start_act: moved
+# there, so a bad value gets the usual one-line notice and leaves the address bar.
+ui.controls.alias({"T": "start_T", "H": "start_H", "act": "start_act"})
+
 st.title("Why gradients vanish and explode in recurrent networks")
 left, right = st.columns([1, 1.15], gap="large")
 with left:
@@ -183,7 +187,8 @@ for col, (page, text) in zip(cols, PAGE_MAP, strict=True):
 
 st.subheader("Lecture presets")
 st.caption("Each link opens a page at prepared settings; the URL holds them, so you can bookmark it.")
-extra = {"lecture": "true"} if ui.lecture_mode() else {}
+# NB: no lecture=true in query_params: the lecture toggle is bound to the URL, and Streamlit carries a bound
+# parameter into the page it navigates to, so the link's own copy made it ?lecture=true&lecture=true.
 for row in range(0, len(PRESETS), 3):  # rows of three, so cards line up across columns
     for col, (page, name, what, params) in zip(st.columns(3), PRESETS[row : row + 3], strict=False):
         with col.container(border=True, height="stretch"):
@@ -191,7 +196,7 @@ for row in range(0, len(PRESETS), 3):  # rows of three, so cards line up across 
                 ui.frame.page_path(page),
                 label=f"**{name}**",
                 icon=":material/play_circle:",
-                query_params={**params, **extra},
+                query_params=params,
             )
             st.caption(
                 preset_text(

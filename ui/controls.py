@@ -16,6 +16,7 @@ gets a page prefix: lstm_scale, cliff_lr, start_T, ...
 from __future__ import annotations
 
 import math
+import re
 
 import streamlit as st
 
@@ -37,6 +38,8 @@ _CSV_COUNTS = "_ui_csv_counts"  # session_state: download-button slug -> uses th
 SECTION_KEYS = "_ui_section_keys"  # session_state: URL keys of the tab sets drawn this run (ui.lazy.SEEN)
 _URL_SEEN = "_ui_url_seen"  # session_state: key -> (URL string, widget value, stale) of the last run
 _DROPPED = "_ui_url_dropped"  # session_state: key -> URL string taken out of the URL before a rerun
+_NORMALISED = "_ui_url_normalised"  # session_state: key -> URL value(s) rewritten to the canonical option
+_ALIASES = "_ui_url_aliases"  # session_state: key -> the URL key its value came from (ui.controls.alias)
 
 
 def begin_run() -> None:
@@ -179,9 +182,81 @@ def notice(where, key: str, raw: str | None, value, default, ok: bool) -> None:
     """One caption when the URL held a value the widget could not use (not once the user moved it)."""
     if _url_is_stale(key, raw, value) or raw is None or ok:
         return
+    name = st.session_state.get(_ALIASES, {}).pop(key, key)  # ?T=abc on a page whose control is start_T
     shown = raw.replace("`", "")[:40]
     using = f"default {value}" if value == default else f"{value}"
-    where.caption(f"URL value for {key} (`{shown}`) was invalid; using {using}.")
+    where.caption(f"URL value for {name} (`{shown}`) was invalid; using {using}.")
+
+
+def alias(keys: dict[str, str]) -> None:
+    """Read ?src=... as ?dst=... for src -> dst in keys (a page whose controls carry a prefix, such as the Start
+    page's start_T, takes a link's T too): moves the value in the URL and reruns once, so the control validates
+    it and gives its usual one-line notice naming src. A src that is not moved is taken out of the URL.
+
+    Call it before the page's first control. NB: a widget is seeded from the URL its run started with, hence
+    the rerun (as _drop_infinite_values)."""
+    moved = False
+    try:
+        for src, dst in keys.items():
+            raw = st.query_params.get(src)
+            if raw is None:
+                continue
+            del st.query_params[src]
+            moved = True
+            if dst in st.query_params:
+                continue  # the page's own key wins
+            try:
+                st.query_params[dst] = raw
+                st.session_state.setdefault(_ALIASES, {})[dst] = src
+            except Exception:  # NB: dst bound to a widget already on screen: its value stays
+                pass
+    except Exception:  # NB: never let a malformed URL break a page
+        return
+    if moved:
+        st.rerun()
+
+
+def _plain(text) -> str:
+    """'Two_paths', 'two-paths', 'TWO PATHS' -> 'two paths': how a URL value is matched to an option."""
+    return re.sub(r"[\s_\-+]+", " ", str(text)).strip().casefold()
+
+
+def match_option(raw: str | None, options, labels: dict | None = None) -> str | None:
+    """The option a URL string names: the option itself, or (case, spaces, '-' and '_' aside) an option or its
+    label; None when it names none."""
+    if raw is None:
+        return None
+    if raw in options:
+        return raw
+    want = _plain(raw)
+    for o in options:
+        if _plain(o) == want or (labels and o in labels and _plain(labels[o]) == want):
+            return o
+    return None
+
+
+def normalise_url(key: str, raw, canonical) -> None:
+    """A URL value that names an option by another spelling (?models=LSTM for the option lstm): put the option
+    in the URL and rerun once, so the widget is seeded with it and the address bar holds one vocabulary.
+
+    Once per URL value; where the URL cannot be rewritten (the key is bound to a widget already on screen),
+    the session takes the option instead, which the widget then shows."""
+    if raw is None or raw == canonical:
+        return
+    seen = st.session_state.setdefault(_NORMALISED, {})
+    mark = tuple(raw) if isinstance(raw, list) else raw
+    if seen.get(key) == mark:
+        return
+    seen[key] = mark
+    try:
+        st.query_params[key] = canonical
+    except Exception:  # NB: bound already: the session value wins over an unusable URL value
+        try:
+            st.session_state[key] = canonical
+        except Exception:
+            pass
+        return
+    st.rerun()
 
 
 def slider(
@@ -238,8 +313,9 @@ def _bound_number(widget: str, label, key, min_value, max_value, default, step, 
     return value
 
 
-def select(label: str, key: str, options, default, help: str | None = None, where=None):
-    """st.selectbox over string options bound to ?key=option.
+def select(label: str, key: str, options, default, help: str | None = None, where=None, labels=None):
+    """st.selectbox over string options bound to ?key=option; the URL may also name an option by its label
+    (labels: option -> label) or in another case (?task=Adding): that is accepted and rewritten to the option.
 
     NB: no format_func on purpose: with one, Streamlit puts the formatted label in the URL,
     so keep the option strings short and readable (they are what a preset link holds).
@@ -247,22 +323,35 @@ def select(label: str, key: str, options, default, help: str | None = None, wher
     where = where or st
     options = [str(o) for o in options]
     raw = url_value(key)
+    named = match_option(raw, options, labels)
+    if named is not None:
+        normalise_url(key, raw, named)
     _register(key, str(default))
     _keep_if(key, lambda v: isinstance(v, str) and v in options, str(default))
     value = where.selectbox(
         label, options, index=options.index(str(default)), help=help, key=key, bind="query-params"
     )
-    notice(where, key, raw, value, str(default), raw is not None and raw == value)
+    notice(where, key, raw, value, str(default), raw is not None and named == value)
     return value
 
 
 def radio(
-    label: str, key: str, options, default, help: str | None = None, horizontal: bool = True, where=None
+    label: str,
+    key: str,
+    options,
+    default,
+    help: str | None = None,
+    horizontal: bool = True,
+    where=None,
+    labels=None,
 ):
-    """st.radio over string options bound to ?key=option (for 2-4 choices)."""
+    """st.radio over string options bound to ?key=option (for 2-4 choices); labels as in select."""
     where = where or st
     options = [str(o) for o in options]
     raw = url_value(key)
+    named = match_option(raw, options, labels)
+    if named is not None:
+        normalise_url(key, raw, named)
     _register(key, str(default))
     _keep_if(key, lambda v: isinstance(v, str) and v in options, str(default))
     value = where.radio(
@@ -274,7 +363,7 @@ def radio(
         horizontal=horizontal,
         bind="query-params",
     )
-    notice(where, key, raw, value, str(default), raw is not None and raw == value)
+    notice(where, key, raw, value, str(default), raw is not None and named == value)
     return value
 
 
@@ -294,12 +383,15 @@ def toggle(label: str, key: str, default: bool = False, help: str | None = None,
     return value
 
 
-def multiselect(label: str, key: str, options, default=(), help: str | None = None, where=None) -> list[str]:
+def multiselect(
+    label: str, key: str, options, default=(), help: str | None = None, where=None, labels=None
+) -> list[str]:
     """st.multiselect over string options bound to ?key=a&key=b (one URL entry per chosen option).
 
     NB: no format_func on purpose (as in select): Streamlit matches URL values against the
-    formatted labels, so the options are the readable strings the URL holds. URL values that are
-    not options are dropped, with one caption naming them; the rest are kept.
+    formatted labels, so the options are the strings the URL holds. A URL value that names an option
+    by its label (labels: option -> label) or in another case is rewritten to the option; values that
+    name no option are dropped, with one caption naming them; the rest are kept.
     """
     where = where or st
     options = [str(o) for o in options]
@@ -308,6 +400,9 @@ def multiselect(label: str, key: str, options, default=(), help: str | None = No
         raw = st.query_params.get_all(key)
     except Exception:  # NB: never let a malformed URL break a page
         raw = []
+    named = [match_option(r, options, labels) for r in raw]
+    if raw and any(n is not None and n != r for n, r in zip(named, raw, strict=True)):
+        normalise_url(key, list(raw), list(dict.fromkeys(n for n in named if n is not None)))
     _register(key, list(default))
     _keep_if(
         key,
@@ -315,7 +410,7 @@ def multiselect(label: str, key: str, options, default=(), help: str | None = No
         list(default),
     )
     value = where.multiselect(label, options, default=default, help=help, key=key, bind="query-params")
-    bad = [r for r in raw if r not in options]
+    bad = [r for r, n in zip(raw, named, strict=True) if n is None]
     if bad:
         shown = ", ".join(b.replace("`", "")[:20] for b in bad)[:60]
         where.caption(f"URL value for {key} (`{shown}`) was not an option; it was dropped.")

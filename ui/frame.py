@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import streamlit as st
 
@@ -70,3 +71,33 @@ def require() -> None:
     if not in_frame():
         navigation(position="hidden")
         st.rerun()
+
+
+def requested_path() -> str | None:
+    """The page path the browser asked for, relative to the app's base path ("" for the default page),
+    from the public st.context.url; None when it is not known (no browser, as in AppTest)."""
+    try:
+        url = st.context.url
+    except Exception:  # NB: no session context: nothing to compare
+        return None
+    if not url:
+        return None
+    path = unquote(urlparse(url).path).strip("/")
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    if base and (path == base or path.startswith(base + "/")):
+        path = path[len(base) :].strip("/")
+    return path
+
+
+def unknown_page(page, path: str | None = None) -> str | None:
+    """The one-line notice when the URL names no page: Streamlit then runs the default page in silence.
+
+    page: what st.navigation returned; path: requested_path() unless given. None when the path is a page."""
+    path = requested_path() if path is None else path
+    if path is None or getattr(page, "url_path", None) != "":  # the default page's url_path is ""
+        return None
+    known = {Path(f).stem for f, _, _ in PAGES}
+    if path == "" or path in known:
+        return None
+    shown = path.replace("`", "")[:60]
+    return f"No such page: `/{shown}`. Showing the Start page instead."

@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import streamlit as st
 
-from ui.controls import SECTION_KEYS, notice, url_value
+from ui.controls import SECTION_KEYS, match_option, normalise_url, notice, url_value
 
 EAGER = "_ui_all_sections"  # session_state flag: every section open (tests)
 SEEN = SECTION_KEYS  # session_state: URL keys of the tab sets drawn this run (reset by controls.begin_run)
@@ -43,17 +43,21 @@ def eager() -> bool:
 
 
 def sections(key: str, labels: list[str], default: str | None = None, where=None) -> list[Section]:
-    """st.tabs(labels) bound to ?key=<label>; a URL label that is not a section falls back to the
+    """st.tabs(labels) bound to ?key=<label>; a URL label in another case or with _ or - for spaces
+    (?lstm_view=two_paths) is rewritten to the label; one that names no section falls back to the
     default with a one-line notice. Labels are URL values: keep them short and plain."""
     where = where or st
     labels = [str(s) for s in labels]
     default = labels[0] if default is None else str(default)
     raw = url_value(key)
+    named = match_option(raw, labels)  # ?rnn_view=spectrum, ?lstm_view=two_paths name a tab too
+    if named is not None:
+        normalise_url(key, raw, named)
     st.session_state.setdefault(SEEN, {})[key] = list(labels)
     slot = where.empty()  # above the tabs, where the reader looks
     tabs = where.tabs(labels, default=default, key=key, bind="query-params")
     chosen = st.session_state.get(key, default)
-    notice(slot, key, raw, chosen, default, raw is not None and raw == chosen)
+    notice(slot, key, raw, chosen, default, raw is not None and named == chosen)
     all_open = eager()
     return [Section(t, all_open or bool(t.open), label) for t, label in zip(tabs, labels, strict=True)]
 

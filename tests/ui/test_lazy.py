@@ -62,7 +62,7 @@ def test_every_tab_keeps_its_controls_when_closed():
     assert at.slider(key="own_equations").value == 9  # drawn (hidden) in its tab, value kept
 
 
-@pytest.mark.parametrize("bad", ["garbage", "", "<script>alert(1)</script>", "decay"])
+@pytest.mark.parametrize("bad", ["garbage", "", "<script>alert(1)</script>", "decays"])
 def test_a_bad_url_tab_falls_back_with_one_notice(bad):
     at = _app({"demo_view": bad})
     assert not at.exception
@@ -77,3 +77,15 @@ def test_a_bad_url_tab_falls_back_with_one_notice(bad):
 def test_eager_draws_every_tab():
     at = _app(eager=True)
     assert _contents(at) == ["content of Decay at 5", "content of Spectrum at 5", "content of Equations at 5"]
+
+
+@pytest.mark.parametrize(
+    "spelt,label", [("spectrum", "Spectrum"), ("EQUATIONS", "Equations"), ("decay", "Decay")]
+)
+def test_a_tab_named_in_another_case_opens_it_and_the_url_takes_the_label(spelt, label):
+    """Issue 18 item 11: ?demo_view=spectrum opens Spectrum, with no notice, and the URL is rewritten to it."""
+    at = _app({"demo_view": spelt})
+    assert not at.exception
+    assert _contents(at) == [f"content of {label} at 5"]
+    assert not at.caption, [c.value for c in at.caption]
+    assert at.query_params.get("demo_view") in ([label], label, None), at.query_params  # None: the default

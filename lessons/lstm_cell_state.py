@@ -1051,7 +1051,7 @@ def loose_text(R: dict, T: int) -> str:
         "$W_x$ never appears in the product of Jacobians; the vanilla RNN's factor per step is "
         "$\\operatorname{diag}(\\tanh'(a_t))\\,W_h^\\top$.\n"
         "- $\\partial c_t/\\partial c_{t-1} = f_t$ holds along the cell edge with $h_{t-1}$ held fixed. The total "
-        "derivative adds the terms through $h$ (the Equations tab), which carry $W_h$; the *full Jacobian* curve of "
+        "derivative adds the terms through $h$ (the equation for $\\partial c_t/\\partial h_{t-1}$ above), which carry $W_h$; the *full Jacobian* curve of "
         "the Two paths tab includes them, and it can lie above the cell path"
         + (
             f" (it does here: {sci(ln=R['ln_full'][-1])} against {sci(ln=R['ln_cell'][-1])} at distance {T})."
@@ -1151,8 +1151,8 @@ def notice_equations(R: dict, T: int) -> list[str]:
     """The Equations tab's notes: the cell edge against the detour through h at the last step."""
     return [
         f"At step T = {T} the cell edge dc_T/dc_(T-1) = diag(f_T) has norm max f_T = "
-        f"{float(R['diag_f_T'].max()):.4f}, while the detour ‖dc_T/dh_(T-1)‖_2 = {R['norm_dc_dh_T']:.3g} "
-        f"(and ‖dh_T/dh_(T-1)‖_2 = {R['norm_dh_dh_T']:.3g}) carries W_h."
+        f"{float(R['diag_f_T'].max()):.4f}, while the detour ‖dc_T/dh_(T-1)‖₂ = {R['norm_dc_dh_T']:.3g} "
+        f"(and ‖dh_T/dh_(T-1)‖₂ = {R['norm_dh_dh_T']:.3g}) carries W_h."
     ]
 
 

@@ -58,5 +58,6 @@ if missing:
 try:
     with serve.activity.script_run(), serve.activity.admitted(), ui.frame.inside():
         pg.run()
+        ui.controls.end_run()  # only after a run that completed (a rerun or an exception skips it)
 finally:
     serve.memory.maybe_trim()  # free heap pages back to the kernel, at most once a minute

@@ -167,7 +167,11 @@ def invalid_for(c: Control, raw) -> bool:
             return True
         return bool(c.integer and not f.is_integer())  # NB: Streamlit may truncate it (see needs_default)
     if c.kind in ("selectbox", "radio"):
-        return raw not in c.options
+        from ui.controls import (
+            match_option,
+        )  # the app takes 'Sigmoid', 'sigmoid ' for sigmoid (issue 18 item 11)
+
+        return match_option(raw, c.options) is None
     return False
 
 

@@ -37,6 +37,7 @@ _REGISTRY = "_ui_bound_defaults"  # session_state: key -> default of every bound
 _CSV_COUNTS = "_ui_csv_counts"  # session_state: download-button slug -> uses this run (unique keys)
 SECTION_KEYS = "_ui_section_keys"  # session_state: URL keys of the tab sets drawn this run (ui.lazy.SEEN)
 _URL_SEEN = "_ui_url_seen"  # session_state: key -> (URL string, widget value, stale) of the last run
+_PENDING = "_ui_url_notices"  # session_state: key -> notice shown by a run that a later st.rerun cut short
 _DROPPED = "_ui_url_dropped"  # session_state: key -> URL string taken out of the URL before a rerun
 _NORMALISED = "_ui_url_normalised"  # session_state: key -> URL value(s) rewritten to the canonical option
 _ALIASES = "_ui_url_aliases"  # session_state: key -> the URL key its value came from (ui.controls.alias)
@@ -48,6 +49,18 @@ def begin_run() -> None:
     st.session_state[_REGISTRY] = {}
     st.session_state[_CSV_COUNTS] = {}
     st.session_state[SECTION_KEYS] = {}  # the tab sets of this run (ui.lazy.sections fills it)
+
+
+def end_run() -> None:
+    """The page's run completed: forget what this URL's notices needed across reruns (the frame calls this last):
+    the infinite values dropped, the notices shown, the aliased keys.
+
+    NB: not in begin_run, and url_value does not pop them: a run that a later control cuts short with st.rerun
+    (normalise_url, alias) would otherwise lose the dropped value's notice (?H=1e999&act=relu+ on the exploding
+    page showed none; tests/app/test_fuzz_urls.py). A run that raises or reruns never gets here."""
+    st.session_state.pop(_DROPPED, None)
+    st.session_state.pop(_PENDING, None)
+    st.session_state.pop(_ALIASES, None)
 
 
 def _register(key: str, default) -> None:
@@ -73,7 +86,7 @@ def url_value(key: str) -> str | None:
     try:
         raw = st.query_params.get(key)
         if raw is None:
-            raw = st.session_state.get(_DROPPED, {}).pop(key, None)
+            raw = st.session_state.get(_DROPPED, {}).get(key)
         return raw
     except Exception:  # NB: never let a malformed URL break a page
         return None
@@ -180,12 +193,19 @@ def _url_is_stale(key: str, raw: str | None, value) -> bool:
 
 def notice(where, key: str, raw: str | None, value, default, ok: bool) -> None:
     """One caption when the URL held a value the widget could not use (not once the user moved it)."""
+    pending = st.session_state.setdefault(_PENDING, {})
+    if raw is None and key in pending:
+        # NB: the run that showed this notice was cut short by a later control's st.rerun (normalise_url,
+        # alias), and Streamlit took the unusable value out of the URL meanwhile: show it once more
+        where.caption(pending[key])
+        return
     if _url_is_stale(key, raw, value) or raw is None or ok:
         return
-    name = st.session_state.get(_ALIASES, {}).pop(key, key)  # ?T=abc on a page whose control is start_T
+    name = st.session_state.get(_ALIASES, {}).get(key, key)  # ?T=abc on a page whose control is start_T
     shown = raw.replace("`", "")[:40]
     using = f"default {value}" if value == default else f"{value}"
-    where.caption(f"URL value for {name} (`{shown}`) was invalid; using {using}.")
+    pending[key] = f"URL value for {name} (`{shown}`) was invalid; using {using}."
+    where.caption(pending[key])
 
 
 def alias(keys: dict[str, str]) -> None:

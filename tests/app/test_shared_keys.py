@@ -14,7 +14,7 @@ import functools
 
 import pytest
 from fuzz_urls import controls_of
-from helpers import new_app, registered_pages
+from helpers import ROOT, new_app, registered_pages
 
 PAGES = registered_pages()
 
@@ -59,7 +59,7 @@ def test_shared_key_values_survive_page_changes():
             at.run()
             getattr(at, c_src.kind)(key=key).set_value(v)
             at.run()
-            at.switch_page(dst)
+            at.switch_page(str(ROOT / dst))
             at.run()
             where = f"{key}={v!r} on {src}, then {dst}"
             assert not at.exception, f"{where}: {[e.value[:300] for e in at.exception]}"

@@ -62,6 +62,9 @@ class TrainConfig:
     init: str = "uniform"  # "uniform" (U(-1/sqrt H, 1/sqrt H), PyTorch's default) or a gradcore.init kind
     init_scale: float = 1.0  # spectral radius (norm for "gaussian_norm") of each H x H block of Wh
     forget_bias: float = 1.0  # LSTM forget-gate bias (Gers et al. 2000; Jozefowicz et al. 2015)
+    forget_gate: bool = (
+        True  # LSTM: False is Hochreiter & Schmidhuber's 1997 cell (f_t = 1, forget_bias unused)
+    )
     alpha: float | None = None  # leaky: None samples each unit's alpha from U(0.02, 0.2) (seed 001)
     optimiser: str = "adam"  # "sgd" | "momentum" | "adam"
     lr: float = 3e-3
@@ -397,7 +400,7 @@ class Stepper:
         self.c0 = c0
         self.M = M = len(configs)
         self.task = make_task_for(c0)
-        self.spec = models.Spec(c0.cell, c0.activation)
+        self.spec = models.Spec(c0.cell, c0.activation, c0.forget_gate)
         self.dtype = np.dtype(c0.dtype)
         ps, alphas = [], []
         self.data_rng, self.eval_rng, self.trunc_rng = [], [], []
@@ -421,7 +424,7 @@ class Stepper:
         self.solved_step = np.full(M, -1)
         self.diverged = np.zeros(M, dtype=bool)
         self.window = []  # recent per-batch wrong counts, for the cheap pre-check
-        self.last_check = -(10**9)
+        self.last_check = np.full(M, -(10**9))  # step of each model's last official evaluation
         self.evals = [[] for _ in range(M)]
         self.last = None
 
@@ -498,30 +501,41 @@ class Stepper:
         return self.last
 
     def _maybe_check(self):
-        """The official criterion, run when the recent training batches (fresh sequences, scored
-        before their update) suggest it may pass, at most once per check_every steps."""
-        if self.k - self.last_check < self.c0.check_every:
-            return
-        todo = self.solved_step < 0
-        if not todo.any():
-            return
+        """The official criterion, per model: run for each unsolved model whose recent training batches
+        (fresh sequences, scored before their update) suggest it may pass, at most once per check_every
+        steps for that model. Each model is evaluated alone on its own evaluation stream, so every run of
+        an ensemble gets its own solved step (an ensemble-wide check gave all seeds the same step), and a
+        run's solved step does not depend on which other runs share its ensemble."""
         recent = np.mean(self.window, axis=0)
-        if not np.any(todo & (recent < self.task.max_wrong)):
-            return
-        self.last_check = self.k
-        batches = [self.task.sample(self.eval_rng[m], self.task.eval_size) for m in range(self.M)]
-        err = evaluate(
-            self.spec, self.params, self.alpha, self.task, batches, self.c0.prime if self.free else None
+        ready = np.flatnonzero(
+            (self.solved_step < 0)
+            & (recent < self.task.max_wrong)
+            & (self.k - self.last_check >= self.c0.check_every)
         )
-        for m in range(self.M):
-            self.evals[m].append((self.k, float(err[m])))
-            if todo[m] and err[m] < self.task.max_wrong:
+        if ready.size == 0:
+            return
+        self.last_check[ready] = self.k
+        batches = [self.task.sample(self.eval_rng[m], self.task.eval_size) for m in ready]
+        params = {k: v[ready] for k, v in self.params.items()}
+        alpha = None if self.alpha is None else self.alpha[ready]
+        err = evaluate(self.spec, params, alpha, self.task, batches, self.c0.prime if self.free else None)
+        for m, e in zip(ready, err, strict=True):
+            self.evals[m].append((self.k, float(e)))
+            if e < self.task.max_wrong:
                 self.solved_step[m] = self.k
 
     def spectral_radius(self) -> np.ndarray:
         block = models.recurrent_block(self.c0.cell, self.params["Wh"])
         with np.errstate(all="ignore"):
             return np.abs(np.linalg.eigvals(block)).max(axis=-1)
+
+    def spectral_norm(self) -> np.ndarray:
+        """(M,) ||block||_2, the largest singular value of the same block as spectral_radius: with
+        ||W_hh||_2 < 1/gamma_h gradients cannot explode (seed 001's eq. 12), while rho < 1 is not enough
+        for a non-normal W_hh."""
+        block = models.recurrent_block(self.c0.cell, self.params["Wh"])
+        with np.errstate(all="ignore"):
+            return np.linalg.svd(block.astype(np.float64), compute_uv=False)[..., 0]
 
     def progress(self, t0: float) -> Progress:
         last = self.last

@@ -322,3 +322,19 @@ def test_evaluate_in_chunks_equals_one_pass(monkeypatch, cell, task_name):
     chunked = train.evaluate(st.spec, st.params, st.alpha, st.task, batches)
     np.testing.assert_array_equal(chunked, whole)
     assert whole.shape == (2,) and np.all((whole >= 0) & (whole <= 1))
+
+
+def test_each_run_of_an_ensemble_gets_its_own_solved_step():
+    """Issue 17 item 4: the official check runs per model, so seeds solve at their own steps (an ensemble-wide
+    check gave 331/331/331), and a run's solved step is the one it gets when trained alone."""
+    from dataclasses import replace
+
+    from gradcore.train import TrainConfig, train, train_ensemble
+
+    c = TrainConfig(task="temporal_order", T=10, H=16, steps=1500, check_every=10, dtype="float64")
+    cs = [replace(c, seed=s) for s in range(3)]
+    together = [r.solved_step for r in train_ensemble(cs)]
+    alone = [train(x).solved_step for x in cs]
+    assert all(s > 0 for s in together), together
+    assert len(set(together)) == 3, together
+    assert together == alone

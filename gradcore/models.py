@@ -89,12 +89,15 @@ class Spec:
 
     cell: str = "lstm"
     activation: str = "tanh"
+    forget: bool = True  # lstm only: False is Hochreiter & Schmidhuber's 1997 cell, f_t = 1 (no forget gate)
 
     def __post_init__(self):
         if self.cell not in CELLS:
             raise ValueError(f"unknown cell {self.cell!r}; expected one of {CELLS}")
         if self.activation not in _F:
             raise ValueError(f"unknown activation {self.activation!r}; expected one of {sorted(_F)}")
+        if not self.forget and self.cell != "lstm":
+            raise ValueError("forget=False (the 1997 LSTM without a forget gate) is an lstm option")
 
 
 class Cache(NamedTuple):
@@ -232,6 +235,10 @@ def forward(spec: Spec, Wx, Wh, b, x, step_mask=None, alpha=None, store=True):
             np.tanh(gt, out=gt)
             gt *= sc_full
             gt += off_full
+            if not spec.forget:
+                # NB: f_t = 1 exactly; backward then needs nothing new: the f block's derivative f (1 - f) is 0
+                # (so its weights get zero gradients and stay put) and the cell path carries dc unchanged
+                gt[..., H : 2 * H] = 1.0
             cn = cbuf[t + 1]
             np.multiply(gt[..., H : 2 * H], c, out=cn)
             np.multiply(gt[..., :H], gt[..., 3 * H :], out=ig)

@@ -176,3 +176,35 @@ def test_randomised_truncation_is_unbiased(cell):
     est = gK.dWh.mean(axis=0)
     assert np.linalg.norm(est - full.dWh[0]) / np.linalg.norm(full.dWh[0]) < 0.06
     assert np.linalg.norm(gK.dWh[0] - full.dWh[0]) > 0 or np.all(xi[0] == 1 / pi)
+
+
+def test_lstm_without_forget_gate_is_the_1997_cell():
+    """Spec(forget=False): c_t = c_{t-1} + i_t g_t exactly (Hochreiter & Schmidhuber 1997, no forget gate);
+    its backward pass against centred differences (with padding), and the forget block's weights get zero
+    gradients (they are unused)."""
+    rng = np.random.default_rng(3)
+    M, N, T, D, H = 2, 3, 6, 2, 4
+    Wx, Wh, b = _params("lstm", M, D, H, rng)
+    x = rng.standard_normal((M, N, T, D))
+    spec = models.Spec("lstm", forget=False)
+    h, cache = models.forward(spec, Wx, Wh, b, x)
+    gates = cache.gates  # (M, T, N, 4H) [i f o g]
+    i, f, o, g = (gates[..., k * H : (k + 1) * H] for k in range(4))
+    c = np.cumsum(i * g, axis=1)  # c_0 = 0 and f = 1: the cell state is the running sum of i g
+    assert np.all(f == 1.0)
+    assert np.allclose(cache.cbuf[:, 1:], c, rtol=1e-13, atol=1e-14)
+    assert np.allclose(h, o * np.tanh(c), rtol=1e-13, atol=1e-14)
+    h_std, _ = models.forward(models.Spec("lstm"), Wx, Wh, b, x)
+    assert not np.allclose(h, h_std)  # the option does something
+    step_mask = np.ones((M, N, T), dtype=bool)
+    step_mask[0, 1, :2] = False
+    w = rng.standard_normal((M, T, N, H))
+    _, cache = models.forward(spec, Wx, Wh, b, x, step_mask)
+    gr = models.backward(cache, w)
+    fn = _loss_fn(spec, x, w, step_mask)
+    errs = gradcheck.check(fn, {"Wx": Wx, "Wh": Wh, "b": b}, {"Wx": gr.dWx, "Wh": gr.dWh, "b": gr.db})
+    assert max(errs.values()) < 1e-6, errs
+    assert np.all(gr.dWx[..., H : 2 * H] == 0) and np.all(gr.dWh[..., H : 2 * H] == 0)
+    assert np.all(gr.db[..., H : 2 * H] == 0)
+    with pytest.raises(ValueError, match="lstm option"):
+        models.Spec("gru", forget=False)

@@ -31,7 +31,14 @@ import streamlit as st
 import ui
 from gradcore import train
 from lessons.remedies import records as rec_io
-from lessons.remedies.analysis import baseline_loss, notice_points, scoreboard_rows, state_map, success_table
+from lessons.remedies.analysis import (
+    baseline_loss,
+    card_findings,
+    notice_points,
+    scoreboard_rows,
+    state_map,
+    success_table,
+)
 from lessons.remedies.cards import (
     CARDS,
     SUCCESS_KNOBS,
@@ -165,6 +172,31 @@ def rho_frame(rec: dict) -> pd.DataFrame:
         for s, v in zip(r["spectral_radius"]["step"], r["spectral_radius"]["value"], strict=True)
     ]
     return pd.DataFrame(rows, columns=["run", "step", "spectral radius"])
+
+
+def norm_frame(rec: dict) -> pd.DataFrame:
+    rows = [
+        (r["label"], s, recorded_float(v))
+        for r in rec["runs"]
+        for s, v in zip(r["spectral_norm"]["step"], r["spectral_norm"]["value"], strict=True)
+    ]
+    return pd.DataFrame(rows, columns=["run", "step", "spectral norm"])
+
+
+def norm_chart(rec: dict, height=280):
+    """||W_hh||_2 of every run against the update (the sufficient condition against explosion)."""
+    return legend_columns(
+        ui.charts.line(
+            norm_frame(rec),
+            "step",
+            "spectral norm",
+            "run",
+            x_title="update",
+            y_title="‖W_hh‖₂",
+            height=height,
+            title="Spectral norm of W_hh (largest singular value)",
+        )
+    )
 
 
 def radius_chart(rec: dict, height=280):
@@ -620,17 +652,14 @@ for kind, heading in (("exploding", "For exploding gradients"), ("vanishing", "F
                 with c2:
                     _, ch = dh_chart(recd, height=300)
                     show(ch, keep=(*ver, "dh"))
-                if card.key == "l1l2":  # its text is about the radius: show it, and say where each run ends
-                    show(lambda recd=recd: radius_chart(recd, height=240), keep=(*ver, "rho"))
-                    st.caption(
-                        "ρ(W_hh) at the last report: "
-                        + "; ".join(
-                            f"{r['label']} {recorded_float(r['spectral_radius']['value'][-1]):.2f}"
-                            for r in recd["runs"]
-                            if r["spectral_radius"]["value"]
-                        )
-                        + "."
-                    )
+                if card.key == "l1l2":  # its text is about the radius and the norm: show both
+                    r1, r2 = st.columns(2)
+                    with r1:
+                        show(lambda recd=recd: radius_chart(recd, height=240), keep=(*ver, "rho"))
+                    with r2:
+                        show(lambda recd=recd: norm_chart(recd, height=240), keep=(*ver, "norm"))
+                for sentence in card_findings(card.key, recd):  # each computed from the record
+                    st.caption(sentence)
                 if card.key == "esn":
                     esn_rec, _ = rec_io.load_shared("esn_memory", rec_io.OUT.parent)
                     if esn_rec is not None:

@@ -21,6 +21,8 @@ __all__ = [
     "baseline_loss",
     "success_table",
     "notice_points",
+    "card_findings",
+    "time_constant",
 ]
 
 
@@ -301,7 +303,8 @@ def notice_points(cards: dict, live: dict | None = None) -> list[str]:
         pts.append(
             "Recorded truncation card: final loss "
             + ", ".join(f"{r['label']}: {_last(r):.4f}" for r in rs)
-            + " — the shorter the truncation, the closer to the baseline."
+            + ". "
+            + card_findings("tbptt", cards["tbptt"])[-1]
         )
     if "l1l2" in by:
         rs = list(by["l1l2"].values())
@@ -320,3 +323,75 @@ def notice_points(cards: dict, live: dict | None = None) -> list[str]:
             + (f" ({', '.join(solved)})." if solved else ".")
         )
     return pts
+
+
+def time_constant(keep: float) -> float:
+    """How many steps a leaky unit's memory lasts when it keeps `keep` of its old state per step: the sum
+    of keep^t over t >= 0, 1 / (1 - keep) (1 for a plain unit, keep = 0; infinite at keep = 1)."""
+    return math.inf if keep >= 1.0 else 1.0 / (1.0 - keep)
+
+
+def _vs_base(r: dict, base: float) -> str:
+    loss = _last(r)
+    gap = (base - loss) / base
+    where = f"{abs(gap):.0%} below" if gap > 0 else f"{abs(gap):.0%} above"
+    return f"{r['label']} ends at loss {loss:.4f}, {where} the predict-the-mean level {base:.4f}"
+
+
+def card_findings(key: str, rec: dict) -> list[str]:
+    """What a card's record shows, each sentence computed from the record (the card's texts that make a
+    claim about its runs: truncation, L1/L2, leaky units, LSTM)."""
+    runs = rec["runs"]
+    kn = rec["knobs"]
+    base = (baseline_loss(kn["task"], kn["T"]) or (None,))[0]
+    out = []
+    if key == "tbptt" and base:
+        out.append("Recorded: " + "; ".join(_vs_base(r, base) for r in runs) + ".")
+        by_k = sorted(((r["config"].get("tbptt") or [kn["T"]])[-1], _last(r)) for r in runs)
+        monotone = all(a[1] >= b[1] for a, b in zip(by_k, by_k[1:], strict=False))
+        out.append(
+            "The shorter the truncation, the higher the final loss."
+            if monotone
+            else "The final loss is not ordered by the truncation length in this record."
+        )
+    if key == "l1l2":
+        parts, between = [], []
+        for r in runs:
+            rho = [recorded_float(v) for v in r["spectral_radius"]["value"]]
+            nrm = [recorded_float(v) for v in r.get("spectral_norm", {}).get("value", [])]
+            if rho and nrm:
+                parts.append(f"{r['label']}: ρ = {rho[-1]:.2f}, ‖W_hh‖₂ = {nrm[-1]:.2f}")
+                if rho[-1] < 1.0 <= nrm[-1]:
+                    between.append(r["label"])
+        if parts:
+            out.append(
+                "At the last report, "
+                + "; ".join(parts)
+                + ". For tanh (γ_h = 1) only ‖W_hh‖₂ < 1 guarantees that gradients cannot explode; "
+                "ρ < 1 alone does not (a non-normal W_hh can grow a gradient for many steps first, as the "
+                "RNN page's Spectrum tab shows)."
+                + (
+                    f" {', '.join(between)}: ρ < 1 but ‖W_hh‖₂ ≥ 1, so the guarantee does not cover "
+                    + ("it." if len(between) == 1 else "them.")
+                    if between
+                    else ""
+                )
+            )
+    if key == "leaky":
+        lo, hi = 0.02, 0.2
+        out.append(
+            f"Jefkine's eq. 14 read literally, α_i ~ U({lo}, {hi}) is the share of the old state kept per step: "
+            f"time constants 1/(1 − α) of {time_constant(lo):.2f}-{time_constant(hi):.2f} steps, hardly more "
+            f"than a plain unit's 1. Slow units, the ones the remedy relies on, keep most of it: α = 0.9 gives "
+            f"{time_constant(0.9):.0f} steps."
+        )
+        if base:
+            out.append("Recorded: " + "; ".join(_vs_base(r, base) for r in runs) + ".")
+    if key == "lstm" and base:
+        out.append(
+            "Recorded: "
+            + "; ".join(_vs_base(r, base) for r in runs)
+            + ". This is today's LSTM (with a forget gate, bias 1); Hochreiter & Schmidhuber's 1997 cell had "
+            "no forget gate (f = 1): both at the paper's scale are in the papers' scoreboard below."
+        )
+    return out

@@ -88,8 +88,8 @@ CARDS = [
             _s("LSTM + BPTT(10, 10)", "lstm", ("tbptt",), tbptt=(10, 10)),
             _s("LSTM + BPTT(4, 4)", "lstm", ("tbptt",), tbptt=(4, 4)),
         ),
-        "With k = 4 the gradient from the end never reaches the marked values: the loss stays near the "
-        "predict-the-mean level.",
+        "With k = 4 the gradient from the end cannot reach a marked value more than 4 steps back; what each "
+        "run ends at is below.",
     ),
     Card(
         "l1l2",
@@ -98,7 +98,8 @@ CARDS = [
         r"\mathbf{E} + \lambda_1 \sum |W_{hh}| + \frac{\lambda_2}{2}\sum W_{hh}^2",
         "gradcore.regularisers.penalty",
         "Adds a penalty that pulls the recurrent weights towards 0.",
-        "Keeps the spectral radius of W_hh below 1, a sufficient condition for gradients not to explode.",
+        "Pulls ||W_hh||_2 down; below 1/gamma_h (1 for tanh) gradients cannot explode. A spectral radius "
+        "below 1 is not enough: a non-normal W_hh can still grow the gradient for many steps.",
         "Inputs then die out exponentially fast: the net forgets, so long-range dependencies are out of reach.",
         replace(_ADD30, steps=300),
         (
@@ -107,8 +108,8 @@ CARDS = [
             _s("RNN + L2 1", "rnn", ("l1l2",), init="gaussian_radius", init_scale=1.5, l2=1.0),
             _s("RNN + L1 0.01", "rnn", ("l1l2",), init="gaussian_radius", init_scale=1.5, l1=0.01),
         ),
-        "Watch the spectral radius of W_hh at the end: L2 pulls it from 1.5 towards 0 (below 1 here), "
-        "while L1 at 0.01 hardly moves it in 300 updates.",
+        "Watch the spectral radius and the spectral norm of W_hh as the penalty pulls on them; the values "
+        "at the end are below.",
     ),
     Card(
         "teacher_forcing",
@@ -169,12 +170,14 @@ CARDS = [
         r"h_{t,i} = \alpha_i h_{t-1,i} + (1-\alpha_i)\, f_{\mathbf{W}}(\mathbf{h}_{t-1}, \mathbf{x}_t)"
         r"\qquad (14)",
         "gradcore.models.forward (cell 'leaky')",
-        "Each unit keeps a fraction alpha_i of its old state (alpha_i ~ U(0.02, 0.2) as in Jefkine 2018).",
+        "Each unit keeps a fraction alpha_i of its old state. Jefkine (2018) draws alpha_i ~ U(0.02, 0.2): "
+        "read literally, that keeps 2-20 % per step, faster units, not slower; slow units need alpha near 1.",
         "Part of the Jacobian is diag(alpha): a path along which the gradient shrinks more slowly.",
         "With alpha < 1 gradients can still vanish, and they can still explode through f_W.",
         replace(_ADD30, steps=1500),
         (_s("RNN", "rnn"), _s("Leaky RNN", "leaky"), _s("Leaky RNN, alpha = 0.9", "leaky", alpha=0.9)),
-        "Same task, same budget: plain, leaky with Jefkine's (2018) small alphas, and a very leaky net.",
+        "Same task, same budget: plain, leaky with Jefkine's (2018) alphas taken literally, and slow units "
+        "(alpha = 0.9).",
     ),
     Card(
         "omega",

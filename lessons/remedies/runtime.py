@@ -57,6 +57,7 @@ class Run:
     )
     rep_step: list = field(default_factory=list)
     rep_rho: list = field(default_factory=list)
+    rep_norm: list = field(default_factory=list)  # ||W_hh||_2 (same block as rep_rho) at the same reports
     dh_last: list = field(default_factory=list)
     steps: int = 0
     solved_step: int = -1
@@ -112,11 +113,13 @@ class _GradItem:
     def _report(self):
         st = self.stepper
         rho = st.spectral_radius()
+        norm = st.spectral_norm()
         dh = st.last["dh_total"]
         dh_norms = np.sqrt(np.sum(dh.astype(np.float64) ** 2, axis=(2, 3)))  # (M, T) ||dL/dh_k||
         for m, r in enumerate(self.runs):
             r.rep_step.append(st.k)
             r.rep_rho.append(float(rho[m]))
+            r.rep_norm.append(float(norm[m]))
             r.dh_last = [float(v) for v in dh_norms[m]]
 
     def sync(self):
@@ -175,6 +178,7 @@ class _HFItem:
         r.rep_step.append(s.it)
         with np.errstate(all="ignore"):
             r.rep_rho.append(float(np.abs(np.linalg.eigvals(s.params["Wh"][0])).max()))
+            r.rep_norm.append(float(np.linalg.norm(s.params["Wh"][0].astype(np.float64), 2)))
         r.steps = s.it
         r.sequences = self.cfg.batch  # HF reuses one fixed training set
         r.params = {k: v[0] for k, v in s.params.items()}
@@ -239,6 +243,7 @@ class _ESNItem:
         r.hist["clipped_norm"].append(float("nan"))
         r.rep_step.append(1)
         r.rep_rho.append(rho)
+        r.rep_norm.append(float(np.linalg.norm(res.W, 2)))
         r.steps, r.sequences, r.final_error = 1, kn.esn_train, float(err)
         r.solved_step = 1 if err < task.max_wrong else -1
         r.extra.update({"reservoir": H, "rho": rho})
@@ -392,6 +397,7 @@ class Lab:
                         "diverged": r.diverged,
                         "curves": {"step": step, **curves},
                         "spectral_radius": {"step": list(r.rep_step), "value": list(r.rep_rho)},
+                        "spectral_norm": {"step": list(r.rep_step), "value": list(r.rep_norm)},
                         "dh_norms": list(r.dh_last),
                         "extra": {k: v for k, v in r.extra.items() if k != "alpha"},
                     }

@@ -201,3 +201,72 @@ def test_leaky_state_map_is_the_jacobian_of_the_leaky_step():
     assert m["log10_norm"][t - 1, t - 2] == pytest.approx(np.log10(np.linalg.norm(J1, 2)), abs=1e-8)
     assert m["log10_norm"][t - 1, t - 3] == pytest.approx(np.log10(np.linalg.norm(J2, 2)), abs=1e-8)
     assert np.isnan(m["log10_norm"][0, 1])  # k > t: not a gradient path
+
+
+# ----------------------------------------------------------------------------- card findings
+def _frec(runs, task="adding", T=20):
+    return {"knobs": {"task": task, "T": T}, "runs": runs}
+
+
+def _frun(label, losses, **extra):
+    return {"label": label, "curves": {"loss": losses}, "config": extra.pop("config", {}), **extra}
+
+
+def test_card_findings_truncation_says_what_the_record_shows():
+    from lessons.remedies.analysis import card_findings
+
+    base = baseline_loss("adding", 20)[0]
+    runs = [
+        _frun("full", [0.03, base * 0.5], config={"tbptt": None}),
+        _frun("k4", [0.03, base * 0.74], config={"tbptt": [4, 4]}),
+    ]
+    got = card_findings("tbptt", _frec(runs))
+    assert "full ends at loss" in got[0] and "50% below" in got[0] and "26% below" in got[0]
+    assert got[1] == "The shorter the truncation, the higher the final loss."
+    runs[1]["curves"]["loss"][-1] = (
+        base * 0.3
+    )  # the short truncation ends lower: the sentence must not claim order
+    assert card_findings("tbptt", _frec(runs))[1].startswith("The final loss is not ordered")
+    runs[1]["curves"]["loss"][-1] = base * 1.1
+    assert "10% above" in card_findings("tbptt", _frec(runs))[0]
+
+
+def test_card_findings_l1l2_names_a_run_with_radius_below_one_and_norm_above():
+    from lessons.remedies.analysis import card_findings
+
+    def run(label, rho, norm):
+        return _frun(
+            label,
+            [0.04],
+            spectral_radius={"step": [1], "value": [rho]},
+            spectral_norm={"step": [1], "value": [norm]},
+        )
+
+    got = card_findings("l1l2", _frec([run("a", 0.8, 1.3), run("b", 0.5, 0.7), run("c", 1.2, 2.0)], T=30))
+    assert "a: ρ = 0.80, ‖W_hh‖₂ = 1.30" in got[0]
+    assert got[0].endswith("a: ρ < 1 but ‖W_hh‖₂ ≥ 1, so the guarantee does not cover it.")
+    got = card_findings("l1l2", _frec([run("b", 0.5, 0.7)], T=30))
+    assert "guarantee does not cover" not in got[0]
+
+
+def test_leaky_time_constants():
+    from lessons.remedies.analysis import card_findings, time_constant
+
+    assert time_constant(0.0) == 1.0 and time_constant(0.9) == pytest.approx(10.0)
+    assert time_constant(0.2) == pytest.approx(1.25) and time_constant(1.0) == math.inf
+    # 1 / (1 - keep) is the memory sum_t keep^t
+    assert time_constant(0.5) == pytest.approx(sum(0.5**t for t in range(200)))
+    text = card_findings("leaky", _frec([], T=30))[0]
+    assert "1.02-1.25 steps" in text and "α = 0.9 gives 10 steps" in text
+
+
+def test_recorded_l1l2_card_carries_the_spectral_norm():
+    """The record holds ||W_hh||_2 at every report, at least the spectral radius (||W||_2 >= rho(W))."""
+    import json
+    from pathlib import Path
+
+    rec = json.loads((Path(__file__).resolve().parents[2] / "results/remedies/card_l1l2.json").read_text())
+    for r in rec["runs"]:
+        rho, nrm = r["spectral_radius"]["value"], r["spectral_norm"]["value"]
+        assert len(rho) == len(nrm) > 0
+        assert all(n >= p * (1 - 1e-6) for n, p in zip(nrm, rho, strict=True))

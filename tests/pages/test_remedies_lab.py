@@ -61,21 +61,22 @@ def test_every_card_open_shows_its_recorded_result():
     assert RUN not in at.session_state
 
 
-def test_l1l2_card_shows_the_radius_its_text_is_about():
+def test_l1l2_card_shows_the_radius_and_the_norm_its_text_is_about():
     at = new_app(PAGE, {"open_l1l2": "true"}, eager=False)
     at.run()
     assert_healthy(at, "L1/L2 card open")
-    assert "Watch the spectral radius" in " ".join(m.value for m in at.markdown)
+    assert "Watch the spectral radius and the spectral norm" in " ".join(m.value for m in at.markdown)
     titles = [
         json.loads(c.proto.spec).get("usermeta", {}).get("title", "") for c in at.get("vega_lite_chart")
     ]
     assert any("Spectral radius of W_hh" in str(t) for t in titles), titles
+    assert any("Spectral norm of W_hh" in str(t) for t in titles), titles
     recd, _ = rec_io.load_shared("card_l1l2")
-    end = {r["label"]: r["spectral_radius"]["value"][-1] for r in recd["runs"]}
-    caption = next(c.value for c in at.caption if c.value.startswith("ρ(W_hh) at the last report"))
-    for label, rho in end.items():
-        assert f"{label} {rho:.2f}" in caption
-    assert end["RNN + L2 1"] < 1 < end["RNN + L1 0.01"]  # what the card's text says of its recorded runs
+    caption = next(c.value for c in at.caption if c.value.startswith("At the last report"))
+    for r in recd["runs"]:
+        rho, nrm = r["spectral_radius"]["value"][-1], r["spectral_norm"]["value"][-1]
+        assert f"{r['label']}: ρ = {rho:.2f}, ‖W_hh‖₂ = {nrm:.2f}" in caption
+    assert "only ‖W_hh‖₂ < 1 guarantees" in caption
 
 
 def test_short_live_run_to_completion_and_no_silent_retrain():

@@ -30,11 +30,13 @@ import streamlit as st
 
 import ui
 from gradcore import train
+from lessons import papers
 from lessons.remedies import records as rec_io
 from lessons.remedies.analysis import (
     baseline_loss,
     card_findings,
     notice_points,
+    run_outcome,
     scoreboard_rows,
     state_map,
     success_table,
@@ -128,6 +130,43 @@ def show(chart, keep: tuple | None = None, data=None, filename: str | None = Non
 
 
 LEGEND_WIDTH = 380  # px a legend may take under a chart in a half-width column at 1280 px
+
+
+def papers_chart(pts: pd.DataFrame, paper_value, title: str):
+    """Every seed's sequences to success (filled) or the budget it ran out of (hollow), per configuration, with
+    the paper's figure as a dashed rule."""
+    x = alt.X("sequences:Q", title="training sequences (to success, or seen within the budget)")
+    y = alt.Y("configuration:N", title=None, axis=alt.Axis(labelLimit=400))
+    outcome = ["solved", "not solved within the budget"]
+    marks = (
+        alt.Chart(pts)
+        .mark_point(size=140, strokeWidth=2)
+        .encode(
+            x,
+            y,
+            alt.Color(
+                "outcome:N", scale=ui.palette.scale(outcome), legend=alt.Legend(orient="bottom", title=None)
+            ),
+            alt.Shape("outcome:N", scale=alt.Scale(domain=outcome, range=["circle", "square"]), legend=None),
+            alt.Fill(
+                "outcome:N",
+                scale=alt.Scale(domain=outcome, range=[ui.palette.BLUE, "transparent"]),
+                legend=None,
+            ),
+            tooltip=["configuration:N", "seed:Q", alt.Tooltip("sequences:Q", format=","), "outcome:N"],
+        )
+    )
+    layers = [marks]
+    if paper_value:
+        rule = pd.DataFrame({"sequences": [paper_value], "label": [f"paper: {paper_value:,}"]})
+        base = alt.Chart(rule)
+        layers += [
+            base.mark_rule(strokeDash=[6, 4], color=ui.palette.BLACK).encode(x=alt.X("sequences:Q")),
+            base.mark_text(align="left", dx=4, dy=-8, baseline="bottom").encode(
+                x=alt.X("sequences:Q"), text="label:N", y=alt.YValue(0)
+            ),
+        ]
+    return alt.layer(*layers).properties(height=70 + 50 * pts["configuration"].nunique(), title=title)
 
 
 def legend_columns(chart, n: int = 2):
@@ -351,7 +390,7 @@ task = ui.select(
     "Task",
     "task",
     list(TASKS),
-    "temporal_order",
+    "adding",  # the default comparison separates in a few seconds: RNN at the blind level, LSTM far below
     where=c1,
     labels=TASKS,
     help="adding = Hochreiter 1997 exp. 4; temporal_order = Pascanu 2013; copy = Arjovsky 2016; "
@@ -360,7 +399,7 @@ task = ui.select(
 c1.caption(TASKS[task])
 T = ui.slider("Length T", "T", 5, LIVE_LIMITS["T"], 30, where=c2)
 H = ui.slider("Hidden units H", "H", 2, 64, 16, where=c3)
-steps = ui.slider("Budget: updates per run", "steps", 10, LIVE_LIMITS["steps"], 300, step=10, where=c4)
+steps = ui.slider("Budget: updates per run", "steps", 10, LIVE_LIMITS["steps"], 500, step=10, where=c4)
 c1, c2, c3, c4 = st.columns(4)
 seeds = ui.slider("Seeds per run", "seeds", 1, LIVE_LIMITS["seeds"], 1, where=c1)
 lr = ui.number("Learning rate (Adam)", "lr", 1e-4, 1.0, 3e-3, step=1e-3, format="%.4f", where=c2)
@@ -521,6 +560,9 @@ def after_training(origin: str, lab: Lab):
         st.caption(
             f"{label}: RMS error against the clean sine when run free after a 10-step prime: {rms:.3f}"
         )
+    outcome = run_outcome(rec)
+    if outcome:
+        st.markdown("**What this run shows** (computed from it)\n" + "\n".join(f"- {s}" for s in outcome))
     st.markdown("**Scoreboard**")
     scoreboard(rec, lab.timing()["run_seconds"])
     ui.show_code(
@@ -742,6 +784,46 @@ if rows:
     )
 else:
     st.info("No recorded success curves yet (`python -m lessons.remedies.records --all`).")
+
+# ----------------------------------------------------------------------------- the papers' scale
+st.subheader("4 · The papers' headline results, at the papers' scale")
+st.markdown(
+    "Recorded runs as long as the papers' (hundreds of thousands of sequences, five seeds each), by "
+    "`python -m lessons.papers NAME`; every seed's own solved step. "
+    + f"**Status rule.** {papers.STATUS_RULE}"
+)
+_board = papers.scoreboard()
+if not _board:
+    st.info("No paper-scale record yet: `python -m lessons.papers --list` shows the commands.")
+else:
+    st.dataframe(
+        pd.DataFrame(_board)[["paper", "claim", "T", "paper_value", "ours", "status", "command"]].rename(
+            columns={"paper_value": "paper (sequences)"}
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    for _path, _prec in papers.records():
+        _pts = pd.DataFrame(papers.solve_points(_prec))
+        show(
+            lambda _pts=_pts, _prec=_prec: papers_chart(
+                _pts,
+                _prec["paper_value"],
+                f"{_prec['paper']}: {_prec['task']} at T = {_prec['T']}, one mark per seed",
+            ),
+            keep=("papers", str(_path.name), _path.stat().st_mtime_ns),
+            data=_pts,
+            filename=f"{_prec['name']}.csv",
+        )
+        st.caption(
+            f"Paper: {_prec['paper_value']:,} sequences ({_prec['paper_source']}). "
+            + ("**Partial record** (still recording). " if _prec["partial"] else "")
+            + f"Compute: {sum(c['compute']['seconds'] for c in _prec['configs']):,.0f} s, "
+            f"{sum(c['compute']['sequences'] for c in _prec['configs']):,} sequences on "
+            f"{_prec['made_with']['machine']}. Simplifications against the paper: "
+            + "; ".join(_prec["simplifications"])
+            + "."
+        )
 
 _cards = {c.key: rec_io.load_shared(f"card_{c.key}")[0] for c in CARDS}
 _live = state["lab"].record() if state is not None and state["status"] != "running" else None

@@ -22,6 +22,7 @@ __all__ = [
     "success_table",
     "notice_points",
     "card_findings",
+    "run_outcome",
     "time_constant",
 ]
 
@@ -394,4 +395,53 @@ def card_findings(key: str, rec: dict) -> list[str]:
             + ". This is today's LSTM (with a forget gate, bias 1); Hochreiter & Schmidhuber's 1997 cell had "
             "no forget gate (f = 1): both at the paper's scale are in the papers' scoreboard below."
         )
+    return out
+
+
+def run_outcome(rec: dict) -> list[str]:
+    """What a finished comparison shows, in sentences computed from its record: each run against the level of
+    a run that learned nothing, which runs solved the task (or did not within the budget), and why the run
+    that learned most can show the smallest gradient at the first step."""
+    kn = rec["knobs"]
+    runs = [r for r in rec["runs"] if r["kind"] in ("grad", "hf") and r["curves"]["loss"]]
+    if not runs:
+        return []
+    out = []
+    bl = baseline_loss(kn["task"], kn["T"])
+    if bl is not None:
+        base, name = bl
+        ranked = sorted(runs, key=_last)
+        out.append(
+            f"Against the {name}: "
+            + "; ".join(
+                f"{r['label']} {abs(base - _last(r)) / base:.0%} {'below' if _last(r) < base else 'above'}"
+                for r in ranked
+            )
+            + "."
+        )
+        best, worst = ranked[0], ranked[-1]
+        if len(ranked) > 1 and _last(best) < 0.5 * base <= _last(worst):
+            out.append(
+                f"{best['label']} learned the task's long-range dependency within the budget; "
+                f"{worst['label']} did not get below half of the blind level."
+            )
+    solved = [r["label"] for r in runs if r["solved_step"] >= 0]
+    steps = max(r["steps"] for r in runs)
+    out.append(
+        f"Solved by the task's criterion: {', '.join(solved)}."
+        if solved
+        else f"No run met the task's strict criterion within {steps} updates (a lower loss is not yet a solve)."
+    )
+    reach = [(r, r["dh_norms"][0], _reach(r)) for r in runs if len(r["dh_norms"]) > 1]
+    if len(reach) > 1:
+        smallest = min(reach, key=lambda x: x[1])
+        best = min(runs, key=_last)
+        if smallest[0] is best and any(_last(r) > _last(best) for r, _, _ in reach):
+            out.append(
+                f"{best['label']} has the smallest ||dL/dh_1|| ({smallest[1]:.1e}) because its loss is the "
+                "lowest: a model that fits has small gradients everywhere. Relative to its own last step it "
+                f"keeps {smallest[2]:.1e} of the gradient at step 1, against "
+                + ", ".join(f"{r['label']} {q:.1e}" for r, _, q in reach if r is not best)
+                + "."
+            )
     return out

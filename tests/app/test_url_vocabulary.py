@@ -48,14 +48,14 @@ def test_models_take_keys_and_labels(given, want):
 
 
 def test_task_by_label_or_case():
-    for given in ("ADDING", TASKS["adding"], "Adding_problem_(Hochreiter_&_Schmidhuber_1997)"):
+    for given in ("TEMPORAL_ORDER", "Temporal-Order", TASKS["temporal_order"]):  # not the default (adding)
         at = _run("pages/remedies_lab.py", {"task": given})
-        assert at.selectbox(key="task").value == "adding", given
-        assert not _notices(at) and _url(at, "task") == ["adding"]
+        assert at.selectbox(key="task").value == "temporal_order", given
+        assert not _notices(at) and _url(at, "task") == ["temporal_order"]
     at = _run("pages/remedies_lab.py", {"task": "addition"})  # names no task: the default, one notice
-    assert at.selectbox(key="task").value == "temporal_order"
+    assert at.selectbox(key="task").value == "adding"
     assert [n for n in _notices(at) if "task" in n] == [
-        "URL value for task (`addition`) was invalid; using default temporal_order."
+        "URL value for task (`addition`) was invalid; using default adding."
     ]
     assert set(MODELS) == {"rnn", "leaky", "lstm", "gru", "esn", "hf"}
 

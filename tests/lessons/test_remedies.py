@@ -270,3 +270,61 @@ def test_recorded_l1l2_card_carries_the_spectral_norm():
         rho, nrm = r["spectral_radius"]["value"], r["spectral_norm"]["value"]
         assert len(rho) == len(nrm) > 0
         assert all(n >= p * (1 - 1e-6) for n, p in zip(nrm, rho, strict=True))
+
+
+def test_run_outcome_explains_a_comparison_from_its_numbers():
+    from lessons.remedies.analysis import run_outcome
+
+    base = baseline_loss("adding", 30)[0]
+
+    def run(label, loss, dh, solved=-1):
+        return {
+            "label": label,
+            "kind": "grad",
+            "curves": {"loss": [base, loss]},
+            "dh_norms": dh,
+            "solved_step": solved,
+            "steps": 500,
+        }
+
+    rec = {
+        "knobs": {"task": "adding", "T": 30},
+        "runs": [run("RNN", base * 1.06, [1e-6, 1e-2]), run("LSTM", base * 0.08, [1e-7, 1e-4])],
+    }
+    got = run_outcome(rec)
+    assert got[0].startswith("Against the predict the mean (MSE 0.0382): LSTM 92% below; RNN 6% above")
+    assert got[1].startswith("LSTM learned the task's long-range dependency")
+    assert (
+        got[2]
+        == "No run met the task's strict criterion within 500 updates (a lower loss is not yet a solve)."
+    )
+    # the LSTM has the smaller gradient at step 1 in absolute terms, but keeps 1e-3 of it against the RNN's 1e-4
+    assert "LSTM has the smallest ||dL/dh_1|| (1.0e-07)" in got[3] and "keeps 1.0e-03" in got[3]
+    assert "RNN 1.0e-04" in got[3]
+    rec["runs"][1]["solved_step"] = 420
+    rec["runs"][1]["dh_norms"] = [1e-5, 1e-4]  # no longer the smallest: no explanation needed
+    got = run_outcome(rec)
+    assert got[2] == "Solved by the task's criterion: LSTM." and len(got) == 3
+    rec["runs"][1]["curves"]["loss"][-1] = (
+        base * 0.9
+    )  # nobody below half the blind level: no 'learned' sentence
+    assert not any("learned" in s for s in run_outcome(rec))
+
+
+@pytest.mark.slow
+def test_the_labs_default_comparison_separates():
+    """Issue 17 item 6: Train at the page's defaults (adding, T = 30, H = 16, 500 updates; RNN and LSTM, with
+    and without clipping; seed 0) shows the remedy winning: both LSTMs end below half the blind level, both
+    RNNs above it (a few seconds of compute)."""
+    from lessons.remedies.analysis import run_outcome
+    from lessons.remedies.runtime import Lab
+
+    kn = Knobs(task="adding", T=30, H=16, steps=500)
+    specs, _ = custom_specs(["rnn", "lstm"], ["clip"], 1, True, "adding")
+    rec = Lab(specs, kn).run_to_end().record()
+    base = baseline_loss("adding", 30)[0]
+    end = {r["label"]: r["curves"]["loss"][-1] for r in rec["runs"]}
+    assert len(end) == 4, end
+    for label, loss in end.items():
+        assert (loss < 0.5 * base) == label.startswith("LSTM"), end
+    assert any("LSTM" in s and "learned the task's long-range dependency" in s for s in run_outcome(rec))

@@ -1,0 +1,96 @@
+"""lessons.papers: the status rule, the scoreboard built from records, and a recorded entry regenerated."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from lessons import papers
+from serve import kernels
+
+
+def _cfg(solved, budget=1000):
+    return {
+        "key": "k",
+        "label": "L",
+        "budget_sequences": budget,
+        "runs": [{"solved_sequences": s} for s in solved],
+    }
+
+
+def test_status_rule():
+    assert papers.status(_cfg([100, 200, 300, None, None]), 100) == ("reproduced", 200, 3)
+    assert papers.status(_cfg([100, 350, 400, 500, None]), 100) == (
+        "partly",
+        375,
+        4,
+    )  # median > 3x the paper's
+    assert papers.status(_cfg([100, None, None]), 100) == ("partly", 100, 1)
+    assert papers.status(_cfg([None] * 5), 100) == ("not reproduced", None, 0)
+    assert papers.status(_cfg([10, 20, 30]), None) == ("reproduced", 20, 3)  # no paper number: seeds only
+
+
+def test_scoreboard_from_records(tmp_path):
+    rec = {
+        "name": "x",
+        "paper": "P 1999",
+        "claim": "it works",
+        "task": "adding",
+        "T": 100,
+        "metric": "sequences",
+        "paper_value": 1000,
+        "paper_source": "Table 1",
+        "command": "python -m lessons.papers x --out results/papers/x.json",
+        "partial": True,
+        "configs": [
+            {**_cfg([900, 1100, 1500, None, None], budget=5000), "label": "A"},
+            {**_cfg([None] * 5, budget=5000), "label": "B"},
+        ],
+    }
+    (tmp_path / "x.json").write_text(json.dumps(rec))
+    rows = papers.scoreboard(tmp_path)
+    assert [r["status"] for r in rows] == ["reproduced", "not reproduced"]
+    assert rows[0]["ours"] == "3 of 5 seeds solved; median 1,100 sequences"
+    assert rows[1]["ours"] == "0 of 5 seeds solved within 5,000 sequences"  # never "failed"
+    assert rows[0]["claim"] == "it works: A" and rows[0]["partial_record"] is True
+    need = {"paper", "claim", "task", "T", "metric", "paper_value", "ours", "status", "record", "command"}
+    assert all(need <= set(r) for r in rows)
+
+
+def test_committed_scoreboard_is_the_records():
+    """results/scoreboard.json is what `python -m lessons.papers scoreboard` computes from results/papers/."""
+    path = papers.ROOT / "results" / "scoreboard.json"
+    if not any(papers.OUT.glob("*.json")):
+        pytest.skip("no paper record yet")
+    got = json.loads(path.read_text())
+    assert got == {"rule": papers.STATUS_RULE, "entries": papers.scoreboard()}
+
+
+@pytest.mark.slow
+def test_recorded_seed_regenerates():
+    """One small entry regenerated: seed 0 of the Hochreiter T = 100 LSTM, trained alone (a run's solved step
+    does not depend on its ensemble, tests/gradcore/test_train.py), gives the recorded solved step: exactly
+    where the kernels are the pinned ones it was recorded with; elsewhere a solved step is not expected to
+    replay (float32 training drifts with rounding: see tests/pages/test_remedies_lab.py), so it is skipped."""
+    path = papers.OUT / "hochreiter_adding_T100.json"
+    if not path.exists():
+        pytest.skip("hochreiter_adding_T100 not recorded yet")
+    rec = json.loads(path.read_text())
+    cfg_rec = next(c for c in rec["configs"] if c["key"] == "lstm")
+    run0 = cfg_rec["runs"][0]
+    if run0["solved_step"] < 0:
+        pytest.skip("seed 0 did not solve within the budget: regenerating it would take the whole budget")
+    made = rec["made_with"]
+    if not (
+        kernels.in_effect()
+        and made["pinned_kernels"]
+        and np.__version__.split(".")[:2] == made["numpy"].split(".")[:2]
+    ):
+        pytest.skip("kernels differ from the record's: a solved step does not replay exactly here")
+    cfg = next(c for c in papers.PAPERS[rec["name"]].configs if c.key == "lstm")
+    small = replace(cfg, seeds=1, train=replace(cfg.train, steps=run0["solved_step"]))
+    got = papers.run_config(small)["runs"][0]
+    assert got["solved_step"] == run0["solved_step"]

@@ -504,8 +504,11 @@ class Stepper:
         """The official criterion, per model: run for each unsolved model whose recent training batches
         (fresh sequences, scored before their update) suggest it may pass, at most once per check_every
         steps for that model. Each model is evaluated alone on its own evaluation stream, so every run of
-        an ensemble gets its own solved step (an ensemble-wide check gave all seeds the same step), and a
-        run's solved step does not depend on which other runs share its ensemble."""
+        an ensemble gets its own solved step (an ensemble-wide check gave all seeds the same step). On a
+        task of fixed length a run's solved step is also the one it gets trained alone; on the adding problem,
+        whose lengths vary from batch to batch, an ensemble pads each batch to its longest member's length,
+        which is the same mathematics in another float rounding (seed 0 of the Hochreiter T = 100 record:
+        solved at update 3622 in its ensemble of five, at 3366 alone)."""
         recent = np.mean(self.window, axis=0)
         ready = np.flatnonzero(
             (self.solved_step < 0)

@@ -35,9 +35,11 @@ from lessons.remedies import records as rec_io
 from lessons.remedies.analysis import (
     baseline_loss,
     card_findings,
+    many_seeds,
     notice_points,
     run_outcome,
     scoreboard_rows,
+    seed_bands,
     state_map,
     success_table,
 )
@@ -259,34 +261,121 @@ def dh_frame(rec: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["run", "k", "norm"])
 
 
-def loss_chart(rec: dict, df: pd.DataFrame, height=300):
-    kn = rec["knobs"]
-    base = baseline_loss(kn["task"], kn["T"])
-    d = df[["run", "step", "loss"]]
-    dashed = []
-    if base is not None and len(d):
-        name = f"baseline: {base[1]}"
-        d = pd.concat(
-            [
-                d,
-                pd.DataFrame(
-                    {"run": [name, name], "step": [d.step.min(), d.step.max()], "loss": [base[0], base[0]]}
-                ),
-            ]
+DASHES = [[1, 0], [8, 4], [10, 3, 2, 3], [4, 4]]  # one per remedy set, in order of appearance
+NO_REMEDY_DASH = [2, 3]
+BASELINE_DASH = [6, 4]
+
+
+def band_styles(bands: pd.DataFrame) -> tuple[list, list, list]:
+    """(configurations, colours, dashes), one (colour, dash) pair per configuration and never the same pair
+    twice: colour by model and dash by remedies where each configuration is one model with one remedy set
+    (the page's comparisons); otherwise (a card's runs differing in a setting) a colour per configuration."""
+    first = bands.drop_duplicates("configuration")
+    names = list(first["configuration"])
+    pairs = list(zip(first["model"], first["remedies"], strict=True))
+    if len(set(pairs)) == len(pairs):
+        colour = dict(
+            zip(
+                dict.fromkeys(first["model"]),
+                ui.palette.colours([MODELS.get(m, m) for m in dict.fromkeys(first["model"])]),
+                strict=True,
+            )
         )
-        dashed = [name]
-    return legend_columns(
-        ui.charts.log_line(
-            d,
-            "step",
-            "loss",
-            "run",
-            x_title="update (or HF / ESN iteration)",
-            y_title="training loss",
-            dashed=dashed,
+        rem_sets = [r for r in dict.fromkeys(first["remedies"]) if r != "none"]
+        dash = {r: DASHES[i % len(DASHES)] for i, r in enumerate(rem_sets)} | {"none": NO_REMEDY_DASH}
+        return names, [colour[m] for m, _ in pairs], [dash[r] for _, r in pairs]
+    return names, ui.palette.colours(names), [DASHES[0]] * len(names)
+
+
+def band_chart(
+    rec: dict,
+    metric: str,
+    y_title: str,
+    title: str,
+    log: bool = False,
+    height: int = 300,
+    baseline=None,
+    x_title: str = "update (or HF / ESN iteration)",
+):
+    """The median over each configuration's seeds as a line, the band from its lowest to its highest seed
+    (lessons.remedies.analysis.seed_bands), one legend entry per configuration; baseline: (value, name)
+    drawn as a black dashed level."""
+    cols = ["configuration", "model", "remedies", "step", "median", "lo", "hi", "seeds"]
+    bands = pd.DataFrame(seed_bands(rec, metric), columns=cols)  # columns even before the first report
+    if log:
+        bands = bands[(bands["lo"] > 0) & (bands["median"] > 0)]
+    names, colours, dashes = band_styles(bands)
+    if baseline is not None and len(bands):
+        bname = f"baseline: {baseline[1]}"
+        extra = pd.DataFrame(
+            {
+                "configuration": bname,
+                "step": [bands["step"].min(), bands["step"].max()],
+                "median": baseline[0],
+                "lo": baseline[0],
+                "hi": baseline[0],
+                "seeds": 0,
+            }
+        )
+        bands = pd.concat([bands, extra], ignore_index=True)
+        names, colours, dashes = [*names, bname], [*colours, ui.palette.BLACK], [*dashes, BASELINE_DASH]
+    many = bool(len(bands)) and int(bands["seeds"].max()) > 1
+    scale = alt.Scale(type="log") if log else alt.Scale(zero=False)
+    axis = alt.Axis(format=".0e") if log else alt.Axis()
+    # two legend columns only where two of the longest label fit beside each other under a half-width chart
+    char_px = 11 if ui.lecture_mode() else 7
+    longest = max((len(n) for n in names), default=0)
+    cols = 2 if 2 * (longest * char_px + 40) <= LEGEND_WIDTH else 1
+    legend = alt.Legend(
+        orient="bottom", title=None, columns=cols, labelLimit=LEGEND_WIDTH, symbolStrokeWidth=3
+    )
+    colour = alt.Color("configuration:N", scale=alt.Scale(domain=names, range=colours), legend=legend)
+    base = alt.Chart(bands).encode(x=alt.X("step:Q", title=x_title))
+    line = base.mark_line().encode(
+        alt.Y("median:Q", title=y_title, scale=scale, axis=axis),
+        colour,
+        alt.StrokeDash("configuration:N", scale=alt.Scale(domain=names, range=dashes), legend=legend),
+        tooltip=[
+            "configuration:N",
+            "step:Q",
+            alt.Tooltip("median:Q", format=".3g"),
+            alt.Tooltip("lo:Q", format=".3g", title="lowest seed"),
+            alt.Tooltip("hi:Q", format=".3g", title="highest seed"),
+            "seeds:Q",
+        ],
+    )
+    layers = [line]
+    if many:
+        # NB: the band's colour goes through fill, a channel of its own: a color encoding with legend=None here
+        # removed the line's legend too (one shared color scale and legend across the layers)
+        band = base.mark_area(opacity=0.18).encode(
+            alt.Y("lo:Q", scale=scale),
+            alt.Y2("hi:Q"),
+            alt.Fill("configuration:N", scale=alt.Scale(domain=names, range=colours), legend=None),
+        )
+        layers = [band, line]
+    # NB: Vega-Lite merges the legends of channels that share a field across layers, and the band's legend=None
+    # then removed the line's: the band's fill legend is resolved on its own
+    return (
+        alt.layer(*layers)
+        .resolve_legend(fill="independent")
+        .properties(
             height=height,
-            title="Loss",
+            title=title + (": median line, band from the lowest to the highest seed" if many else ""),
         )
+    )
+
+
+def loss_chart(rec: dict, df: pd.DataFrame | None = None, height=300):
+    kn = rec["knobs"]
+    return band_chart(
+        rec,
+        "loss",
+        "training loss",
+        "Loss",
+        log=True,
+        height=height,
+        baseline=baseline_loss(kn["task"], kn["T"]),
     )
 
 
@@ -328,18 +417,8 @@ def live_charts(rec: dict, final: bool, keep: tuple | None = None):
         return None if keep is None else (*keep, name)
 
     def accuracy():
-        acc = df[np.isfinite(df["accuracy"].to_numpy(dtype=float))][["run", "step", "accuracy"]]
-        return legend_columns(
-            ui.charts.line(
-                acc,
-                "step",
-                "accuracy",
-                "run",
-                x_title="update",
-                y_title="batch accuracy",
-                height=280,
-                title="Accuracy on each fresh batch (task criterion)",
-            )
+        return band_chart(
+            rec, "accuracy", "batch accuracy", "Accuracy on each fresh batch (task criterion)", height=280
         )
 
     c1, c2 = st.columns(2)
@@ -347,14 +426,41 @@ def live_charts(rec: dict, final: bool, keep: tuple | None = None):
         show(lambda: loss_chart(rec, df), keep=k("loss"))
         show(accuracy, keep=k("accuracy"))
     with c2:
-        show(lambda: grad_chart(df), keep=k("grad"))
-        show(lambda: radius_chart(rec), keep=k("rho"))
+        if many_seeds(rec):
+            show(
+                lambda: band_chart(rec, "grad_norm", "‖∂E/∂θ‖", "Gradient norm before clipping", log=True),
+                keep=k("grad"),
+            )
+            show(
+                lambda: band_chart(
+                    rec,
+                    "spectral_radius",
+                    "ρ(W_hh)",
+                    "Spectral radius of W_hh (LSTM: g block, GRU: n block)",
+                    height=280,
+                    x_title="update",
+                ),
+                keep=k("rho"),
+            )
+        else:
+            show(lambda: grad_chart(df), keep=k("grad"))
+            show(lambda: radius_chart(rec), keep=k("rho"))
     if final:
         ui.download_csv(df, f"remedies-curves-{rec['knobs']['task']}.csv", "Download the curves (CSV)")
 
 
 def dh_chart(rec: dict, height=320):
     d = dh_frame(rec)
+    if many_seeds(rec):
+        return d, lambda: band_chart(
+            rec,
+            "dh_norms",
+            "||dL/dh_k|| (batch)",
+            "Did the gradient reach the early steps? ||dL/dh_k|| at the last report",
+            log=True,
+            height=height,
+            x_title="step k",
+        )
     return d, lambda: legend_columns(
         ui.charts.log_line(
             d,

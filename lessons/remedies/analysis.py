@@ -23,6 +23,9 @@ __all__ = [
     "notice_points",
     "card_findings",
     "run_outcome",
+    "configuration_of",
+    "seed_bands",
+    "many_seeds",
     "time_constant",
 ]
 
@@ -445,3 +448,66 @@ def run_outcome(rec: dict) -> list[str]:
                 + "."
             )
     return out
+
+
+SEED_SEP = (
+    " · seed "  # how the page labels the seeds of one configuration (lessons.remedies.specs.custom_specs)
+)
+
+
+def configuration_of(label: str) -> str:
+    """'LSTM + clipping · seed 2' -> 'LSTM + clipping': the configuration a run belongs to."""
+    return label.split(SEED_SEP)[0]
+
+
+def _series(r: dict, metric: str) -> tuple[list, list]:
+    """(x, values) of one run's metric: a training curve by update, 'spectral_radius' / 'spectral_norm' by
+    report, 'dh_norms' by step k."""
+    if metric == "dh_norms":
+        return list(range(1, len(r["dh_norms"]) + 1)), r["dh_norms"]
+    if metric in ("spectral_radius", "spectral_norm"):
+        d = r.get(metric) or {"step": [], "value": []}
+        return d["step"], d["value"]
+    c = r["curves"]
+    return (c.get("step", []), c[metric]) if metric in c else ([], [])
+
+
+def seed_bands(rec: dict, metric: str) -> list[dict]:
+    """Per configuration and x (update, report or step k): the median of `metric` over its seeds, the band
+    from the lowest to the highest seed, and the number of seeds (non-finite values left out), with the
+    configuration's model and remedies (what the chart colours and dashes by)."""
+    groups: dict = {}
+    for r in rec["runs"]:
+        xs, vals = _series(r, metric)
+        if not len(xs):
+            continue
+        g = groups.setdefault(
+            configuration_of(r["label"]),
+            {"model": r["model"], "remedies": tuple(r["remedies"]), "by_step": {}},
+        )
+        for s, v in zip(xs, vals, strict=True):
+            v = recorded_float(v)
+            if math.isfinite(v):
+                g["by_step"].setdefault(s, []).append(v)
+    rows = []
+    for name, g in groups.items():
+        for s, vs in sorted(g["by_step"].items()):
+            rows.append(
+                {
+                    "configuration": name,
+                    "model": g["model"],
+                    "remedies": " + ".join(g["remedies"]) or "none",
+                    "step": s,
+                    "median": float(np.median(vs)),
+                    "lo": float(min(vs)),
+                    "hi": float(max(vs)),
+                    "seeds": len(vs),
+                }
+            )
+    return rows
+
+
+def many_seeds(rec: dict) -> bool:
+    """True when some configuration of the record has more than one seed (its charts then show bands)."""
+    names = [configuration_of(r["label"]) for r in rec["runs"]]
+    return len(set(names)) < len(names)

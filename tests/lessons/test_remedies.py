@@ -328,3 +328,39 @@ def test_the_labs_default_comparison_separates():
     for label, loss in end.items():
         assert (loss < 0.5 * base) == label.startswith("LSTM"), end
     assert any("LSTM" in s and "learned the task's long-range dependency" in s for s in run_outcome(rec))
+
+
+def test_seed_bands_median_and_range_per_configuration():
+    from lessons.remedies.analysis import configuration_of, many_seeds, seed_bands
+
+    def run(label, model, rem, losses, dh):
+        return {
+            "label": label,
+            "model": model,
+            "remedies": rem,
+            "curves": {"step": [10, 20], "loss": losses},
+            "dh_norms": dh,
+            "spectral_radius": {"step": [10, 20], "value": [0.5, 0.6]},
+        }
+
+    rec = {
+        "runs": [
+            run("LSTM + clipping · seed 0", "lstm", ["clip"], [0.3, 0.1], [1e-3, 1e-2]),
+            run("LSTM + clipping · seed 1", "lstm", ["clip"], [0.5, float("nan")], [1e-4, 1e-2]),
+            run("LSTM + clipping · seed 2", "lstm", ["clip"], [0.4, 0.3], [1e-5, 1e-2]),
+            run("RNN (no remedy)", "rnn", [], [0.9, 0.8], [1e-9, 1e-2]),
+        ]
+    }
+    assert configuration_of("LSTM + clipping · seed 2") == "LSTM + clipping" and many_seeds(rec)
+    rows = {(r["configuration"], r["step"]): r for r in seed_bands(rec, "loss")}
+    a = rows[("LSTM + clipping", 10)]
+    assert (a["median"], a["lo"], a["hi"], a["seeds"]) == (0.4, 0.3, 0.5, 3)
+    b = rows[("LSTM + clipping", 20)]  # the NaN is left out, not taken as a value
+    assert (b["median"], b["lo"], b["hi"], b["seeds"]) == (pytest.approx(0.2), 0.1, 0.3, 2)
+    assert (
+        rows[("RNN (no remedy)", 20)]["remedies"] == "none"
+        and rows[("LSTM + clipping", 20)]["remedies"] == "clip"
+    )
+    dh = {(r["configuration"], r["step"]): r for r in seed_bands(rec, "dh_norms")}
+    assert dh[("LSTM + clipping", 1)]["median"] == 1e-4 and dh[("LSTM + clipping", 2)]["seeds"] == 3
+    assert not many_seeds({"runs": rec["runs"][:1] + rec["runs"][3:]})

@@ -136,6 +136,52 @@ def test_stop_in_the_middle_keeps_what_was_trained():
     assert [r.steps for r in at.session_state[RUN]["lab"].runs] == trained
 
 
+def _legend_pairs(at, title_start: str):
+    """(configuration, colour, dash) of the chart whose title starts with title_start."""
+    for c in at.get("vega_lite_chart"):
+        spec = json.loads(c.proto.spec)
+        if not str(spec.get("usermeta", {}).get("title", "")).startswith(title_start):
+            continue
+        for layer in spec.get("layer", []):
+            enc = layer.get("encoding", {})
+            if "strokeDash" in enc:
+                col, dash = enc["color"]["scale"], enc["strokeDash"]["scale"]
+                assert col["domain"] == dash["domain"]
+                return list(zip(col["domain"], col["range"], [tuple(d) for d in dash["range"]], strict=True))
+    raise AssertionError(f"no chart titled {title_start!r}")
+
+
+def test_many_seeds_one_legend_entry_per_configuration():
+    """Issue 17 item 7: three seeds of four configurations: median line and band per configuration, one legend
+    entry each (never a seed's), colour by model, dash by remedies, no (colour, dash) pair twice; also mid-run,
+    before the first report of the spectral radius."""
+    at = new_app(PAGE)
+    at.run()
+    _small(at, steps=40, T=10)
+    at.slider(key="seeds").set_value(3)
+    at.run()
+    at.session_state["_remedies_max_slices"] = 1
+    at.button(key="train_btn").click()
+    at.run()
+    assert_healthy(at, "mid-run, 3 seeds")
+    at.session_state["_remedies_max_slices"] = None
+    at.run()
+    while at.session_state[RUN]["status"] == "running":
+        at.run()
+    assert_healthy(at, "finished, 3 seeds")
+    pairs = _legend_pairs(at, "Loss")
+    names = [p[0] for p in pairs]
+    assert names == ["RNN + clipping", "RNN (no remedy)", "LSTM + clipping", "LSTM (no remedy)", names[-1]]
+    assert names[-1].startswith("baseline: predict the mean")
+    assert len({(c, d) for _, c, d in pairs}) == len(pairs)
+    colour = {n: c for n, c, _ in pairs}
+    dash = {n: d for n, _, d in pairs}
+    assert colour["RNN + clipping"] == colour["RNN (no remedy)"] != colour["LSTM + clipping"]
+    assert dash["RNN + clipping"] == dash["LSTM + clipping"] != dash["LSTM (no remedy)"]
+    for title in ("Accuracy", "Gradient norm", "Spectral radius", "Did the gradient reach"):
+        assert [p[0] for p in _legend_pairs(at, title)][:4] == names[:4], title
+
+
 def test_garbage_url():
     q = {
         "task": "<script>",

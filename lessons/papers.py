@@ -46,7 +46,8 @@ OUT = ROOT / "results" / "papers"
 STATUS_RULE = (
     "reproduced: at least 3 of the seeds solve within the budget and their median sequences to success is "
     "at most 3x the paper's; partly: at least one seed solves within the budget; not reproduced: no seed "
-    "solved within the budget (it is 'not solved within N sequences', not a failure of the method)."
+    "solved within the budget (it is 'not solved within N sequences', not a failure of the method); "
+    "recording: the run is still training, no verdict yet."
 )
 
 
@@ -289,6 +290,16 @@ def scoreboard(records_dir: Path = OUT) -> list[dict]:
                 if med is not None
                 else f"0 of {n_seeds} seeds solved within {c['budget_sequences']:,} sequences"
             )
+            if not c.get(
+                "finished", True
+            ):  # still training: no verdict on the seeds that have not solved yet
+                seen = max(r["sequences_seen"] for r in c["runs"])
+                st = "recording"
+                ours = (
+                    f"{n} of {n_seeds} seeds solved so far"
+                    + (f" (median {med:,.0f} sequences)" if med is not None else "")
+                    + f"; {seen:,} of {c['budget_sequences']:,} sequences trained"
+                )
             rows.append(
                 {
                     "paper": rec["paper"],

@@ -53,6 +53,16 @@ def test_scoreboard_from_records(tmp_path):
     assert rows[0]["ours"] == "3 of 5 seeds solved; median 1,100 sequences"
     assert rows[1]["ours"] == "0 of 5 seeds solved within 5,000 sequences"  # never "failed"
     assert rows[0]["claim"] == "it works: A" and rows[0]["partial_record"] is True
+    rec["configs"].append({**_cfg([300, None, None], budget=5000), "label": "C", "finished": False})
+    for r, seen in zip(rec["configs"][2]["runs"], (300, 1200, 1200), strict=True):
+        r["sequences_seen"] = seen
+    (tmp_path / "x.json").write_text(json.dumps(rec))
+    rows = papers.scoreboard(tmp_path)
+    assert rows[2]["status"] == "recording"  # no verdict while it trains
+    assert (
+        rows[2]["ours"]
+        == "1 of 3 seeds solved so far (median 300 sequences); 1,200 of 5,000 sequences trained"
+    )
     need = {"paper", "claim", "task", "T", "metric", "paper_value", "ours", "status", "record", "command"}
     assert all(need <= set(r) for r in rows)
 

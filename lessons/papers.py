@@ -261,7 +261,8 @@ def records(records_dir: Path = OUT) -> list[tuple[Path, dict]]:
 
 
 def solve_points(rec: dict) -> list[dict]:
-    """One row per seed of every configuration: its sequences to success, or the budget it ran out of."""
+    """One row per seed of every configuration: its sequences to success, the budget it ran out of, or (a
+    configuration still training) the sequences it has trained so far."""
     rows = []
     for c in rec["configs"]:
         for r in c["runs"]:
@@ -271,7 +272,9 @@ def solve_points(rec: dict) -> list[dict]:
                     "configuration": c["label"],
                     "seed": r["seed"],
                     "sequences": r["solved_sequences"] if solved else r["sequences_seen"],
-                    "outcome": "solved" if solved else "not solved within the budget",
+                    "outcome": "solved"
+                    if solved
+                    else ("not solved within the budget" if c.get("finished", True) else "still training"),
                 }
             )
     return rows

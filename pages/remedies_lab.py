@@ -135,24 +135,38 @@ LEGEND_WIDTH = 380  # px a legend may take under a chart in a half-width column 
 
 
 def papers_chart(pts: pd.DataFrame, paper_value, title: str):
-    """Every seed's sequences to success (filled) or the budget it ran out of (hollow), per configuration, with
-    the paper's figure as a dashed rule."""
-    x = alt.X("sequences:Q", title="training sequences (to success, or seen within the budget)")
+    """Every seed's sequences to success (filled), the budget it ran out of (hollow square) or, still training,
+    what it has seen so far (hollow circle), per configuration, with the paper's figure as a dashed rule."""
+    outcome = ["solved", "not solved within the budget", "still training"]
+    top = max([float(pts["sequences"].max()) * 1.05, float(paper_value or 0) * 1.15])
+    x = alt.X(
+        "sequences:Q",
+        title="training sequences (to success, or seen within the budget)",
+        scale=alt.Scale(domain=[0, top], nice=False),
+    )
     y = alt.Y("configuration:N", title=None, axis=alt.Axis(labelLimit=400))
-    outcome = ["solved", "not solved within the budget"]
     marks = (
         alt.Chart(pts)
         .mark_point(size=140, strokeWidth=2)
         .encode(
             x,
             y,
+            alt.YOffset("seed:N"),  # seeds that solved at nearly the same count stay apart
             alt.Color(
-                "outcome:N", scale=ui.palette.scale(outcome), legend=alt.Legend(orient="bottom", title=None)
+                "outcome:N",
+                scale=alt.Scale(
+                    domain=outcome, range=[ui.palette.BLUE, ui.palette.VERMILLION, ui.palette.GREY]
+                ),
+                legend=alt.Legend(orient="bottom", title=None),
             ),
-            alt.Shape("outcome:N", scale=alt.Scale(domain=outcome, range=["circle", "square"]), legend=None),
+            alt.Shape(
+                "outcome:N",
+                scale=alt.Scale(domain=outcome, range=["circle", "square", "circle"]),
+                legend=None,
+            ),
             alt.Fill(
                 "outcome:N",
-                scale=alt.Scale(domain=outcome, range=[ui.palette.BLUE, "transparent"]),
+                scale=alt.Scale(domain=outcome, range=[ui.palette.BLUE, "transparent", "transparent"]),
                 legend=None,
             ),
             tooltip=["configuration:N", "seed:Q", alt.Tooltip("sequences:Q", format=","), "outcome:N"],
@@ -168,7 +182,7 @@ def papers_chart(pts: pd.DataFrame, paper_value, title: str):
                 x=alt.X("sequences:Q"), text="label:N", y=alt.YValue(0)
             ),
         ]
-    return alt.layer(*layers).properties(height=70 + 50 * pts["configuration"].nunique(), title=title)
+    return alt.layer(*layers).properties(height=80 + 60 * pts["configuration"].nunique(), title=title)
 
 
 def legend_columns(chart, n: int = 2):
@@ -894,7 +908,7 @@ else:
 # ----------------------------------------------------------------------------- the papers' scale
 st.subheader("4 · The papers' headline results, at the papers' scale")
 st.markdown(
-    "Recorded runs as long as the papers' (hundreds of thousands of sequences, five seeds each), by "
+    "Recorded runs as long as the papers' (hundreds of thousands of sequences, several seeds each), by "
     "`python -m lessons.papers NAME`; every seed's own solved step. "
     + f"**Status rule.** {papers.STATUS_RULE}"
 )
@@ -902,12 +916,15 @@ _board = papers.scoreboard()
 if not _board:
     st.info("No paper-scale record yet: `python -m lessons.papers --list` shows the commands.")
 else:
-    st.dataframe(
-        pd.DataFrame(_board)[["paper", "claim", "T", "paper_value", "ours", "status", "command"]].rename(
-            columns={"paper_value": "paper (sequences)"}
-        ),
-        hide_index=True,
-        width="stretch",
+    # NB: st.table wraps long cells (a dataframe cut the 'ours' and 'status' columns off at 1280 px)
+    st.table(
+        pd.DataFrame(
+            {
+                "paper: claim": [f"{e['paper']}: {e['claim']}" for e in _board],
+                "ours": [e["ours"] for e in _board],
+                "status": [e["status"] for e in _board],
+            }
+        ).set_index("paper: claim")
     )
     for _path, _prec in papers.records():
         _pts = pd.DataFrame(papers.solve_points(_prec))

@@ -74,3 +74,30 @@ def test_committed_scoreboard_is_the_records():
         pytest.skip("no paper record yet")
     got = json.loads(path.read_text())
     assert got == {"rule": papers.STATUS_RULE, "entries": papers.scoreboard()}
+
+
+def test_solve_points_say_what_each_seed_did():
+    rec = {
+        "configs": [
+            {
+                "label": "A",
+                "finished": True,
+                "runs": [{"seed": 0, "solved_sequences": 90, "sequences_seen": 90}],
+            },
+            {
+                "label": "A",
+                "finished": True,
+                "runs": [{"seed": 1, "solved_sequences": None, "sequences_seen": 500}],
+            },
+            {
+                "label": "B",
+                "finished": False,
+                "runs": [{"seed": 0, "solved_sequences": None, "sequences_seen": 40}],
+            },
+        ]
+    }
+    assert [(p["sequences"], p["outcome"]) for p in papers.solve_points(rec)] == [
+        (90, "solved"),
+        (500, "not solved within the budget"),
+        (40, "still training"),
+    ]

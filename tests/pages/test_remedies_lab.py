@@ -349,3 +349,26 @@ def test_esn_and_hf_runs_finish_in_small_units():
     rec = lab.record()
     json.dumps(rec, allow_nan=False)
     assert scoreboard_rows(rec)[0]["solved"] in ("yes", "no")
+
+
+def test_papers_section_shows_the_scoreboard_and_each_record():
+    """Section 4: the scoreboard computed from results/papers (one row per configuration, with its status), one
+    chart per record (a mark per seed, the paper's figure as a rule) and the compute each record took."""
+    from lessons import papers
+
+    board = papers.scoreboard()
+    if not board:
+        pytest.skip("no paper record")
+    at = new_app(PAGE, eager=False)
+    at.run()
+    assert_healthy(at, "at rest")
+    table = at.table[0].value
+    assert list(table["status"]) == [e["status"] for e in board]
+    assert list(table["ours"]) == [e["ours"] for e in board]
+    titles = [
+        str(json.loads(c.proto.spec).get("usermeta", {}).get("title", "")) for c in at.get("vega_lite_chart")
+    ]
+    for _, rec in papers.records():
+        assert any(t.startswith(f"{rec['paper']}: {rec['task']} at T = {rec['T']}") for t in titles), titles
+    captions = " ".join(c.value for c in at.caption)
+    assert "Simplifications against the paper" in captions and "Compute:" in captions

@@ -220,52 +220,39 @@ def curves_frame(rec: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["run", "step", *names])
 
 
-def rho_frame(rec: dict) -> pd.DataFrame:
+SPECTRUM = {  # record key -> (column, axis title, chart title)
+    "spectral_radius": (
+        "spectral radius",
+        "ρ(W_hh)",
+        "Spectral radius of W_hh (LSTM: g block, GRU: n block)",
+    ),
+    "spectral_norm": ("spectral norm", "‖W_hh‖₂", "Spectral norm of W_hh (largest singular value)"),
+}
+
+
+def spectrum_frame(rec: dict, key: str = "spectral_radius") -> pd.DataFrame:
+    """ρ(W_hh) or ‖W_hh‖₂ of every run at every report."""
     rows = [
         (r["label"], s, recorded_float(v))
         for r in rec["runs"]
-        for s, v in zip(r["spectral_radius"]["step"], r["spectral_radius"]["value"], strict=True)
+        for s, v in zip(r[key]["step"], r[key]["value"], strict=True)
     ]
-    return pd.DataFrame(rows, columns=["run", "step", "spectral radius"])
+    return pd.DataFrame(rows, columns=["run", "step", SPECTRUM[key][0]])
 
 
-def norm_frame(rec: dict) -> pd.DataFrame:
-    rows = [
-        (r["label"], s, recorded_float(v))
-        for r in rec["runs"]
-        for s, v in zip(r["spectral_norm"]["step"], r["spectral_norm"]["value"], strict=True)
-    ]
-    return pd.DataFrame(rows, columns=["run", "step", "spectral norm"])
-
-
-def norm_chart(rec: dict, height=280):
-    """||W_hh||_2 of every run against the update (the sufficient condition against explosion)."""
+def spectrum_chart(rec: dict, key: str = "spectral_radius", height=280):
+    """ρ(W_hh) (or, key="spectral_norm", ‖W_hh‖₂: the sufficient condition against explosion) of every run."""
+    col, y_title, title = SPECTRUM[key]
     return legend_columns(
         ui.charts.line(
-            norm_frame(rec),
+            spectrum_frame(rec, key),
             "step",
-            "spectral norm",
+            col,
             "run",
             x_title="update",
-            y_title="‖W_hh‖₂",
+            y_title=y_title,
             height=height,
-            title="Spectral norm of W_hh (largest singular value)",
-        )
-    )
-
-
-def radius_chart(rec: dict, height=280):
-    """ρ(W_hh) of every run against the update."""
-    return legend_columns(
-        ui.charts.line(
-            rho_frame(rec),
-            "step",
-            "spectral radius",
-            "run",
-            x_title="update",
-            y_title="ρ(W_hh)",
-            height=height,
-            title="Spectral radius of W_hh (LSTM: g block, GRU: n block)",
+            title=title,
         )
     )
 
@@ -458,7 +445,7 @@ def live_charts(rec: dict, final: bool, keep: tuple | None = None):
             )
         else:
             show(lambda: grad_chart(df), keep=k("grad"))
-            show(lambda: radius_chart(rec), keep=k("rho"))
+            show(lambda: spectrum_chart(rec), keep=k("rho"))
     if final:
         ui.download_csv(df, f"remedies-curves-{rec['knobs']['task']}.csv", "Download the curves (CSV)")
 
@@ -817,9 +804,12 @@ for kind, heading in (("exploding", "For exploding gradients"), ("vanishing", "F
                 if card.key == "l1l2":  # its text is about the radius and the norm: show both
                     r1, r2 = st.columns(2)
                     with r1:
-                        show(lambda recd=recd: radius_chart(recd, height=240), keep=(*ver, "rho"))
+                        show(lambda recd=recd: spectrum_chart(recd, height=240), keep=(*ver, "rho"))
                     with r2:
-                        show(lambda recd=recd: norm_chart(recd, height=240), keep=(*ver, "norm"))
+                        show(
+                            lambda recd=recd: spectrum_chart(recd, "spectral_norm", height=240),
+                            keep=(*ver, "norm"),
+                        )
                 for sentence in card_findings(card.key, recd):  # each computed from the record
                     st.caption(sentence)
                 if card.key == "esn":

@@ -450,7 +450,8 @@ def section_components():
 def section_equations():
     """Section 5: Jefkine's (2018) equations, each with its live number."""
     st.header("5. Jefkine's (2018) equations, computed here")
-    q1, q2 = st.columns(2, gap="large")
+    # NB: in lecture mode one column: two beside the stage's controls left the gradcore names wider than a column
+    q1, q2 = (st.container(), st.container()) if ui.lecture_mode() else st.columns(2, gap="large")
     live = L.equation_text(r)
     with q1:
         st.markdown("**Eq. 2b**")

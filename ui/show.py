@@ -51,8 +51,33 @@ LECTURE_CSS = """
 [data-testid="stMain"] h1 { font-size: 2.7rem !important; padding-top: 0.5rem !important; }
 [data-testid="stMain"] h2 { font-size: 2.2rem !important; }
 [data-testid="stMain"] h3 { font-size: 1.8rem !important; }
-[data-testid="stMain"] .katex { font-size: 1.45em !important; }
-[data-testid="stMain"] code { font-size: 1.05em !important; }
+/* st.metric: its number grows with the text (the p rule above had shrunk it to 1.3rem) */
+[data-testid="stMain"] [data-testid="stMetricValue"],
+[data-testid="stMain"] [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p {
+  font-size: 3rem !important; line-height: 1.2 !important; }
+[data-testid="stMain"] [data-testid="stMetricLabel"] [data-testid="stMarkdownContainer"] p { font-size: 1.3rem !important; }
+/* what a widget shows: the chosen option, the typed number, the slider's value and range */
+[data-testid="stSelectbox"] div, [data-testid="stSelectbox"] input,
+[data-testid="stMultiSelect"] div, [data-testid="stMultiSelect"] span, [data-testid="stMultiSelect"] input,
+[data-testid="stSelectboxVirtualDropdown"] li, [data-testid="stSelectboxVirtualDropdown"] div,
+[data-testid="stMultiSelectDropdown"] li, [data-testid="stMultiSelectDropdown"] div,
+[data-testid="stNumberInputField"] { font-size: 1.25rem !important; }
+[data-testid="stSliderThumbValue"], [data-testid="stSliderThumbValue"] p,
+[data-testid="stSliderTickBar"] div { font-size: 1.15rem !important; }
+[data-testid^="stBaseButton"] p, [data-testid="stTab"] p { font-size: 1.25rem !important; }
+/* the sidebar: the menu and its text, read from the back of the room too */
+[data-testid="stSidebarNavLink"] span { font-size: 1.2rem !important; line-height: 1.6; }
+[data-testid="stSidebar"] [data-testid="stMarkdownContainer"] p,
+[data-testid="stSidebar"] [data-testid="stMarkdownContainer"] li { font-size: 1.15rem !important; }
+/* a code name wraps at its spaces, never inside a word (the pages keep such names in columns wide enough) */
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] code {
+  font-size: 0.9em !important; overflow-wrap: normal !important; word-break: normal !important; }
+/* maths: inline a little larger than the text and never wider than its column; display maths scrolls */
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] .katex { font-size: 1.12em !important; }
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] .katex-display > .katex { font-size: 1.4em !important; }
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] .katex-display { overflow-x: auto; overflow-y: hidden; }
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] p .katex { white-space: normal !important; }
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] p { overflow-wrap: break-word; }
 </style>
 """
 

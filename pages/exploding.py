@@ -238,7 +238,7 @@ def chart_grad_steps(w0, b0, lr, steps, threshold, csteps, x0, target):
     )
 
 
-def chart_bifurcation(wfp, csteps, x0):
+def chart_bifurcation(wfp, csteps, x0, height=340):
     BF = bifurcation(wfp, csteps, x0)
     pts = BF["points"]
     ends = BF["ends"][np.isfinite(BF["ends"]["x"])]
@@ -275,7 +275,7 @@ def chart_bifurcation(wfp, csteps, x0):
             .encode(x=alt.X("lo:Q", scale=xs), x2="hi:Q"),
         )
     return alt.layer(*layers).properties(
-        title=f"Fixed points of x -> {wfp:g} sigma(x) + b, and where x_{csteps} ends", height=340
+        title=f"Fixed points of x -> {wfp:g} sigma(x) + b, and where x_{csteps} ends", height=height
     )
 
 
@@ -365,12 +365,7 @@ with secs["Clipping"].box:
     st.header("4. Clipping, exactly (eq. 13)")
 
 with secs["Bifurcation"].box:
-    st.header("5. Where the cliff comes from: the bifurcation")
-    ui.equation(
-        r"x^* = w\,\sigma(x^*) + b, \qquad \text{stable iff } |w\,\sigma'(x^*)| < 1",
-        computed_by="gradcore.cliff.fixed_points (grid + bisection) and gradcore.cliff.unroll",
-    )
-    bc1, bc2 = st.columns([1, 2])
+    bc1, bc2 = ui.stage.columns()
     wfp = float(
         ui.slider(
             "Recurrent weight w",
@@ -587,7 +582,19 @@ def section_bifurcation():
         st.markdown(lesson.bifurcation_text(BF, wfp, csteps, x0))
     with bc2:
         ui.cached_chart(
-            chart_bifurcation, wfp, csteps, x0, data=lambda: BF["points"], filename="cliff-fixed-points.csv"
+            chart_bifurcation,
+            wfp,
+            csteps,
+            x0,
+            ui.stage.hero_height(),
+            grow=False,
+            data=lambda: BF["points"],
+            filename="cliff-fixed-points.csv",
+        )
+        st.header("5. Where the cliff comes from: the bifurcation")
+        ui.equation(
+            r"x^* = w\,\sigma(x^*) + b, \qquad \text{stable iff } |w\,\sigma'(x^*)| < 1",
+            computed_by="gradcore.cliff.fixed_points (grid + bisection) and gradcore.cliff.unroll",
         )
 
 

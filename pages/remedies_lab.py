@@ -121,7 +121,7 @@ def show(chart, keep: tuple | None = None, data=None, filename: str | None = Non
         ui.download_csv(data, filename or "chart-data.csv")
 
 
-LEGEND_WIDTH = 380  # px a legend may take under a chart in a half-width column at 1280 px
+LEGEND_WIDTH = 300  # px a legend may take under a chart in a half of the stage's column (ui.stage) at 1280 px
 
 
 def legend_columns(chart, n: int = 2):
@@ -137,7 +137,7 @@ def legend_columns(chart, n: int = 2):
             colours.append((col, [str(d) for d in dom] if isinstance(dom, list) else []))
     n_series = max((len(dom) for _, dom in colours), default=0)
     longest = max((len(d) for _, dom in colours for d in dom), default=0)
-    # a chart in a half-width column is about 400 px wide at 1280 px: a column of labels of
+    # a chart in half the stage's column is about 330 px wide at 1280 px: a column of labels of
     # `longest` characters takes about 6.5 px each plus the symbol, so long labels get one column
     n = max(1, min(n, int(LEGEND_WIDTH // (6.5 * longest + 30)))) if longest else n
     for col, _ in colours:

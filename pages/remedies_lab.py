@@ -488,11 +488,11 @@ slots = {"custom": slot_for("custom", custom_slot)}
 success_on_stage = slots["custom"] is None  # no comparison of yours on the stage yet: a recorded one is
 if success_on_stage:
     with main:
+        recorded_success(ui.stage.hero_height() - 30, grow=False)
         st.caption(
-            f"{TASKS[task]}. Until you press Train, a recorded result: which models solve the temporal "
-            "order problem as it gets longer (section 3)."
+            f"Until you press Train (task: {TASKS[task]}), the stage shows a recorded result: which models solve "
+            "the temporal order problem as it gets longer (section 3)."
         )
-        recorded_success(ui.stage.hero_height() - 80, grow=False)
 
 
 def after_training(origin: str, lab: Lab):

@@ -400,7 +400,8 @@ def section_spectrum():
 def section_derivative():
     """Section 3: the activation's derivative and where this run's pre-activations fall."""
     st.header("3. The activation's derivative along this run")
-    a1, a2 = st.columns(2, gap="large")
+    # NB: in lecture mode one above the other: side by side beside the stage's controls, titles and legends were cut
+    a1, a2 = (st.container(), st.container()) if ui.lecture_mode() else st.columns(2, gap="large")
     with a1:
         ui.cached_chart(
             activation_chart_of,
@@ -425,7 +426,7 @@ def section_components():
         "used at step $k$). The loss is a **per-step softmax cross-entropy** with a random readout "
         f"$W_y$ ({L.V} classes, random targets): $L_t = -\\log \\mathrm{{softmax}}(h_t W_y)[y_t]$ (Jefkine 2018, eq. 3-4)."
     )
-    h1, h2 = st.columns([1.2, 1], gap="large")
+    h1, h2 = (st.container(), st.container()) if ui.lecture_mode() else st.columns([1.2, 1], gap="large")
     with h1:
         ui.cached_chart(
             heat_chart,

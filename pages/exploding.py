@@ -140,7 +140,7 @@ def _paths_layers(df: pd.DataFrame, win: tuple, featured: str):
 # validates a spec on every to_dict (~50 ms a chart), too slow for this nine-chart page's reruns.
 
 
-def chart_jacobians(kind, scale, T, H, act, seed):
+def chart_jacobians(kind, scale, T, H, act, seed, height=340):
     G = growth(kind, scale, T, H, act, seed)
     bounds = [s for s in G["jac"]["series"].unique() if s.startswith("bound")]
     return ui.charts.log_line(
@@ -154,7 +154,7 @@ def chart_jacobians(kind, scale, T, H, act, seed):
         x_title="distance T - k (steps)",
         y_title="||dh_T / dh_k||_2 (log scale)",
         title=f"Jacobian products, {'norm' if kind == 'gaussian_norm' else 'radius'} {scale:g}, H = {H}",
-        height=340,
+        height=height,
     )
 
 
@@ -175,25 +175,29 @@ def chart_grad_vs_T(kind, scale, T, H, act, seed):
     )
 
 
-def chart_surface_paths(win, n, csteps, x0, target, w0, b0, lr, steps, threshold, featured, title):
+def chart_surface_paths(
+    win, n, csteps, x0, target, w0, b0, lr, steps, threshold, featured, title, height=400
+):
     S = surface(win, n, csteps, x0, target)
     R = descents(w0, b0, lr, steps, threshold, csteps, x0, target)
-    surf = _grid_chart(S["df"], "loss", title, "loss L", win, 400)
+    surf = _grid_chart(S["df"], "loss", title, "loss L", win, height)
     return (
         alt.layer(surf, *_paths_layers(R["df"], win, featured))
         .resolve_scale(color="independent")
-        .properties(height=400)
+        .properties(height=height)
     )
 
 
-def chart_surface(win, n, csteps, x0, target):
+def chart_surface(win, n, csteps, x0, target, height=380):
     S = surface(win, n, csteps, x0, target)
-    return _grid_chart(S["df"], "loss", f"Loss L(w, b) on a {n} x {n} grid", "loss L", win, 380)
+    return _grid_chart(S["df"], "loss", f"Loss L(w, b) on a {n} x {n} grid", "loss L", win, height)
 
 
-def chart_grad_map(win, n, csteps, x0, target):
+def chart_grad_map(win, n, csteps, x0, target, height=380):
     S = surface(win, n, csteps, x0, target)
-    return _grid_chart(S["df"], "log10_grad", "Gradient norm ||dL/d(w, b)|| (log10)", "log10 ||g||", win, 380)
+    return _grid_chart(
+        S["df"], "log10_grad", "Gradient norm ||dL/d(w, b)|| (log10)", "log10 ||g||", win, height
+    )
 
 
 def chart_loss_steps(w0, b0, lr, steps, threshold, csteps, x0, target):
@@ -234,7 +238,7 @@ def chart_grad_steps(w0, b0, lr, steps, threshold, csteps, x0, target):
     )
 
 
-def chart_bifurcation(wfp, csteps, x0):
+def chart_bifurcation(wfp, csteps, x0, height=340):
     BF = bifurcation(wfp, csteps, x0)
     pts = BF["points"]
     ends = BF["ends"][np.isfinite(BF["ends"]["x"])]
@@ -271,14 +275,14 @@ def chart_bifurcation(wfp, csteps, x0):
             .encode(x=alt.X("lo:Q", scale=xs), x2="hi:Q"),
         )
     return alt.layer(*layers).properties(
-        title=f"Fixed points of x -> {wfp:g} sigma(x) + b, and where x_{csteps} ends", height=340
+        title=f"Fixed points of x -> {wfp:g} sigma(x) + b, and where x_{csteps} ends", height=height
     )
 
 
 # ----------------------------------------------------------------------------- page
 
 st.title("Exploding gradients: the cliff and clipping")
-st.markdown(
+ui.stage.intro(
     "The same product of Jacobians that makes gradients vanish below 1 makes them **explode** above it "
     "(Jefkine 2018, eq. 12). The first tab measures the growth in a real RNN; the others use the one-unit "
     "network of Pascanu, Mikolov & Bengio (2013, section 3) to show what an exploding gradient does to "
@@ -292,24 +296,13 @@ st.markdown(
 SECTIONS = ["Growth", "Cliff", "Descent", "Clipping", "Bifurcation"]
 secs = {sec.label: sec for sec in ui.sections("exp_view", SECTIONS)}
 
+# Each tab is a stage (ui.stage): its headline controls in a narrow column beside its charts, the rest in an
+# expander; the section's content is drawn into the stage's main column (STAGE below).
 with secs["Growth"].box:
-    st.header("1. Growth: the product of Jacobians above 1")
-    c1, c2, c3 = st.columns(3)
-    with c1:
-        kind = ui.select(
-            "W_hh scaled to",
-            "init",
-            lesson.KINDS,
-            "gaussian_radius",
-            help="gaussian_radius: Gaussian W_hh rescaled to the spectral radius below; "
-            "gaussian_norm: to the spectral norm (largest singular value, gamma_W of eq. 12); "
-            "orthogonal: every singular value equals the scale.",
-        )
+    g_ctl, g_main = ui.stage.columns()
+    with g_ctl:
         scale = ui.slider("Spectral radius / norm of W_hh", "scale", 0.5, 3.0, 1.5, step=0.05)
-    with c2:
         T = ui.slider("Sequence length T", "T", 10, 1000, 100, step=10)
-        H = ui.slider("Hidden size H", "H", 4, 128, 32, step=4)
-    with c3:
         act = ui.select(
             "Activation f",
             "act",
@@ -317,24 +310,23 @@ with secs["Growth"].box:
             "tanh",
             help="The chart always shows a linear RNN beside this one (tanh if you pick linear).",
         )
-        seed = ui.number("Seed", "seed", 0, 9999, 0, step=1)
+        with ui.stage.more():
+            kind = ui.select(
+                "W_hh scaled to",
+                "init",
+                lesson.KINDS,
+                "gaussian_radius",
+                help="gaussian_radius: Gaussian W_hh rescaled to the spectral radius above; "
+                "gaussian_norm: to the spectral norm (largest singular value, gamma_W of eq. 12); "
+                "orthogonal: every singular value equals the scale.",
+            )
+            H = ui.slider("Hidden size H", "H", 4, 128, 32, step=4)
+            seed = ui.number("Seed", "seed", 0, 9999, 0, step=1)
 scale, T, H, seed = float(scale), int(T), int(H), int(seed)
 
 with secs["Cliff"].box:
-    st.header("2. The cliff: Pascanu's one-unit network")
-    st.markdown(
-        "One unit, no input, 50 steps: a tiny network whose loss surface has a **wall**. "
-        "Near the bifurcation of the map (the Bifurcation tab) a small change of (w, b) sends x_50 to a different "
-        "attractor, so the loss jumps and its gradient is huge on a thin strip."
-    )
-    k1, k2, k3, k4, k5 = st.columns(5)
-    with k1:
-        csteps = ui.slider("Unrolled steps", "csteps", 5, 200, cliff.STEPS, step=5)
-    with k2:
-        x0 = ui.slider("x_0", "x0", -3.0, 3.0, cliff.X0, step=0.1)
-    with k3:
-        target = ui.slider("Target", "target", 0.05, 0.95, cliff.TARGET, step=0.05)
-    with k4:
+    k_ctl, k_main = ui.stage.columns()
+    with k_ctl:
         view = ui.radio(
             "Window",
             "view",
@@ -342,25 +334,19 @@ with secs["Cliff"].box:
             "wall",
             help="wall: w 3.5..6, b -3.5..-1.5; wide: w -2..10, b -6..2.",
         )
-    with k5:
-        n = ui.slider("Grid points per axis", "grid", 40, 200, 100, step=20)
+        csteps = ui.slider("Unrolled steps", "csteps", 5, 200, cliff.STEPS, step=5)
+        with ui.stage.more():
+            x0 = ui.slider("x_0", "x0", -3.0, 3.0, cliff.X0, step=0.1)
+            target = ui.slider("Target", "target", 0.05, 0.95, cliff.TARGET, step=0.05)
+            n = ui.slider("Grid points per axis", "grid", 40, 200, 100, step=20)
 n, csteps, x0, target = int(n), int(csteps), float(x0), float(target)
 win = lesson.window(view, 0.0, 0.0)
 
 with secs["Descent"].box:
-    st.header("3. Descent on the cliff, with and without clipping")
-    d1, d2, d3, d4, d5, d6 = st.columns(6)
-    with d1:
-        w0 = ui.number("Start w", "w0", -2.0, 10.0, 4.4, step=0.05, format="%.3f")
-    with d2:
-        b0 = ui.number("Start b", "b0", -6.0, 2.0, -2.2, step=0.05, format="%.3f")
-    with d3:
-        lr = ui.slider("Learning rate", "cliff_lr", 0.01, 2.0, 0.2, step=0.01)
-    with d4:
-        steps = ui.slider("Descent steps", "cliff_steps", 10, 500, 100, step=10)
-    with d5:
+    d_ctl, d_main = ui.stage.columns()
+    with d_ctl:
         threshold = ui.slider("Threshold", "threshold", 0.1, 10.0, 1.0, step=0.1)
-    with d6:
+        lr = ui.slider("Learning rate", "cliff_lr", 0.01, 2.0, 0.2, step=0.01)
         featured = ui.radio(
             "Clipping to examine",
             "cliff_clip",
@@ -369,18 +355,17 @@ with secs["Descent"].box:
             horizontal=False,
             help="Which run the Descent and Clipping tabs put in front; all three are always drawn.",
         )
+        with ui.stage.more():
+            w0 = ui.number("Start w", "w0", -2.0, 10.0, 4.4, step=0.05, format="%.3f")
+            b0 = ui.number("Start b", "b0", -6.0, 2.0, -2.2, step=0.05, format="%.3f")
+            steps = ui.slider("Descent steps", "cliff_steps", 10, 500, 100, step=10)
 w0, b0, lr, steps, threshold = float(w0), float(b0), float(lr), int(steps), float(threshold)
 
 with secs["Clipping"].box:
     st.header("4. Clipping, exactly (eq. 13)")
 
 with secs["Bifurcation"].box:
-    st.header("5. Where the cliff comes from: the bifurcation")
-    ui.equation(
-        r"x^* = w\,\sigma(x^*) + b, \qquad \text{stable iff } |w\,\sigma'(x^*)| < 1",
-        computed_by="gradcore.cliff.fixed_points (grid + bisection) and gradcore.cliff.unroll",
-    )
-    bc1, bc2 = st.columns([1, 2])
+    bc1, bc2 = ui.stage.columns()
     wfp = float(
         ui.slider(
             "Recurrent weight w",
@@ -402,7 +387,20 @@ def section_growth():
     """Section 1: ||dh_T/dh_k|| and ||dL_T/dW_hh|| of a linear and a nonlinear RNN above 1."""
     G = growth(kind, scale, T, H, act, seed)
     text = lesson.growth_text(G, kind, scale, T)
-
+    ui.cached_chart(
+        chart_jacobians,
+        kind,
+        scale,
+        T,
+        H,
+        act,
+        seed,
+        ui.stage.hero_height(),
+        grow=False,
+        data=lambda: G["jac"],
+        filename="exploding-jacobian-norms.csv",
+    )
+    st.header("1. Growth: the product of Jacobians above 1")
     ui.equation(
         r"\left\| \frac{\partial h_T}{\partial h_k} \right\| = \left\| \prod_{s=k+1}^{T} "
         r"\operatorname{diag}\big(f'(a_s)\big)\, W_h^{\top} \right\| \;\le\; "
@@ -410,32 +408,17 @@ def section_growth():
         computed_by="gradcore.jacobians.rnn_product_norms and gradcore.jacobians.rnn_bound",
     )
     st.markdown(text.jacobians)
-
-    g1, g2 = st.columns(2)
-    with g1:
-        ui.cached_chart(
-            chart_jacobians,
-            kind,
-            scale,
-            T,
-            H,
-            act,
-            seed,
-            data=lambda: G["jac"],
-            filename="exploding-jacobian-norms.csv",
-        )
-    with g2:
-        ui.cached_chart(
-            chart_grad_vs_T,
-            kind,
-            scale,
-            T,
-            H,
-            act,
-            seed,
-            data=lambda: G["grad"],
-            filename="exploding-grad-norm-vs-T.csv",
-        )
+    ui.cached_chart(
+        chart_grad_vs_T,
+        kind,
+        scale,
+        T,
+        H,
+        act,
+        seed,
+        data=lambda: G["grad"],
+        filename="exploding-grad-norm-vs-T.csv",
+    )
 
     ui.equation(
         r"L_T = \tfrac12 \| h_T W_y - y_T \|^2, \qquad "
@@ -449,30 +432,38 @@ def section_growth():
 
 
 def section_cliff():
-    """Section 2: L(w, b) and ||dL/d(w, b)|| over the window: the wall."""
+    """Section 2: L(w, b) and ||dL/d(w, b)|| over the window: the wall (the two maps first, on the stage)."""
+    S = surface(win, n, csteps, x0, target)
+    live, notes = lesson.surface_text(S, n)
+    # NB: one above the other, each the stage's width: side by side in the stage's column, each map's legend
+    # left a plot a third of its chart wide at 1280 px
+    ui.cached_chart(
+        chart_surface,
+        win,
+        n,
+        csteps,
+        x0,
+        target,
+        ui.stage.hero_height(),
+        grow=False,
+        data=lambda: S["df"][
+            ["w", "b", "loss", "log10_grad"]
+        ],  # NB: the CSV (10^4 rows) is made only on click
+        filename="cliff-surface.csv",
+    )
+    ui.cached_chart(chart_grad_map, win, n, csteps, x0, target, ui.stage.pair_height(), grow=False)
+    st.header("2. The cliff: Pascanu's one-unit network")
+    st.markdown(
+        "One unit, no input, 50 steps: a tiny network whose loss surface has a **wall**. "
+        "Near the bifurcation of the map (the Bifurcation tab) a small change of (w, b) sends x_50 to a different "
+        "attractor, so the loss jumps and its gradient is huge on a thin strip."
+    )
     ui.equation(
         r"x_t = w\,\sigma(x_{t-1}) + b,\quad x_0 = " + f"{x0:g}" + r",\qquad "
         r"L(w, b) = \big(\sigma(x_{" + str(csteps) + r"}) - " + f"{target:g}" + r"\big)^2",
         computed_by="gradcore.cliff.surface (loss and exact BPTT gradient, vectorised over the grid)",
     )
-    S = surface(win, n, csteps, x0, target)
-    live, notes = lesson.surface_text(S, n)
     st.markdown(live)
-    s1, s2 = st.columns(2)
-    with s1:
-        # NB: the CSV (10^4 rows) is made only on click
-        ui.cached_chart(
-            chart_surface,
-            win,
-            n,
-            csteps,
-            x0,
-            target,
-            data=lambda: S["df"][["w", "b", "loss", "log10_grad"]],
-            filename="cliff-surface.csv",
-        )
-    with s2:
-        ui.cached_chart(chart_grad_map, win, n, csteps, x0, target)
     ui.what_to_notice(notes)
 
 
@@ -486,37 +477,25 @@ def _cliff_caption() -> None:
 
 def section_descent():
     """Section 3: gradient descent from (w0, b0) unclipped, clipped by norm and by value."""
-    _cliff_caption()
     R = descents(w0, b0, lr, steps, threshold, csteps, x0, target)
     rdf = R["df"]
     text = lesson.descent_text(R, win, w0, b0, lr, threshold)
 
-    with st.expander(
-        "Predict first: what does the unclipped run do when it meets the wall? Think, then open."
-    ):
+    with st.expander("Predict first: what does the unclipped run do at the wall?"):
         st.markdown(text.answer)
     zwin = tuple(round(v, 6) for v in lesson.window("start", w0, b0))
-    m1, m2 = st.columns(2)
-    with m1:
-        ui.cached_chart(
-            chart_surface_paths,
-            win,
-            n,
-            csteps,
-            x0,
-            target,
-            w0,
-            b0,
-            lr,
-            steps,
-            threshold,
-            featured,
-            f"Descent paths on the {view} window",
-        )
-    with m2:
-        ui.cached_chart(
-            chart_surface_paths,
+    # the paths on the window first (the stage), the close-up under it
+    for window, title, height in (
+        (win, f"Descent paths on the {view} window", ui.stage.hero_height() - 50),
+        (
             zwin,
+            f"Close-up around the start (w {w0:g} +- {ZOOM[0]:g}, b {b0:g} +- {ZOOM[1]:g})",
+            ui.stage.pair_height(),
+        ),
+    ):
+        ui.cached_chart(
+            chart_surface_paths,
+            window,
             n,
             csteps,
             x0,
@@ -527,9 +506,14 @@ def section_descent():
             steps,
             threshold,
             featured,
-            f"Close-up around the start (w {w0:g} +- {ZOOM[0]:g}, b {b0:g} +- {ZOOM[1]:g})",
+            title,
+            height,
+            grow=False,
         )
-    p1, p2 = st.columns(2)
+    _cliff_caption()
+    st.header("3. Descent on the cliff, with and without clipping")
+    # NB: in lecture mode one above the other: side by side beside the stage's controls, their legends were cut
+    p1, p2 = (st.container(), st.container()) if ui.lecture_mode() else st.columns(2)
     with p1:
         ui.cached_chart(
             chart_loss_steps,
@@ -598,14 +582,36 @@ def section_bifurcation():
         st.markdown(lesson.bifurcation_text(BF, wfp, csteps, x0))
     with bc2:
         ui.cached_chart(
-            chart_bifurcation, wfp, csteps, x0, data=lambda: BF["points"], filename="cliff-fixed-points.csv"
+            chart_bifurcation,
+            wfp,
+            csteps,
+            x0,
+            ui.stage.hero_height(),
+            grow=False,
+            data=lambda: BF["points"],
+            filename="cliff-fixed-points.csv",
+        )
+        st.header("5. Where the cliff comes from: the bifurcation")
+        ui.equation(
+            r"x^* = w\,\sigma(x^*) + b, \qquad \text{stable iff } |w\,\sigma'(x^*)| < 1",
+            computed_by="gradcore.cliff.fixed_points (grid + bisection) and gradcore.cliff.unroll",
         )
 
 
+def on_stage(main, section):
+    """Draw a section into its tab's stage column (ui.stage)."""
+
+    def draw():
+        with main:
+            section()
+
+    return draw
+
+
 DRAW = {
-    "Growth": section_growth,
-    "Cliff": section_cliff,
-    "Descent": section_descent,
+    "Growth": on_stage(g_main, section_growth),
+    "Cliff": on_stage(k_main, section_cliff),
+    "Descent": on_stage(d_main, section_descent),
     "Clipping": section_clipping,
     "Bifurcation": section_bifurcation,
 }

@@ -84,7 +84,7 @@ def loss_figure_data(
 # its finished spec per setting.
 
 
-def gate_heatmap(df: pd.DataFrame, name: str, title: str, domain) -> alt.Chart:
+def gate_heatmap(df: pd.DataFrame, name: str, title: str, domain, height: int = 230) -> alt.Chart:
     """Units x time heatmap with a fixed colour domain (gates 0..1, g and c symmetric)."""
     ch = ui.charts.heatmap(
         df,
@@ -95,7 +95,7 @@ def gate_heatmap(df: pd.DataFrame, name: str, title: str, domain) -> alt.Chart:
         y_title="unit j",
         value_title=title,
         diverging=domain[0] < 0,
-        height=230,
+        height=height,
     )
     scheme = ui.palette.DIVERGING if domain[0] < 0 else ui.palette.SEQUENTIAL
     ticks = sorted(df["t"].unique())
@@ -112,13 +112,16 @@ def gate_heatmap(df: pd.DataFrame, name: str, title: str, domain) -> alt.Chart:
     )
 
 
-def figure_chart(args: tuple, name: str, t: int | None = None) -> alt.TopLevelMixin:
-    """The chart of figure `name` at settings args (= compute's arguments); t for the loss figures."""
+def figure_chart(
+    args: tuple, name: str, t: int | None = None, height: int | None = None
+) -> alt.TopLevelMixin:
+    """The chart of figure `name` at settings args (= compute's arguments); t for the loss figures; height (px)
+    for a chart on the stage (ui.stage), else the figure's own."""
     f = (figure_data(*args) if t is None else loss_figure_data(*args, t))[name]
     df, x = f["df"], f["extra"]
     with np.errstate(all="ignore"):
         if name in dict(lesson.GATES):
-            return gate_heatmap(df, name, x["title"], x["domain"])
+            return gate_heatmap(df, name, x["title"], x["domain"], height or 230)
         if name == "paths":
             return ui.charts.log_line(
                 df,
@@ -130,7 +133,7 @@ def figure_chart(args: tuple, name: str, t: int | None = None) -> alt.TopLevelMi
                 x_title="distance T - k (steps)",
                 y_title=x["y_title"],
                 legend_title=None,
-                height=340,
+                height=height or 340,
                 title=x["title"],
             )
         if name.startswith("table-"):
@@ -204,11 +207,20 @@ def figure_chart(args: tuple, name: str, t: int | None = None) -> alt.TopLevelMi
         )
 
 
-def render(args: tuple, figs: dict, name: str, t: int | None = None) -> None:
-    """Draw figure `name` (spec cached per setting by ui.cached_chart), its caption and its CSV download."""
+def render(args: tuple, figs: dict, name: str, t: int | None = None, height: int | None = None) -> None:
+    """Draw figure `name` (spec cached per setting by ui.cached_chart), its caption and its CSV download;
+    height: a chart on the stage, drawn at that height in both modes (not grown in lecture mode)."""
     f = figs[name]
     ui.cached_chart(
-        figure_chart, args, name, t, data=lambda: f["df"], filename=f["filename"], caption=f["caption"]
+        figure_chart,
+        args,
+        name,
+        t,
+        height,
+        grow=height is None,
+        data=lambda: f["df"],
+        filename=f["filename"],
+        caption=f["caption"],
     )
 
 
@@ -223,60 +235,53 @@ CMP_KEYS = {
 assert set(CMP_KEYS.values()) == set(lesson.COMPARE)
 
 st.title("LSTM: cell-state flow")
-st.markdown(
+ui.stage.intro(
     "Kravets (2023, *Backpropagation and Vanishing Gradient Problem in RNN, Part 2*) makes one "
     "point: along the LSTM's cell state the gradient is multiplied by the forget gate at each step, "
     "$\\partial c_t/\\partial c_{t-1} = f_t$, not by the recurrent weights $W_h$. So it decays at the "
     "forget gate's rate: slowly when $f \\approx 1$, but it still decays. Move the **forget-gate bias** "
-    "and watch. Everything below is a real forward and backward pass at the settings on screen."
+    "and watch. Everything here is a real forward and backward pass at the settings on screen."
 )
 
-top = st.columns([2.2, 1.2])
-with top[0]:
+# The stage (ui.stage): the forget-gate bias, the comparison cell and T beside the tabs; the rest in an expander.
+controls, main = ui.stage.columns()
+with controls:
     fbias = ui.slider(
-        "Forget-gate bias b_f (the headline control)",
+        "Forget-gate bias b_f",
         "fbias",
         -3.0,
         5.0,
         1.0,
         step=0.5,
-        help="Added to the forget gate's pre-activation: f = sigma(x Wx_f + h Wh_f + b_f). "
+        help="The headline control. Added to the forget gate's pre-activation: f = sigma(x Wx_f + h Wh_f + b_f). "
         "sigma(5) = 0.993, sigma(1) = 0.73, sigma(-3) = 0.047.",
     )
-with top[1]:
     cmp_key = ui.radio(
-        "Comparison cell (same inputs, same H)",
+        "Comparison cell",
         "cmp",
         list(CMP_KEYS),
         "rnn",
         labels=CMP_KEYS,
-        help="RNN: tanh RNN with the LSTM's candidate weights Wx_g, Wh_g. GRU: r, z, n take the "
-        "LSTM's i, f, g weights and b_z = b_f (z keeps h as f keeps c).",
+        help="Same inputs, same H. RNN: tanh RNN with the LSTM's candidate weights Wx_g, Wh_g. GRU: r, z, n "
+        "take the LSTM's i, f, g weights and b_z = b_f (z keeps h as f keeps c).",
     )
-cmp = CMP_KEYS[cmp_key]  # the lesson's name of the cell (its series name on the charts)
-row = st.columns(4)
-with row[0]:
+    cmp = CMP_KEYS[cmp_key]  # the lesson's name of the cell (its series name on the charts)
     T = int(ui.slider("Sequence length T", "T", 2, 500, 50))
-with row[1]:
-    H = int(ui.slider("Hidden size H", "H", 1, 128, 32))
-with row[2]:
-    D = int(ui.slider("Input size D", "D", 1, 64, 8))
-with row[3]:
-    t_req = int(
-        ui.number(
-            "Loss L_t to decompose: t (0 = last step)",
-            "Lt",
-            0,
-            500,
-            0,
-            step=1,
-            help="Which per-step loss L_t = -log softmax(h_t Wy)[y_t] the decomposition "
-            "follows. 0 means t = T, like the article's L3 with T = 3.",
+    with ui.stage.more():
+        H = int(ui.slider("Hidden size H", "H", 1, 128, 32))
+        D = int(ui.slider("Input size D", "D", 1, 64, 8))
+        t_req = int(
+            ui.number(
+                "Loss L_t to decompose: t (0 = last step)",
+                "Lt",
+                0,
+                500,
+                0,
+                step=1,
+                help="Which per-step loss L_t = -log softmax(h_t Wy)[y_t] the decomposition "
+                "follows. 0 means t = T, like the article's L3 with T = 3.",
+            )
         )
-    )
-with st.expander("Weights, inputs and seed", expanded=False):
-    w = st.columns(3)
-    with w[0]:
         scale = float(
             ui.slider(
                 "Recurrent weight scale rho",
@@ -289,7 +294,6 @@ with st.expander("Weights, inputs and seed", expanded=False):
                 "RNN's Wh is the g block, so its radius is rho too).",
             )
         )
-    with w[1]:
         xscale = float(
             ui.slider(
                 "Input scale",
@@ -301,11 +305,10 @@ with st.expander("Weights, inputs and seed", expanded=False):
                 help="x_t ~ scale * N(0, I_D); Wx entries ~ N(0, 1/D).",
             )
         )
-    with w[2]:
         seed = int(ui.number("Seed", "seed", 0, 9999, 0, step=1))
-t = T if t_req == 0 or t_req > T else t_req
-if t_req > T:
-    st.caption(f"t = {t_req} is beyond T = {T}: decomposing L_T instead.")
+    t = T if t_req == 0 or t_req > T else t_req
+    if t_req > T:
+        st.caption(f"t = {t_req} is beyond T = {T}: decomposing L_T instead.")
 
 with st.spinner(
     f"Running LSTM{'' if cmp == 'none' else ' and ' + cmp} forward and backward over T = {T} steps ..."
@@ -325,15 +328,15 @@ with st.spinner(
 def section_gates():
     """Section 1: the gates and the cell state over time (one heatmap at a time, in tabs of its own)."""
     F = figure_data(*args)
-    st.header("1. Gates and cell state over time")
-    st.markdown(lesson.gates_text(R, T, fbias))
     gate_tabs = ui.sections(
         "lstm_gate", ["f: forget", "i: input", "g: candidate", "o: output", "c: cell state"]
     )
     for sec, (name, _) in zip(gate_tabs, lesson.GATES, strict=True):
         if sec.open:
             with sec.box:
-                render(args, F, name)
+                render(args, F, name, height=ui.stage.hero_height() - 80)
+    st.header("1. Gates and cell state over time")
+    st.markdown(lesson.gates_text(R, T, fbias))
     ui.what_to_notice(lesson.notice_gates(R, T, fbias))
 
 
@@ -344,7 +347,8 @@ def section_paths(reveal: bool, box):
     if reveal:
         end_other = cell_path_end(T, H, D, lesson.other_bias(fbias), scale, xscale, seed)
         box.markdown(lesson.predict_answer(R, end_other, fbias))
-    render(args, F, "paths")
+    render(args, F, "paths", height=ui.stage.hero_height() - 50)  # the predict-first line is above it
+    st.markdown(PATHS_INTRO)
     st.markdown(lesson.paths_read_off(R, T, cmp))
     ui.what_to_notice(lesson.notice_paths(R, T, fbias, cmp))
 
@@ -476,15 +480,16 @@ def section_code():
 
 
 SECTIONS = ["Gates", "Two paths", "Components", "Split", "Equations", "Code"]
-secs = {sec.label: sec for sec in ui.sections("lstm_view", SECTIONS)}
+PATHS_INTRO = (
+    "**Two paths back from $c_T$: the cell path and everything.** Start at the cell state $c_T$ and go back to "
+    "$c_k$. Along the cell edge alone the gradient is multiplied by $\\operatorname{diag}(f_s)$ at every step; "
+    "the full Jacobian $\\partial c_T/\\partial c_k$ also follows every detour through the hidden state, "
+    "where $W_h$ appears."
+)
+secs = {sec.label: sec for sec in ui.sections("lstm_view", SECTIONS, where=main)}
 with secs["Two paths"].box:  # the predict-first toggle is drawn always, so its value survives the other tabs
-    st.header("2. Two paths back from c_T: the cell path and everything")
-    st.markdown(
-        "Start at the cell state $c_T$ and go back to $c_k$. Along the cell edge alone the gradient is multiplied "
-        "by $\\operatorname{diag}(f_s)$ at every step; the full Jacobian $\\partial c_T/\\partial c_k$ also "
-        "follows every detour through the hidden state, where $W_h$ appears."
-    )
-    predict = st.container(border=True)
+    # NB: collapsed, one line above the chart (the chart is the stage); the question, the toggle, the answer
+    predict = st.expander("Predict first: what does b_f do to the cell path?")
     with predict:
         st.markdown(lesson.predict_question(R, T, fbias))
         reveal = ui.toggle("Reveal the computed answer", "reveal", False)

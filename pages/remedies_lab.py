@@ -72,7 +72,7 @@ GIVE_WAY = 0.4  # at most this long it then waits while other sessions' scripts 
 LIVE_LIMITS = {"T": 200, "steps": 5000, "seeds": 5}
 
 st.title("Remedies lab")
-st.markdown(
+ui.stage.intro(
     "Jefkine (2018) lists eleven remedies for exploding and vanishing gradients. Here each one is "
     "**trained**, not described: pick a task, models and remedies, press **Train**, and watch every run "
     "of the comparison learn (or not) at once. Below, one card per remedy shows a prepared comparison that "
@@ -108,12 +108,13 @@ def _title_aside(chart):
     return chart
 
 
-def show(chart, keep: tuple | None = None, data=None, filename: str | None = None):
+def show(chart, keep: tuple | None = None, data=None, filename: str | None = None, grow: bool = True):
     """Draw a chart with its title as text above it; chart may be a function making it.
 
     keep: a key under which the finished spec is kept (ui.kept_spec) -- for charts that do not
     change under that key (a recorded file's version, a finished run's token); the chart is then
-    only built the first time. NB: Streamlit fits title, axes and legend into the chart's height,
+    only built the first time. grow=False: the chart keeps its height in lecture mode (a chart on the stage,
+    ui.stage). NB: Streamlit fits title, axes and legend into the chart's height,
     and a long Vega title was clipped at the top in the browser; a markdown line above never is."""
 
     def make():
@@ -122,7 +123,7 @@ def show(chart, keep: tuple | None = None, data=None, filename: str | None = Non
         )
 
     lecture = ui.lecture_mode()
-    spec = ui.chart_spec(make(), lecture) if keep is None else ui.kept_spec(keep, make, lecture)
+    spec = ui.chart_spec(make(), lecture, grow) if keep is None else ui.kept_spec(keep, make, lecture, grow)
     title = spec.get("usermeta", {}).get("title", "")
     if title:
         st.markdown("**" + title.replace("_", "\\_").replace("*", "\\*") + "**")
@@ -131,7 +132,7 @@ def show(chart, keep: tuple | None = None, data=None, filename: str | None = Non
         ui.download_csv(data, filename or "chart-data.csv")
 
 
-LEGEND_WIDTH = 380  # px a legend may take under a chart in a half-width column at 1280 px
+LEGEND_WIDTH = 300  # px a legend may take under a chart in a half of the stage's column (ui.stage) at 1280 px
 
 
 def papers_chart(pts: pd.DataFrame, paper_value, title: str):
@@ -198,7 +199,7 @@ def legend_columns(chart, n: int = 2):
             colours.append((col, [str(d) for d in dom] if isinstance(dom, list) else []))
     n_series = max((len(dom) for _, dom in colours), default=0)
     longest = max((len(d) for _, dom in colours for d in dom), default=0)
-    # a chart in a half-width column is about 400 px wide at 1280 px: a column of labels of
+    # a chart in half the stage's column is about 330 px wide at 1280 px: a column of labels of
     # `longest` characters takes about 6.5 px each plus the symbol, so long labels get one column
     n = max(1, min(n, int(LEGEND_WIDTH // (6.5 * longest + 30)))) if longest else n
     for col, _ in colours:
@@ -490,50 +491,90 @@ def scoreboard(rec: dict, seconds: dict | None):
     return df
 
 
-# ----------------------------------------------------------------------------- the controls
-st.subheader("1 · Build a comparison")
-c1, c2, c3, c4 = st.columns(4)
-task = ui.select(
-    "Task",
-    "task",
-    list(TASKS),
-    "adding",  # the default comparison separates in a few seconds: RNN at the blind level, LSTM far below
-    where=c1,
-    labels=TASKS,
-    help="adding = Hochreiter 1997 exp. 4; temporal_order = Pascanu 2013; copy = Arjovsky 2016; "
-    "noisy_sine = next-value generation (teacher forcing)",
-)
-c1.caption(TASKS[task])
-T = ui.slider("Length T", "T", 5, LIVE_LIMITS["T"], 30, where=c2)
-H = ui.slider("Hidden units H", "H", 2, 64, 16, where=c3)
-steps = ui.slider("Budget: updates per run", "steps", 10, LIVE_LIMITS["steps"], 500, step=10, where=c4)
-c1, c2, c3, c4 = st.columns(4)
-seeds = ui.slider("Seeds per run", "seeds", 1, LIVE_LIMITS["seeds"], 1, where=c1)
-lr = ui.number("Learning rate (Adam)", "lr", 1e-4, 1.0, 3e-3, step=1e-3, format="%.4f", where=c2)
-batch = ui.slider("Batch", "batch", 1, 256, 32, where=c3)
-act = ui.select("RNN activation", "act", ["tanh", "relu", "sigmoid"], "tanh", where=c4)
-
-m_col, r_col = st.columns([1, 2])
-with m_col:
-    models_sel = multiselect("Models", "models", MODELS, ["rnn", "lstm"])
-with r_col:
-    rem_sel = multiselect("Remedies (applied to every model they fit)", "remedies", REMEDIES, ["clip"])
-baseline = ui.toggle("Also run each model without the remedies (the baseline)", "baseline", True)
-with st.expander("Remedy settings", expanded=False):
-    c1, c2, c3, c4 = st.columns(4)
-    clip_mode = ui.radio("Clip by", "clip", ["norm", "value"], "norm", where=c1)
-    thr = ui.number("Clipping threshold", "thr", 1e-3, 1e3, 1.0, format="%.3f", where=c1)
-    k = ui.slider("Truncation k (BPTT(k, k))", "k", 1, LIVE_LIMITS["T"], 5, where=c2)
-    omega_w = ui.number("Omega weight", "omega", 0.0, 100.0, 1.0, where=c2)
-    l1 = ui.number("L1 on W_hh", "l1", 0.0, 10.0, 0.0, format="%.4f", where=c3)
-    l2 = ui.number("L2 on W_hh", "l2", 0.0, 10.0, 0.01, format="%.4f", where=c3)
-    mu = ui.number("Structural damping μ (HF)", "mu", 0.0, 10.0, 0.3, where=c4)
-    esn_rho = ui.number("ESN spectral radius", "esn_rho", 0.05, 2.0, 0.9, where=c4)
-    hf_steps = ui.slider("HF outer iterations", "hf_steps", 1, 200, 20, where=c4)
-    st.caption(
-        "Leaky units draw each unit's α from U(0.02, 0.2) as in Jefkine 2018, eq. 14. Teacher forcing only "
-        "means something on the generation task (noisy_sine): without it the RNN trains free running."
+def recorded_success(height: int, grow: bool = True) -> bool:
+    """The recorded success rate against length of every recorded method (results/remedies/success_*.json);
+    False when none is recorded."""
+    rows = []
+    for name in SUCCESS_RECORDED:
+        r, _ = rec_io.load_shared(f"success_{name}")
+        if r is not None:
+            for row in success_table(r):
+                rows.append({"method": SUCCESS_METHODS[name][0], **row})
+    if not rows:
+        st.info("No recorded success curves yet (`python -m lessons.remedies.records --all`).")
+        return False
+    sdf = pd.DataFrame(rows)
+    show(
+        lambda: ui.charts.line(
+            sdf[["method", "T", "success rate"]],
+            "T",
+            "success rate",
+            "method",
+            x_title="sequence length T",
+            y_title="fraction of seeds that solved it",
+            height=height,
+            points=True,
+            title="Recorded: temporal order, success rate against T",
+        ),
+        keep=("recorded success", height) + tuple(rec_io.version(f"success_{n}") for n in SUCCESS_RECORDED),
+        data=sdf,
+        filename="remedies-success.csv",
+        grow=grow,
     )
+    st.caption(
+        "Recorded by `python -m lessons.remedies.records --success <method>`; "
+        f"lengths {', '.join(map(str, SUCCESS_LENGTHS))}, {SUCCESS_SEEDS} seeds each."
+    )
+    return True
+
+
+# ----------------------------------------------------------------------------- the controls
+# The stage (ui.stage): task, length, models, remedies and Train beside the live curves (before a run: the
+# recorded success rate against length); every other setting in the expanders under them.
+st.subheader("1 · Build a comparison")
+controls, main = ui.stage.columns()
+with controls:
+    task = ui.select(
+        "Task",
+        "task",
+        list(TASKS),
+        "adding",  # the default comparison separates in a few seconds: RNN at the blind level, LSTM far below
+        labels=TASKS,
+        help="adding = Hochreiter 1997 exp. 4; temporal_order = Pascanu 2013; copy = Arjovsky 2016; "
+        "noisy_sine = next-value generation (teacher forcing)",
+    )
+    T = ui.slider("Length T", "T", 5, LIVE_LIMITS["T"], 30)
+    models_sel = multiselect("Models", "models", MODELS, ["rnn", "lstm"])
+    rem_sel = multiselect(
+        "Remedies",
+        "remedies",
+        REMEDIES,
+        ["clip"],
+        help="Applied to every model they fit. " + "; ".join(f"{k}: {v}" for k, v in REMEDIES.items()),
+    )
+    train_box = st.container()  # the Train button, once the runs are known
+    with ui.stage.more("Size, budget, optimiser"):
+        H = ui.slider("Hidden units H", "H", 2, 64, 16)
+        steps = ui.slider("Budget: updates per run", "steps", 10, LIVE_LIMITS["steps"], 500, step=10)
+        seeds = ui.slider("Seeds per run", "seeds", 1, LIVE_LIMITS["seeds"], 1)
+        lr = ui.number("Learning rate (Adam)", "lr", 1e-4, 1.0, 3e-3, step=1e-3, format="%.4f")
+        batch = ui.slider("Batch", "batch", 1, 256, 32)
+        act = ui.select("RNN activation", "act", ["tanh", "relu", "sigmoid"], "tanh")
+        baseline = ui.toggle("Also run each model without the remedies (the baseline)", "baseline", True)
+    with ui.stage.more("Remedy settings"):
+        clip_mode = ui.radio("Clip by", "clip", ["norm", "value"], "norm")
+        thr = ui.number("Clipping threshold", "thr", 1e-3, 1e3, 1.0, format="%.3f")
+        k = ui.slider("Truncation k (BPTT(k, k))", "k", 1, LIVE_LIMITS["T"], 5)
+        omega_w = ui.number("Omega weight", "omega", 0.0, 100.0, 1.0)
+        l1 = ui.number("L1 on W_hh", "l1", 0.0, 10.0, 0.0, format="%.4f")
+        l2 = ui.number("L2 on W_hh", "l2", 0.0, 10.0, 0.01, format="%.4f")
+        mu = ui.number("Structural damping μ (HF)", "mu", 0.0, 10.0, 0.3)
+        esn_rho = ui.number("ESN spectral radius", "esn_rho", 0.05, 2.0, 0.9)
+        hf_steps = ui.slider("HF outer iterations", "hf_steps", 1, 200, 20)
+        st.caption(
+            "Leaky units draw each unit's α from U(0.02, 0.2) as in Jefkine 2018, eq. 14. Teacher forcing only "
+            "means something on the generation task (noisy_sine): without it the RNN trains free running."
+        )
 
 knobs = Knobs(
     task=task,
@@ -554,22 +595,23 @@ knobs = Knobs(
     hf_steps=int(hf_steps),
 )
 specs, notes = custom_specs(models_sel, rem_sel, int(seeds), baseline, task)
-for n in notes:
-    st.caption(n)
-n_grad = ensemble_count(specs, knobs)
-st.caption(
-    f"{len(specs)} run(s); the gradient-trained ones share {n_grad} batched computation(s) "
-    "(runs of one shape train as one ensemble). Nothing trains until you press Train."
-)
-b1, b2 = st.columns([1, 5])
-train_clicked = b1.button(
-    "Train",
-    key="train_btn",
-    type="primary",
-    disabled=not specs,
-    help="Train every run above from scratch (the button itself is not in the URL).",
-)
-custom_slot = st.container()
+with train_box:
+    train_clicked = st.button(
+        "Train",
+        key="train_btn",
+        type="primary",
+        disabled=not specs,
+        width="stretch",
+        help="Train every run above from scratch (the button itself is not in the URL).",
+    )
+    for n in notes:
+        st.caption(n)
+    n_grad = ensemble_count(specs, knobs)
+    st.caption(
+        f"{len(specs)} run(s); the gradient-trained ones share {n_grad} batched computation(s) "
+        "(runs of one shape train as one ensemble). Nothing trains until you press Train."
+    )
+custom_slot = main.container()
 
 # ----------------------------------------------------------------------------- the active run
 state = st.session_state.get(RUN)
@@ -621,6 +663,14 @@ stop_holders = {}  # origin -> the placeholder holding its Stop button (emptied 
 
 
 slots = {"custom": slot_for("custom", custom_slot)}
+success_on_stage = slots["custom"] is None  # no comparison of yours on the stage yet: a recorded one is
+if success_on_stage:
+    with main:
+        recorded_success(ui.stage.hero_height() - 30, grow=False)
+        st.caption(
+            f"Until you press Train (task: {TASKS[task]}), the stage shows a recorded result: which models solve "
+            "the temporal order problem as it gets longer (section 3)."
+        )
 
 
 def after_training(origin: str, lab: Lab):
@@ -863,37 +913,12 @@ if st.button(
     start_run("success", success_lab(smethod, lengths, int(s_seeds), replace(SUCCESS_KNOBS, steps=300)))
 slots["success"] = slot_for("success", st.container())
 srec, stm = rec_io.load_shared(f"success_{smethod}")
-rows = []
-for name in SUCCESS_RECORDED:
-    r, _ = rec_io.load_shared(f"success_{name}")
-    if r is not None:
-        for row in success_table(r):
-            rows.append({"method": SUCCESS_METHODS[name][0], **row})
-if rows:
-    sdf = pd.DataFrame(rows)
-    show(
-        lambda: ui.charts.line(
-            sdf[["method", "T", "success rate"]],
-            "T",
-            "success rate",
-            "method",
-            x_title="sequence length T",
-            y_title="fraction of seeds that solved it",
-            height=320,
-            points=True,
-            title="Recorded: temporal order, success rate against T",
-        ),
-        keep=("recorded success",) + tuple(rec_io.version(f"success_{n}") for n in SUCCESS_RECORDED),
-        data=sdf,
-        filename="remedies-success.csv",
-    )
-    st.caption(
-        "Recorded by `python -m lessons.remedies.records --success <method>`; "
-        f"lengths {', '.join(map(str, SUCCESS_LENGTHS))}, {SUCCESS_SEEDS} seeds each. "
-        + ("" if srec is not None else f"{SUCCESS_METHODS[smethod][0]} is not recorded: rerun it live.")
-    )
+if success_on_stage:
+    st.caption("The recorded success rate against length is at the top of the page, beside the controls.")
 else:
-    st.info("No recorded success curves yet (`python -m lessons.remedies.records --all`).")
+    recorded_success(320)
+if srec is None:
+    st.caption(f"{SUCCESS_METHODS[smethod][0]} is not recorded: rerun it live.")
 
 # ----------------------------------------------------------------------------- the papers' scale
 st.subheader("4 · The papers' headline results, at the papers' scale")

@@ -129,7 +129,7 @@ def activation_chart(curves: pd.DataFrame, hist: pd.DataFrame, act: str, height:
 # settings seen before skips Altair's encode and schema validation (issue 4's rerun budget).
 
 
-def headline_chart(args: tuple, fro: bool) -> alt.LayerChart:
+def headline_chart(args: tuple, fro: bool, height: int = 380) -> alt.LayerChart:
     """||dh_T/dh_k|| against T - k beside the bounds (log10 axis)."""
     r = run(*args)
     df, _ = L.headline_frame(r, fro)
@@ -145,7 +145,7 @@ def headline_chart(args: tuple, fro: bool) -> alt.LayerChart:
         y_title="||∂h_T/∂h_k||  (log scale)",
         legend_title=None,
         title=f"{r.act}, {args[3]} at scale {args[4]:g}, H = {r.H}",
-        height=380,
+        height=height,
     )
 
 
@@ -231,34 +231,43 @@ def component_chart(args: tuple, t: int) -> alt.TopLevelMixin:
 # ----------------------------------------------------------------------------- the page
 
 st.title("RNN: vanishing gradients")
-st.markdown(
+ui.stage.intro(
     "Jefkine (2018, *Vanishing and exploding gradient problems*) argues with eq. 7-12 that the "
     "gradient reaching step $k$ from step $T$ is a product of $T-k$ Jacobians, so it shrinks or grows "
-    "geometrically. Here that product is **computed** for one vanilla RNN at the settings below: "
+    "geometrically. Here that product is **computed** for one vanilla RNN at the settings beside the chart: "
     "every curve and every number comes from a real forward and backward pass (`gradcore`), "
     "checked live against centred finite differences."
 )
 
-with st.container(border=True):
-    c1, c2, c3, c4 = st.columns(4)
-    with c1:
-        T = ui.slider(
-            "Sequence length T",
-            "T",
-            2,
-            1000,
-            50,
-            help="Steps of the unrolled network. The headline chart goes back from h_T to h_0.",
-        )
-        H = ui.slider("Hidden size H", "H", 2, 256, 32)
-    with c2:
-        act = ui.select(
-            "Activation f",
-            "act",
-            list(L.ACTS),
-            "tanh",
-            help="gamma_h = sup|f'|: 1 for tanh, relu and linear, 1/4 for the sigmoid.",
-        )
+# The stage (ui.stage): the three controls that teach the lesson beside the tabs, the rest in an expander.
+controls, main = ui.stage.columns()
+with controls:
+    scale = ui.slider(
+        "Scale",
+        "scale",
+        0.05,
+        2.0,
+        1.0,
+        step=0.05,
+        help="Spectral radius for gaussian_radius and nonnormal; spectral norm for "
+        "gaussian_norm; the factor on Q or I for orthogonal and identity.",
+    )
+    act = ui.select(
+        "Activation f",
+        "act",
+        list(L.ACTS),
+        "tanh",
+        help="gamma_h = sup|f'|: 1 for tanh, relu and linear, 1/4 for the sigmoid.",
+    )
+    T = ui.slider(
+        "Sequence length T",
+        "T",
+        2,
+        1000,
+        50,
+        help="Steps of the unrolled network. The headline chart goes back from h_T to h_0.",
+    )
+    with ui.stage.more():
         init_kind = ui.select(
             "Initialiser of W_hh",
             "init",
@@ -267,17 +276,7 @@ with st.container(border=True):
             help="; ".join(f"{k}: {v}" for k, v in L.INIT_LABELS.items()),
             labels=L.INIT_LABELS,
         )
-    with c3:
-        scale = ui.slider(
-            "Scale",
-            "scale",
-            0.05,
-            2.0,
-            1.0,
-            step=0.05,
-            help="Spectral radius for gaussian_radius and nonnormal; spectral norm for "
-            "gaussian_norm; the factor on Q or I for orthogonal and identity.",
-        )
+        H = ui.slider("Hidden size H", "H", 2, 256, 32)
         xscale = ui.slider(
             "Input scale",
             "xscale",
@@ -287,7 +286,6 @@ with st.container(border=True):
             step=0.1,
             help="x_t ~ input scale * N(0, I); larger inputs push tanh and sigmoid into saturation.",
         )
-    with c4:
         seed = ui.number("Seed", "seed", 0, 9999, 0, step=1)
         if st.session_state.get("t", T) > T:  # keep the loss step inside 1..T when T shrinks
             st.session_state["t"] = T
@@ -311,19 +309,19 @@ with (
     r = run(*args)
     lv = loss_view(*args, int(min(t_loss, r.t_end)))
 
-# ---- the verified badge: computed, never a constant
-ok, badge = L.verification(r, lv)
-if ok:
-    st.success("**Verified live** at these settings: " + badge, icon=":material/verified:")
-else:
-    st.warning(
-        "**Not verified** at these settings (a check is above its tolerance 1e-6): " + badge,
-        icon=":material/warning:",
-    )
-
-overflowed = L.overflow_warning(r)
-if overflowed:
-    st.warning(overflowed, icon=":material/warning:")
+# ---- the verified badge: computed, never a constant (under the controls: the chart keeps the stage)
+with controls:
+    ok, badge = L.verification(r, lv)
+    if ok:
+        st.success("**Verified live** at these settings: " + badge, icon=":material/verified:")
+    else:
+        st.warning(
+            "**Not verified** at these settings (a check is above its tolerance 1e-6): " + badge,
+            icon=":material/warning:",
+        )
+    overflowed = L.overflow_warning(r)
+    if overflowed:
+        st.warning(overflowed, icon=":material/warning:")
 
 # ----------------------------------------------------------------------------- the sections
 # One at a time, in tabs (ui.sections): the open one is in the URL (?rnn_view=Spectrum) and only it
@@ -332,14 +330,20 @@ if overflowed:
 
 
 def section_decay():
-    """Section 1: log ||dh_T/dh_k|| against T - k beside the bounds (the headline)."""
-    st.header("1. The gradient against distance, beside the bound")
-    left, right = st.columns([1.5, 1], gap="large")
+    """Section 1: log ||dh_T/dh_k|| against T - k beside the bounds (the headline, first on the stage)."""
     df, cut = L.headline_frame(r, bool(fro))
     legend, read = L.decay_text(r)
+    ui.cached_chart(
+        headline_chart,
+        args,
+        bool(fro),
+        ui.stage.hero_height(),
+        grow=False,
+        data=df,
+        filename="rnn-vanishing-norms.csv",
+    )
+    left, right = st.columns(2, gap="large")
     with left:
-        ui.cached_chart(headline_chart, args, bool(fro), data=df, filename="rnn-vanishing-norms.csv")
-    with right:
         st.markdown(legend)
         st.markdown(read)
         if cut:
@@ -347,15 +351,20 @@ def section_decay():
         if H >= 128:
             st.caption(
                 "At H >= 128 the product is multiplied in float32 (the log-scale in float64); the live "
-                "check above compares it with the float64 product."
+                "check beside the chart compares it with the float64 product."
             )
+    with right:
         ui.what_to_notice(L.notice_decay(r))
 
 
 def section_spectrum():
     """Section 2: eigenvalues in the complex plane, singular values, radius against norm."""
     st.header("2. Eigenvalues or singular values?")
-    s1, s2, s3 = st.columns([1.1, 1.1, 0.9], gap="medium")
+    if ui.lecture_mode():  # NB: three columns beside the stage's controls left the plane cut at 1280 px
+        s1, s2 = st.columns(2, gap="medium")
+        s3 = st.container()
+    else:
+        s1, s2, s3 = st.columns([1.1, 1.1, 0.9], gap="medium")
     with s1:
         # NB: width "content": stretched, the complex plane would not stay square; grow=False: in lecture
         # mode a plane 1.45x larger ran out of this third of the page into the next chart.
@@ -372,8 +381,7 @@ def section_spectrum():
             singular_chart_of, args, data=lambda: L.singular_frame(r), filename="rnn-vanishing-spectrum.csv"
         )
     with s3:
-        # NB: side by side the two labels were cut ("radius ...") at 1280 px in lecture mode
-        m1, m2 = (st.container(), st.container()) if ui.lecture_mode() else st.columns(2)
+        m1, m2 = st.columns(2)  # in lecture mode under the charts, the stage's width: no label is cut
         m1.metric(
             "radius ρ(W)", f"{r.rho:.3f}", help="Spectral radius, max |eigenvalue|: Jefkine's (2018) λ_1"
         )
@@ -392,7 +400,8 @@ def section_spectrum():
 def section_derivative():
     """Section 3: the activation's derivative and where this run's pre-activations fall."""
     st.header("3. The activation's derivative along this run")
-    a1, a2 = st.columns(2, gap="large")
+    # NB: in lecture mode one above the other: side by side beside the stage's controls, titles and legends were cut
+    a1, a2 = (st.container(), st.container()) if ui.lecture_mode() else st.columns(2, gap="large")
     with a1:
         ui.cached_chart(
             activation_chart_of,
@@ -417,7 +426,7 @@ def section_components():
         "used at step $k$). The loss is a **per-step softmax cross-entropy** with a random readout "
         f"$W_y$ ({L.V} classes, random targets): $L_t = -\\log \\mathrm{{softmax}}(h_t W_y)[y_t]$ (Jefkine 2018, eq. 3-4)."
     )
-    h1, h2 = st.columns([1.2, 1], gap="large")
+    h1, h2 = (st.container(), st.container()) if ui.lecture_mode() else st.columns([1.2, 1], gap="large")
     with h1:
         ui.cached_chart(
             heat_chart,
@@ -442,7 +451,8 @@ def section_components():
 def section_equations():
     """Section 5: Jefkine's (2018) equations, each with its live number."""
     st.header("5. Jefkine's (2018) equations, computed here")
-    q1, q2 = st.columns(2, gap="large")
+    # NB: in lecture mode one column: two beside the stage's controls left the gradcore names wider than a column
+    q1, q2 = (st.container(), st.container()) if ui.lecture_mode() else st.columns(2, gap="large")
     live = L.equation_text(r)
     with q1:
         st.markdown("**Eq. 2b**")
@@ -490,7 +500,7 @@ VIEWS = {
     "Components": section_components,
     "Equations": section_equations,
 }
-for sec in ui.sections("rnn_view", list(VIEWS)):
+for sec in ui.sections("rnn_view", list(VIEWS), where=main):
     with sec.box:
         if sec.open:
             VIEWS[sec.label]()

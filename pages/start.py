@@ -113,7 +113,7 @@ def jacobian_norms(T: int, act: str, H: int, seed: int) -> pd.DataFrame:
     return lesson.jacobian_norms(T, act, H, seed)
 
 
-def norms_chart(T: int, act: str, H: int, seed: int):
+def norms_chart(T: int, act: str, H: int, seed: int, height: int = 360):
     """The figure: log10 ||dh_T/dh_k|| against T - k for both radii (spec cached by ui.cached_chart)."""
     return ui.charts.log_line(
         jacobian_norms(T, act, H, seed),
@@ -125,7 +125,7 @@ def norms_chart(T: int, act: str, H: int, seed: int):
         x_title="distance T - k (steps)",
         y_title="||dh_T / dh_k||  (spectral norm)",
         title=f"Vanilla RNN, {act}, H = {H}",
-        height=360,
+        height=height,
     )
 
 
@@ -134,12 +134,46 @@ def norms_chart(T: int, act: str, H: int, seed: int):
 ui.controls.alias({"T": "start_T", "H": "start_H", "act": "start_act"})
 
 st.title("Why gradients vanish and explode in recurrent networks")
-left, right = st.columns([1, 1.15], gap="large")
+st.markdown(
+    "The gradient that step $k$ receives from the loss at step $T$ passes through one Jacobian per step in "
+    "between: below spectral radius 1 it **vanishes**, above it it **explodes**. The chart runs one real RNN "
+    "twice, with the same random $W_h$ scaled to radius 0.8 and 1.2."
+)
+
+# The stage (ui.stage): length and activation beside the chart, size and seed in an expander, the story under it.
+controls, main = ui.stage.columns()
+with controls:
+    T = ui.slider("Sequence length T", "start_T", 10, 300, 100, step=5)
+    act = ui.select(
+        "Activation f",
+        "start_act",
+        ["linear", "tanh", "relu", "sigmoid"],
+        "linear",
+        help="Linear shows the pure effect of W_h; tanh and sigmoid add f' < 1.",
+    )
+    with ui.stage.more():
+        H = ui.slider("Hidden size H", "start_H", 4, 128, 32, step=4)
+        seed = ui.number("Seed", "start_seed", 0, 9999, 0, step=1)
+
+df = jacobian_norms(int(T), act, int(H), int(seed))
+with main:
+    ui.cached_chart(
+        norms_chart,
+        int(T),
+        act,
+        int(H),
+        int(seed),
+        ui.stage.hero_height(),
+        grow=False,
+        data=df,
+        filename="start-jacobian-norms.csv",
+    )
+
+left, right = st.columns(2, gap="large")
 with left:
     st.markdown(
         "A recurrent network applies the same step at every time $t$; backpropagation through "
-        "time (BPTT) runs the chain rule back through all of them. The gradient that step $k$ "
-        "receives from the loss at step $T$ passes through one Jacobian per step in between:"
+        "time (BPTT) runs the chain rule back through all of them:"
     )
     st.latex(r"h_t = f(\underbrace{x_t W_x + h_{t-1} W_h + b}_{a_t})")
     ui.equation(
@@ -149,28 +183,9 @@ with left:
     )
     st.markdown(
         "A product of $T-k$ matrices shrinks or grows geometrically: below spectral radius 1 "
-        "the signal from the distant past **vanishes**, above it it **explodes**. The figure "
-        "runs a real RNN twice, with the same random $W_h$ scaled to two radii."
+        "the signal from the distant past **vanishes**, above it it **explodes**."
     )
-    c1, c2 = st.columns(2)
-    with c1:
-        T = ui.slider("Sequence length T", "start_T", 10, 300, 100, step=5)
-        H = ui.slider("Hidden size H", "start_H", 4, 128, 32, step=4)
-    with c2:
-        act = ui.select(
-            "Activation f",
-            "start_act",
-            ["linear", "tanh", "relu", "sigmoid"],
-            "linear",
-            help="Linear shows the pure effect of W_h; tanh and sigmoid add f' < 1.",
-        )
-        seed = ui.number("Seed", "start_seed", 0, 9999, 0, step=1)
-
-df = jacobian_norms(int(T), act, int(H), int(seed))
 with right:
-    ui.cached_chart(norms_chart, int(T), act, int(H), int(seed), data=df, filename="start-jacobian-norms.csv")
-
-with left:
     st.markdown(lesson.read_off(df, T))
     note = lesson.activation_note(act)
     if note:

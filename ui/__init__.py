@@ -69,6 +69,12 @@ Sections (ui.lazy; one tab of a page at a time, the open one in the URL, only it
     open_label(key, labels, default=None) -> str   # the section shown now (for text outside the tabs)
   Tests draw every section in one run: new_app() sets st.session_state[ui.lazy.EAGER].
 
+Stage (ui.stage; issue 18: the chart and the controls that teach it on one screen, 1280 x 720 lecture mode):
+    intro(text)                       # the page's intro: shown, or one collapsed line in lecture mode
+    columns() -> (controls, main)     # headline controls in a narrow column beside the chart / the tabs
+    more(label="More settings")       # expander for the controls a lecture rarely moves
+    hero_height(), pair_height()      # px of the first chart (pass to its builder, cached_chart(grow=False))
+
 Frame (ui.frame): PAGES (the menu), navigation(), inside() around pg.run() in app.py, and require(),
 the first line of every page (a page run without the frame reruns as the frame).
 
@@ -77,7 +83,7 @@ Server operations (run slots, training that gives way, memory, BLAS threads) liv
 Palette (ui.palette): Okabe-Ito; colour(name), colours(names), scale(names), QUANTITY, CYCLE.
 """
 
-from ui import charts, controls, frame, lazy, palette
+from ui import charts, controls, frame, lazy, palette, stage
 from ui.controls import lecture_mode, multiselect, number, radio, select, slider, toggle
 from ui.lazy import open_label, sections
 from ui.show import (
@@ -100,6 +106,7 @@ __all__ = [
     "frame",
     "lazy",
     "palette",
+    "stage",
     "lecture_mode",
     "multiselect",
     "number",

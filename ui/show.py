@@ -18,18 +18,66 @@ import streamlit as st
 from ui import charts
 from ui.controls import lecture_mode
 
+# Every selector is a data-testid attribute Streamlit puts on its own elements (they are what its own
+# end-to-end tests select by), plus plain HTML elements (p, li, h1, code, input) and KaTeX's .katex classes
+# under them; none is an emotion class name, which changes with every build. What each one is:
+#   stMainBlockContainer  the page's column          stMain             the page (not the sidebar)
+#   stMarkdownContainer   a markdown block           stCaptionContainer an st.caption
+#   stWidgetLabel         a widget's label           stSidebar          the sidebar (menu, lecture toggle)
+#   stSidebarNavLink      one page in the menu       stMetricValue      st.metric's number
+#   stMetricLabel         st.metric's label          stSelectbox        st.selectbox (value shown inside)
+#   stSelectboxVirtualDropdown  its open list         stMultiSelect      st.multiselect (chosen tags)
+#   (a selectbox shows its option in an <input>, a multiselect its choices in <span> tags)
+#   stMultiSelectDropdown its open list              stNumberInputField st.number_input's text field
+#   stSliderThumbValue    the value over a slider    stSliderTickBar    a slider's min and max under it
+#   stBaseButton-*        every button (prefix match) stCode             an st.code block
+#   stTab                 one tab of st.tabs         stExpander         an st.expander
+
+# On every page: the page's column starts under Streamlit's header, not 6rem down (the stage needs it).
+STAGE_CSS = """
+<style>
+[data-testid="stMainBlockContainer"] { padding-top: 3.6rem !important; padding-bottom: 3rem !important; }
+</style>
+"""
+
 # Larger type for a projector; applied by the frame when lecture mode is on.
 LECTURE_CSS = """
 <style>
+[data-testid="stMainBlockContainer"] { padding-left: 1.75rem !important; padding-right: 1.75rem !important; }
 [data-testid="stMain"] [data-testid="stMarkdownContainer"] p,
 [data-testid="stMain"] [data-testid="stMarkdownContainer"] li,
 [data-testid="stMain"] [data-testid="stCaptionContainer"],
 [data-testid="stWidgetLabel"] [data-testid="stMarkdownContainer"] p { font-size: 1.3rem !important; line-height: 1.5; }
-[data-testid="stMain"] h1 { font-size: 3.2rem !important; }
-[data-testid="stMain"] h2 { font-size: 2.4rem !important; }
-[data-testid="stMain"] h3 { font-size: 1.9rem !important; }
-[data-testid="stMain"] .katex { font-size: 1.45em !important; }
-[data-testid="stMain"] code { font-size: 1.05em !important; }
+[data-testid="stMain"] h1 { font-size: 2.7rem !important; padding-top: 0.5rem !important; }
+[data-testid="stMain"] h2 { font-size: 2.2rem !important; }
+[data-testid="stMain"] h3 { font-size: 1.8rem !important; }
+/* st.metric: its number grows with the text (the p rule above had shrunk it to 1.3rem) */
+[data-testid="stMain"] [data-testid="stMetricValue"],
+[data-testid="stMain"] [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p {
+  font-size: 3rem !important; line-height: 1.2 !important; }
+[data-testid="stMain"] [data-testid="stMetricLabel"] [data-testid="stMarkdownContainer"] p { font-size: 1.3rem !important; }
+/* what a widget shows: the chosen option, the typed number, the slider's value and range */
+[data-testid="stSelectbox"] div, [data-testid="stSelectbox"] input,
+[data-testid="stMultiSelect"] div, [data-testid="stMultiSelect"] span, [data-testid="stMultiSelect"] input,
+[data-testid="stSelectboxVirtualDropdown"] li, [data-testid="stSelectboxVirtualDropdown"] div,
+[data-testid="stMultiSelectDropdown"] li, [data-testid="stMultiSelectDropdown"] div,
+[data-testid="stNumberInputField"] { font-size: 1.25rem !important; }
+[data-testid="stSliderThumbValue"], [data-testid="stSliderThumbValue"] p,
+[data-testid="stSliderTickBar"] div { font-size: 1.15rem !important; }
+[data-testid^="stBaseButton"] p, [data-testid="stTab"] p { font-size: 1.25rem !important; }
+/* the sidebar: the menu and its text, read from the back of the room too */
+[data-testid="stSidebarNavLink"] span { font-size: 1.2rem !important; line-height: 1.6; }
+[data-testid="stSidebar"] [data-testid="stMarkdownContainer"] p,
+[data-testid="stSidebar"] [data-testid="stMarkdownContainer"] li { font-size: 1.15rem !important; }
+/* a code name wraps at its spaces, never inside a word (the pages keep such names in columns wide enough) */
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] code {
+  font-size: 0.9em !important; overflow-wrap: normal !important; word-break: normal !important; }
+/* maths: inline a little larger than the text and never wider than its column; display maths scrolls */
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] .katex { font-size: 1.12em !important; }
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] .katex-display > .katex { font-size: 1.4em !important; }
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] .katex-display { overflow-x: auto; overflow-y: hidden; }
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] p .katex { white-space: normal !important; }
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] p { overflow-wrap: break-word; }
 </style>
 """
 
@@ -38,9 +86,12 @@ LECTURE_HEIGHT = 1.45  # chart height factor in lecture mode
 
 
 def apply_lecture_css() -> None:
-    """Inject the lecture-mode CSS (call once per run, from the frame)."""
+    """Inject the page CSS (STAGE_CSS), and the lecture-mode CSS when lecture mode is on (call once per run,
+    from the frame)."""
     if lecture_mode():
-        st.html(LECTURE_CSS)
+        st.html(STAGE_CSS + LECTURE_CSS)
+    else:
+        st.html(STAGE_CSS)
 
 
 def _slug(text: str) -> str:
@@ -181,20 +232,22 @@ _KEPT_MAX = 64
 _KEPT_LOCK = threading.Lock()
 
 
-def kept_spec(key: tuple, make: Callable[[], alt.TopLevelMixin], lecture: bool = False) -> dict:
-    """chart_spec(make(), lecture), built once per hashable key and kept (the 64 most recent keys).
+def kept_spec(
+    key: tuple, make: Callable[[], alt.TopLevelMixin], lecture: bool = False, grow: bool = True
+) -> dict:
+    """chart_spec(make(), lecture, grow), built once per hashable key and kept (the 64 most recent keys).
 
     For charts whose data cannot be an st.cache_data argument but does not change under a key: a
     recorded result file (key: its name and version) or a finished training run (key: the run's
     token). The key must change whenever what make() draws would change.
     """
-    k = (key, bool(lecture))
+    k = (key, bool(lecture), bool(grow))
     with _KEPT_LOCK:
         spec = _KEPT.get(k)
         if spec is not None:
             _KEPT.move_to_end(k)
             return spec
-    spec = chart_spec(make(), lecture)
+    spec = chart_spec(make(), lecture, grow)
     with _KEPT_LOCK:
         _KEPT[k] = spec
         while len(_KEPT) > _KEPT_MAX:

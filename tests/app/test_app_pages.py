@@ -194,7 +194,7 @@ def test_lecture_mode_enlarges_chart_fonts():
         at.run()
         spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
         sizes[lecture] = spec["config"]["axis"]["labelFontSize"]
-    assert sizes["true"] >= 1.5 * sizes["false"]
+    assert sizes["false"] >= 14 and sizes["true"] >= max(18, 1.3 * sizes["false"]), sizes
 
 
 def test_start_page_figure_shows_vanish_and_explode():

@@ -40,7 +40,7 @@ def test_chart_spec_matches_altair_chart_and_carries_named_data():
     assert (spec.get("data") or spec["layer"][0]["data"]) == {"name": name}
     plain = chart.to_dict()
     assert spec["layer"][0]["encoding"] == plain["layer"][0]["encoding"]
-    assert show.chart_spec(chart, lecture=False)["config"]["axis"]["labelFontSize"] == 12
+    assert show.chart_spec(chart, lecture=False)["config"]["axis"]["labelFontSize"] == 14
     # the fonts are exactly what charts.configure (used by show_chart) sets
     via_altair = charts.configure(chart, lecture=True).to_dict()["config"]
     assert {k: v for k, v in spec["config"].items()} == {k: v for k, v in via_altair.items() if k != "view"}

@@ -942,6 +942,37 @@ else:
         ).set_index("paper: claim")
     )
     for _path, _prec in papers.records():
+        if _prec.get("kind") == "bound":  # Jaeger: measured memory capacity against the bound MC = H
+            _mc = pd.DataFrame(
+                [
+                    {"H": c["H"], "series": "measured (best radius)", "MC": c["best_mc"]}
+                    for c in _prec["configs"]
+                ]
+                + [{"H": c["H"], "series": "bound", "MC": c["H"]} for c in _prec["configs"]]
+            )
+            show(
+                lambda _mc=_mc, _prec=_prec: ui.charts.line(
+                    _mc,
+                    "H",
+                    "MC",
+                    "series",
+                    x_title="reservoir size H (units)",
+                    y_title="memory capacity MC (steps)",
+                    dashed=["bound"],  # MC = H, black and dashed as every bound
+                    points=True,
+                    height=300,
+                    title=f"{_prec['paper']}: {_prec['claim']}",
+                ),
+                keep=("papers", str(_path.name), _path.stat().st_mtime_ns),
+                data=_mc,
+                filename=f"{_prec['name']}.csv",
+            )
+            st.caption(
+                f"Source: {_prec['paper_source']}. Radii tried: {', '.join(map(str, _prec['configs'][0]['radii']))}. "
+                f"Compute: {_prec['compute']['seconds']:.1f} s on {_prec['made_with']['machine']}. "
+                "Simplifications: " + "; ".join(_prec["simplifications"]) + "."
+            )
+            continue
         _pts = pd.DataFrame(papers.solve_points(_prec))
         show(
             lambda _pts=_pts, _prec=_prec: papers_chart(

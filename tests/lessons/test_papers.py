@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from lessons import papers
@@ -104,3 +105,21 @@ def test_solve_points_say_what_each_seed_did():
         (500, "not solved within the budget"),
         (40, "still training"),
     ]
+
+
+def test_jaeger_record_regenerates_exactly_and_respects_the_bound():
+    """The small entry CI regenerates exactly (float64 reservoirs, about a second): the committed
+    results/papers/jaeger_esn_memory.json is what the code computes, and its status follows the bound rule."""
+    path = papers.OUT / f"{papers.ESN_NAME}.json"
+    rec = json.loads(path.read_text())
+    got = papers.esn_memory_record()
+    for a, b in zip(got["configs"], rec["configs"], strict=True):
+        assert a["H"] == b["H"] and a["best_radius"] == b["best_radius"]
+        np.testing.assert_allclose(a["mc"], b["mc"], rtol=1e-9)
+    st, ours = papers.bound_status(rec)
+    assert st == ("reproduced" if all(c["best_mc"] <= c["H"] for c in rec["configs"]) else "not reproduced")
+    assert "H = 10: MC" in ours
+    broken = {**rec, "configs": [{**c, "best_mc": c["H"] + 1.0} for c in rec["configs"]]}
+    assert papers.bound_status(broken)[0] == "not reproduced"
+    flat = {**rec, "configs": [{**c, "best_mc": 5.0} for c in rec["configs"]]}
+    assert papers.bound_status(flat)[0] == "partly"  # holds, but does not grow with H

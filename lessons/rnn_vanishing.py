@@ -432,10 +432,32 @@ def notice_spectrum(r: Run) -> list[str]:
     if r.gamma_h != 1.0:
         far = int(np.sum(mod > 1 / r.gamma_h))
         out.append(
-            f"{far} eigenvalue(s) lie outside the circle of radius 1/gamma_h = {1 / r.gamma_h:g}: "
-            + ("so the gradient cannot explode." if far == 0 else "explosion is possible.")
+            explosion_condition(r)
+            + f" {far} eigenvalue(s) lie outside the circle of radius 1/gamma_h = {1 / r.gamma_h:g}"
+            + (
+                " (which alone would force ||W||_2 past it)."
+                if far
+                else " (that alone proves nothing: the singular value decides)."
+            )
         )
     return out
+
+
+def explosion_condition(r: Run) -> str:
+    """Whether this W_hh can explode at all: only if its largest singular value ||W||_2 exceeds 1/gamma_h
+    (Pascanu et al. 2013, sec. 2.1: necessary for explosion; ||W||_2 < 1/gamma_h is sufficient against it).
+    An eigenvalue outside the 1/gamma_h circle is not the condition (rho <= ||W||_2, strictly for non-normal W)."""
+    bound = 1 / r.gamma_h
+    verdict = (
+        "so the gradient cannot explode, at any length"
+        if r.gamma_W < bound
+        else "so explosion is possible (necessary, not sufficient: f' along the run decides)"
+    )
+    return (
+        f"With {r.act}, gamma_h = {r.gamma_h:g}: the gradient can only explode if the largest singular value "
+        f"||W_hh||_2 exceeds 1/gamma_h = {bound:g} (Pascanu et al. 2013); here ||W_hh||_2 = {r.gamma_W:.3f}, "
+        f"{verdict}."
+    )
 
 
 def notice_derivative(r: Run) -> list[str]:
@@ -704,10 +726,7 @@ def spectrum_text(r: Run) -> tuple[str, str | None]:
         )
     caption = None
     if r.gamma_h != 1.0:
-        caption = (
-            f"With {r.act}, gamma_h = {r.gamma_h:g}: the gradient can only explode if some eigenvalue lies "
-            f"outside the circle of radius 1/gamma_h = {1 / r.gamma_h:g} (Pascanu et al. 2013)."
-        )
+        caption = explosion_condition(r)
     return text, caption
 
 

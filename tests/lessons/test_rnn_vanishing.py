@@ -101,3 +101,27 @@ def test_sampling_sizes_by_hand():
     steps = L.heat_steps(1000)
     assert len(steps) == L.HEAT_MAX and steps[0] == 1 and steps[-1] == 1000
     assert L.product_dtype(127) == np.float64 and L.product_dtype(128) == np.float32
+
+
+@pytest.mark.parametrize("scale", [3.0, 5.0])
+def test_explosion_condition_is_on_the_singular_value(scale):
+    """Issue 17 item 5: explosion needs ||W_hh||_2 > 1/gamma_h (4 for the sigmoid), not an eigenvalue outside the
+    1/gamma_h circle. Orthogonal s Q: rho = ||W||_2 = s."""
+    r = L.compute(30, 8, "sigmoid", "orthogonal", scale, 1.0, 0)
+    assert r.gamma_W == pytest.approx(scale)
+    text = L.explosion_condition(r)
+    assert f"||W_hh||_2 = {scale:.3f}" in text and "exceeds 1/gamma_h = 4" in text
+    assert ("cannot explode" in text) == (scale < 4)
+    _, caption = L.spectrum_text(r)
+    assert caption == text
+
+
+def test_explosion_condition_non_normal_radius_inside_norm_outside():
+    """A non-normal W with every eigenvalue inside the 1/gamma_h circle and ||W||_2 outside it: the eigenvalues
+    would say 'cannot explode', the singular value says it can."""
+    r = L.compute(30, 16, "sigmoid", "nonnormal", 3.5, 1.0, 0)
+    assert r.rho < 4 < r.gamma_W, (r.rho, r.gamma_W)
+    assert "explosion is possible" in L.explosion_condition(r)
+    notes = " ".join(L.notice_spectrum(r))
+    assert "0 eigenvalue(s) lie outside the circle of radius 1/gamma_h = 4" in notes
+    assert "the singular value decides" in notes

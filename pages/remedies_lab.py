@@ -35,6 +35,7 @@ from lessons.remedies import records as rec_io
 from lessons.remedies.analysis import (
     baseline_loss,
     card_findings,
+    forget_bias_findings,
     many_seeds,
     notice_points,
     run_outcome,
@@ -862,6 +863,10 @@ for kind, heading in (("exploding", "For exploding gradients"), ("vanishing", "F
                         )
                 for sentence in card_findings(card.key, recd):  # each computed from the record
                     st.caption(sentence)
+                if card.key == "lstm":
+                    fb_rec, _ = rec_io.load_shared("adding_lstm_T100", rec_io.OUT.parent)
+                    if fb_rec is not None:
+                        st.caption(forget_bias_findings(fb_rec))
                 if card.key == "esn":
                     esn_rec, _ = rec_io.load_shared("esn_memory", rec_io.OUT.parent)
                     if esn_rec is not None:

@@ -23,6 +23,7 @@ __all__ = [
     "notice_points",
     "card_findings",
     "run_outcome",
+    "forget_bias_findings",
     "configuration_of",
     "seed_bands",
     "many_seeds",
@@ -511,3 +512,36 @@ def many_seeds(rec: dict) -> bool:
     """True when some configuration of the record has more than one seed (its charts then show bands)."""
     names = [configuration_of(r["label"]) for r in rec["runs"]]
     return len(set(names)) < len(names)
+
+
+def forget_bias_findings(exp: dict) -> str:
+    """The recorded forget-bias runs at the paper's length (python -m lessons.experiments adding_lstm_T100), in
+    one sentence computed from the record."""
+    T = exp["settings"][0]["T"]
+    base = baseline_loss("adding", T)[0]
+    parts, solved = [], []
+    for s_ in exp["settings"]:
+        fb = s_["forget_bias"]
+        summ = exp["summary"][f"forget_bias_{fb:g}"]
+        if summ["solved_step"] >= 0:
+            solved.append(f"{fb:g}")
+            parts.append(f"forget bias {fb:g} solved after {summ['sequences_seen']:,} sequences")
+        else:
+            parts.append(
+                f"forget bias {fb:g} did not solve within {summ['sequences_seen']:,} sequences (its loss at the end "
+                f"{summ['final_loss_mean_last_100']:.4f}, the predict-the-mean level {base:.4f})"
+            )
+    which = (
+        f"In this record (one seed each) only forget bias {', '.join(solved)} solved. "
+        if solved and len(solved) < len(parts)
+        else ""
+    )
+    return (
+        f"Recorded at the paper's length (adding, T = {T}, H = {exp['settings'][0]['H']}, `python -m "
+        f"lessons.experiments adding_lstm_T100`): "
+        + "; ".join(parts)
+        + ". "
+        + which
+        + "The 1997 cell had no "
+        "forget gate at all (f = 1): see the papers' scoreboard below."
+    )

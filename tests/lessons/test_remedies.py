@@ -364,3 +364,22 @@ def test_seed_bands_median_and_range_per_configuration():
     dh = {(r["configuration"], r["step"]): r for r in seed_bands(rec, "dh_norms")}
     assert dh[("LSTM + clipping", 1)]["median"] == 1e-4 and dh[("LSTM + clipping", 2)]["seeds"] == 3
     assert not many_seeds({"runs": rec["runs"][:1] + rec["runs"][3:]})
+
+
+def test_forget_bias_findings_from_the_record():
+    import json
+    from pathlib import Path
+
+    from lessons.remedies.analysis import forget_bias_findings
+
+    exp = json.loads((Path(__file__).resolve().parents[2] / "results/adding_lstm_T100.json").read_text())
+    text = forget_bias_findings(exp)
+    for s_ in exp["settings"]:
+        summ = exp["summary"][f"forget_bias_{s_['forget_bias']:g}"]
+        assert f"{summ['sequences_seen']:,} sequences" in text
+    fake = json.loads(json.dumps(exp))
+    for summ in fake["summary"].values():
+        summ["solved_step"], summ["sequences_seen"] = 10, 320
+    text = forget_bias_findings(fake)
+    assert "forget bias 1 solved after 320 sequences; forget bias 5 solved after 320 sequences." in text
+    assert "only forget bias" not in text  # both solved: no 'only'

@@ -609,3 +609,21 @@ def bifurcation_text(BF: dict, wfp: float, csteps: int, x0: float) -> str:
     else:
         text += f"x_{csteps} from x_0 = {x0:g} moves smoothly with b: no wall at this w."
     return text
+
+
+START_RANGE = ((-2.0, 10.0), (-6.0, 2.0))  # the page's Start w and Start b controls accept these
+
+
+def start_from_pick(selection, ranges=START_RANGE) -> tuple[float, float] | None:
+    """(w0, b0) from a click on the loss surface: the clicked cell's (w, b) (a Vega-Lite point selection,
+    a list of {"w": .., "b": ..}), rounded to the controls' 3 decimals and kept inside their ranges; None
+    when the selection holds no usable point (a click off the cells, a cleared selection)."""
+    try:
+        point = selection[0]
+        w, b = float(point["w"]), float(point["b"])
+    except (TypeError, KeyError, IndexError, ValueError):
+        return None
+    if not (np.isfinite(w) and np.isfinite(b)):
+        return None
+    (wl, wh), (bl, bh) = ranges
+    return round(min(max(w, wl), wh), 3), round(min(max(b, bl), bh), 3)

@@ -61,10 +61,14 @@ def bifurcation(wfp: float, csteps: int, x0: float) -> dict:
 # ----------------------------------------------------------------------------- chart builders
 
 
-def _grid_chart(df: pd.DataFrame, value: str, title: str, legend: str, win: tuple, height: int):
-    """Heatmap over (w, b) on quantitative axes (so descent paths can be drawn on it)."""
+PICK = "start"  # the Vega-Lite point selection a click on the loss surface makes: (w, b) of the cell
+
+
+def _grid_chart(df: pd.DataFrame, value: str, title: str, legend: str, win: tuple, height: int, pick=False):
+    """Heatmap over (w, b) on quantitative axes (so descent paths can be drawn on it); pick=True: a click on a
+    cell selects its (w, b) (the parameter PICK), which _start_from_click makes the descent's start."""
     wr, br = win[:2], win[2:]
-    return (
+    chart = (
         alt.Chart(df)
         .mark_rect()
         .encode(
@@ -86,6 +90,20 @@ def _grid_chart(df: pd.DataFrame, value: str, title: str, legend: str, win: tupl
         )
         .properties(title=title, height=height)
     )
+    if pick:
+        chart = chart.add_params(alt.selection_point(name=PICK, fields=["w", "b"], on="click", clear=False))
+    return chart
+
+
+def _start_from_click(key: str) -> None:
+    """Callback of a click on a loss surface: the clicked (w, b) becomes Start w and Start b (the Descent tab),
+    in the URL too; a click that selects nothing changes nothing."""
+    try:
+        picked = lesson.start_from_pick(st.session_state[key]["selection"][PICK])
+    except (KeyError, TypeError):
+        picked = None
+    if picked is not None:
+        st.session_state["w0"], st.session_state["b0"] = picked
 
 
 def _recolour(chart, scale=RUN_SCALE, field="run"):
@@ -180,7 +198,7 @@ def chart_surface_paths(
 ):
     S = surface(win, n, csteps, x0, target)
     R = descents(w0, b0, lr, steps, threshold, csteps, x0, target)
-    surf = _grid_chart(S["df"], "loss", title, "loss L", win, height)
+    surf = _grid_chart(S["df"], "loss", title, "loss L", win, height, pick=True)
     return (
         alt.layer(surf, *_paths_layers(R["df"], win, featured))
         .resolve_scale(color="independent")
@@ -190,7 +208,7 @@ def chart_surface_paths(
 
 def chart_surface(win, n, csteps, x0, target, height=380):
     S = surface(win, n, csteps, x0, target)
-    return _grid_chart(S["df"], "loss", f"Loss L(w, b) on a {n} x {n} grid", "loss L", win, height)
+    return _grid_chart(S["df"], "loss", f"Loss L(w, b) on a {n} x {n} grid", "loss L", win, height, pick=True)
 
 
 def chart_grad_map(win, n, csteps, x0, target, height=380):
@@ -446,11 +464,14 @@ def section_cliff():
         target,
         ui.stage.hero_height(),
         grow=False,
+        select_key="pick_cliff",
+        on_select=lambda: _start_from_click("pick_cliff"),
         data=lambda: S["df"][
             ["w", "b", "loss", "log10_grad"]
         ],  # NB: the CSV (10^4 rows) is made only on click
         filename="cliff-surface.csv",
     )
+    st.caption("Click a cell of the loss map: the Descent tab's runs then start from its (w, b).")
     ui.cached_chart(chart_grad_map, win, n, csteps, x0, target, ui.stage.pair_height(), grow=False)
     st.header("2. The cliff: Pascanu's one-unit network")
     st.markdown(
@@ -485,13 +506,15 @@ def section_descent():
         st.markdown(text.answer)
     zwin = tuple(round(v, 6) for v in lesson.window("start", w0, b0))
     # the paths on the window first (the stage), the close-up under it
-    for window, title, height in (
-        (win, f"Descent paths on the {view} window", ui.stage.hero_height() - 50),
+    for i, (window, title, height) in enumerate(
         (
-            zwin,
-            f"Close-up around the start (w {w0:g} +- {ZOOM[0]:g}, b {b0:g} +- {ZOOM[1]:g})",
-            ui.stage.pair_height(),
-        ),
+            (win, f"Descent paths on the {view} window", ui.stage.hero_height() - 50),
+            (
+                zwin,
+                f"Close-up around the start (w {w0:g} +- {ZOOM[0]:g}, b {b0:g} +- {ZOOM[1]:g})",
+                ui.stage.pair_height(),
+            ),
+        )
     ):
         ui.cached_chart(
             chart_surface_paths,
@@ -509,7 +532,12 @@ def section_descent():
             title,
             height,
             grow=False,
+            select_key=f"pick_descent_{i}",
+            on_select=lambda key=f"pick_descent_{i}": _start_from_click(key),
         )
+    st.caption(
+        "Click a cell of either map: the descent starts there (Start w and Start b under the controls)."
+    )
     _cliff_caption()
     st.header("3. Descent on the cliff, with and without clipping")
     # NB: in lecture mode one above the other: side by side beside the stage's controls, their legends were cut

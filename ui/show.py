@@ -264,8 +264,10 @@ def cached_chart(
     width="stretch",
     height="content",
     grow: bool = True,
+    select_key: str | None = None,
+    on_select="ignore",
     **kwargs,
-) -> None:
+):
     """Draw builder(*args, **kwargs) like show_chart, its Vega-Lite spec built once per set of inputs.
 
     builder: a module-level function of plain values (numbers, strings, tuples) that returns an
@@ -274,7 +276,10 @@ def cached_chart(
     ships the stored spec. data: a DataFrame, or a function returning one, for the CSV button
     (a function runs only on click). width/height go to st.vega_lite_chart ("content" keeps a
     chart's own size, e.g. a square complex plane). grow=False: in lecture mode only the fonts
-    grow, not a fixed width/height (for a fixed-size chart in a narrow column).
+    grow, not a fixed width/height (for a fixed-size chart in a narrow column). select_key / on_select: a chart
+    whose Vega-Lite selection parameters report back (st.vega_lite_chart's key and on_select: "rerun" or a
+    callback, which then finds the selection in st.session_state[select_key]); returns what st.vega_lite_chart
+    returns.
     """
     code = getattr(builder, "__code__", None)
     path = code.co_filename if code is not None else ""
@@ -282,11 +287,15 @@ def cached_chart(
     spec = _cached_spec(
         name, tuple(args), tuple(sorted(kwargs.items())), lecture_mode(), grow, _version(path), builder
     )
-    st.vega_lite_chart(spec=spec, width=width, height=height)
+    if select_key is None:
+        out = st.vega_lite_chart(spec=spec, width=width, height=height)
+    else:
+        out = st.vega_lite_chart(spec=spec, width=width, height=height, key=select_key, on_select=on_select)
     if caption:
         st.caption(caption)
     if data is not None:
         download_csv(data, filename or "chart-data.csv")
+    return out
 
 
 def download_csv(df, filename: str, label: str = "Download the data (CSV)") -> None:

@@ -100,3 +100,12 @@ def test_descent_note_names_a_clipped_run_that_leaves_the_window():
     for m in ("norm", "value"):
         out = X._first_outside(R["runs"][m].path, tiny)
         assert out is not None and f"{X.RUNS[m]} leaves the window at step {out}".lower() in notes[1].lower()
+
+
+def test_start_from_pick_takes_the_clicked_cell_inside_the_controls_ranges():
+    from lessons.exploding import start_from_pick
+
+    assert start_from_pick([{"w": 4.40049, "b": -2.2, "loss": 0.1}]) == (4.4, -2.2)
+    assert start_from_pick([{"w": 42.0, "b": -9.0}]) == (10.0, -6.0)  # kept inside Start w / Start b's ranges
+    for bad in (None, [], [{}], [{"w": "x", "b": 1}], [{"w": float("nan"), "b": 0.0}], {"w": 1}):
+        assert start_from_pick(bad) is None, bad

@@ -229,3 +229,23 @@ def test_activation_bound_names():
     names = set(_dataset_strings(at.get("vega_lite_chart")[0]))
     assert {"bound (linear)", "bound (sigmoid)", "linear", "sigmoid"} <= names
     assert activations.get("sigmoid").gamma == 0.25
+
+
+def test_loss_maps_carry_the_click_to_start_selection():
+    """Issue 18 item 10: the Cliff tab's loss map and the Descent tab's maps have a point selection on (w, b)
+    that reports back (st.vega_lite_chart on_select), so a click starts the descent there."""
+    import json
+
+    for view in ("Cliff", "Descent"):
+        at = new_app("pages/exploding.py", {"exp_view": view}, eager=False)
+        at.run()
+        assert not at.exception
+        picks = []
+        for c in at.get("vega_lite_chart"):
+            spec = json.loads(c.proto.spec)
+            for lay in [spec, *spec.get("layer", [])]:  # Altair hoists a layer's selection to the top level
+                for prm in lay.get("params", []):
+                    if prm.get("name") == "start":
+                        picks.append(prm["select"])
+        assert picks, view
+        assert all(p["type"] == "point" and p["fields"] == ["w", "b"] and p["on"] == "click" for p in picks)

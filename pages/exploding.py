@@ -24,9 +24,8 @@ from ui import palette
 ui.frame.require()  # a page run without the frame reruns as the frame (ui/frame.py)
 
 RUNS, VIEWS, ZOOM, B_FIXED = lesson.RUNS, lesson.VIEWS, lesson.ZOOM, lesson.B_FIXED
-# NB: fixed here, not from palette.scale: its spare colours would give "clipped by value" vermillion,
-# too close to the unclipped orange. Norm clipping keeps the palette's "clipped" purple.
-RUN_SCALE = alt.Scale(domain=list(RUNS.values()), range=[palette.ORANGE, palette.PURPLE, palette.SKY_BLUE])
+# unclipped orange, clipped by norm black, clipped by value sky blue (ui.palette: 20 apart on a projector)
+RUN_SCALE = palette.scale(list(RUNS.values()))
 
 
 # ----------------------------------------------------------------------------- cached lesson calls
@@ -84,7 +83,7 @@ def _grid_chart(df: pd.DataFrame, value: str, title: str, legend: str, win: tupl
                 alt.Tooltip(f"{value}:Q", title=legend, format=".4g"),
             ],
         )
-        .properties(title=title, height=height)
+        .properties(height=height, **({"title": title} if title else {}))
     )
 
 
@@ -111,7 +110,9 @@ def _paths_layers(df: pd.DataFrame, win: tuple, featured: str):
         .mark_line(clip=True, point=alt.OverlayMarkDef(size=14, filled=True))
         .encode(
             **enc,
-            color=alt.Color("run:N", title="descent", scale=RUN_SCALE, legend=alt.Legend(orient="right")),
+            color=alt.Color(
+                "run:N", title="descent", scale=RUN_SCALE, legend=alt.Legend(orient="bottom", labelLimit=0)
+            ),
             strokeWidth=alt.StrokeWidth("width:Q", legend=None, scale=None),
             tooltip=[
                 "run:N",
@@ -142,7 +143,8 @@ def _paths_layers(df: pd.DataFrame, win: tuple, featured: str):
 
 def chart_jacobians(kind, scale, T, H, act, seed):
     G = growth(kind, scale, T, H, act, seed)
-    bounds = [s for s in G["jac"]["series"].unique() if s.startswith("bound")]
+    # the bounds and the linear RNN dashed: linear's blue is too near sigmoid's sky blue for colour alone
+    bounds = [s for s in G["jac"]["series"].unique() if s.startswith("bound") or s == "linear"]
     return ui.charts.log_line(
         G["jac"],
         "distance",
@@ -167,6 +169,7 @@ def chart_grad_vs_T(kind, scale, T, H, act, seed):
         "series",
         log10=True,
         floor_log10=-300,
+        dashed=["linear"],
         x_title="sequence length T",
         y_title="||dL_T / dW_hh||_F (log scale)",
         title="Gradient of the last step's loss L_T w.r.t. W_hh",
@@ -178,11 +181,13 @@ def chart_grad_vs_T(kind, scale, T, H, act, seed):
 def chart_surface_paths(win, n, csteps, x0, target, w0, b0, lr, steps, threshold, featured, title):
     S = surface(win, n, csteps, x0, target)
     R = descents(w0, b0, lr, steps, threshold, csteps, x0, target)
-    surf = _grid_chart(S["df"], "loss", title, "loss L", win, 400)
+    # NB: the title on the layer, not on the heatmap inside it: Streamlit limits (and ui.charts.fit_legends
+    # wraps) only a top-level title; an inner one as wide as the column squeezed the plot to nothing
+    surf = _grid_chart(S["df"], "loss", None, "loss L", win, 400)
     return (
         alt.layer(surf, *_paths_layers(R["df"], win, featured))
         .resolve_scale(color="independent")
-        .properties(height=400)
+        .properties(height=400, title=title)
     )
 
 
@@ -239,7 +244,7 @@ def chart_bifurcation(wfp, csteps, x0):
     pts = BF["points"]
     ends = BF["ends"][np.isfinite(BF["ends"]["x"])]
     names = ["stable fixed point", "unstable fixed point", ends["kind"].iloc[0]]
-    cs = alt.Scale(domain=names, range=[palette.BLUE, palette.VERMILLION, palette.BLACK])
+    cs = alt.Scale(domain=names, range=[*palette.colours(names[:2]), palette.BLACK])
     xs = alt.Scale(domain=list(B_FIXED), nice=False)
     dots = (
         alt.Chart(pts)

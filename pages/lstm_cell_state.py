@@ -132,6 +132,7 @@ def figure_chart(args: tuple, name: str, t: int | None = None) -> alt.TopLevelMi
                 legend_title=None,
                 height=340,
                 title=x["title"],
+                dashed=["cell path"],  # orange beside the RNN's vermillion: the dash is the second cue
             )
         if name.startswith("table-"):
             ch = ui.charts.heatmap(

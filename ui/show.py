@@ -81,7 +81,8 @@ def show_chart(
     reruns often, prefer cached_chart.
     """
     lecture = lecture_mode()
-    st.altair_chart(charts.configure(_lecture_sized(chart, lecture), lecture), width="stretch")
+    chart = charts.fit_legends(_lecture_sized(chart, lecture), lecture)
+    st.altair_chart(charts.configure(chart, lecture), width="stretch")
     if caption:
         st.caption(caption)
     if data is not None:
@@ -114,7 +115,7 @@ def _detach_data(chart, datasets: dict, undo: list) -> None:
 def chart_spec(chart: alt.TopLevelMixin, lecture: bool = False, grow: bool = True) -> dict:
     """The Vega-Lite dict st.altair_chart would send for chart: lecture fonts (and, with grow, sizes)
     applied, each DataFrame as a named dataset, Altair's default 300 x 300 view dropped."""
-    chart = _lecture_sized(chart, lecture and grow)
+    chart = charts.fit_legends(_lecture_sized(chart, lecture and grow), lecture)
     datasets: dict = {}
     undo: list = []
     try:

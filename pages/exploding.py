@@ -239,6 +239,94 @@ def chart_grad_steps(w0, b0, lr, steps, threshold, csteps, x0, target):
     )
 
 
+def chart_clipping(w0, b0, lr, steps, threshold, csteps, x0, target, size=330):
+    """g, clip-by-norm and clip-by-value as arrows from 0 in the (dL/dw, dL/db) plane, the threshold circle and
+    box (lessons.exploding.clipping_plane); equal scales on both axes, so angles are true."""
+    P = lesson.clipping_plane(descents(w0, b0, lr, steps, threshold, csteps, x0, target), threshold)
+    m = P.extent
+    sc = alt.Scale(domain=[-m, m], nice=False)
+    ticks = alt.Axis(
+        values=[float(v) for v in threshold * np.array([-1.0, -0.5, 0.0, 0.5, 1.0])], format=".3g"
+    )
+    x = alt.X("x:Q", title="g_1 = ∂L/∂w", scale=sc, axis=ticks)
+    y = alt.Y("y:Q", title="g_2 = ∂L/∂b", scale=sc, axis=ticks)
+    outline = {"x": x, "y": y, "order": alt.Order("order:Q")}
+    circle = alt.Chart(P.circle).mark_line(color=palette.GREY, strokeWidth=1.5).encode(**outline)
+    box = alt.Chart(P.box).mark_line(color=palette.GREY, strokeDash=[5, 3], strokeWidth=1.5).encode(**outline)
+    # the circle's name just inside its top, the box's above its top-left corner (in the view's margin)
+    refs = pd.DataFrame(
+        {
+            "x": [0.0, -threshold],
+            "y": [threshold, threshold],
+            "label": [f"||g|| = {threshold:g}", f"|g_i| = {threshold:g}"],
+        }
+    )
+    ref_text = [
+        alt.Chart(refs.iloc[[i]])
+        .mark_text(color=palette.GREY, align=a, baseline=b, dy=dy)
+        .encode(x=alt.X("x:Q", scale=sc), y=alt.Y("y:Q", scale=sc), text="label:N")
+        for i, (a, b, dy) in enumerate([("center", "top", 6), ("left", "bottom", -4)])
+    ]
+    colour = alt.Color("run:N", title=None, scale=RUN_SCALE, legend=alt.Legend(orient="bottom", labelLimit=0))
+    tip = [
+        alt.Tooltip("run:N", title="arrow"),
+        alt.Tooltip("g1:Q", title="g_1", format=".4g"),
+        alt.Tooltip("g2:Q", title="g_2", format=".4g"),
+        alt.Tooltip("length:Q", title="||g||", format=".4g"),
+    ]
+    shafts = (
+        alt.Chart(P.arrows)
+        .mark_rule(strokeWidth=3)
+        .encode(
+            x=alt.X("x:Q", scale=sc),
+            y=alt.Y("y:Q", scale=sc),
+            x2="x2:Q",
+            y2="y2:Q",
+            color=colour,
+            tooltip=tip,
+        )
+    )
+    heads = (
+        alt.Chart(P.arrows)
+        .mark_point(shape="triangle-up", filled=True, size=160, opacity=1)
+        .encode(
+            x=alt.X("x2:Q", scale=sc),
+            y=alt.Y("y2:Q", scale=sc),
+            angle=alt.Angle("angle:Q", scale=None),
+            color=alt.Color("run:N", scale=RUN_SCALE, legend=None),
+            tooltip=tip,
+        )
+    )
+    layers = [box, circle, *ref_text, shafts, heads]
+    if P.g_cut:  # g runs off the view: say how long it really is, at its drawn end
+        g = P.arrows[P.arrows["drawn_to_edge"]].assign(
+            label=lambda d: [f"g: ||g|| = {v:.3g} (off the view)" for v in d["length"]]
+        )
+        left = g["x2"].iloc[0] < 0
+        layers.append(
+            alt.Chart(g.head(1))
+            .mark_text(
+                align="left" if left else "right",
+                baseline="middle",
+                dx=10 if left else -10,
+                dy=-14,
+                fontWeight="bold",
+            )
+            .encode(
+                x=alt.X("x2:Q", scale=sc),
+                y=alt.Y("y2:Q", scale=sc),
+                text="label:N",
+                color=alt.Color("run:N", scale=RUN_SCALE, legend=None),
+            )
+        )
+    return alt.layer(*layers).properties(
+        width=size,
+        height=size,
+        autosize=alt.AutoSizeParams(type="pad"),
+        title=f"Eq. 13 in the plane: g at step {descents(w0, b0, lr, steps, threshold, csteps, x0, target)['k_star']}",
+    )
+
+
 def chart_bifurcation(wfp, csteps, x0):
     BF = bifurcation(wfp, csteps, x0)
     pts = BF["points"]
@@ -575,9 +663,30 @@ def section_clipping():
         f"The descent is the Descent tab's: from (w, b) = ({w0:g}, {b0:g}), learning rate {lr:g}, "
         f"{steps} steps, threshold {threshold:g}."
     )
-    C = lesson.clipping_view(descents(w0, b0, lr, steps, threshold, csteps, x0, target), threshold, lr)
+    R = descents(w0, b0, lr, steps, threshold, csteps, x0, target)
+    C = lesson.clipping_view(R, threshold, lr)
     if C.finite:
         st.markdown(C.where)
+        P = lesson.clipping_plane(R, threshold)
+        f1, f2 = st.columns([1, 1])
+        with f1:
+            ui.cached_chart(
+                chart_clipping,
+                w0,
+                b0,
+                lr,
+                steps,
+                threshold,
+                csteps,
+                x0,
+                target,
+                data=lambda: P.arrows[["run", "g1", "g2", "length"]],
+                filename="clipping-arrows.csv",
+                width="content",
+                grow=False,
+            )
+        with f2:
+            st.caption(lesson.clipping_plane_caption(P, threshold))
         ui.equation(C.tex_g, computed_by="gradcore.cliff.loss_and_grad")
         ui.equation(
             C.tex_norm, computed_by="gradcore.clipping.clip_by_norm and gradcore.clipping.angle_degrees"

@@ -141,8 +141,10 @@ def fit_legends(chart, lecture: bool = False):
         enc["legend"]["columns"] = n
         enc["legend"]["labelLimit"] = 0
         rows = max(rows, -(-len(dom) // n))
-    h = _get(chart, "height")
-    if rows > 1 and isinstance(h, (int, float)):
+    h, w = _get(chart, "height"), _get(chart, "width")
+    # NB: a chart of fixed width and height (a square plane, autosize "pad") gets its legend outside the
+    # plot anyway; growing its height would stretch the plane
+    if rows > 1 and isinstance(h, (int, float)) and not isinstance(w, (int, float)):
         chart = chart.properties(height=int(h + (rows - 1) * (font * 1.25 + 4)))
     title = _get(chart, "title")
     tfont, sfont = c["title"]["fontSize"], c["title"]["subtitleFontSize"]

@@ -221,13 +221,17 @@ class Coincidence(NamedTuple):
 
     a: str
     b: str
-    gap: float  # max |v_a / v_b - 1| over the x where both are drawn (not on the floor)
+    gap: float  # max |v_a / v_b - 1| over the x where both are drawn (not on the floor), from `since` on
+    since: float | None = (
+        None  # None: at every shared x; else they part before this x and stay together after
+    )
 
 
 # Two curves on a log axis are one line on screen when they are never further apart than 1% of the axis's
 # span (about 3 px of a 340 px plot, under a lecture line's width) -- and within 1% of each other always.
 COINCIDE_SPAN = 0.01
 COINCIDE_MIN = float(np.log10(1.01))
+TAIL_SHARE = 0.3  # curves that part early but lie on one another over the last 30% of their points or more
 
 
 def coinciding(
@@ -253,18 +257,31 @@ def coinciding(
             va, vb = per[a].align(per[b], join="inner")
             if len(va) < 2:
                 continue
-            worst = float(np.max(np.abs(va.to_numpy() - vb.to_numpy())))
+            dist = np.abs(va.to_numpy() - vb.to_numpy())
+            worst = float(np.max(dist))
             if worst <= tol:
                 out.append(Coincidence(a, b, float(np.expm1(worst * np.log(10.0)))))
+                continue
+            # the longest run of shared points at the end where they stay together: one line from there on
+            apart = np.flatnonzero(dist > tol)
+            tail = dist[apart[-1] + 1 :]
+            if tail.size >= max(3, int(TAIL_SHARE * dist.size)):
+                since = float(va.index[apart[-1] + 1])
+                out.append(Coincidence(a, b, float(np.expm1(float(tail.max()) * np.log(10.0))), since))
     return out
 
 
-def coincidence_text(pairs: list[Coincidence]) -> list[str]:
-    """ "'bound' and 'run' lie within 11% of each other at every point: one line at this scale" per pair."""
-    return [
-        f"'{p.a}' and '{p.b}' lie within {100 * p.gap:.2g}% of each other at every point: one line at this scale"
-        for p in pairs
-    ]
+def coincidence_text(pairs: list[Coincidence], x_title: str = "x") -> list[str]:
+    """ "'bound' and 'run' lie within 11% of each other at every point: one line at this scale" per pair
+    ("... from <x_title> = 12 on: one line there" when they part before)."""
+    out = []
+    for p in pairs:
+        head = f"'{p.a}' and '{p.b}' lie within {100 * p.gap:.2g}% of each other"
+        if p.since is None:
+            out.append(f"{head} at every point: one line at this scale")
+        else:
+            out.append(f"{head} from {x_title} = {p.since:g} on: one line there")
+    return out
 
 
 def _floor_log10(floor: float, floor_log10: float | None, log10: bool) -> float | None:
@@ -381,7 +398,7 @@ def log_line(
         tooltip=tooltip,
     )
     layers = [lines]
-    notes = coincidence_text(coinciding(clean, x, y, color, log10=log10))
+    notes = coincidence_text(coinciding(clean, x, y, color, log10=log10), x_title.split(" (")[0])
     if flags.floored:
         fl = pd.DataFrame(
             {

@@ -262,8 +262,25 @@ def test_coinciding_curves_are_named_on_the_chart_and_others_are_not():
     df = _two_curves(0.0, True)
     pairs = charts.coinciding(*charts.clean_log(df, "k", "y", "s", log10=True)[:1], "k", "y", "s", log10=True)
     assert [(p.a, p.b) for p in pairs] == [("bound", "run")] and pairs[0].gap == 0.0
-    # one point far apart is enough to tell them apart (the largest gap over the drawn points counts)
+    # one point far apart is enough to part them at every point (the largest gap over the drawn points counts):
+    # they are then one line only after it, and said so
     df.loc[(df["s"] == "run") & (df["k"] == 5.0), "y"] += 1.0
+    (p,) = charts.coinciding(charts.clean_log(df, "k", "y", "s", log10=True)[0], "k", "y", "s", log10=True)
+    assert p.since == 6.0
+
+
+def test_curves_that_meet_late_are_named_from_where_they_meet():
+    """Apart for the first 12 points, within 1% after (17 of 29 points): 'from k = 13 on'; meeting only over the
+    last 3 of 29 points (under 30%) is not said."""
+    df = _two_curves(0.0, True)
+    late = (df["s"] == "run") & (df["k"] <= 12)
+    df.loc[late, "y"] += 2.0
+    (p,) = charts.coinciding(charts.clean_log(df, "k", "y", "s", log10=True)[0], "k", "y", "s", log10=True)
+    assert p.since == 13.0 and p.gap == 0.0
+    (note,) = _subtitle(charts.log_line(df, "k", "y", "s", log10=True, x_title="k (steps)", y_title="n"))
+    assert note == "'bound' and 'run' lie within 0% of each other from k = 13 on: one line there"
+    df = _two_curves(0.0, True)
+    df.loc[(df["s"] == "run") & (df["k"] <= 26), "y"] += 2.0
     assert (
         charts.coinciding(charts.clean_log(df, "k", "y", "s", log10=True)[0], "k", "y", "s", log10=True) == []
     )

@@ -246,7 +246,7 @@ def chart_clipping(w0, b0, lr, steps, threshold, csteps, x0, target, size=330):
     m = P.extent
     sc = alt.Scale(domain=[-m, m], nice=False)
     ticks = alt.Axis(
-        values=[float(v) for v in threshold * np.array([-1.0, -0.5, 0.0, 0.5, 1.0])], format=".3g"
+        values=[float(v) for v in threshold * np.array([-1.0, -0.5, 0.0, 0.5, 1.0])], format=".3~g"
     )
     x = alt.X("x:Q", title="g_1 = ∂L/∂w", scale=sc, axis=ticks)
     y = alt.Y("y:Q", title="g_2 = ∂L/∂b", scale=sc, axis=ticks)

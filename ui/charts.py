@@ -272,15 +272,15 @@ def coinciding(
 
 
 def coincidence_text(pairs: list[Coincidence], x_title: str = "x") -> list[str]:
-    """ "'bound' and 'run' lie within 11% of each other at every point: one line at this scale" per pair
-    ("... from <x_title> = 12 on: one line there" when they part before)."""
+    """ "'bound' and 'run' within 11% of each other at every point (one line here)" per pair ("... from
+    <x_title> = 12 on (one line there)" when they part before)."""
     out = []
     for p in pairs:
-        head = f"'{p.a}' and '{p.b}' lie within {100 * p.gap:.2g}% of each other"
+        head = f"'{p.a}' and '{p.b}' within {100 * p.gap:.2g}% of each other"
         if p.since is None:
-            out.append(f"{head} at every point: one line at this scale")
+            out.append(f"{head} at every point (one line here)")
         else:
-            out.append(f"{head} from {x_title} = {p.since:g} on: one line there")
+            out.append(f"{head} from {x_title} = {p.since:g} on (one line there)")
     return out
 
 

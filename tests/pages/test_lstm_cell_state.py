@@ -216,7 +216,7 @@ def test_split_chart_says_where_the_total_lies_on_through_h(query, since):
     piv = df.pivot_table(index="distance", columns="part", values="log10_norm")
     dist = (piv["total dL_t/dc_k"] - piv["through h (Wh terms)"]).abs().dropna()
     tol = max(0.01 * float(df["log10_norm"].max() - df["log10_norm"].min()), np.log10(1.01))
-    named = "'total dL_t/dc_k' and 'through h (Wh terms)' lie within" in note
+    named = "'total dL_t/dc_k' and 'through h (Wh terms)' within" in note
     if since is None:
         within = (dist <= tol).to_numpy()
         tail = len(within) - (np.flatnonzero(~within)[-1] + 1) if (~within).any() else len(within)

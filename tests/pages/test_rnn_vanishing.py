@@ -342,9 +342,9 @@ def test_headline_says_when_eq10_lies_on_the_bound(query, together):
     at.run()
     assert_healthy(at, f"rnn {query}")
     notes = [" ".join(n.split()) for n in _headline_subtitle(at)]
-    named = "'bound' and 'eq. 10 along this run' lie within" in " ".join(
+    named = "'bound' and 'eq. 10 along this run' within" in " ".join(notes) and "at every point" in " ".join(
         notes
-    ) and "at every point" in " ".join(notes)
+    )
     types = {"H": int}
     r = L.compute(**{**DEFAULT, **{k: types.get(k, str)(v) for k, v in query.items()}})
     df, _ = L.headline_frame(r, False)

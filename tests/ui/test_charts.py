@@ -256,7 +256,7 @@ def test_coinciding_curves_are_named_on_the_chart_and_others_are_not():
 
     for log10 in (True, False):
         (note,) = _subtitle(chart(0.002, log10))
-        assert "'bound' and 'run' lie within 0.2% of each other" in note
+        assert "'bound' and 'run' within 0.2% of each other" in note
         assert _subtitle(chart(0.2, log10)) == []
         assert len(_subtitle(chart(0.1, log10))) == 1
     df = _two_curves(0.0, True)
@@ -278,7 +278,7 @@ def test_curves_that_meet_late_are_named_from_where_they_meet():
     (p,) = charts.coinciding(charts.clean_log(df, "k", "y", "s", log10=True)[0], "k", "y", "s", log10=True)
     assert p.since == 13.0 and p.gap == 0.0
     (note,) = _subtitle(charts.log_line(df, "k", "y", "s", log10=True, x_title="k (steps)", y_title="n"))
-    assert note == "'bound' and 'run' lie within 0% of each other from k = 13 on: one line there"
+    assert note == "'bound' and 'run' within 0% of each other from k = 13 on (one line there)"
     df = _two_curves(0.0, True)
     df.loc[(df["s"] == "run") & (df["k"] <= 26), "y"] += 2.0
     assert (

@@ -187,7 +187,7 @@ def chart_surface_paths(win, n, csteps, x0, target, w0, b0, lr, steps, threshold
     return (
         alt.layer(surf, *_paths_layers(R["df"], win, featured))
         .resolve_scale(color="independent")
-        .properties(height=400, title=title)
+        .properties(height=470, title=title)  # 400 px of plane and its legend below (about 70 px)
     )
 
 

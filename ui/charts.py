@@ -148,6 +148,7 @@ def fit_legends(chart, lecture: bool = False):
         chart = chart.properties(height=int(h + (rows - 1) * (font * 1.25 + 4)))
     title = _get(chart, "title")
     tfont, sfont = c["title"]["fontSize"], c["title"]["subtitleFontSize"]
+    lines = []
     if isinstance(title, str) and title:
         lines = wrap(title, tfont)
         if len(lines) > 1:
@@ -156,11 +157,17 @@ def fit_legends(chart, lecture: bool = False):
         text, sub = _get(title, "text"), _get(title, "subtitle")
         new = {}
         if isinstance(text, str) and text:
-            new["text"] = wrap(text, tfont)
+            new["text"] = lines = wrap(text, tfont)
         if isinstance(sub, list):
             new["subtitle"] = [ln for s in sub for ln in wrap(s, sfont)]
         if new:
             chart = chart.properties(title=alt.TitleParams(**{**title.to_dict(), **new}))
+    if len(lines) > 1 and _get(chart, "padding") is alt.Undefined:
+        # NB: Vega lays a title's extra lines out above its first one by less than their height; without room
+        # at the top the first line reaches over the element above the chart (seen in Chromium)
+        chart = chart.properties(
+            padding={"top": 5 + int(0.5 * tfont * (len(lines) - 1)), "left": 5, "right": 5, "bottom": 5}
+        )
     return chart
 
 

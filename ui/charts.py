@@ -89,15 +89,16 @@ def legend_columns(labels, font: float, symbol: float, width: float = LEGEND_WID
 
 
 def wrap(text: str, font: float, width: float = TITLE_WIDTH) -> list[str]:
-    """Words of text in lines no wider than width at this font size (a long word gets a line of its own)."""
+    """Words of text in lines no wider than width at this font size (a long word gets a line of its own);
+    "H = 32" stays on one line."""
     per = max(8, int(width / (CHAR_EM * font)))
     lines: list[str] = []
-    for word in str(text).split():
+    for word in [w for w in str(text).replace(" = ", "\u00a0=\u00a0").split(" ") if w]:
         if lines and len(lines[-1]) + 1 + len(word) <= per:
             lines[-1] += " " + word
         else:
             lines.append(word)
-    return lines or [""]
+    return [ln.replace("\u00a0", " ") for ln in lines] or [""]
 
 
 def _legend_encodings(chart):

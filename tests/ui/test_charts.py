@@ -346,3 +346,9 @@ def test_eigen_scatter_reference_circles():
     assert d["width"] == d["height"] and d["autosize"]["type"] == "pad"
     dom = d["layer"][0]["encoding"]["x"]["scale"]["domain"]
     assert dom[1] >= 4.0 and dom == d["layer"][0]["encoding"]["y"]["scale"]["domain"]
+
+
+def test_wrap_keeps_an_equation_on_one_line():
+    lines = charts.wrap("LSTM at b_f = 1 against a tanh RNN: T = 50, H = 32", 15)
+    assert " ".join(lines) == "LSTM at b_f = 1 against a tanh RNN: T = 50, H = 32"
+    assert all(not ln.endswith("=") and not ln.startswith("=") for ln in lines)

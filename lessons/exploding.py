@@ -536,6 +536,97 @@ def clipping_view(R: dict, threshold: float, lr: float) -> ClippingView:
     return ClippingView(True, where, tex_g, tex_norm, tex_value, result, notes)
 
 
+class ClippingPlane(NamedTuple):
+    """The Clipping tab's figure in the (dL/dw, dL/db) plane: g and its two clippings as arrows from 0.
+
+    arrows: one row per arrow (run: "unclipped" for g, "clipped by norm", "clipped by value"), its true
+      components g1, g2 and length, the end drawn (x2, y2: g's own end, or where it leaves the view) and the
+      arrowhead's angle (degrees clockwise from up, Vega's symbol angle in a square plane).
+    circle, box: ||g|| = threshold and |g_i| = threshold as closed outlines (x, y, order).
+    extent: the view is [-extent, extent] in both components; g_cut: g is longer than the view (drawn to its
+    edge, its direction exact). same: pairs of arrows that end at the same point (drawn on one another).
+    """
+
+    arrows: pd.DataFrame
+    circle: pd.DataFrame
+    box: pd.DataFrame
+    extent: float
+    g_cut: bool
+    same: list[tuple[str, str]]
+
+
+def clipping_plane(R: dict, threshold: float) -> ClippingPlane | None:
+    """g = the unclipped run's largest gradient (descents()'s k_star), clipped by norm and by value
+    (gradcore.clipping), as arrows with the threshold circle and box; None if g is not finite."""
+    g = np.asarray(R["runs"]["none"].grad[R["k_star"]], dtype=float)
+    if g.shape != (2,) or not np.all(np.isfinite(g)) or not threshold > 0:
+        return None
+    ends = {
+        RUNS["none"]: g,
+        RUNS["norm"]: clipping.clip_by_norm([g], threshold).grads[0],
+        RUNS["value"]: clipping.clip_by_value([g], threshold).grads[0],
+    }
+    extent = 1.4 * threshold  # the view: the box with a margin (g runs off it when it is longer)
+    rows = []
+    g_cut = False
+    for name, v in ends.items():
+        big = float(np.max(np.abs(v)))
+        cut = big > extent
+        end = v * (0.97 * extent / big) if cut else v  # NB: scaled, so the drawn arrow keeps g's direction
+        g_cut |= cut
+        rows.append(
+            {
+                "run": name,
+                "g1": float(v[0]),
+                "g2": float(v[1]),
+                "length": float(clipping.global_norm([v])),
+                "x": 0.0,
+                "y": 0.0,
+                "x2": float(end[0]),
+                "y2": float(end[1]),
+                "angle": float(np.degrees(np.arctan2(end[0], end[1]))) % 360.0,  # clockwise from +y
+                "drawn_to_edge": bool(cut),
+            }
+        )
+    arrows = pd.DataFrame(rows)
+    th = np.linspace(0.0, 2.0 * np.pi, 181)
+    circle = pd.DataFrame(
+        {"x": threshold * np.cos(th), "y": threshold * np.sin(th), "order": np.arange(th.size)}
+    )
+    c = threshold
+    box = pd.DataFrame({"x": [-c, c, c, -c, -c], "y": [-c, -c, c, c, -c], "order": np.arange(5)})
+    names = list(ends)
+    same = [
+        (a, b)
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+        if np.allclose(ends[a], ends[b], rtol=1e-9, atol=1e-12 * max(1.0, threshold))
+    ]
+    return ClippingPlane(arrows, circle, box, float(extent), g_cut, same)
+
+
+def clipping_plane_caption(P: ClippingPlane, threshold: float) -> str:
+    """What the figure draws, from its numbers: g's true length when it runs off the view, and arrows that coincide."""
+    a = P.arrows.set_index("run")
+    g = a.loc[RUNS["none"]]
+    parts = [
+        f"Arrows from 0 in the plane of the gradient's two components (dL/dw, dL/db); circle ||g|| = {threshold:g}, "
+        f"box |g_i| <= {threshold:g}."
+    ]
+    if P.g_cut:
+        parts.append(
+            f"g itself is {g['length'] / threshold:.3g}x the threshold long (||g|| = {g['length']:.3g}): it is "
+            f"drawn to the edge of the view, in its exact direction."
+        )
+    if len(P.same) == 3:
+        parts.append(
+            "g lies inside the circle and the box: neither clipping changes it, the three arrows are one."
+        )
+    else:
+        parts += [f"'{x}' and '{y}' end at the same point here: one arrow on the figure." for x, y in P.same]
+    return " ".join(parts)
+
+
 # ----------------------------------------------------------------------------- 5. the bifurcation
 
 

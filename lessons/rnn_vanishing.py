@@ -690,12 +690,11 @@ def decay_text(r: Run) -> tuple[str, str]:
             if r.n_spec < r.t_end
             else ""
         )
-        + f"\n- **{BOUND}** (black, dashed): eq. 12, $(\\gamma_W\\gamma_h)^{{T-k}}$ with "
+        + f"\n- **{BOUND}** (black, long dashes): eq. 12, $(\\gamma_W\\gamma_h)^{{T-k}}$ with "
         f"$\\gamma_W = \\|W_{{hh}}\\|_2 = {r.gamma_W:.3f}$, $\\gamma_h = {r.gamma_h:g}$."
-        f"\n- **{RUN_BOUND}** (dashed): eq. 10 multiplied along the actual trajectory, "
-        f"$\\prod_s \\|W_{{hh}}\\|_2 \\max_j |f'(a_{{s,j}})|$: the bound with this run's $f'$ instead of its maximum (it hides the bound when some unit has "
-        f"$f' = \\gamma_h$ at every step, as with linear)."
-        f"\n- **{RHO}** (orange, dashed): $\\rho(W)^{{T-k}}$, $\\rho = {r.rho:.3f}$, the eigenvalue story of Jefkine 2018."
+        f"\n- **{RUN_BOUND}** (black, dots): eq. 10 multiplied along the actual trajectory, "
+        f"$\\prod_s \\|W_{{hh}}\\|_2 \\max_j |f'(a_{{s,j}})|$: the bound with this run's $f'$ instead of its maximum (where they coincide, the chart says so under its title)."
+        f"\n- **{RHO}** (sky blue, dash-dot): $\\rho(W)^{{T-k}}$, $\\rho = {r.rho:.3f}$, the eigenvalue story of Jefkine 2018."
     )
     read = (
         f"**Read it off:** at $T-k = {d}$ the norm is **{sci(log10=float(r.spec_log10[d]))}** "

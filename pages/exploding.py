@@ -24,9 +24,8 @@ from ui import palette
 ui.frame.require()  # a page run without the frame reruns as the frame (ui/frame.py)
 
 RUNS, VIEWS, ZOOM, B_FIXED = lesson.RUNS, lesson.VIEWS, lesson.ZOOM, lesson.B_FIXED
-# NB: fixed here, not from palette.scale: its spare colours would give "clipped by value" vermillion,
-# too close to the unclipped orange. Norm clipping keeps the palette's "clipped" purple.
-RUN_SCALE = alt.Scale(domain=list(RUNS.values()), range=[palette.ORANGE, palette.PURPLE, palette.SKY_BLUE])
+# unclipped orange, clipped by norm black, clipped by value sky blue (ui.palette: 20 apart on a projector)
+RUN_SCALE = palette.scale(list(RUNS.values()))
 
 
 # ----------------------------------------------------------------------------- cached lesson calls
@@ -88,7 +87,7 @@ def _grid_chart(df: pd.DataFrame, value: str, title: str, legend: str, win: tupl
                 alt.Tooltip(f"{value}:Q", title=legend, format=".4g"),
             ],
         )
-        .properties(title=title, height=height)
+        .properties(height=height, **({"title": title} if title else {}))
     )
     if pick:
         chart = chart.add_params(alt.selection_point(name=PICK, fields=["w", "b"], on="click", clear=False))
@@ -129,7 +128,9 @@ def _paths_layers(df: pd.DataFrame, win: tuple, featured: str):
         .mark_line(clip=True, point=alt.OverlayMarkDef(size=14, filled=True))
         .encode(
             **enc,
-            color=alt.Color("run:N", title="descent", scale=RUN_SCALE, legend=alt.Legend(orient="right")),
+            color=alt.Color(
+                "run:N", title="descent", scale=RUN_SCALE, legend=alt.Legend(orient="bottom", labelLimit=0)
+            ),
             strokeWidth=alt.StrokeWidth("width:Q", legend=None, scale=None),
             tooltip=[
                 "run:N",
@@ -160,7 +161,8 @@ def _paths_layers(df: pd.DataFrame, win: tuple, featured: str):
 
 def chart_jacobians(kind, scale, T, H, act, seed, height=340):
     G = growth(kind, scale, T, H, act, seed)
-    bounds = [s for s in G["jac"]["series"].unique() if s.startswith("bound")]
+    # the bounds and the linear RNN dashed: linear's blue is too near sigmoid's sky blue for colour alone
+    bounds = [s for s in G["jac"]["series"].unique() if s.startswith("bound") or s == "linear"]
     return ui.charts.log_line(
         G["jac"],
         "distance",
@@ -185,6 +187,7 @@ def chart_grad_vs_T(kind, scale, T, H, act, seed):
         "series",
         log10=True,
         floor_log10=-300,
+        dashed=["linear"],
         x_title="sequence length T",
         y_title="||dL_T / dW_hh||_F (log scale)",
         title="Gradient of the last step's loss L_T w.r.t. W_hh",
@@ -198,11 +201,13 @@ def chart_surface_paths(
 ):
     S = surface(win, n, csteps, x0, target)
     R = descents(w0, b0, lr, steps, threshold, csteps, x0, target)
-    surf = _grid_chart(S["df"], "loss", title, "loss L", win, height, pick=True)
+    # NB: the title on the layer, not on the heatmap inside it: Streamlit limits (and ui.charts.fit_legends
+    # wraps) only a top-level title; an inner one as wide as the column squeezed the plot to nothing
+    surf = _grid_chart(S["df"], "loss", None, "loss L", win, height - 70, pick=True)
     return (
         alt.layer(surf, *_paths_layers(R["df"], win, featured))
         .resolve_scale(color="independent")
-        .properties(height=height)
+        .properties(height=height, title=title)  # the plane and its legend below (about 70 px)
     )
 
 
@@ -256,12 +261,100 @@ def chart_grad_steps(w0, b0, lr, steps, threshold, csteps, x0, target):
     )
 
 
+def chart_clipping(w0, b0, lr, steps, threshold, csteps, x0, target, size=330):
+    """g, clip-by-norm and clip-by-value as arrows from 0 in the (dL/dw, dL/db) plane, the threshold circle and
+    box (lessons.exploding.clipping_plane); equal scales on both axes, so angles are true."""
+    P = lesson.clipping_plane(descents(w0, b0, lr, steps, threshold, csteps, x0, target), threshold)
+    m = P.extent
+    sc = alt.Scale(domain=[-m, m], nice=False)
+    ticks = alt.Axis(
+        values=[float(v) for v in threshold * np.array([-1.0, -0.5, 0.0, 0.5, 1.0])], format=".3~g"
+    )
+    x = alt.X("x:Q", title="g_1 = ∂L/∂w", scale=sc, axis=ticks)
+    y = alt.Y("y:Q", title="g_2 = ∂L/∂b", scale=sc, axis=ticks)
+    outline = {"x": x, "y": y, "order": alt.Order("order:Q")}
+    circle = alt.Chart(P.circle).mark_line(color=palette.GREY, strokeWidth=1.5).encode(**outline)
+    box = alt.Chart(P.box).mark_line(color=palette.GREY, strokeDash=[5, 3], strokeWidth=1.5).encode(**outline)
+    # the circle's name just inside its top, the box's above its top-left corner (in the view's margin)
+    refs = pd.DataFrame(
+        {
+            "x": [0.0, -threshold],
+            "y": [threshold, threshold],
+            "label": [f"||g|| = {threshold:g}", f"|g_i| = {threshold:g}"],
+        }
+    )
+    ref_text = [
+        alt.Chart(refs.iloc[[i]])
+        .mark_text(color=palette.GREY, align=a, baseline=b, dy=dy)
+        .encode(x=alt.X("x:Q", scale=sc), y=alt.Y("y:Q", scale=sc), text="label:N")
+        for i, (a, b, dy) in enumerate([("center", "top", 6), ("left", "bottom", -4)])
+    ]
+    colour = alt.Color("run:N", title=None, scale=RUN_SCALE, legend=alt.Legend(orient="bottom", labelLimit=0))
+    tip = [
+        alt.Tooltip("run:N", title="arrow"),
+        alt.Tooltip("g1:Q", title="g_1", format=".4g"),
+        alt.Tooltip("g2:Q", title="g_2", format=".4g"),
+        alt.Tooltip("length:Q", title="||g||", format=".4g"),
+    ]
+    shafts = (
+        alt.Chart(P.arrows)
+        .mark_rule(strokeWidth=3)
+        .encode(
+            x=alt.X("x:Q", scale=sc),
+            y=alt.Y("y:Q", scale=sc),
+            x2="x2:Q",
+            y2="y2:Q",
+            color=colour,
+            tooltip=tip,
+        )
+    )
+    heads = (
+        alt.Chart(P.arrows)
+        .mark_point(shape="triangle-up", filled=True, size=160, opacity=1)
+        .encode(
+            x=alt.X("x2:Q", scale=sc),
+            y=alt.Y("y2:Q", scale=sc),
+            angle=alt.Angle("angle:Q", scale=None),
+            color=alt.Color("run:N", scale=RUN_SCALE, legend=None),
+            tooltip=tip,
+        )
+    )
+    layers = [box, circle, *ref_text, shafts, heads]
+    if P.g_cut:  # g runs off the view: say how long it really is, at its drawn end
+        g = P.arrows[P.arrows["drawn_to_edge"]].assign(
+            label=lambda d: [f"g: ||g|| = {v:.3g} (off the view)" for v in d["length"]]
+        )
+        left = g["x2"].iloc[0] < 0
+        layers.append(
+            alt.Chart(g.head(1))
+            .mark_text(
+                align="left" if left else "right",
+                baseline="middle",
+                dx=10 if left else -10,
+                dy=-14,
+                fontWeight="bold",
+            )
+            .encode(
+                x=alt.X("x2:Q", scale=sc),
+                y=alt.Y("y2:Q", scale=sc),
+                text="label:N",
+                color=alt.Color("run:N", scale=RUN_SCALE, legend=None),
+            )
+        )
+    return alt.layer(*layers).properties(
+        width=size,
+        height=size,
+        autosize=alt.AutoSizeParams(type="pad"),
+        title=f"Eq. 13 in the plane: g at step {descents(w0, b0, lr, steps, threshold, csteps, x0, target)['k_star']}",
+    )
+
+
 def chart_bifurcation(wfp, csteps, x0, height=340):
     BF = bifurcation(wfp, csteps, x0)
     pts = BF["points"]
     ends = BF["ends"][np.isfinite(BF["ends"]["x"])]
     names = ["stable fixed point", "unstable fixed point", ends["kind"].iloc[0]]
-    cs = alt.Scale(domain=names, range=[palette.BLUE, palette.VERMILLION, palette.BLACK])
+    cs = alt.Scale(domain=names, range=[*palette.colours(names[:2]), palette.BLACK])
     xs = alt.Scale(domain=list(B_FIXED), nice=False)
     dots = (
         alt.Chart(pts)
@@ -582,9 +675,30 @@ def section_clipping():
         f"The descent is the Descent tab's: from (w, b) = ({w0:g}, {b0:g}), learning rate {lr:g}, "
         f"{steps} steps, threshold {threshold:g}."
     )
-    C = lesson.clipping_view(descents(w0, b0, lr, steps, threshold, csteps, x0, target), threshold, lr)
+    R = descents(w0, b0, lr, steps, threshold, csteps, x0, target)
+    C = lesson.clipping_view(R, threshold, lr)
     if C.finite:
         st.markdown(C.where)
+        P = lesson.clipping_plane(R, threshold)
+        f1, f2 = st.columns([1, 1])
+        with f1:
+            ui.cached_chart(
+                chart_clipping,
+                w0,
+                b0,
+                lr,
+                steps,
+                threshold,
+                csteps,
+                x0,
+                target,
+                data=lambda: P.arrows[["run", "g1", "g2", "length"]],
+                filename="clipping-arrows.csv",
+                width="content",
+                grow=False,
+            )
+        with f2:
+            st.caption(lesson.clipping_plane_caption(P, threshold))
         ui.equation(C.tex_g, computed_by="gradcore.cliff.loss_and_grad")
         ui.equation(
             C.tex_norm, computed_by="gradcore.clipping.clip_by_norm and gradcore.clipping.angle_degrees"

@@ -135,6 +135,7 @@ def figure_chart(
                 legend_title=None,
                 height=height or 340,
                 title=x["title"],
+                dashed=["cell path"],  # orange beside the RNN's vermillion: the dash is the second cue
             )
         if name.startswith("table-"):
             ch = ui.charts.heatmap(

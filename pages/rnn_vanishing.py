@@ -55,8 +55,8 @@ MEASURED, BOUND, RHO, RUN_BOUND = L.MEASURED, L.BOUND, L.RHO, L.RUN_BOUND
 def spectrum_chart(r: L.Run, size: int = 330) -> alt.LayerChart:
     """Eigenvalues of W_hh in the complex plane; circles |z| = 1, 1/gamma_h, rho(W) and ||W||_2."""
     rings = [
-        (f"|z| = ||W||_2 = {r.gamma_W:.3f}", r.gamma_W, palette.PURPLE),
-        (f"|z| = rho(W) = {r.rho:.3f}", r.rho, palette.ORANGE),
+        (f"|z| = ||W||_2 = {r.gamma_W:.3f}", r.gamma_W, palette.colour("spectral norm")),
+        (f"|z| = rho(W) = {r.rho:.3f}", r.rho, palette.colour("spectral radius")),
     ]
     if r.gamma_h != 1.0:
         rings.insert(0, (f"|z| = 1/gamma_h = {1 / r.gamma_h:g}", 1 / r.gamma_h, palette.BLACK))
@@ -64,7 +64,7 @@ def spectrum_chart(r: L.Run, size: int = 330) -> alt.LayerChart:
 
 
 def singular_chart(df: pd.DataFrame, height: int = 330) -> alt.Chart:
-    """Ranked eigenvalue moduli (orange, as the spectral radius) and singular values (purple, as the norm)."""
+    """Ranked eigenvalue moduli (the spectral radius's colour) and singular values (the spectral norm's)."""
     names = ["|λ_i|", "σ_i"]
     return (
         alt.Chart(df)
@@ -75,7 +75,9 @@ def singular_chart(df: pd.DataFrame, height: int = 330) -> alt.Chart:
             color=alt.Color(
                 "series:N",
                 title=None,
-                scale=alt.Scale(domain=names, range=[palette.ORANGE, palette.PURPLE]),
+                scale=alt.Scale(
+                    domain=names, range=[palette.colour("spectral radius"), palette.colour("spectral norm")]
+                ),
                 legend=alt.Legend(orient="bottom"),
             ),
             tooltip=["series:N", "i:Q", alt.Tooltip("value:Q", format=".4f")],
@@ -112,6 +114,13 @@ def activation_chart(curves: pd.DataFrame, hist: pd.DataFrame, act: str, height:
             y=alt.Y("fprime:Q", title="f'(a)", scale=alt.Scale(domain=[0, 1.05])),
             color=alt.Color(
                 "series:N", title="f", scale=palette.scale(names), legend=alt.Legend(orient="bottom")
+            ),
+            # linear (f' = 1) dashed: its blue is too near sigmoid's sky blue on a projector for colour alone
+            strokeDash=alt.StrokeDash(
+                "series:N",
+                title="f",
+                scale=ui.charts.dash_scale(names, ["linear"]),
+                legend=alt.Legend(orient="bottom"),
             ),
             tooltip=[
                 "series:N",

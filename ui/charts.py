@@ -45,9 +45,9 @@ def config_dict(lecture: bool = False) -> dict:
             "titleFontSize": title,
             "symbolSize": 120 * s,
             "symbolStrokeWidth": 2 * s,
-            "labelLimit": 400,
+            "labelLimit": 0,
         },
-        "title": {"fontSize": heading, "anchor": "start"},
+        "title": {"fontSize": heading, "subtitleFontSize": label, "anchor": "start"},
         "header": {"labelFontSize": title, "titleFontSize": title},
         "text": {"fontSize": label},
         "line": {"strokeWidth": 2 * s},
@@ -71,6 +71,111 @@ def configure(chart: alt.TopLevelMixin, lecture: bool = False) -> alt.TopLevelMi
     )
 
 
+# Legends go below the plot and wrap into as many columns as fit; titles wrap into lines. Both are sized
+# for the narrowest place a chart is drawn: a half-width column at 1280 px in lecture mode (about 400 px,
+# of which the y axis takes some 90).
+LEGEND_WIDTH = 300  # px a bottom legend may fill
+TITLE_WIDTH = 340  # px a title line may fill (Streamlit cuts a title at the chart's width - 40)
+CHAR_EM = 0.5  # mean advance of a character of Source Sans, in font sizes (measured 0.40-0.42: generous)
+
+
+def _text_px(text: str, font: float) -> float:
+    return CHAR_EM * font * len(str(text))
+
+
+def legend_columns(labels, font: float, symbol: float, width: float = LEGEND_WIDTH) -> int:
+    """How many columns of entries (symbol, gap, label, column padding) fit in `width`, filled row by row."""
+    entries = [symbol + 8 + _text_px(lab, font) + 12 for lab in labels]
+    for n in range(len(entries), 1, -1):
+        if sum(max(entries[j::n]) for j in range(n)) <= width:
+            return n
+    return 1
+
+
+def wrap(text: str, font: float, width: float = TITLE_WIDTH) -> list[str]:
+    """Words of text in lines no wider than width at this font size (a long word gets a line of its own);
+    "H = 32" stays on one line."""
+    per = max(8, int(width / (CHAR_EM * font)))
+    lines: list[str] = []
+    for word in [w for w in str(text).replace(" = ", "\u00a0=\u00a0").split(" ") if w]:
+        if lines and len(lines[-1]) + 1 + len(word) <= per:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return [ln.replace("\u00a0", " ") for ln in lines] or [""]
+
+
+def _legend_encodings(chart):
+    """(encoding channel objects with a bottom legend) of a chart and all its layers."""
+    if isinstance(chart, alt.LayerChart):
+        return [c for sub in chart.layer for c in _legend_encodings(sub)]
+    out = []
+    for sub in [chart]:
+        enc = getattr(sub, "encoding", alt.Undefined)
+        if enc is alt.Undefined:
+            continue
+        for ch in ("color", "strokeDash", "fill", "shape", "stroke"):
+            c = _get(enc, ch)
+            leg = _get(c, "legend")
+            if isinstance(leg, alt.Legend) and _get(leg, "orient") == "bottom":
+                out.append(c)
+    return out
+
+
+def _get(obj, name: str):
+    """An Altair object's own value of a property (obj[name]; the attribute is a setter), or alt.Undefined."""
+    try:
+        return obj[name]
+    except (KeyError, TypeError, AttributeError):
+        return alt.Undefined
+
+
+def fit_legends(chart, lecture: bool = False):
+    """Bottom legends in as many columns as fit (labels never cut) and titles wrapped into lines, at the
+    font sizes of config_dict(lecture); the chart grows by the legend's extra rows so its plot keeps its height.
+
+    NB: changes the chart's own legend objects (builders make a new chart on every call)."""
+    c = config_dict(lecture)
+    font, symbol = c["legend"]["labelFontSize"], 2.2 * c["legend"]["labelFontSize"]
+    rows = 1
+    for enc in _legend_encodings(chart):
+        dom = _get(_get(enc, "scale"), "domain")
+        if not isinstance(dom, list) or len(dom) < 2:
+            continue
+        n = legend_columns([str(d) for d in dom], font, symbol)
+        enc["legend"]["columns"] = n
+        enc["legend"]["labelLimit"] = 0
+        rows = max(rows, -(-len(dom) // n))
+    h, w = _get(chart, "height"), _get(chart, "width")
+    # NB: a chart of fixed width and height (a square plane, autosize "pad") gets its legend outside the
+    # plot anyway; growing its height would stretch the plane
+    if rows > 1 and isinstance(h, (int, float)) and not isinstance(w, (int, float)):
+        chart = chart.properties(height=int(h + (rows - 1) * (font * 1.25 + 4)))
+    title = _get(chart, "title")
+    tfont, sfont = c["title"]["fontSize"], c["title"]["subtitleFontSize"]
+    lines = []
+    if isinstance(title, str) and title:
+        lines = wrap(title, tfont)
+        if len(lines) > 1:
+            chart = chart.properties(title=alt.TitleParams(text=lines))
+    elif isinstance(title, alt.TitleParams):
+        text, sub = _get(title, "text"), _get(title, "subtitle")
+        new = {}
+        if isinstance(text, str) and text:
+            new["text"] = lines = wrap(text, tfont)
+        if isinstance(sub, list):
+            new["subtitle"] = [ln for s in sub for ln in wrap(s, sfont)]
+        if new:
+            chart = chart.properties(title=alt.TitleParams(**{**title.to_dict(), **new}))
+    if len(lines) > 1 and _get(chart, "padding") is alt.Undefined:
+        # NB: Vega lays a title's extra lines out above its first one by less than their height; without room
+        # at the top the first line reaches over the element above the chart (seen in Chromium)
+        chart = chart.properties(
+            padding={"top": 5 + int(0.5 * tfont * (len(lines) - 1)), "left": 5, "right": 5, "bottom": 5}
+        )
+    return chart
+
+
 def _series_col(df: pd.DataFrame, color: str | None) -> tuple[pd.DataFrame, str]:
     """Return (df, colour column), adding a constant series column if there is none."""
     if color is not None:
@@ -79,22 +184,116 @@ def _series_col(df: pd.DataFrame, color: str | None) -> tuple[pd.DataFrame, str]
     return df, SERIES
 
 
+LEGEND = dict(orient="bottom", labelLimit=0)  # below the plot, never cut (fit_legends sets its columns)
+# Dash patterns of the dashed series of one chart, in order (solid is [1, 0]): each differs from the others
+# in its rhythm, so two dashed curves stay apart in black and white, and the legend draws each swatch.
+DASHES = ([8, 4], [2, 3], [12, 3, 3, 3], [4, 2, 1, 2], [1, 5])
+
+
+def _legend(names):
+    return alt.Legend(**LEGEND) if len(names) > 1 else None
+
+
 def _colour_enc(df: pd.DataFrame, color: str, title: str | None):
     """Colour encoding with the palette's fixed colour per series name."""
     names = list(dict.fromkeys(df[color].astype(str)))
-    return alt.Color(
-        f"{color}:N",
-        title=title,
-        scale=palette.scale(names),
-        legend=alt.Legend(orient="bottom") if len(names) > 1 else None,
+    return alt.Color(f"{color}:N", title=title, scale=palette.scale(names), legend=_legend(names))
+
+
+def dash_patterns(names, dashed) -> list[list[int]]:
+    """One strokeDash per series name: solid [1, 0], or the next of DASHES for a name listed in `dashed`."""
+    dashed = [str(d) for d in dashed]
+    out, i = [], 0
+    for n in names:
+        if str(n) in dashed:
+            out.append(list(DASHES[i % len(DASHES)]))
+            i += 1
+        else:
+            out.append([1, 0])
+    return out
+
+
+def dash_scale(names, dashed) -> alt.Scale:
+    """The strokeDash scale of dash_patterns: each name to solid or its own dash pattern."""
+    names = list(dict.fromkeys(str(n) for n in names))
+    return alt.Scale(domain=names, range=dash_patterns(names, dashed))
+
+
+def _dash_enc(df: pd.DataFrame, color: str, dashed, title: str | None):
+    """strokeDash on the series field itself: solid, or a pattern of its own for each series in `dashed`.
+
+    NB: same field and title as the colour encoding, so Vega-Lite merges the two into one legend and
+    each swatch shows its series' dash (a dashed line behind a solid swatch hid it before)."""
+    names = list(dict.fromkeys(df[color].astype(str)))
+    return alt.StrokeDash(f"{color}:N", title=title, scale=dash_scale(names, dashed), legend=_legend(names))
+
+
+class Coincidence(NamedTuple):
+    """Two drawn series that lie on one another: the largest relative gap over their common points."""
+
+    a: str
+    b: str
+    gap: float  # max |v_a / v_b - 1| over the x where both are drawn (not on the floor), from `since` on
+    since: float | None = (
+        None  # None: at every shared x; else they part before this x and stay together after
     )
 
 
-def _dash_enc(dashed):
-    """strokeDash: dashed for the series listed in `dashed` (bounds), solid otherwise."""
-    return alt.StrokeDash(
-        "_style:N", legend=None, scale=alt.Scale(domain=["solid", "dashed"], range=[[1, 0], [6, 4]])
-    )
+# Two curves on a log axis are one line on screen when they are never further apart than 1% of the axis's
+# span (about 3 px of a 340 px plot, under a lecture line's width) -- and within 1% of each other always.
+COINCIDE_SPAN = 0.01
+COINCIDE_MIN = float(np.log10(1.01))
+TAIL_SHARE = 0.3  # curves that part early but lie on one another over the last 30% of their points or more
+
+
+def coinciding(
+    df: pd.DataFrame, x: str, y: str, color: str, *, log10: bool, span: float = COINCIDE_SPAN
+) -> list[Coincidence]:
+    """Pairs of series of a clean_log frame (log axis) that are one line on the chart: at every x they share,
+    log10 of their ratio stays under span x the axis's decades (or under log10(1.01)); points on the floor do
+    not count (a floored curve is not a measurement there)."""
+    d = df[~df["_floored"]] if "_floored" in df else df
+    lg = d[y].astype(float) if log10 else np.log10(d[y].astype(float).clip(lower=np.finfo(float).tiny))
+    d = d.assign(_lg=lg.to_numpy())
+    if d.empty:
+        return []
+    decades = float(d["_lg"].max() - d["_lg"].min())
+    tol = max(span * decades, COINCIDE_MIN)
+    per = {str(n): g.groupby(x)["_lg"].mean() for n, g in d.groupby(color, sort=False)}
+    names = list(dict.fromkeys(df[color].astype(str)))
+    out = []
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            if a not in per or b not in per:
+                continue
+            va, vb = per[a].align(per[b], join="inner")
+            if len(va) < 2:
+                continue
+            dist = np.abs(va.to_numpy() - vb.to_numpy())
+            worst = float(np.max(dist))
+            if worst <= tol:
+                out.append(Coincidence(a, b, float(np.expm1(worst * np.log(10.0)))))
+                continue
+            # the longest run of shared points at the end where they stay together: one line from there on
+            apart = np.flatnonzero(dist > tol)
+            tail = dist[apart[-1] + 1 :]
+            if tail.size >= max(3, int(TAIL_SHARE * dist.size)):
+                since = float(va.index[apart[-1] + 1])
+                out.append(Coincidence(a, b, float(np.expm1(float(tail.max()) * np.log(10.0))), since))
+    return out
+
+
+def coincidence_text(pairs: list[Coincidence], x_title: str = "x") -> list[str]:
+    """ "'bound' and 'run' within 11% of each other at every point (one line here)" per pair ("... from
+    <x_title> = 12 on (one line there)" when they part before)."""
+    out = []
+    for p in pairs:
+        head = f"'{p.a}' and '{p.b}' within {100 * p.gap:.2g}% of each other"
+        if p.since is None:
+            out.append(f"{head} at every point (one line here)")
+        else:
+            out.append(f"{head} from {x_title} = {p.since:g} on (one line there)")
+    return out
 
 
 def _floor_log10(floor: float, floor_log10: float | None, log10: bool) -> float | None:
@@ -183,7 +382,6 @@ def log_line(
     lo_log = _floor_log10(floor, floor_log10, log10)
     clean, flags = clean_log(df, x, y, color, floor=floor, log10=log10, floor_log10=floor_log10)
     clean, color = _series_col(clean, color)
-    clean["_style"] = np.where(clean[color].astype(str).isin([str(d) for d in dashed]), "dashed", "solid")
     if log10:
         clean["_value"] = [f"1e{v:+.2f}" for v in clean[y]]
         y_enc = alt.Y(
@@ -207,11 +405,12 @@ def log_line(
         x=alt.X(f"{x}:Q", title=x_title),
         y=y_enc,
         color=_colour_enc(clean, color, legend_title),
-        strokeDash=_dash_enc(dashed),
+        strokeDash=_dash_enc(clean, color, dashed, legend_title),
         detail=alt.Detail(f"{color}:N"),
         tooltip=tooltip,
     )
     layers = [lines]
+    notes = coincidence_text(coinciding(clean, x, y, color, log10=log10), x_title.split(" (")[0])
     if flags.floored:
         fl = pd.DataFrame(
             {
@@ -236,43 +435,58 @@ def log_line(
             )
         )
     if flags.overflow:
+        names = list(dict.fromkeys(clean[color].astype(str)))
+        cols = dict(zip(names, palette.colours(names), strict=True))
         ov = pd.DataFrame(
             {
                 "x": list(flags.overflow.values()),
-                "label": [f"{k} overflowed at {x_title} = {v:g}" for k, v in flags.overflow.items()],
+                "label": [f"{k} overflowed\nat {x_title} = {v:g}" for k, v in flags.overflow.items()],
+                "colour": [cols.get(k, palette.colour(k) or palette.GREY) for k in flags.overflow],
             }
-        )
-        layers.append(
-            alt.Chart(ov).mark_rule(strokeDash=[4, 2], color=palette.VERMILLION).encode(x=alt.X("x:Q"))
         )
         layers += overflow_labels(ov, [*clean[x], *ov["x"]])
     # NB: height and title go to the constructor: each .properties() call copies the whole layer again
-    return alt.layer(*layers, data=clean, height=height, **({"title": title} if title else {}))
+    head = _title(title, notes)
+    return alt.layer(*layers, data=clean, height=height, **({"title": head} if head is not None else {}))
+
+
+def _title(title: str | None, notes: list[str]):
+    """The chart's title, with the computed notes (coinciding curves) as its subtitle."""
+    if not notes:
+        return title
+    return alt.TitleParams(text=title or "", subtitle=notes, subtitleColor=palette.BLACK)
 
 
 def overflow_labels(ov: pd.DataFrame, xs, line_height: int = 20) -> list[alt.Chart]:
-    """One text layer per "overflowed at" label (ov: columns x, label), anchored to stay inside.
+    """A rule and a label per "overflowed at" marker (ov: columns x, label, optional colour), inside the plot.
 
-    A label starts right of its rule; when the rule stands in the right half of the x range it
-    ends left of the rule instead (align right), so a late overflow does not run off the chart's
-    right edge. Several labels are stacked one line apart instead of printed over each other.
+    Each is drawn in its series' colour (ov.colour; vermillion if absent). A label starts right of its
+    rule; when the rule stands in the right half of the x range it ends left of the rule instead (align
+    right), so it never runs off the plot's right edge; a label breaks into lines at its newlines (two
+    short lines instead of one long one) and several labels are stacked instead of printed over each other.
     """
     xs = np.asarray(xs, dtype=float)
     xs = xs[np.isfinite(xs)]
     lo, hi = (float(xs.min()), float(xs.max())) if xs.size else (0.0, 1.0)
     out = []
-    for i, row in enumerate(ov.sort_values("x").itertuples(index=False)):
-        right = hi > lo and (row.x - lo) / (hi - lo) > 0.5
+    for i, row in enumerate(ov.sort_values("x").to_dict("records")):
+        right = hi > lo and (row["x"] - lo) / (hi - lo) > 0.5
+        col = row.get("colour") or palette.VERMILLION
+        one = pd.DataFrame([{"x": row["x"], "label": row["label"]}])
+        n_lines = str(row["label"]).count("\n") + 1
+        out.append(alt.Chart(one).mark_rule(strokeDash=[4, 2], color=col).encode(x=alt.X("x:Q")))
         out.append(
-            alt.Chart(pd.DataFrame([{"x": row.x, "label": row.label}]))
+            alt.Chart(one)
             .mark_text(
                 align="right" if right else "left",
                 baseline="top",
                 dx=-4 if right else 4,
                 angle=0,
-                color=palette.VERMILLION,
+                color=col,
+                lineBreak="\n",
+                fontWeight="bold",
             )
-            .encode(x=alt.X("x:Q"), y=alt.YValue(4 + line_height * i), text=alt.Text("label:N"))
+            .encode(x=alt.X("x:Q"), y=alt.YValue(4 + line_height * n_lines * i), text=alt.Text("label:N"))
         )
     return out
 
@@ -297,7 +511,6 @@ def line(
         np.isfinite(pd.to_numeric(df[x], errors="coerce").astype(float))
         & np.isfinite(pd.to_numeric(df[y], errors="coerce").astype(float))
     ].copy()
-    df["_style"] = np.where(df[color].astype(str).isin([str(d) for d in dashed]), "dashed", "solid")
     chart = (
         alt.Chart(df)
         .mark_line(point=points)
@@ -305,7 +518,7 @@ def line(
             x=alt.X(f"{x}:Q", title=x_title),
             y=alt.Y(f"{y}:Q", title=y_title),
             color=_colour_enc(df, color, legend_title),
-            strokeDash=_dash_enc(dashed),
+            strokeDash=_dash_enc(df, color, dashed, legend_title),
             detail=alt.Detail(f"{color}:N"),
             tooltip=[
                 alt.Tooltip(f"{color}:N", title="series"),
@@ -489,10 +702,9 @@ def eigen_scatter(
                     "im": r * np.sin(th),
                     "order": np.arange(th.size),
                     "circle": n,
-                    "_style": "solid" if i == 0 else "dashed",
                 }
             )
-            for i, (n, r, _) in enumerate(rings)
+            for n, r, _ in rings
         ],
         ignore_index=True,
     )
@@ -511,10 +723,14 @@ def eigen_scatter(
                 "circle:N",
                 title=None,
                 scale=alt.Scale(domain=names, range=[c for _, _, c in rings]),
-                legend=alt.Legend(orient="bottom", columns=1),
+                legend=alt.Legend(**LEGEND),
             ),
+            # the unit circle solid, every other circle a dash of its own (in the legend too)
             strokeDash=alt.StrokeDash(
-                "_style:N", legend=None, scale=alt.Scale(domain=["solid", "dashed"], range=[[1, 0], [5, 3]])
+                "circle:N",
+                title=None,
+                scale=alt.Scale(domain=names, range=dash_patterns(names, names[1:])),
+                legend=alt.Legend(**LEGEND),
             ),
         )
     )

@@ -132,7 +132,8 @@ def show_chart(
     reruns often, prefer cached_chart.
     """
     lecture = lecture_mode()
-    st.altair_chart(charts.configure(_lecture_sized(chart, lecture), lecture), width="stretch")
+    chart = charts.fit_legends(_lecture_sized(chart, lecture), lecture)
+    st.altair_chart(charts.configure(chart, lecture), width="stretch")
     if caption:
         st.caption(caption)
     if data is not None:
@@ -162,14 +163,26 @@ def _detach_data(chart, datasets: dict, undo: list) -> None:
         _detach_data(sub, datasets, undo)
 
 
+def _unset(chart, name: str) -> bool:
+    try:
+        return chart[name] is alt.Undefined
+    except (KeyError, TypeError):
+        return True
+
+
 def chart_spec(chart: alt.TopLevelMixin, lecture: bool = False, grow: bool = True) -> dict:
     """The Vega-Lite dict st.altair_chart would send for chart: lecture fonts (and, with grow, sizes)
     applied, each DataFrame as a named dataset, Altair's default 300 x 300 view dropped."""
-    chart = _lecture_sized(chart, lecture and grow)
+    chart = charts.fit_legends(_lecture_sized(chart, lecture and grow), lecture)
     datasets: dict = {}
     undo: list = []
     try:
         _detach_data(chart, datasets, undo)
+        if any(t.num_rows > CANVAS_ROWS for t in datasets.values()) and _unset(chart, "usermeta"):
+            # NB: Streamlit draws a chart with a dataset this large on a canvas, text too; Vega's "hybrid"
+            # renderer (vega-embed's public usermeta.embedOptions) keeps the marks on the canvas and draws the
+            # text (axes, legend, title) as SVG: crisp on a projector, and a browser test can read the legend
+            chart = chart.properties(usermeta={"embedOptions": {"renderer": "hybrid"}})
         spec = chart.to_dict(validate=VALIDATE_SPECS)
     finally:
         for sub, data in undo:  # the caller's chart keeps its DataFrames
@@ -183,6 +196,8 @@ def chart_spec(chart: alt.TopLevelMixin, lecture: bool = False, grow: bool = Tru
     spec["datasets"] = {**spec.get("datasets", {}), **datasets}
     return spec
 
+
+CANVAS_ROWS = 2000  # rows of one dataset above which Streamlit renders on a canvas (its perDatum rule)
 
 _VERSIONS: dict = {}
 _UI_FILES = [os.path.join(os.path.dirname(__file__), f) for f in ("charts.py", "palette.py", "show.py")]

@@ -109,3 +109,53 @@ def test_start_from_pick_takes_the_clicked_cell_inside_the_controls_ranges():
     assert start_from_pick([{"w": 42.0, "b": -9.0}]) == (10.0, -6.0)  # kept inside Start w / Start b's ranges
     for bad in (None, [], [{}], [{"w": "x", "b": 1}], [{"w": float("nan"), "b": 0.0}], {"w": 1}):
         assert start_from_pick(bad) is None, bad
+
+
+def _cross(a, b) -> float:
+    return float(a[0] * b[1] - a[1] * b[0])
+
+
+def _plane(w0, b0, lr, steps, threshold):
+    R = X.descents(w0, b0, lr, steps, threshold, cliff.STEPS, cliff.X0, cliff.TARGET)
+    return R, X.clipping_plane(R, threshold)
+
+
+def test_clipping_plane_arrows_are_gradcore_clippings_of_g():
+    """At the defaults g (||g|| ~ 69) runs off the view: drawn to its edge in g's exact direction; clip by norm
+    ends on the circle, same direction; clip by value ends on the box's corner; circle and box at the threshold."""
+    R, P = _plane(4.4, -2.2, 0.2, 100, 1.0)
+    g = R["runs"]["none"].grad[R["k_star"]]
+    a = P.arrows.set_index("run")
+    assert np.allclose(a.loc["unclipped", ["g1", "g2"]].to_numpy(float), g)
+    assert P.g_cut and bool(a.loc["unclipped", "drawn_to_edge"])
+    end = a.loc["unclipped", ["x2", "y2"]].to_numpy(float)
+    assert np.max(np.abs(end)) <= P.extent and abs(_cross(end, g)) < 1e-9 * np.linalg.norm(g) and end @ g > 0
+    n = a.loc["clipped by norm", ["x2", "y2"]].to_numpy(float)
+    assert np.isclose(np.linalg.norm(n), 1.0) and abs(_cross(n, g)) < 1e-9 * np.linalg.norm(g)
+    v = a.loc["clipped by value", ["x2", "y2"]].to_numpy(float)
+    assert np.allclose(v, np.clip(g, -1.0, 1.0)) and np.max(np.abs(v)) == 1.0
+    assert np.allclose(np.hypot(P.circle["x"], P.circle["y"]), 1.0)
+    assert set(np.abs(P.box["x"])) == {1.0} and set(np.abs(P.box["y"])) == {1.0}
+    # the arrowhead points along the arrow (Vega's symbol angle: clockwise from up)
+    for _, row in a.iterrows():
+        th = np.radians(row["angle"])
+        assert np.allclose([np.sin(th), np.cos(th)], [row["x2"], row["y2"]] / np.hypot(row["x2"], row["y2"]))
+    assert P.same == [] and "69.2x the threshold" in X.clipping_plane_caption(P, 1.0)
+
+
+def test_clipping_plane_says_when_arrows_coincide():
+    """A gradient inside the circle and the box: the three arrows are one, and the caption says so; a gradient
+    clipped by value on one axis only (g_1 > threshold, |g_2| < threshold, ||g|| above it) keeps two apart."""
+    R, P = _plane(2.0, 0.0, 0.2, 20, 10.0)
+    assert float(P.arrows["length"].max()) < 10.0 and len(P.same) == 3 and not P.g_cut
+    assert "the three arrows are one" in X.clipping_plane_caption(P, 10.0)
+    R, P = _plane(4.4, -2.2, 0.2, 100, 1.0)
+    assert P.same == []
+
+
+def test_clipping_plane_of_a_gradient_that_is_not_finite():
+    R, _ = _plane(4.4, -2.2, 0.2, 100, 1.0)
+    free = R["runs"]["none"]
+    broken = {"runs": {"none": free._replace(grad=np.full_like(free.grad, np.inf))}, "k_star": 0}
+    assert X.clipping_plane(broken, 1.0) is None
+    assert X.clipping_plane(R, 0.0) is None

@@ -54,7 +54,7 @@ def test_defaults_render_every_section(default_app):
     for n in range(1, 6):
         assert any(h.startswith(f"{n}.") for h in headers), headers
     assert any(s.value == "What to notice" for s in at.subheader)
-    assert len(at.get("vega_lite_chart")) == 9
+    assert len(at.get("vega_lite_chart")) == 10  # the Clipping tab draws its plane too
     assert len(at.latex) >= 7
     # every equation names the gradcore function that computes it
     computed = [c.value for c in at.caption if c.value.startswith("Computed live by")]
@@ -163,7 +163,9 @@ def test_overflow_is_marked_not_crashed():
     assert k is not None and k < 1000
     text = _text(at)
     assert f"float64 **overflowed at T = {k}**" in text
-    labels = _dataset_strings(at.get("vega_lite_chart")[1])
+    labels = [
+        " ".join(s.split()) for s in _dataset_strings(at.get("vega_lite_chart")[1])
+    ]  # a label breaks in lines
     assert f"linear overflowed at sequence length T = {k}" in labels
     assert "The gradient of a real loss overflowed float64" in text
 
@@ -178,7 +180,7 @@ def test_extremes_stay_healthy():
     ]:
         at = _run(q)
         assert not [c.value for c in at.caption if "was invalid" in c.value], q
-        assert len(at.get("vega_lite_chart")) == 9
+        assert len(at.get("vega_lite_chart")) == 10  # the Clipping tab draws its plane too
 
 
 def test_descent_far_from_wall_says_so():
@@ -220,7 +222,7 @@ def test_garbage_url_falls_back_with_notices():
     assert len(notes) >= 10, notes
     assert at.number_input(key="w0").value == 4.4
     assert at.radio(key="cliff_clip").value == "norm"
-    assert len(at.get("vega_lite_chart")) == 9
+    assert len(at.get("vega_lite_chart")) == 10  # the Clipping tab draws its plane too
 
 
 def test_activation_bound_names():
@@ -249,3 +251,45 @@ def test_loss_maps_carry_the_click_to_start_selection():
                         picks.append(prm["select"])
         assert picks, view
         assert all(p["type"] == "point" and p["fields"] == ["w", "b"] and p["on"] == "click" for p in picks)
+
+
+def _clipping_chart(at) -> dict:
+    (spec,) = [s for s in _specs(at) if "Eq. 13 in the plane" in json.dumps(s.get("title", ""))]
+    return spec
+
+
+def test_clipping_tab_draws_g_and_its_clippings_in_the_plane(default_app):
+    """The Clipping tab's figure: three arrows (rules from 0 with arrowheads), the circle and the box, on equal
+    axes; the arrows' data are gradcore.clipping applied to the unclipped run's largest gradient."""
+    spec = _clipping_chart(default_app)
+    assert spec["width"] == spec["height"] and spec["autosize"]["type"] == "pad"
+    marks = [
+        layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"] for layer in spec["layer"]
+    ]
+    assert marks.count("rule") == 1 and marks.count("point") == 1 and marks.count("line") == 2
+    dom = [
+        layer["encoding"]["x"]["scale"]["domain"]
+        for layer in spec["layer"]
+        if "scale" in layer["encoding"].get("x", {})
+    ]
+    assert all(d == dom[0] for d in dom) and dom[0][0] == -dom[0][1]
+    R = cliff.descend(4.4, -2.2, lr=0.2, n_steps=100, mode="none", threshold=1.0)
+    g = R.grad[int(np.nanargmax(R.grad_norm_before))]
+    text = " ".join(c.value for c in default_app.caption)
+    assert f"g itself is {np.linalg.norm(g):.3g}x the threshold long" in text
+    by_value = clipping.clip_by_value([g], 1.0).grads[0]
+    import pyarrow as pa
+
+    chart = [c for c in default_app.get("vega_lite_chart") if "Eq. 13 in the plane" in c.proto.spec][0]
+    rows = [
+        r
+        for d in chart.proto.datasets
+        for r in pa.ipc.open_stream(d.data.data).read_all().to_pylist()
+        if r.get("run") == "clipped by value" and "x2" in r
+    ]
+    assert rows and np.allclose([rows[0]["x2"], rows[0]["y2"]], by_value)
+
+
+def test_clipping_tab_says_when_the_arrows_are_one():
+    at = _run({"w0": "2.0", "b0": "0.0", "threshold": "10.0", "cliff_steps": "20"})
+    assert any("the three arrows are one" in c.value for c in at.caption)

@@ -189,3 +189,40 @@ def test_each_tab_notices_its_own_chart(query):
     assert "forget gates average" not in text["Components"] + text["Split"] + text["Code"]
     # "Where the article is loose" is the Equations tab's, drawn once
     assert sum(h.value == "Where the article is loose" for h in at.subheader) == 1
+
+
+@pytest.mark.parametrize(
+    "query,since",
+    [
+        ({}, "from"),  # b_f = 1: the total leaves the cell path and lies on 'through h' far back
+        ({"fbias": "5"}, None),  # b_f = 5: the cell path carries it, the total stays apart from 'through h'
+        (
+            {"fbias": "-3"},
+            "every",
+        ),  # b_f = -3: forget gates near 0, the total is 'through h' at every distance
+    ],
+)
+def test_split_chart_says_where_the_total_lies_on_through_h(query, since):
+    """The Split chart's subtitle names 'total dL_t/dc_k' and 'through h (Wh terms)' when, in its own drawn
+    data, they stay within 1% of the axis's decades of each other (at every distance, or from one on)."""
+    import json
+
+    at = _run(query)
+    assert_healthy(at, f"lstm {query}")
+    (chart,) = [c for c in at.get("vega_lite_chart") if "comes from" in c.proto.spec]
+    t = json.loads(chart.proto.spec).get("title", {})
+    note = " ".join(" ".join(t.get("subtitle", [])).split()) if isinstance(t, dict) else ""
+    df = [d for d in _datasets(at) if "part" in d and "log10_norm" in d][0]
+    piv = df.pivot_table(index="distance", columns="part", values="log10_norm")
+    dist = (piv["total dL_t/dc_k"] - piv["through h (Wh terms)"]).abs().dropna()
+    tol = max(0.01 * float(df["log10_norm"].max() - df["log10_norm"].min()), np.log10(1.01))
+    named = "'total dL_t/dc_k' and 'through h (Wh terms)' within" in note
+    if since is None:
+        within = (dist <= tol).to_numpy()
+        tail = len(within) - (np.flatnonzero(~within)[-1] + 1) if (~within).any() else len(within)
+        assert not named and tail < 0.3 * len(within), note  # together over less than the last 30%: not said
+    elif since == "every":
+        assert named and "at every point" in note and (dist <= tol).all(), note
+    else:
+        k = float(note.split("from distance t - k = ")[1].split(" on")[0])
+        assert (dist[dist.index >= k] <= tol).all() and dist[dist.index < k].iloc[-1] > tol, note

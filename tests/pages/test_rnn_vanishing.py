@@ -302,3 +302,53 @@ def test_each_tab_notices_its_own_chart(query):
 
 
 L_TABS = ("Decay", "Spectrum", "Derivative", "Components", "Equations")
+
+
+# ----------------------------------------------------------------------------- curves that lie on one another
+
+
+def _headline_subtitle(at) -> list[str]:
+    import json
+
+    for chart in at.get("vega_lite_chart"):
+        spec = json.loads(chart.proto.spec)
+        if (
+            any(str(d.get("field")) == "series" for d in _encodings(spec))
+            and "log10_norm" in chart.proto.spec
+        ):
+            t = spec.get("title", {})
+            return t.get("subtitle", []) if isinstance(t, dict) else []
+    raise AssertionError("no headline chart")
+
+
+def _encodings(spec):
+    for layer in spec.get("layer", [spec]):
+        yield from (v for v in layer.get("encoding", {}).values() if isinstance(v, dict))
+
+
+@pytest.mark.parametrize(
+    "query,together",
+    [
+        ({}, True),  # tanh at the defaults: some unit keeps f' near 1, eq. 10 lies on the bound
+        ({"act": "linear"}, True),  # f' = 1 everywhere: exactly the bound
+        ({"H": "4"}, False),  # four units: none keeps f' near 1 at every step, eq. 10 parts from the bound
+        ({"H": "8"}, False),  # eight units: 0.55 decades apart on a 17.6-decade axis
+    ],
+)
+def test_headline_says_when_eq10_lies_on_the_bound(query, together):
+    """The Decay chart names 'bound' and 'eq. 10 along this run' under its title exactly when the computed
+    curves never part by more than 1% of the axis (ui.charts.coinciding), checked here from the run itself."""
+    at = new_app(PAGE, query)
+    at.run()
+    assert_healthy(at, f"rnn {query}")
+    notes = [" ".join(n.split()) for n in _headline_subtitle(at)]
+    named = "'bound' and 'eq. 10 along this run' within" in " ".join(notes) and "at every point" in " ".join(
+        notes
+    )
+    types = {"H": int}
+    r = L.compute(**{**DEFAULT, **{k: types.get(k, str)(v) for k, v in query.items()}})
+    df, _ = L.headline_frame(r, False)
+    piv = df.pivot_table(index="distance", columns="series", values="log10_norm").dropna()
+    gap = float(np.max(np.abs(piv[L.BOUND] - piv[L.RUN_BOUND])))
+    span = float(df["log10_norm"].max() - df["log10_norm"].min())
+    assert (gap <= max(0.01 * span, np.log10(1.01))) == together == named, (gap, span, notes)

@@ -39,7 +39,9 @@ def _layer_texts(chart) -> list[str]:
     d = chart.to_dict()
     texts = []
     for rows in d.get("datasets", {}).values():
-        texts += [r["label"] for r in rows if "label" in r]
+        texts += [
+            " ".join(str(r["label"]).split()) for r in rows if "label" in r
+        ]  # a label may break into lines
     return texts
 
 
@@ -173,7 +175,7 @@ def _overflow_text_layers(chart) -> list[dict]:
         if isinstance(mark, dict) and mark.get("type") == "text":
             rows = d["datasets"][layer["data"]["name"]] if "data" in layer else []
             if any("overflowed" in r.get("label", "") for r in rows):
-                out.append({**mark, "y": layer["encoding"]["y"], "label": rows[0]["label"]})
+                out.append({**mark, "y": layer["encoding"]["y"], "label": " ".join(rows[0]["label"].split())})
     return out
 
 
@@ -194,6 +196,138 @@ def test_overflow_label_stays_inside_the_chart():
     ts = _overflow_text_layers(charts.log_line(two, "k", "y", "s", x_title="T", y_title="n"))
     assert len(ts) == 2 and ts[0]["y"] != ts[1]["y"]
     assert {t["align"] for t in ts} == {"left", "right"}
+    # each label (and its rule) in its own series' colour, not one vermillion for all
+    assert {t["label"].split()[0]: t["color"] for t in ts} == {
+        "linear": palette.colour("linear"),
+        "tanh": palette.colour("tanh"),
+    }
+    rules = [
+        layer["mark"]["color"]
+        for layer in charts.log_line(two, "k", "y", "s", x_title="T", y_title="n").to_dict()["layer"]
+        if isinstance(layer["mark"], dict) and layer["mark"].get("type") == "rule"
+    ]
+    assert sorted(rules) == sorted([palette.colour("linear"), palette.colour("tanh")])
+
+
+def test_dashed_series_have_patterns_of_their_own_shown_in_the_legend():
+    """strokeDash encodes the series field (so Vega-Lite merges it into the colour legend and each swatch
+    shows its dash); every dashed series gets a pattern of its own, the measured ones stay solid."""
+    d = np.arange(10.0)
+    df = pd.concat(
+        [pd.DataFrame({"k": d, "y": 1.0 + d, "s": n}) for n in ("RNN", "bound", "eq. 10 along this run")]
+    )
+    spec = charts.log_line(
+        df, "k", "y", "s", dashed=["bound", "eq. 10 along this run"], x_title="k", y_title="n"
+    ).to_dict()
+    enc = spec["layer"][0]["encoding"]
+    assert enc["strokeDash"]["field"] == enc["color"]["field"] == "s"
+    assert (
+        enc["strokeDash"]["legend"] == enc["color"]["legend"]
+        and enc["strokeDash"]["legend"]["orient"] == "bottom"
+    )
+    dash = dict(zip(enc["strokeDash"]["scale"]["domain"], enc["strokeDash"]["scale"]["range"], strict=True))
+    assert dash["RNN"] == [1, 0]
+    assert dash["bound"] != dash["eq. 10 along this run"] and [1, 0] not in (
+        dash["bound"],
+        dash["eq. 10 along this run"],
+    )
+    lspec = charts.line(df, "k", "y", "s", dashed=["bound"], x_title="k", y_title="n").to_dict()
+    assert lspec["encoding"]["strokeDash"]["scale"]["range"][1] == list(charts.DASHES[0])
+
+
+def _two_curves(gap: float, log10: bool):
+    d = np.arange(1.0, 30.0)
+    a = -0.2 * d if log10 else 10.0 ** (-0.2 * d)  # 5.6 decades either way
+    b = a + np.log10(1 + gap) if log10 else a * (1 + gap)
+    return pd.concat(
+        [pd.DataFrame({"k": d, "y": a, "s": "bound"}), pd.DataFrame({"k": d, "y": b, "s": "run"})]
+    )
+
+
+def _subtitle(chart) -> list[str]:
+    t = chart.to_dict().get("title", {})
+    return t.get("subtitle", []) if isinstance(t, dict) else []
+
+
+def test_coinciding_curves_are_named_on_the_chart_and_others_are_not():
+    """Two curves never further apart than 1% of the axis's decades: the chart's subtitle names both; 20%
+    apart on a 5.6-decade axis (0.079 decades > 0.056): no note; 10% apart (0.041 decades): one line."""
+
+    def chart(gap, log10):
+        return charts.log_line(_two_curves(gap, log10), "k", "y", "s", log10=log10, x_title="k", y_title="n")
+
+    for log10 in (True, False):
+        (note,) = _subtitle(chart(0.002, log10))
+        assert "'bound' and 'run' within 0.2% of each other" in note
+        assert _subtitle(chart(0.2, log10)) == []
+        assert len(_subtitle(chart(0.1, log10))) == 1
+    df = _two_curves(0.0, True)
+    pairs = charts.coinciding(*charts.clean_log(df, "k", "y", "s", log10=True)[:1], "k", "y", "s", log10=True)
+    assert [(p.a, p.b) for p in pairs] == [("bound", "run")] and pairs[0].gap == 0.0
+    # one point far apart is enough to part them at every point (the largest gap over the drawn points counts):
+    # they are then one line only after it, and said so
+    df.loc[(df["s"] == "run") & (df["k"] == 5.0), "y"] += 1.0
+    (p,) = charts.coinciding(charts.clean_log(df, "k", "y", "s", log10=True)[0], "k", "y", "s", log10=True)
+    assert p.since == 6.0
+
+
+def test_curves_that_meet_late_are_named_from_where_they_meet():
+    """Apart for the first 12 points, within 1% after (17 of 29 points): 'from k = 13 on'; meeting only over the
+    last 3 of 29 points (under 30%) is not said."""
+    df = _two_curves(0.0, True)
+    late = (df["s"] == "run") & (df["k"] <= 12)
+    df.loc[late, "y"] += 2.0
+    (p,) = charts.coinciding(charts.clean_log(df, "k", "y", "s", log10=True)[0], "k", "y", "s", log10=True)
+    assert p.since == 13.0 and p.gap == 0.0
+    (note,) = _subtitle(charts.log_line(df, "k", "y", "s", log10=True, x_title="k (steps)", y_title="n"))
+    assert note == "'bound' and 'run' within 0% of each other from k = 13 on (one line there)"
+    df = _two_curves(0.0, True)
+    df.loc[(df["s"] == "run") & (df["k"] <= 26), "y"] += 2.0
+    assert (
+        charts.coinciding(charts.clean_log(df, "k", "y", "s", log10=True)[0], "k", "y", "s", log10=True) == []
+    )
+
+
+def test_curves_that_only_meet_on_the_floor_do_not_coincide():
+    d = np.arange(10.0)
+    df = pd.concat(
+        [
+            pd.DataFrame({"k": d, "y": 0.0, "s": "a"}),
+            pd.DataFrame({"k": d, "y": np.where(d < 2, 1.0, 0.0), "s": "b"}),
+        ]
+    )
+    clean, _ = charts.clean_log(df, "k", "y", "s")
+    assert charts.coinciding(clean, "k", "y", "s", log10=False) == []
+
+
+def test_fit_legends_wraps_into_columns_that_fit_and_grows_the_chart():
+    """Bottom legends get as many columns as fit LEGEND_WIDTH at the lecture font, labels never cut, and the
+    chart grows by the extra rows; long titles break into lines."""
+    names = ["spectral radius 0.8", "spectral radius 1.2", "a", "b"]
+    df = pd.concat([pd.DataFrame({"k": [1.0, 2.0], "y": [1.0, 2.0], "s": n}) for n in names])
+    title = "Gradient norm before clipping (dashed: threshold 1)"
+    for lecture in (True, False):
+        chart = charts.fit_legends(
+            charts.log_line(df, "k", "y", "s", x_title="k", y_title="n", height=300, title=title), lecture
+        )
+        d = chart.to_dict()
+        leg = d["layer"][0]["encoding"]["color"]["legend"]
+        font = charts.config_dict(lecture)["legend"]["labelFontSize"]
+        n = leg["columns"]
+        widths = [2.2 * font + 8 + charts._text_px(x, font) + 12 for x in names]
+        assert sum(max(widths[j::n]) for j in range(n)) <= charts.LEGEND_WIDTH
+        assert n == len(names) or sum(max(widths[j :: n + 1]) for j in range(n + 1)) > charts.LEGEND_WIDTH
+        assert leg["labelLimit"] == 0
+        rows = -(-len(names) // n)
+        assert d["height"] > 300 if rows > 1 else d["height"] == 300
+        tfont = charts.config_dict(lecture)["title"]["fontSize"]
+        lines = d["title"]["text"]
+        assert " ".join(lines) == title and all(
+            charts._text_px(x, tfont) <= charts.TITLE_WIDTH for x in lines
+        )
+    assert (
+        charts.legend_columns(["x"] * 3, 12, 26) == 3 and charts.legend_columns(["y" * 60] * 3, 12, 26) == 1
+    )
 
 
 def test_eigen_scatter_reference_circles():
@@ -214,3 +348,9 @@ def test_eigen_scatter_reference_circles():
     assert d["width"] == d["height"] and d["autosize"]["type"] == "pad"
     dom = d["layer"][0]["encoding"]["x"]["scale"]["domain"]
     assert dom[1] >= 4.0 and dom == d["layer"][0]["encoding"]["y"]["scale"]["domain"]
+
+
+def test_wrap_keeps_an_equation_on_one_line():
+    lines = charts.wrap("LSTM at b_f = 1 against a tanh RNN: T = 50, H = 32", 15)
+    assert " ".join(lines) == "LSTM at b_f = 1 against a tanh RNN: T = 50, H = 32"
+    assert all(not ln.endswith("=") and not ln.startswith("=") for ln in lines)

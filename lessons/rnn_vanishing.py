@@ -575,6 +575,27 @@ def headline_frame(r: Run, fro: bool) -> tuple[pd.DataFrame, list[str]]:
     return pd.concat(parts, ignore_index=True).dropna(subset=["log10_norm"]), cut
 
 
+def hover_frame(r: Run) -> pd.DataFrame:
+    """One row per measured distance T - k for the decay chart's hover: the measured log10 ||dh_T/dh_k||, the
+    bound eq. 12 there, the measured per-step factor since the previous measured distance (geometric mean per
+    step where distances were sampled) and the label the chart shows."""
+    d = np.asarray(r.distance, dtype=float)
+    m = np.asarray(r.spec_log10, dtype=float)
+    b = np.asarray(r.bound_log10, dtype=float)
+    ok = np.isfinite(m)
+    d, m, b = d[ok], m[ok], b[ok]
+    step = np.full(d.size, np.nan)
+    if d.size > 1:
+        step[1:] = 10.0 ** (np.diff(m) / np.diff(d))
+    bound_step = r.gamma_W * r.gamma_h
+    labels = [  # lines: the chart's text mark breaks at "\n"
+        f"T - k = {int(di)}\nmeasured {sci(log10=mi)}\nbound {sci(log10=bi)}"
+        + (f"\nx{si:.3g} per step (bound x{bound_step:.3g})" if np.isfinite(si) else "")
+        for di, mi, bi, si in zip(d, m, b, step, strict=True)
+    ]
+    return pd.DataFrame({"distance": d, "log10_norm": m, "bound_log10": b, "per_step": step, "label": labels})
+
+
 def singular_frame(r: Run) -> pd.DataFrame:
     """Sorted |lambda_i| and sigma_i against their rank i."""
     i = np.arange(1, r.H + 1)

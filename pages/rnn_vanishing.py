@@ -142,7 +142,7 @@ def headline_chart(args: tuple, fro: bool, height: int = 380) -> alt.LayerChart:
     """||dh_T/dh_k|| against T - k beside the bounds (log10 axis)."""
     r = run(*args)
     df, _ = L.headline_frame(r, fro)
-    return ui.charts.log_line(
+    chart = ui.charts.log_line(
         df,
         "distance",
         "log10_norm",
@@ -156,6 +156,36 @@ def headline_chart(args: tuple, fro: bool, height: int = 380) -> alt.LayerChart:
         title=f"{r.act}, {args[3]} at scale {args[4]:g}, H = {r.H}",
         height=height,
     )
+    return with_hover(chart, L.hover_frame(r)[["distance", "log10_norm", "label"]])  # finite numbers only
+
+
+def with_hover(chart: alt.LayerChart, hov: pd.DataFrame) -> alt.LayerChart:
+    """Point at a distance T - k: a rule there and a line of text with the measured norm, the bound and the
+    per-step factor at that distance (a Vega-Lite nearest selection: no rerun, nothing sent to the server)."""
+    at = alt.selection_point(name="at_k", nearest=True, on="pointerover", fields=["distance"], empty=False)
+    x = alt.X("distance:Q")
+    base = alt.Chart(hov)
+    catch = base.mark_point(opacity=0, size=400).encode(x, alt.Y("log10_norm:Q")).add_params(at)
+    rule = base.mark_rule(color=palette.GREY, strokeDash=[2, 2]).encode(x).transform_filter(at)
+    dot = (
+        base.mark_point(filled=True, size=80, color=palette.BLACK)
+        .encode(x, alt.Y("log10_norm:Q"))
+        .transform_filter(at)
+    )
+    # the text at the plot's top, on the side of the rule with more room (left half: to its right)
+    mid = float(hov["distance"].max()) / 2
+    texts = [
+        base.mark_text(align=side, baseline="top", dx=dx, lineBreak="\n", fontWeight="bold")
+        .encode(x, alt.YValue(4), text="label:N")
+        .transform_filter(at)
+        .transform_filter(f"datum.distance {op} {mid}")
+        for side, dx, op in (("left", 6, "<"), ("right", -6, ">="))
+    ]
+    # NB: appended to the chart's own layers (not a layer around it): its title, subtitle and legends stay at the
+    # top level, where ui.charts.fit_legends and Streamlit look for them
+    out = chart.copy(deep=False)
+    out["layer"] = [*chart["layer"], catch, rule, dot, *texts]
+    return out
 
 
 def spectrum_chart_of(args: tuple) -> alt.LayerChart:

@@ -125,3 +125,19 @@ def test_explosion_condition_non_normal_radius_inside_norm_outside():
     notes = " ".join(L.notice_spectrum(r))
     assert "0 eigenvalue(s) lie outside the circle of radius 1/gamma_h = 4" in notes
     assert "the singular value decides" in notes
+
+
+def test_hover_frame_reads_off_each_distance():
+    """Issue 18 item 10: at each measured distance the decay chart's hover shows the measured norm, the bound and
+    the per-step factor since the previous measured distance (geometric mean per step over a sampled gap)."""
+    r = L.compute(
+        40, 8, "linear", "orthogonal", 0.9, 1.0, 0
+    )  # ||W^d|| = 0.9^d: the factor is 0.9 at every step
+    h = L.hover_frame(r)
+    assert len(h) == np.isfinite(r.spec_log10).sum()
+    assert np.allclose(h["per_step"].to_numpy()[1:], 0.9, rtol=1e-9)
+    row = h.iloc[5]
+    d = int(row["distance"])
+    assert row["label"].startswith(f"T - k = {d}\nmeasured ")
+    assert "x0.9 per step (bound x0.9)" in row["label"]
+    assert np.isnan(h["per_step"].iloc[0]) and "per step" not in h["label"].iloc[0]

@@ -352,3 +352,22 @@ def test_headline_says_when_eq10_lies_on_the_bound(query, together):
     gap = float(np.max(np.abs(piv[L.BOUND] - piv[L.RUN_BOUND])))
     span = float(df["log10_norm"].max() - df["log10_norm"].min())
     assert (gap <= max(0.01 * span, np.log10(1.01))) == together == named, (gap, span, notes)
+
+
+def test_decay_chart_has_the_hover_readout():
+    """The headline chart carries a nearest point selection on the distance and a text layer per side filtered by
+    it (no rerun: nothing reports back to the server)."""
+    import json
+
+    at = new_app(PAGE, eager=False)
+    at.run()
+    spec = next(json.loads(c.proto.spec) for c in at.get("vega_lite_chart") if "log10_norm" in c.proto.spec)
+    params = [p for lay in [spec, *spec.get("layer", [])] for p in lay.get("params", [])]
+    at_k = [p for p in params if p["name"] == "at_k"]
+    assert at_k and at_k[0]["select"]["nearest"] is True and at_k[0]["select"]["fields"] == ["distance"]
+    texts = [
+        lay
+        for lay in spec["layer"]
+        if isinstance(lay.get("mark"), dict) and lay["mark"].get("type") == "text"
+    ]
+    assert {t["mark"]["align"] for t in texts} >= {"left", "right"}

@@ -642,10 +642,23 @@ def fprime_frame(r: Run) -> pd.DataFrame:
 
 
 def heat_frame(r: Run) -> pd.DataFrame:
-    """(t, k, log10 norm) cells with k <= t and a non-zero component."""
+    """(t, k, log10 norm) cells with k <= t and a non-zero component, and what a cell's tooltip reads off: the
+    component's value, its mean factor per step from k to t against the row's own k = t cell (the geometric mean
+    of the row's decay) and eq. 12's per-step bound on the Jacobian, gamma_W gamma_h."""
     tt, kk = np.meshgrid(r.heat_rows, r.heat_cols, indexing="ij")
     df = pd.DataFrame({"t": tt.ravel(), "k": kk.ravel(), "log10": r.heat_log10.ravel()})
-    return df[(df["k"] <= df["t"]) & np.isfinite(df["log10"])].reset_index(drop=True)
+    df = df[(df["k"] <= df["t"]) & np.isfinite(df["log10"])].reset_index(drop=True)
+    diag = df[df["k"] == df["t"]].set_index("t")["log10"]
+    gap = (df["t"] - df["k"]).to_numpy(dtype=float)
+    own = df["t"].map(diag).to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per = np.where(
+            gap > 0, 10.0 ** ((df["log10"].to_numpy() - own) / np.where(gap > 0, gap, 1.0)), np.nan
+        )
+    df["value"] = [sci(log10=v) for v in df["log10"]]
+    df["per_step"] = [f"x{p:.3g} per step from k to t" if np.isfinite(p) else "-" for p in per]
+    df["bound_step"] = f"x{r.gamma_W * r.gamma_h:.3g} per step (eq. 12, on ||dh_t/dh_k||)"
+    return df
 
 
 def component_frame(lv: LossView) -> pd.DataFrame:

@@ -228,6 +228,7 @@ def heat_chart(args: tuple) -> alt.Chart:
         value_title="log10 ||∂L_t/∂W_hh via step k||",
         height=380,
         title="||∂L_t/∂W_hh via step k||_F",
+        extra_tooltip=(("value", "value"), ("per_step", "measured"), ("bound_step", "bound")),
     )
 
 

@@ -545,8 +545,10 @@ def heatmap(
     floor: float = DEFAULT_FLOOR,
     title: str | None = None,
     height: int = 320,
+    extra_tooltip: tuple = (),
 ) -> alt.Chart:
-    """Rect heatmap of value over (x, y); log=True colours log10|value| (floored); NaN/inf cells are left blank."""
+    """Rect heatmap of value over (x, y); log=True colours log10|value| (floored); NaN/inf cells are left blank.
+    extra_tooltip: (column, title) pairs of df shown in each cell's tooltip after the value."""
     df = df.copy()
     v = pd.to_numeric(df[value], errors="coerce").astype(float).to_numpy()
     if log:
@@ -571,6 +573,7 @@ def heatmap(
                 alt.Tooltip(f"{x}:O", title=x_title),
                 alt.Tooltip(f"{y}:O", title=y_title),
                 alt.Tooltip(f"{value}:Q", title=value_title, format=".4g"),
+                *(alt.Tooltip(f"{col}:N", title=t) for col, t in extra_tooltip),
             ],
         )
         .properties(height=height)

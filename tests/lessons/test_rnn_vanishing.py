@@ -141,3 +141,18 @@ def test_hover_frame_reads_off_each_distance():
     assert row["label"].startswith(f"T - k = {d}\nmeasured ")
     assert "x0.9 per step (bound x0.9)" in row["label"]
     assert np.isnan(h["per_step"].iloc[0]) and "per step" not in h["label"].iloc[0]
+
+
+def test_heat_frame_tooltip_reads_off_the_cell():
+    """Each T x T cell's tooltip: its value, the mean factor per step from k to t against the row's k = t cell,
+    and eq. 12's per-step bound gamma_W gamma_h (issue 18 item 10)."""
+    r = L.compute(30, 8, "tanh", "orthogonal", 1.0, 1.0, 0)
+    h = L.heat_frame(r)
+    row = h[(h["t"] == h["t"].max())]
+    diag = float(row[row["k"] == row["t"]]["log10"].iloc[0])
+    cell = row[row["k"] == row["t"] - 5].iloc[0]
+    want = 10.0 ** ((cell["log10"] - diag) / 5)
+    assert cell["per_step"] == f"x{want:.3g} per step from k to t"
+    assert row[row["k"] == row["t"]]["per_step"].iloc[0] == "-"
+    assert set(h["bound_step"]) == {f"x{r.gamma_W * r.gamma_h:.3g} per step (eq. 12, on ||dh_t/dh_k||)"}
+    assert cell["value"] == L.sci(log10=float(cell["log10"]))

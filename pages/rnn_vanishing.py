@@ -225,7 +225,7 @@ def heat_chart(args: tuple) -> alt.Chart:
         "log10",
         x_title="step k",
         y_title="loss step t",
-        value_title="log10 ||∂L_t/∂W_hh via step k||",
+        value_title="log10 norm",
         height=380,
         title="||∂L_t/∂W_hh via step k||_F",
         extra_tooltip=(("value", "value"), ("per_step", "measured"), ("bound_step", "bound")),

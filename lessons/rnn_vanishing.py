@@ -596,6 +596,27 @@ def hover_frame(r: Run) -> pd.DataFrame:
     return pd.DataFrame({"distance": d, "log10_norm": m, "bound_log10": b, "per_step": step, "label": labels})
 
 
+def travel_frame(r: Run, frame: int) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """The unrolled network at one frame of the gradient travelling back: cells k = 0..T (h_k), the gradient of
+    the last state having reached k >= T - frame. Returns (reached cells with log10 ||dh_T/dh_k||_F, computed
+    once as r.fro_log10 at distance T - k, where it is finite; the cells not reached yet; the wavefront's
+    label). A reached cell whose norm is exactly 0 (or beyond float64) is left out of the first and said in the
+    label when it is the wavefront."""
+    T = int(r.t_end)
+    frame = int(min(max(frame, 0), T))
+    k = np.arange(T + 1)
+    v = np.asarray(r.fro_log10, dtype=float)[T - k]
+    front = T - frame
+    hit = (k >= front) & np.isfinite(v)
+    reached = pd.DataFrame({"k": k[hit], "log10": v[hit], "front": k[hit] == front})
+    waiting = pd.DataFrame({"k": k[k < front]})
+    val = v[front]
+    label = f"k = {front} (T - k = {frame}): ||dh_T/dh_k||_F = " + (
+        sci(log10=val) if np.isfinite(val) else "0"
+    )
+    return reached, waiting, label
+
+
 def singular_frame(r: Run) -> pd.DataFrame:
     """Sorted |lambda_i| and sigma_i against their rank i."""
     i = np.arange(1, r.H + 1)

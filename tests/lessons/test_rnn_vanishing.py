@@ -156,3 +156,18 @@ def test_heat_frame_tooltip_reads_off_the_cell():
     assert row[row["k"] == row["t"]]["per_step"].iloc[0] == "-"
     assert set(h["bound_step"]) == {f"x{r.gamma_W * r.gamma_h:.3g} per step (eq. 12, on ||dh_t/dh_k||)"}
     assert cell["value"] == L.sci(log10=float(cell["log10"]))
+
+
+def test_travel_frame_moves_the_wavefront_one_step_per_frame():
+    """Issue 19 item 2: frame f has reached the states k >= T - f with this run's ||dh_T/dh_k||_F (computed once),
+    the rest wait; the label reads the wavefront's number."""
+    r = L.compute(20, 8, "tanh", "orthogonal", 1.0, 1.0, 0)
+    T = r.t_end
+    for f in (0, 1, 7, T):
+        reached, waiting, label = L.travel_frame(r, f)
+        assert list(waiting["k"]) == list(range(T - f))
+        assert set(reached["k"]) <= set(range(T - f, T + 1)) and reached["front"].sum() == 1
+        assert np.allclose(reached["log10"], r.fro_log10[T - reached["k"].to_numpy()])
+        assert label.startswith(f"k = {T - f} (T - k = {f}): ||dh_T/dh_k||_F = ")
+    assert L.travel_frame(r, 10**6)[2] == L.travel_frame(r, T)[2]  # clamped
+    assert L.travel_frame(r, 0)[0]["log10"].iloc[0] == pytest.approx(np.log10(np.sqrt(8)))  # dh_T/dh_T = I_8

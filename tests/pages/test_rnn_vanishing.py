@@ -88,7 +88,9 @@ def test_default_page_numbers_agree_with_engine():
     at = new_app(PAGE)
     at.run()
     assert_healthy(at, "default")
-    assert len(at.get("vega_lite_chart")) == 7
+    assert (
+        len(at.get("vega_lite_chart")) == 8
+    )  # the seven charts of the tabs and the travelling-gradient frame
     assert any("Verified live" in s.value for s in at.success)
     txt = _text(at)
     p, h, cache = _problem(**DEFAULT)
@@ -371,3 +373,23 @@ def test_decay_chart_has_the_hover_readout():
         if isinstance(lay.get("mark"), dict) and lay["mark"].get("type") == "text"
     ]
     assert {t["mark"]["align"] for t in texts} >= {"left", "right"}
+
+
+def test_step_moves_the_travelling_gradient_one_state_back():
+    import json
+
+    def front(at):
+        for c in at.get("vega_lite_chart"):
+            t = json.loads(c.proto.spec).get("title", "")
+            t = t.get("text", "") if isinstance(t, dict) else t
+            if "||dh_T/dh_k||_F = " in str(t):
+                return str(t)
+        raise AssertionError("no travelling-gradient frame")
+
+    at = new_app(PAGE, eager=False)
+    at.run()
+    assert front(at).startswith("k = 50 (T - k = 0)")
+    at.button(key="rnn_travel_step").click().run()
+    at.button(key="rnn_travel_step").click().run()
+    assert front(at).startswith("k = 48 (T - k = 2)")
+    assert not at.exception

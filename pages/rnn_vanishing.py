@@ -399,6 +399,7 @@ def section_decay():
 
 
 TRAVEL = "_rnn_travel_frame"  # session_state: the animation's frame (the distance the gradient has reached)
+PLAYING = "_rnn_travel_playing"  # session_state: whether it plays
 
 
 def travel_chart(reached: pd.DataFrame, waiting: pd.DataFrame, label: str) -> alt.LayerChart:
@@ -439,7 +440,13 @@ def travel():
     T = int(r.t_end)
     st.markdown("**Watch the gradient travel back.** Each frame moves it one step further from h_T.")
     c1, c2, c3 = st.columns([1, 1, 4])
-    play = c1.toggle("Play", key="rnn_travel_play")
+
+    # NB: buttons, not a toggle: playing is this session's, not the link's (a shared URL does not start it)
+    def flip():  # a callback: it runs before the script, so the button's label already says what it will do
+        st.session_state[PLAYING] = not st.session_state.get(PLAYING, False)
+
+    play = st.session_state.get(PLAYING, False)
+    c1.button("Pause" if play else "Play", key="rnn_travel_play", on_click=flip)
     if c2.button("Step", key="rnn_travel_step"):
         st.session_state[TRAVEL] = (st.session_state.get(TRAVEL, 0) + 1) % (T + 1)
 

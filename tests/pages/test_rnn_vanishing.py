@@ -393,3 +393,15 @@ def test_step_moves_the_travelling_gradient_one_state_back():
     at.button(key="rnn_travel_step").click().run()
     assert front(at).startswith("k = 48 (T - k = 2)")
     assert not at.exception
+
+
+def test_play_is_a_session_button_not_a_url_value():
+    """Play flips to Pause (a callback, so the label is right at once) and is not in the URL: a link never
+    starts the animation."""
+    at = new_app(PAGE, eager=False)
+    at.run()
+    at.button(key="rnn_travel_play").click().run()
+    assert at.button(key="rnn_travel_play").label == "Pause"
+    assert "rnn_travel_play" not in at.query_params
+    at.button(key="rnn_travel_play").click().run()
+    assert at.button(key="rnn_travel_play").label == "Play"

@@ -17,17 +17,10 @@ from urllib.parse import urlparse
 
 import pytest
 from helpers import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     ROOT,
     Visit,
-    browser_unavailable,
-    free_port,
     registered_pages,
-    start_server,
-    stop_server,
     url_path,
-    wait_healthy,
     wait_idle,
 )
 
@@ -36,37 +29,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SHOTS = ROOT / "screenshots"
 PAGES = registered_pages()
 BODY_P = "[data-testid='stMain'] [data-testid='stMarkdownContainer'] p"
-
-
-@pytest.fixture(scope="module")
-def server():
-    """A running app server for this module; yields its base URL."""
-    if not CHROMIUM.exists():
-        browser_unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        browser_unavailable("playwright is not installed (pip install -r requirements-dev.txt)")
-    SHOTS.mkdir(exist_ok=True)
-    port = free_port()
-    proc = start_server(port)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(base, proc)
-        yield base
-    finally:
-        stop_server(proc)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One headless Chromium for the module."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def small_png(path: Path) -> None:
@@ -89,6 +51,7 @@ def test_page_loads_clean(server, browser, page_file):
         v.open(server + url_path(page_file))
         assert v.page.locator("[data-testid='stException']").count() == 0, "exception box on page"
         name = Path(page_file).stem
+        SHOTS.mkdir(exist_ok=True)
         v.page.screenshot(path=str(SHOTS / f"{name}.png"))
         if page_file == "pages/start.py" and os.environ.get("UPDATE_README_SCREENSHOT"):
             (ROOT / "docs").mkdir(exist_ok=True)

@@ -10,48 +10,12 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from helpers import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     Visit,
-    browser_unavailable,
-    free_port,
-    start_server,
-    stop_server,
-    wait_healthy,
     wait_idle,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 MAIN = "[data-testid='stMain']"
-
-
-@pytest.fixture(scope="module")
-def server():
-    """A running app server for this module; yields its base URL."""
-    if not CHROMIUM.exists():
-        browser_unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        browser_unavailable("playwright is not installed (pip install -r requirements-dev.txt)")
-    port = free_port()
-    proc = start_server(port)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(base, proc)
-        yield base
-    finally:
-        stop_server(proc)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def _query(url: str) -> dict[str, list[str]]:

@@ -3,8 +3,8 @@
 NB: Streamlit 1.67 keeps the v1 multipage mode (run pages/<name>.py on its own, with a menu built
 from the folder) until the first st.navigation call in the process. On a fresh server whose first
 visitor opens a preset link such as /exploding, that first run would show the page without the
-frame: no sidebar, no lecture mode, the file names as the menu (upstream: the v1 fallback in
-streamlit/runtime/pages_manager.py, "A relic of v1 of Multipage apps"; first-load deep links are
+frame: no sidebar, no lecture mode, the file names as the menu (upstream: the v1 fallback of Streamlit's
+pages manager, which its source calls "A relic of v1 of Multipage apps"; first-load deep links are
 streamlit/streamlit#9624). The public way out: every page calls require() first; a page that runs
 without the frame calls the public st.navigation (which ends v1 mode for the process) and
 st.rerun(), and the rerun runs app.py. tests/ui/test_frame.py fails loudly once Streamlit stops

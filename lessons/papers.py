@@ -313,6 +313,8 @@ def status(cfg_rec: dict, paper_value: float | None) -> tuple[str, float | None,
     """(status, median sequences of the seeds that solved or None, number solved), by STATUS_RULE."""
     solved = [r["solved_sequences"] for r in cfg_rec["runs"] if r["solved_sequences"] is not None]
     med = statistics.median(solved) if solved else None
+    if not cfg_rec.get("finished", True):  # still training: no verdict on the seeds that have not solved yet
+        return "recording", med, len(solved)
     if len(solved) >= 3 and (paper_value is None or med <= 3 * paper_value):
         return "reproduced", med, len(solved)
     if solved:
@@ -345,6 +347,20 @@ def solve_points(rec: dict) -> list[dict]:
     return rows
 
 
+def _entry(path: Path, rec: dict, claim: str, ours: str, ours_value, st: str, **more) -> dict:
+    """One scoreboard entry: the record's own fields, this entry's result, where it is recorded."""
+    return {
+        **{k: rec[k] for k in ("paper", "task", "T", "metric", "paper_value", "paper_source", "command")},
+        "claim": claim,
+        "ours": ours,
+        "ours_value": ours_value,
+        "status": st,
+        "partial_record": rec["partial"],
+        "record": str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path),
+        **more,
+    }
+
+
 def scoreboard(records_dir: Path = OUT) -> list[dict]:
     """One entry per recorded configuration: {paper, claim, task, T, metric, paper_value, ours, status,
     record, command} (+ what 'ours' means), computed from the records in records_dir."""
@@ -352,61 +368,27 @@ def scoreboard(records_dir: Path = OUT) -> list[dict]:
     for path, rec in records(records_dir):
         if rec.get("kind") == "bound":
             st, ours = bound_status(rec)
-            rows.append(
-                {
-                    "paper": rec["paper"],
-                    "claim": rec["claim"],
-                    "task": rec["task"],
-                    "T": rec["T"],
-                    "metric": rec["metric"],
-                    "paper_value": rec["paper_value"],
-                    "paper_source": rec["paper_source"],
-                    "ours": ours,
-                    "ours_value": max(c["best_mc"] for c in rec["configs"]),
-                    "status": st,
-                    "partial_record": rec["partial"],
-                    "record": str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path),
-                    "command": rec["command"],
-                }
-            )
+            rows.append(_entry(path, rec, rec["claim"], ours, max(c["best_mc"] for c in rec["configs"]), st))
             continue
         for c in rec["configs"]:
             st, med, n = status(c, rec["paper_value"])
-            n_seeds = len(c["runs"])
-            ours = (
-                f"{n} of {n_seeds} seeds solved; median {med:,.0f} sequences"
-                if med is not None
-                else f"0 of {n_seeds} seeds solved within {c['budget_sequences']:,} sequences"
-            )
-            if not c.get(
-                "finished", True
-            ):  # still training: no verdict on the seeds that have not solved yet
+            n_seeds, budget = len(c["runs"]), c["budget_sequences"]
+            if st == "recording":
                 seen = max(r["sequences_seen"] for r in c["runs"])
-                st = "recording"
                 ours = (
                     f"{n} of {n_seeds} seeds solved so far"
                     + (f" (median {med:,.0f} sequences)" if med is not None else "")
-                    + f"; {seen:,} of {c['budget_sequences']:,} sequences trained"
+                    + f"; {seen:,} of {budget:,} sequences trained"
                 )
+            elif med is not None:
+                ours = f"{n} of {n_seeds} seeds solved; median {med:,.0f} sequences"
+            else:
+                ours = f"0 of {n_seeds} seeds solved within {budget:,} sequences"
+            claim = f"{rec['claim']}: {c['label']}"
             rows.append(
-                {
-                    "paper": rec["paper"],
-                    "claim": f"{rec['claim']}: {c['label']}",
-                    "task": rec["task"],
-                    "T": rec["T"],
-                    "metric": rec["metric"],
-                    "paper_value": rec["paper_value"],
-                    "paper_source": rec["paper_source"],
-                    "ours": ours,
-                    "ours_value": med,
-                    "seeds_solved": n,
-                    "seeds": n_seeds,
-                    "budget_sequences": c["budget_sequences"],
-                    "status": st,
-                    "partial_record": rec["partial"],
-                    "record": str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path),
-                    "command": rec["command"],
-                }
+                _entry(
+                    path, rec, claim, ours, med, st, seeds_solved=n, seeds=n_seeds, budget_sequences=budget
+                )
             )
     return rows
 

@@ -29,6 +29,11 @@ def test_status_rule():
     assert papers.status(_cfg([100, None, None]), 100) == ("partly", 100, 1)
     assert papers.status(_cfg([None] * 5), 100) == ("not reproduced", None, 0)
     assert papers.status(_cfg([10, 20, 30]), None) == ("reproduced", 20, 3)  # no paper number: seeds only
+    assert papers.status({**_cfg([10, None]), "finished": False}, 100) == (
+        "recording",
+        10,
+        1,
+    )  # no verdict yet
 
 
 def test_scoreboard_from_records(tmp_path):

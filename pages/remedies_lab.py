@@ -369,7 +369,7 @@ def band_chart(
     )
 
 
-def loss_chart(rec: dict, df: pd.DataFrame | None = None, height=300):
+def loss_chart(rec: dict, height=300):
     kn = rec["knobs"]
     return band_chart(
         rec,
@@ -426,7 +426,7 @@ def live_charts(rec: dict, final: bool, keep: tuple | None = None):
 
     c1, c2 = st.columns(2)
     with c1:
-        show(lambda: loss_chart(rec, df), keep=k("loss"))
+        show(lambda: loss_chart(rec), keep=k("loss"))
         show(accuracy, keep=k("accuracy"))
     with c2:
         if many_seeds(rec):
@@ -438,8 +438,7 @@ def live_charts(rec: dict, final: bool, keep: tuple | None = None):
                 lambda: band_chart(
                     rec,
                     "spectral_radius",
-                    "ρ(W_hh)",
-                    "Spectral radius of W_hh (LSTM: g block, GRU: n block)",
+                    *SPECTRUM["spectral_radius"][1:],  # the same axis and title as the one-seed chart
                     height=280,
                     x_title="update",
                 ),
@@ -845,10 +844,9 @@ for kind, heading in (("exploding", "For exploding gradients"), ("vanishing", "F
                     continue
                 ver = ("recorded", rec_io.version(origin))  # the file's version: its charts are built once
                 c1, c2 = st.columns(2)
-                df = curves_frame(recd)
                 with c1:
-                    if not df.empty:
-                        show(lambda recd=recd, df=df: loss_chart(recd, df, height=300), keep=(*ver, "loss"))
+                    if not curves_frame(recd).empty:
+                        show(lambda recd=recd: loss_chart(recd, height=300), keep=(*ver, "loss"))
                 with c2:
                     _, ch = dh_chart(recd, height=300)
                     show(ch, keep=(*ver, "dh"))

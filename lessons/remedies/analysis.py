@@ -12,6 +12,7 @@ from gradcore import gru, lstm, models, rnn
 from gradcore import jacobians as jac
 from gradcore.tasks import copy_baseline_ce, make_task
 from lessons.remedies.jsonable import recorded_float
+from lessons.remedies.specs import SEED_SEP
 
 __all__ = [
     "state_map",
@@ -336,11 +337,14 @@ def time_constant(keep: float) -> float:
     return math.inf if keep >= 1.0 else 1.0 / (1.0 - keep)
 
 
+def _gap(r: dict, base: float) -> str:
+    """'18% below' / '6% above': where a run's last loss sits against the level of a run that learned nothing."""
+    gap = (base - _last(r)) / base
+    return f"{abs(gap):.0%} {'below' if gap > 0 else 'above'}"
+
+
 def _vs_base(r: dict, base: float) -> str:
-    loss = _last(r)
-    gap = (base - loss) / base
-    where = f"{abs(gap):.0%} below" if gap > 0 else f"{abs(gap):.0%} above"
-    return f"{r['label']} ends at loss {loss:.4f}, {where} the predict-the-mean level {base:.4f}"
+    return f"{r['label']} ends at loss {_last(r):.4f}, {_gap(r, base)} the predict-the-mean level {base:.4f}"
 
 
 def card_findings(key: str, rec: dict) -> list[str]:
@@ -415,14 +419,7 @@ def run_outcome(rec: dict) -> list[str]:
     if bl is not None:
         base, name = bl
         ranked = sorted(runs, key=_last)
-        out.append(
-            f"Against the {name}: "
-            + "; ".join(
-                f"{r['label']} {abs(base - _last(r)) / base:.0%} {'below' if _last(r) < base else 'above'}"
-                for r in ranked
-            )
-            + "."
-        )
+        out.append(f"Against the {name}: " + "; ".join(f"{r['label']} {_gap(r, base)}" for r in ranked) + ".")
         best, worst = ranked[0], ranked[-1]
         if len(ranked) > 1 and _last(best) < 0.5 * base <= _last(worst):
             out.append(
@@ -436,7 +433,7 @@ def run_outcome(rec: dict) -> list[str]:
         if solved
         else f"No run met the task's strict criterion within {steps} updates (a lower loss is not yet a solve)."
     )
-    reach = [(r, r["dh_norms"][0], _reach(r)) for r in runs if len(r["dh_norms"]) > 1]
+    reach = [(r, recorded_float(r["dh_norms"][0]), _reach(r)) for r in runs if len(r["dh_norms"]) > 1]
     if len(reach) > 1:
         smallest = min(reach, key=lambda x: x[1])
         best = min(runs, key=_last)
@@ -449,11 +446,6 @@ def run_outcome(rec: dict) -> list[str]:
                 + "."
             )
     return out
-
-
-SEED_SEP = (
-    " · seed "  # how the page labels the seeds of one configuration (lessons.remedies.specs.custom_specs)
-)
 
 
 def configuration_of(label: str) -> str:

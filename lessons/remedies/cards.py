@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from lessons.remedies.runtime import Lab
-from lessons.remedies.specs import Knobs, RunSpec
+from lessons.remedies.specs import SEED_SEP, Knobs, RunSpec
 
 __all__ = [
     "Card",
@@ -286,7 +286,7 @@ def success_specs(method: str, lengths, seeds: int) -> list[RunSpec]:
     """One run of the method per length and seed."""
     base = SUCCESS_METHODS[method][1]
     return [
-        replace(base, label=f"T={L} · seed {s}", seed=s, overrides=(("T", int(L)),))
+        replace(base, label=f"T={L}{SEED_SEP}{s}", seed=s, overrides=(("T", int(L)),))
         for L in lengths
         for s in range(seeds)
     ]

@@ -91,6 +91,9 @@ class RunSpec:
     overrides: tuple = ()
 
 
+SEED_SEP = " · seed "  # a run's label: its configuration, then this and its seed (lessons.remedies.analysis reads it)
+
+
 def _label(model: str, remedies) -> str:
     rem = [REMEDIES[r] for r in remedies]
     return MODELS[model] + (" + " + " + ".join(rem) if rem else " (no remedy)")
@@ -134,7 +137,7 @@ def custom_specs(
             variants.append(("teacher_forcing",))
         for v in dict.fromkeys(variants):
             for s in range(seeds):
-                lab = _label(m, v) + (f" · seed {s}" if seeds > 1 else "")
+                lab = _label(m, v) + (f"{SEED_SEP}{s}" if seeds > 1 else "")
                 specs.append(RunSpec(lab, m, v, s))
     return specs, notes
 

@@ -46,6 +46,7 @@ __all__ = [
     "make_task_for",
     "PER_MODEL",
     "evaluate",
+    "outputs",
 ]
 
 
@@ -333,11 +334,19 @@ def evaluate(
 ) -> np.ndarray:
     """(M,) wrong fraction of each model on its own batch (forward only; closed loop when
     free_prime is given)."""
+    full = outputs(spec, params, alpha, batches, free_prime)
+    return np.array([task.error_rate(full[m], batches[m]) for m in range(len(batches))])
+
+
+def outputs(
+    spec: models.Spec, params: dict, alpha, batches: list[Batch], free_prime: int | None = None
+) -> np.ndarray:
+    """(M, N, T, V) outputs of each model on its own batch (forward only; zeros at unscored steps;
+    closed loop when free_prime is given)."""
     dtype = params["Wh"].dtype
     x, y, lm, sm = stack_batches(batches, dtype)
     if free_prime is not None:
-        full = generation.free_run(spec, params, x, free_prime, alpha)
-        return np.array([task.error_rate(full[m], batches[m]) for m in range(len(batches))])
+        return generation.free_run(spec, params, x, free_prime, alpha)
     steps = np.flatnonzero(lm.any(axis=(0, 1)))
     outs = []
     # NB: in chunks of sequences: a forward pass holds every step's input projection, (T, M, N, 4H)
@@ -356,8 +365,7 @@ def evaluate(
         )
         outs.append(np.matmul(hs[:, steps], params["Wy"][:, None]) + params["by"][:, None, None, :])
     out = outs[0] if len(outs) == 1 else np.concatenate(outs, axis=2)
-    full = _full_out(out, steps, x.shape[2])
-    return np.array([task.error_rate(full[m], batches[m]) for m in range(len(batches))])
+    return _full_out(out, steps, x.shape[2])
 
 
 # ---------------------------------------------------------------------------------------

@@ -945,6 +945,86 @@ else:
         ).set_index("paper: claim")
     )
     for _path, _prec in papers.records():
+        _keep = ("papers", str(_path.name), _path.stat().st_mtime_ns)
+        _partial = "**Partial record** (still recording). " if _prec["partial"] else ""
+        _compute = (
+            f"Compute: {sum(c['compute']['seconds'] for c in _prec['configs']):,.0f} s on "
+            f"{_prec['made_with']['machine']}. Simplifications against the paper: "
+            + "; ".join(_prec["simplifications"])
+            + "."
+        )
+        if _prec.get("kind") == "sweep":  # Pascanu et al.: share of seeds solved against T, per optimiser
+            _sr = pd.DataFrame(papers.success_rows(_prec))
+            if _sr.empty:
+                continue
+            _budget = int(_sr["budget_sequences"].max())
+            for _col, (_opt, _rows) in zip(st.columns(2), _sr.groupby("optimiser", sort=False), strict=False):
+                with _col:
+                    show(
+                        lambda _rows=_rows, _opt=_opt, _budget=_budget: ui.charts.line(
+                            _rows,
+                            "T",
+                            "success",
+                            "method",
+                            x_title="sequence length T (steps)",
+                            y_title=f"seeds solved (share of {int(_rows['seeds'].max())})",
+                            points=True,
+                            height=300,
+                            title=f"{_opt}: solved within {_budget:,} sequences",
+                        ),
+                        keep=(*_keep, _opt),
+                        data=_rows,
+                        filename=f"{_prec['name']}_{_opt.split()[0].lower()}.csv",
+                    )
+            _still = [
+                f"T = {r.T} ({r.optimiser.split()[0]}, {r.method})"
+                for r in _sr.itertuples()
+                if not r.finished
+            ]
+            st.caption(
+                f"{_prec['paper']}: {_prec['claim']}. Source: {_prec['paper_source']}. "
+                + _partial
+                + (f"Still training: {', '.join(_still)}. " if _still else "")
+                + f"A seed that did not solve ran out of its budget ({_budget:,} sequences): not solved within "
+                "it, which is not a failure of the method. " + _compute
+            )
+            continue
+        if _prec.get("kind") == "mse_race":  # Le et al.: held-out MSE against the predict-the-mean baseline
+            _mr = pd.DataFrame(papers.mse_rows(_prec))
+            if _mr.empty:
+                continue
+            for _col, (_T, _rows) in zip(st.columns(2), _mr.groupby("T"), strict=False):
+                _base = pd.DataFrame(
+                    {
+                        "sequences": [0, int(_rows["sequences"].max())],
+                        "model": "baseline: predict the mean (1/6)",
+                        "mse": [papers.LE_BASELINE] * 2,
+                    }
+                )
+                _both = pd.concat([_rows[["sequences", "model", "mse"]], _base], ignore_index=True)
+                with _col:
+                    show(
+                        lambda _both=_both, _T=_T, _prec=_prec: ui.charts.line(
+                            _both,
+                            "sequences",
+                            "mse",
+                            "model",
+                            x_title="training sequences per run",
+                            y_title="held-out MSE (median over seeds)",
+                            dashed=["baseline: predict the mean (1/6)"],
+                            height=300,
+                            title=f"{_prec['paper']}: adding problem, T = {_T}",
+                        ),
+                        keep=(*_keep, int(_T)),
+                        data=_both,
+                        filename=f"{_prec['name']}_T{_T}.csv",
+                    )
+            st.caption(
+                f"{_prec['claim'][0].upper()}{_prec['claim'][1:]}. Source: {_prec['paper_source']}. "
+                f"MSE of each seed on {_prec['eval_size']:,} fresh sequences of its own; beating the baseline means MSE below "
+                f"{_prec['threshold_mse']:.3f}. " + _partial + _compute
+            )
+            continue
         if _prec.get("kind") == "bound":  # Jaeger: measured memory capacity against the bound MC = H
             _mc = pd.DataFrame(
                 [

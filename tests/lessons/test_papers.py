@@ -128,3 +128,93 @@ def test_jaeger_record_regenerates_exactly_and_respects_the_bound():
     assert papers.bound_status(broken)[0] == "not reproduced"
     flat = {**rec, "configs": [{**c, "best_mc": 5.0} for c in rec["configs"]]}
     assert papers.bound_status(flat)[0] == "partly"  # holds, but does not grow with H
+
+
+def _tiny(obj, **base):
+    from dataclasses import replace
+
+    return replace(obj, base=replace(obj.base, **base))
+
+
+def test_sweep_record_is_one_configuration_per_method_and_optimiser(tmp_path):
+    """Pascanu's sweep trains methods x seeds as one ensemble per (T, optimiser) and splits it back: every
+    configuration holds its own seeds and settings, 'no clipping' is written as None (JSON has no infinity)."""
+    sw = _tiny(papers.PASCANU, steps=6, report_every=3)
+    out = tmp_path / "sw.json"
+    rec = papers.record_sweep(sw, out, seeds=2, lengths=(10,))
+    text = out.read_text()
+    assert "Infinity" not in text and json.loads(text) == rec and rec["partial"] is False
+    got = {(c["optimiser"], c["method"]): c for c in rec["configs"]}
+    assert set(got) == {(o, m) for o, _, _ in sw.optimisers for m, _, _ in sw.methods}
+    for (o, m), c in got.items():
+        assert c["T"] == 10 and [r["seed"] for r in c["runs"]] == [0, 1]
+        assert c["config"]["optimiser"] == o
+        assert c["config"]["clip_threshold"] == (None if m == "plain" else 1.0)
+        assert c["config"]["omega"] == (2.0 if m == "clip_omega" else 0.0)
+        assert c["budget_sequences"] == 6 * 32 and all(r["steps"] == 6 for r in c["runs"])
+    rows = papers.success_rows(rec)
+    assert len(rows) == 6 and all(r["seeds"] == 2 and r["success"] == r["solved"] / 2 for r in rows)
+
+
+def test_sweep_entries_judge_the_longest_length():
+    def cfg(T, solved, finished=True):
+        return {
+            "T": T,
+            "optimiser": "sgd",
+            "method": "clip",
+            "finished": finished,
+            "budget_sequences": 640,
+            "runs": [{"solved_sequences": s, "sequences_seen": 640} for s in solved],
+        }
+
+    rec = {
+        "kind": "sweep",
+        "paper": "P",
+        "claim": "c",
+        "task": "temporal_order",
+        "T": 200,
+        "metric": "m",
+        "paper_value": None,
+        "paper_source": "s",
+        "command": "x",
+        "partial": True,
+        "optimisers": [{"key": "sgd", "label": "SGD"}],
+        "methods": [{"key": "clip", "label": "+ clip"}, {"key": "plain", "label": "none"}],
+        "configs": [cfg(100, [10, 20, 30, None, None]), cfg(50, [10, 20, 30, 40, 50])],
+    }
+    (row,) = papers.sweep_entries(papers.ROOT / "x.json", rec)  # no 'plain' configuration: no entry
+    assert row["T"] == 100 and row["status"] == "reproduced" and row["seeds_solved"] == 3
+    assert row["ours"] == "solved within 640 sequences: T = 50: 5 of 5; T = 100: 3 of 5"
+    rec["configs"].append(cfg(200, [10, None, None, None, None], finished=False))
+    (row,) = papers.sweep_entries(papers.ROOT / "x.json", rec)
+    assert row["status"] == "recording" and row["ours"].endswith("T = 200: 1 of 5 so far")
+
+
+def test_le_baseline_and_its_noise_are_right():
+    """Predicting the mean 1 of X1 + X2 scores MSE 1/6, and the squared error has the sd the threshold uses."""
+    from gradcore import tasks
+
+    b = tasks.adding(np.random.default_rng(0), 200_000, 20, "le")
+    sq = (b.y[:, -1, 0] - 1.0) ** 2
+    assert abs(sq.mean() - papers.LE_BASELINE) < 0.002
+    assert abs(sq.std() / papers._LE_SD - 1) < 0.01
+    assert papers.mse_threshold(2560) == pytest.approx(1 / 6 - 3 * sq.std() / np.sqrt(2560), abs=5e-4)
+
+
+def test_mse_race_keeps_every_seed_curve_and_first_step_below_the_threshold(tmp_path):
+    race = _tiny(papers.LE, steps=20)
+    from dataclasses import replace
+
+    race = replace(race, eval_every=5, eval_size=256, models=race.models[:1])
+    rec = papers.record_mse_race(race, tmp_path / "le.json", seeds=2, lengths=(10,))
+    (c,) = rec["configs"]
+    assert c["mse_curve"]["step"] == [5, 10, 15, 20] and c["finished"]
+    thr = papers.mse_threshold(256)
+    for s, r in enumerate(c["runs"]):
+        curve = [m[s] for m in c["mse_curve"]["mse"]]
+        below = [k for k, v in zip(c["mse_curve"]["step"], curve, strict=True) if v is not None and v < thr]
+        assert r["solved_step"] == (below[0] if below else -1)
+        assert r["final_error"] == curve[-1]
+    rows = papers.mse_rows(rec)
+    assert [r["sequences"] for r in rows] == [160, 320, 480, 640]
+    assert rows[0]["mse"] == pytest.approx(np.median([m for m in c["mse_curve"]["mse"][0]]))

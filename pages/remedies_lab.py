@@ -187,6 +187,30 @@ def papers_chart(pts: pd.DataFrame, paper_value, title: str):
     return alt.layer(*layers).properties(height=80 + 60 * pts["configuration"].nunique(), title=title)
 
 
+def papers_errors_chart(df: pd.DataFrame, title: str):
+    """Each seed's test error per configuration (one mark per seed), with the 1 % success line dashed."""
+    x = alt.X(
+        "test error (%):Q", title="test error (% of fresh sequences wrong)", scale=alt.Scale(domain=[0, 100])
+    )
+    y = alt.Y("configuration:N", title=None, axis=alt.Axis(labelLimit=400))
+    marks = (
+        alt.Chart(df)
+        .mark_point(size=140, strokeWidth=2, filled=True, color=ui.palette.BLUE)
+        .encode(
+            x,
+            y,
+            alt.YOffset("seed:N"),
+            tooltip=["configuration:N", "seed:Q", alt.Tooltip("test error (%):Q", format=".1f")],
+        )
+    )
+    rule = (
+        alt.Chart(pd.DataFrame({"test error (%)": [1.0]}))
+        .mark_rule(strokeDash=[6, 4], color=ui.palette.BLACK)
+        .encode(x=alt.X("test error (%):Q"))
+    )
+    return alt.layer(marks, rule).properties(height=80 + 60 * df["configuration"].nunique(), title=title)
+
+
 def legend_columns(chart, n: int = 2):
     """Wrap a bottom legend into n columns (a comparison has many runs; one row would be cut off)."""
     layers = chart.layer if isinstance(chart, alt.LayerChart) else [chart]
@@ -1023,6 +1047,29 @@ else:
                 f"{_prec['claim'][0].upper()}{_prec['claim'][1:]}. Source: {_prec['paper_source']}. "
                 f"MSE of each seed on {_prec['eval_size']:,} fresh sequences of its own; beating the baseline means MSE below "
                 f"{_prec['threshold_mse']:.3f}. " + _partial + _compute
+            )
+            continue
+        if _prec.get("kind") == "hf_race":  # Martens & Sutskever: each seed's test error, per damping and T
+            _hf = pd.DataFrame(
+                [
+                    {
+                        "configuration": f"{c['label']}, T = {c['T']}",
+                        "seed": r["seed"],
+                        "test error (%)": 100 * r["test_error"],
+                    }
+                    for c in _prec["configs"]
+                    for r in c["runs"]
+                ]
+            )
+            show(
+                lambda _hf=_hf, _prec=_prec: papers_errors_chart(_hf, f"{_prec['paper']}: one mark per seed"),
+                keep=_keep,
+                data=_hf,
+                filename=f"{_prec['name']}.csv",
+            )
+            st.caption(
+                f"{_prec['claim'][0].upper()}{_prec['claim'][1:]}. Source: {_prec['paper_source']}. "
+                "Solved: test error below 1 % (the dashed rule). " + _partial + _compute
             )
             continue
         if _prec.get("kind") == "bound":  # Jaeger: measured memory capacity against the bound MC = H

@@ -218,3 +218,18 @@ def test_mse_race_keeps_every_seed_curve_and_first_step_below_the_threshold(tmp_
     rows = papers.mse_rows(rec)
     assert [r["sequences"] for r in rows] == [160, 320, 480, 640]
     assert rows[0]["mse"] == pytest.approx(np.median([m for m in c["mse_curve"]["mse"][0]]))
+
+
+def test_martens_record_holds_every_seed_and_its_verdict(tmp_path):
+    rec = papers.martens_record(tmp_path / "hf.json", seeds=1, lengths=(10,), steps=2)
+    assert [c["method"] for c in rec["configs"]] == ["lm", "struct"] and not rec["partial"]
+    for c in rec["configs"]:
+        (r,) = c["runs"]
+        assert r["outer_steps"] == 2 and len(r["loss_curve"]) == 2 and r["solved"] == (r["test_error"] < 0.01)
+    rows = papers.hf_entries(tmp_path / "hf.json", rec)
+    assert [r["status"] for r in rows] == [
+        "partly" if c["runs"][0]["solved"] else "not reproduced" for c in rec["configs"]
+    ]
+    assert rows[0]["ours"].startswith(
+        f"{int(rec['configs'][0]['runs'][0]['solved'])} of 1 seeds solved after 2 outer"
+    )

@@ -651,6 +651,61 @@ def mse_rows(rec: dict) -> list[dict]:
     return rows
 
 
+# ---------------------------------------------------------------------------------------
+# Live reruns at a smaller size: the record's own recipe (TrainConfig), shorter, fewer seeds, a small budget
+# ---------------------------------------------------------------------------------------
+LIVE = {  # record name -> (T, seeds, updates) of its live rerun: a lecture minute, not the paper's scale
+    "hochreiter_adding_T100": (30, 2, 800),
+    "pascanu_temporal_order": (30, 2, 400),
+    "le_irnn_adding": (50, 2, 500),
+}
+
+
+def live_runs(name: str) -> tuple[str, list[tuple[str, str, tuple, int, train.TrainConfig]]]:
+    """(title, [(configuration label, model, remedies, seed, TrainConfig)]) of the record's live rerun: the
+    configurations it records with their own recipes, at the smaller (T, seeds, updates) of LIVE. Pascanu's
+    sweep reruns its Adam row only (SGD needs far more than a minute to move)."""
+    T, seeds, steps = LIVE[name]
+    rows = []
+    if name in PAPERS:
+        for cfg in PAPERS[name].configs:
+            for s in range(seeds):
+                rows.append((cfg.label, "lstm", (), s, replace(cfg.train, T=T, steps=steps, seed=s)))
+        title = f"{PAPERS[name].paper}, live at T = {T}"
+    elif name in SWEEPS:
+        sw = SWEEPS[name]
+        _, olabel, oover = sw.optimisers[0]
+        rem = {"plain": (), "clip": ("clip",), "clip_omega": ("clip", "omega")}
+        for mkey, mlabel, mover in sw.methods:
+            for s in range(seeds):
+                cfg = replace(sw.base, T=T, steps=steps, seed=s, **oover, **mover)
+                rows.append((f"RNN, {mlabel}", "rnn", rem[mkey], s, cfg))
+        title = f"{sw.paper}, live at T = {T} ({olabel})"
+    else:
+        race = RACES[name]
+        rem = {"irnn": ("identity",), "rnn": (), "lstm": ()}
+        for key, label, over in race.models:
+            for s in range(seeds):
+                cfg = replace(race.base, T=T, steps=steps, seed=s, stop_when_solved=True, **over)
+                rows.append((label, "lstm" if key == "lstm" else "rnn", rem[key], s, cfg))
+        title = f"{race.paper}, live at T = {T}"
+    return title, rows
+
+
+def live_lab(name: str):
+    """The record's live rerun (live_runs) as a lessons.remedies Lab, which the page trains a slice at a time
+    with its progress bar and streaming curves; every run keeps its recipe's TrainConfig as given."""
+    from lessons.remedies.runtime import Lab
+    from lessons.remedies.specs import SEED_SEP, Knobs, RunSpec
+
+    title, rows = live_runs(name)
+    specs = [RunSpec(f"{label}{SEED_SEP}{s}", model, rem, s) for label, model, rem, s, _ in rows]
+    c = rows[0][4]
+    return Lab(
+        specs, Knobs(task=c.task, T=c.T, H=c.H, steps=c.steps), title=title, configs=[r[4] for r in rows]
+    )
+
+
 SWEEPS = {PASCANU.name: PASCANU}
 RACES = {LE.name: LE}
 

@@ -211,6 +211,22 @@ def papers_errors_chart(df: pd.DataFrame, title: str):
     return alt.layer(marks, rule).properties(height=80 + 60 * df["configuration"].nunique(), title=title)
 
 
+def paper_live_button(name: str) -> None:
+    """'Rerun live at a smaller size' for a paper record, with its live area (progress bar, streaming curves)."""
+    if name not in papers.LIVE:
+        return
+    T, seeds, steps = papers.LIVE[name]
+    origin = f"paper_{name}"
+    if st.button(
+        f"Rerun live at a smaller size (T = {T}, {seeds} seeds, {steps:,} updates)",
+        key=f"run_{origin}",
+        help="The same code and recipe as the record, shorter and with fewer seeds: a lecture minute, "
+        "not the paper's scale.",
+    ):
+        start_run(origin, papers.live_lab(name))
+    slots[origin] = slot_for(origin, st.container())
+
+
 def legend_columns(chart, n: int = 2):
     """Wrap a bottom legend into n columns (a comparison has many runs; one row would be cut off)."""
     layers = chart.layer if isinstance(chart, alt.LayerChart) else [chart]
@@ -970,9 +986,10 @@ else:
     )
     for _path, _prec in papers.records():
         _keep = ("papers", str(_path.name), _path.stat().st_mtime_ns)
+        paper_live_button(_prec["name"])
         _partial = "**Partial record** (still recording). " if _prec["partial"] else ""
         _compute = (
-            f"Compute: {sum(c['compute']['seconds'] for c in _prec['configs']):,.0f} s on "
+            f"Compute: {sum(c.get('compute', {}).get('seconds', 0.0) for c in _prec['configs']):,.0f} s on "
             f"{_prec['made_with']['machine']}. Simplifications against the paper: "
             + "; ".join(_prec["simplifications"])
             + "."

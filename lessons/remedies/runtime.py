@@ -289,9 +289,14 @@ def _task_loss(kind, out, b):
 class Lab:
     """Every run of a comparison, trained a time slice at a time (``advance``)."""
 
-    def __init__(self, specs: list[RunSpec], kn: Knobs, title: str = ""):
+    def __init__(self, specs: list[RunSpec], kn: Knobs, title: str = "", configs=None):
+        """configs: one engine TrainConfig per spec, used as given (a paper's recipe, lessons.papers.live_lab)
+        instead of the one the spec and knobs make."""
         self.kn, self.title = kn, title
-        self.runs: list[Run] = [_new_run(s, kn) for s in specs]
+        if configs is None:
+            self.runs: list[Run] = [_new_run(s, kn) for s in specs]
+        else:
+            self.runs = [Run(s, "grad", c) for s, c in zip(specs, configs, strict=True)]
         groups: dict = {}
         for r in self.runs:
             if r.kind == "grad":

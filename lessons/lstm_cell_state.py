@@ -1166,3 +1166,93 @@ def notice_code(A: dict) -> list[str]:
         f"Component 0 (the farthest step) is {tiny.norms[0] / max(tiny.norms[-1], 1e-300):.3g} of component 2 "
         "(the nearest).",
     ]
+
+
+# ----------------------------------------------------------------------------- the gradient travelling back (issue 19)
+TRAVEL_ROWS = ("LSTM: cell path", "LSTM: the rest (through h)")
+
+
+def _log10_fro(A: np.ndarray, log_scale: float) -> float:
+    """log10 ||A||_F of a matrix stored as A * 10^(-log_scale) (its true value), -inf when it is exactly 0."""
+    n = float(np.linalg.norm(A))
+    return log_scale + np.log10(n) if n > 0 and np.isfinite(n) else (-np.inf if n == 0 else np.nan)
+
+
+def travel_norms(
+    T: int, H: int, D: int, fbias: float, scale: float, xscale: float, seed: int, cmp: str
+) -> dict:
+    """log10 of the Frobenius norms, by distance d = T - k = 0..T, of the gradient from c_T reaching c_k along
+    the cell path alone, prod diag(f_s), and along the rest, dc_T/dc_k - prod diag(f_s) (every path that goes
+    through some h_s, where W_h appears), and the comparison cell's dh_T/dh_k. Exact products of the step
+    Jacobians (gradcore.jacobians), rescaled every step so that nothing underflows before its true value does;
+    row name -> (T + 1,) array. NB: computed once per setting; the animation only reads it."""
+    p = make_problem(T, H, D, fbias, scale, xscale, seed)
+    _, cache = run_cell("LSTM", p)
+    J = jacobians.lstm_step_jacobians(cache)  # (T, 2H, 2H)
+    f = cache.f[0]  # (T, H)
+    P = np.zeros((H, 2 * H))
+    P[:, H:] = np.eye(H)  # dc_T/d(h_T, c_T)
+    log_s = 0.0  # P holds the true product times 10^(-log_s)
+    logf = np.zeros(H)  # ln of the diagonal of prod diag(f) over the last d steps (the cell path, exact)
+    diag = np.ones(H)  # the same diagonal on P's scale (so the rest is P's c-block minus exactly it)
+    cell = np.empty(T + 1)
+    rest = np.empty(T + 1)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        for d in range(T + 1):
+            top = logf.max()
+            cell[d] = (top + np.log(np.linalg.norm(np.exp(logf - top)))) / np.log(10.0)
+            R = P[:, H:].copy()
+            R[np.diag_indices(H)] -= diag
+            rest[d] = _log10_fro(R, log_s)
+            if d == T:
+                break
+            k = T - d  # step k: P <- P @ d(h_k, c_k)/d(h_{k-1}, c_{k-1})
+            P = P @ J[k - 1]
+            diag = diag * f[k - 1]
+            logf = logf + np.log(f[k - 1])
+            m = float(np.abs(P).max())
+            if m > 0 and np.isfinite(m):
+                P /= m
+                diag /= m
+                log_s += np.log10(m)
+    out = {TRAVEL_ROWS[0]: cell, TRAVEL_ROWS[1]: rest}
+    if cmp != "none":
+        _, cc = run_cell(cmp, p)
+        Jc = jacobians.rnn_step_jacobians(cc) if cmp == "RNN" else jacobians.gru_step_jacobians(cc)
+        Q, log_q, vals = np.eye(H), 0.0, np.empty(T + 1)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+            for d in range(T + 1):
+                vals[d] = _log10_fro(Q, log_q)
+                if d == T:
+                    break
+                Q = Q @ Jc[T - d - 1]
+                m = float(np.abs(Q).max())
+                if m > 0 and np.isfinite(m):
+                    Q /= m
+                    log_q += np.log10(m)
+        out[f"{cmp}: dh_T/dh_k"] = vals
+    return out
+
+
+def travel_frame(norms: dict, frame: int) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """One frame of the animation: every row's cells k = 0..T, those the gradient has reached (k >= T - frame)
+    with their log10 norm where it is finite, the cells not reached yet, and the title: the number of every
+    row at the wavefront."""
+    names = list(norms)
+    T = len(norms[names[0]]) - 1
+    frame = int(min(max(frame, 0), T))
+    front = T - frame
+    k = np.arange(T + 1)
+    reached, waiting, parts = [], [], []
+    for name in names:
+        v = np.asarray(norms[name], dtype=float)[T - k]
+        hit = (k >= front) & np.isfinite(v)
+        reached.append(pd.DataFrame({"row": name, "k": k[hit], "log10": v[hit], "front": k[hit] == front}))
+        waiting.append(pd.DataFrame({"row": name, "k": k[k < front]}))
+        val = v[front]
+        parts.append(
+            f"{name.split(': ', 1)[-1] if name.startswith('LSTM') else name.split(':')[0]} "
+            + (sci(log10=val) if np.isfinite(val) else "exactly 0" if val == -np.inf else "overflowed")
+        )
+    label = f"k = {front} (T - k = {frame}): " + " · ".join(parts)
+    return pd.concat(reached, ignore_index=True), pd.concat(waiting, ignore_index=True), label

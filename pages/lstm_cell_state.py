@@ -52,6 +52,14 @@ def cell_path_end(T: int, H: int, D: int, fbias: float, scale: float, xscale: fl
     return lesson.cell_path_end(T, H, D, fbias, scale, xscale, seed)
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def travel_norms(
+    T: int, H: int, D: int, fbias: float, scale: float, xscale: float, seed: int, cmp: str
+) -> dict:
+    """Per distance, log10 norms of the cell path, the rest, and the comparison cell (the animation reads them)."""
+    return lesson.travel_norms(T, H, D, fbias, scale, xscale, seed, cmp)
+
+
 @st.cache_data(max_entries=8, show_spinner=False)
 def article_code(seed: int) -> dict:
     """Kravets's (2023) tiny example three ways, and its mistakes run live."""
@@ -351,6 +359,14 @@ def section_paths(reveal: bool, box):
     render(args, F, "paths", height=ui.stage.hero_height() - 50)  # the predict-first line is above it
     st.markdown(PATHS_INTRO)
     st.markdown(lesson.paths_read_off(R, T, cmp))
+    st.markdown(
+        "**Watch the gradient travel back from $c_T$.** Each frame moves it one step further: the cell path "
+        "alone, the rest (every path through some $h_s$), "
+        + ("" if cmp == "none" else f"and the {cmp}'s $\\partial h_T/\\partial h_k$ on the same inputs, ")
+        + "each cell coloured by its log10 Frobenius norm."
+    )
+    norms = travel_norms(*args)
+    ui.travel.animate("lstm", T, lambda f: lesson.travel_frame(norms, f))
     ui.what_to_notice(lesson.notice_paths(R, T, fbias, cmp))
 
 

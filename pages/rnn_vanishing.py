@@ -398,73 +398,11 @@ def section_decay():
     travel()
 
 
-TRAVEL = "_rnn_travel_frame"  # session_state: the animation's frame (the distance the gradient has reached)
-PLAYING = "_rnn_travel_playing"  # session_state: whether it plays
-
-
-def travel_chart(reached: pd.DataFrame, waiting: pd.DataFrame, label: str) -> alt.LayerChart:
-    """T + 1 cells h_0..h_T in a row, coloured by log10 ||dh_T/dh_k||_F where the gradient has reached."""
-    x = alt.X("k:O", title="state h_k (step k)", axis=alt.Axis(labelOverlap="greedy"))
-    hit = (
-        alt.Chart(reached)
-        .mark_rect(stroke="white")
-        .encode(
-            x,
-            color=alt.Color(
-                "log10:Q",
-                title="log10 norm",
-                scale=alt.Scale(scheme=palette.SEQUENTIAL),
-                legend=alt.Legend(orient="right", gradientLength=100),
-            ),
-            tooltip=["k:O", alt.Tooltip("log10:Q", format=".2f")],
-        )
-    )
-    front = (
-        alt.Chart(reached)
-        .transform_filter("datum.front")
-        .mark_rect(fill=None, stroke=palette.BLACK, strokeWidth=3)
-        .encode(x)
-    )
-    layers = [hit, front]
-    if len(waiting):
-        layers.insert(0, alt.Chart(waiting).mark_rect(color="#dddddd", stroke="white").encode(x))
-    # NB: Streamlit fits title, axis labels and legend into a chart's height: at lecture sizes 90 px left the row
-    # of cells no height at all, so the height is the row's 60 px plus what goes around it
-    around = 150 if ui.lecture_mode() else 100
-    return alt.layer(*layers).properties(height=60 + around, title=label)
-
-
 def travel():
     """The gradient of h_T travelling back through the unrolled network, one step per frame (issue 19 item 2):
-    the norms are this run's, computed once (r); only this fragment reruns, every FRAME_S while playing."""
-    T = int(r.t_end)
+    the norms are this run's, computed once (r); only the animation's fragment reruns (ui.travel)."""
     st.markdown("**Watch the gradient travel back.** Each frame moves it one step further from h_T.")
-    c1, c2, c3 = st.columns([1, 1, 4])
-
-    # NB: buttons, not a toggle: playing is this session's, not the link's (a shared URL does not start it)
-    def flip():  # a callback: it runs before the script, so the button's label already says what it will do
-        st.session_state[PLAYING] = not st.session_state.get(PLAYING, False)
-
-    play = st.session_state.get(PLAYING, False)
-    c1.button("Pause" if play else "Play", key="rnn_travel_play", on_click=flip)
-    if c2.button("Step", key="rnn_travel_step"):
-        st.session_state[TRAVEL] = (st.session_state.get(TRAVEL, 0) + 1) % (T + 1)
-
-    @st.fragment(run_every=FRAME_S if play else None)
-    def frame():
-        f = int(st.session_state.get(TRAVEL, 0))
-        if play:
-            f = (f + 1) % (T + 1)  # loops: at the end it starts again from h_T
-            st.session_state[TRAVEL] = f
-        f = min(f, T)
-        reached, waiting, label = L.travel_frame(r, f)
-        chart = travel_chart(reached, waiting, label)
-        st.altair_chart(ui.charts.configure(chart, ui.lecture_mode()), width="stretch", height="content")
-
-    frame()
-
-
-FRAME_S = 0.4  # seconds between frames while playing
+    ui.travel.animate("rnn", int(r.t_end), lambda f: L.travel_frame(r, f))
 
 
 def section_spectrum():

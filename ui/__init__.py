@@ -78,12 +78,16 @@ Stage (ui.stage; issue 18: the chart and the controls that teach it on one scree
 Frame (ui.frame): PAGES (the menu), navigation(), inside() around pg.run() in app.py, and require(),
 the first line of every page (a page run without the frame reruns as the frame).
 
+Travel (ui.travel; issue 19): the gradient travelling back through the unrolled network, animated:
+    animate(key, T, frame)   # Play / Pause, Step, and an st.fragment(run_every=FRAME_S) that draws frame(f)
+        # frame(f) -> (reached, waiting, title); a 'row' column gives one row of cells per path / cell
+
 Server operations (run slots, training that gives way, memory, BLAS threads) live in serve/, not here.
 
 Palette (ui.palette): Okabe-Ito; colour(name), colours(names), scale(names), QUANTITY, CYCLE.
 """
 
-from ui import charts, controls, frame, lazy, palette, stage
+from ui import charts, controls, frame, lazy, palette, stage, travel
 from ui.controls import lecture_mode, multiselect, number, radio, select, slider, toggle
 from ui.lazy import open_label, sections
 from ui.show import (
@@ -107,6 +111,7 @@ __all__ = [
     "lazy",
     "palette",
     "stage",
+    "travel",
     "lecture_mode",
     "multiselect",
     "number",

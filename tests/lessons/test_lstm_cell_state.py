@@ -191,3 +191,51 @@ def test_paths_are_the_engines_norms():
     np.testing.assert_array_equal(pa.full_c, pn.log_spec_c)
     np.testing.assert_array_equal(pa.compare, jacobians.gru_product_norms(g).log_spec)
     assert pa.full_c[1] == pytest.approx(pa.cell[1])  # one step back, dc_T/dc_(T-1) = diag(f_T) exactly
+
+
+@pytest.mark.parametrize("fbias, cmp", [(1.0, "RNN"), (3.0, "GRU")])
+def test_travel_norms_are_the_products_of_the_step_jacobians(fbias, cmp):
+    """The animation's rows: the cell path prod diag(f_s), the rest dc_T/dc_k - prod diag(f_s), and the comparison
+    cell's dh_T/dh_k, against plain products of gradcore.jacobians' step Jacobians (short T: nothing underflows)
+    and against the two-paths chart's Frobenius norms (gradcore.jacobians.lstm_product_norms)."""
+    T, H, D = 12, 5, 3
+    n = L.travel_norms(T, H, D, fbias, 0.9, 1.0, 0, cmp)
+    p = L.make_problem(T, H, D, fbias, 0.9, 1.0, 0)
+    _, cache = L.run_cell("LSTM", p)
+    J = jacobians.lstm_step_jacobians(cache)
+    P = np.eye(2 * H)[H:]  # dc_T/d(h_T, c_T)
+    cell, rest = [], []
+    for d in range(T + 1):
+        k = T - d
+        diag = np.prod(cache.f[0, k:], axis=0) if d else np.ones(H)
+        cell.append(np.log10(np.linalg.norm(diag)))
+        R = P[:, H:] - np.diag(diag)
+        rest.append(np.log10(np.linalg.norm(R)) if np.linalg.norm(R) > 0 else -np.inf)
+        if k:
+            P = P @ J[k - 1]
+    np.testing.assert_allclose(n[L.TRAVEL_ROWS[0]], cell, rtol=1e-12, atol=1e-12)
+    assert np.all(np.isneginf(n[L.TRAVEL_ROWS[1]][:2]))  # one step back there is no path through h: exactly 0
+    np.testing.assert_allclose(n[L.TRAVEL_ROWS[1]][2:], rest[2:], rtol=1e-9)
+    pn = jacobians.lstm_product_norms(cache, spectral=False)
+    np.testing.assert_allclose(n[L.TRAVEL_ROWS[0]], pn.log_fro_cell / np.log(10), rtol=1e-9)
+    _, cc = L.run_cell(cmp, p)
+    q = (jacobians.rnn_product_norms if cmp == "RNN" else jacobians.gru_product_norms)(cc, spectral=False)
+    np.testing.assert_allclose(n[f"{cmp}: dh_T/dh_k"], q.log_fro / np.log(10), rtol=1e-9)
+
+
+def test_travel_norms_do_not_underflow_at_long_T():
+    """At T = 1,500 the RNN's product is far below float64's smallest number, yet every row stays finite: the
+    products are rescaled every step."""
+    n = L.travel_norms(1500, 8, 4, 1.0, 0.9, 1.0, 0, "RNN")
+    assert n["RNN: dh_T/dh_k"][-1] < -320 and np.all(np.isfinite(n["RNN: dh_T/dh_k"]))
+    assert np.all(np.isfinite(n[L.TRAVEL_ROWS[1]][2:]))
+
+
+def test_travel_frame_moves_the_front_and_names_every_row():
+    n = L.travel_norms(20, 4, 2, 1.0, 0.9, 1.0, 0, "RNN")
+    reached, waiting, label = L.travel_frame(n, 1)
+    assert label.startswith("k = 19 (T - k = 1): cell path ") and "the rest (through h) exactly 0" in label
+    assert "RNN " in label
+    assert set(reached["row"]) == {L.TRAVEL_ROWS[0], "RNN: dh_T/dh_k"}  # the rest's two zero cells are not drawn
+    assert len(waiting) == 3 * 19 and reached.loc[reached.front, "k"].unique().tolist() == [19]
+    assert L.travel_frame(n, 999)[2].startswith("k = 0 (T - k = 20)")  # clamped

@@ -226,3 +226,28 @@ def test_split_chart_says_where_the_total_lies_on_through_h(query, since):
     else:
         k = float(note.split("from distance t - k = ")[1].split(" on")[0])
         assert (dist[dist.index >= k] <= tol).all() and dist[dist.index < k].iloc[-1] > tol, note
+
+
+def test_step_moves_the_lstm_travelling_gradient_with_every_row_at_the_front():
+    """The Two paths tab animates the cell path, the rest and the comparison RNN; Step moves one state back and
+    the title holds every row's number at the wavefront; nothing is in the URL."""
+    import json
+
+    def front(at):
+        for c in at.get("vega_lite_chart"):
+            t = json.loads(c.proto.spec).get("title", "")
+            t = t.get("text", "") if isinstance(t, dict) else t
+            if "cell path " in str(t) and str(t).startswith("k = "):
+                return str(t)
+        raise AssertionError("no travelling-gradient frame")
+
+    at = new_app(PAGE, eager=False)
+    at.query_params["lstm_view"] = "Two paths"
+    at.run()
+    T = int(at.slider(key="T").value)
+    assert front(at).startswith(f"k = {T} (T - k = 0)")
+    at.button(key="lstm_travel_step").click().run()
+    title = front(at)
+    assert title.startswith(f"k = {T - 1} (T - k = 1)") and "the rest (through h) exactly 0" in title
+    assert "RNN " in title and "lstm_travel_step" not in at.query_params
+    assert not at.exception

@@ -1,0 +1,93 @@
+"""The gradient travelling back through the unrolled network, animated (issue 19, item 2).
+
+A row of cells h_0..h_T (several rows: one per path or cell), coloured by log10 of the gradient norm where the
+gradient of the last state has reached; one step further back per frame. The norms are computed once by the
+page (cached); only an st.fragment reruns, every FRAME_S seconds while playing, and it only reads them.
+
+    ui.travel.animate("rnn", T, lambda f: lesson.travel_frame(r, f))   # -> (reached, waiting, title)
+
+reached: DataFrame k, log10, front (bool) [, row]; waiting: k [, row] (cells not reached yet).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from ui import charts, controls, palette
+
+FRAME_S = 0.4  # seconds between frames while playing
+
+
+def chart(reached: pd.DataFrame, waiting: pd.DataFrame, label: str) -> alt.LayerChart:
+    """T + 1 cells in a row (or one row per value of a 'row' column), coloured by log10 norm where reached."""
+    rows = "row" in reached.columns or "row" in waiting.columns
+    x = alt.X("k:O", title="state h_k (step k)", axis=alt.Axis(labelOverlap="greedy"))
+    y = [alt.Y("row:N", title=None, sort=None, axis=alt.Axis(labelLimit=320))] if rows else []
+    hit = (
+        alt.Chart(reached)
+        .mark_rect(stroke="white")
+        .encode(
+            x,
+            *y,
+            color=alt.Color(
+                "log10:Q",
+                title="log10 norm",
+                scale=alt.Scale(scheme=palette.SEQUENTIAL),
+                legend=alt.Legend(orient="right", gradientLength=100),
+            ),
+            tooltip=[*(["row:N"] if rows else []), "k:O", alt.Tooltip("log10:Q", format=".2f")],
+        )
+    )
+    front = (
+        alt.Chart(reached)
+        .transform_filter("datum.front")
+        .mark_rect(fill=None, stroke=palette.BLACK, strokeWidth=3)
+        .encode(x, *y)
+    )
+    layers = [hit, front]
+    if len(waiting):
+        layers.insert(0, alt.Chart(waiting).mark_rect(color="#dddddd", stroke="white").encode(x, *y))
+    n_rows = max(
+        reached["row"].nunique() if rows and len(reached) else 1,
+        waiting["row"].nunique() if rows and len(waiting) else 1,
+    )
+    # NB: Streamlit fits title, axis labels and legend into a chart's height: at lecture sizes 90 px left the row
+    # of cells no height at all, so the height is the rows' 60 px each plus what goes around them
+    around = 150 if controls.lecture_mode() else 100
+    return alt.layer(*layers).properties(height=60 * n_rows + around, title=label)
+
+
+def animate(key: str, T: int, frame: Callable[[int], tuple[pd.DataFrame, pd.DataFrame, str]]) -> None:
+    """Play / Pause and Step buttons, and the animation's fragment. key: this animation's prefix (its session
+    state and widget keys); frame(f) -> (reached, waiting, title) for f = 0..T steps travelled."""
+    at, playing = f"_{key}_travel_frame", f"_{key}_travel_playing"
+    c1, c2, _ = st.columns([1, 1, 4])
+
+    # NB: buttons, not a toggle: playing is this session's, not the link's (a shared URL does not start it)
+    def flip():  # a callback: it runs before the script, so the button's label already says what it will do
+        st.session_state[playing] = not st.session_state.get(playing, False)
+
+    play = st.session_state.get(playing, False)
+    c1.button("Pause" if play else "Play", key=f"{key}_travel_play", on_click=flip)
+    if c2.button("Step", key=f"{key}_travel_step"):
+        st.session_state[at] = (st.session_state.get(at, 0) + 1) % (T + 1)
+
+    @st.fragment(run_every=FRAME_S if play else None)
+    def draw():
+        f = int(st.session_state.get(at, 0))
+        if play:
+            f = (f + 1) % (T + 1)  # loops: at the end it starts again from the last state
+            st.session_state[at] = f
+        f = min(f, T)
+        reached, waiting, label = frame(f)
+        st.altair_chart(
+            charts.configure(chart(reached, waiting, label), controls.lecture_mode()),
+            width="stretch",
+            height="content",
+        )
+
+    draw()

@@ -959,17 +959,19 @@ def scoreboard(records_dir: Path = OUT) -> list[dict]:
                 )
             elif rec.get("kind") == "mse_race":
                 finals = [r["final_error"] for r in c["runs"] if r["final_error"] is not None]
+                blown = sum(v > 1.0 for v in finals)  # six times the baseline: the run blew up
                 ours = (
                     f"{n} of {n_seeds} seeds beat the baseline (MSE < {rec['threshold_mse']:.3f}) within "
                     f"{budget:,} sequences"
-                    + (f", median {med:,.0f}" if med is not None else "")
-                    + (f"; median final MSE {statistics.median(finals):.3f}" if finals else "")
+                    + (f" (median {med:,.0f} sequences to beat it)" if med is not None else "")
+                    + (f"; median final MSE {statistics.median(finals):.3g}" if finals else "")
+                    + (f"; {blown} of {n_seeds} ended above MSE 1 (blew up)" if blown else "")
                 )
             elif med is not None:
                 ours = f"{n} of {n_seeds} seeds solved; median {med:,.0f} sequences"
             else:
                 ours = f"0 of {n_seeds} seeds solved within {budget:,} sequences"
-            claim = f"{rec['claim']}: {c['label']}"
+            claim = f"{rec['claim']}: {c['label']}" + (f", T = {c['T']}" if "T" in c else "")
             rows.append(
                 _entry(
                     path,

@@ -1045,13 +1045,13 @@ else:
                 _both = pd.concat([_rows[["sequences", "model", "mse"]], _base], ignore_index=True)
                 with _col:
                     show(
-                        lambda _both=_both, _T=_T, _prec=_prec: ui.charts.line(
+                        lambda _both=_both, _T=_T, _prec=_prec: ui.charts.log_line(
                             _both,
                             "sequences",
                             "mse",
                             "model",
                             x_title="training sequences per run",
-                            y_title="held-out MSE (median over seeds)",
+                            y_title="held-out MSE (median over seeds, log scale)",
                             dashed=["baseline: predict the mean (1/6)"],
                             height=300,
                             title=f"{_prec['paper']}: adding problem, T = {_T}",

@@ -233,3 +233,43 @@ def test_martens_record_holds_every_seed_and_its_verdict(tmp_path):
     assert rows[0]["ours"].startswith(
         f"{int(rec['configs'][0]['runs'][0]['solved'])} of 1 seeds solved after 2 outer"
     )
+
+
+def test_mse_race_entries_name_their_length_and_runs_that_blew_up(tmp_path):
+    def cfg(T, finals, solved):
+        return {
+            "key": f"irnn_T{T}",
+            "label": "IRNN",
+            "T": T,
+            "finished": True,
+            "budget_sequences": 960,
+            "runs": [{"solved_sequences": s, "final_error": f} for s, f in zip(solved, finals, strict=True)],
+        }
+
+    rec = {
+        "kind": "mse_race",
+        "paper": "Le",
+        "claim": "c",
+        "task": "adding_le",
+        "T": 300,
+        "metric": "m",
+        "paper_value": None,
+        "paper_source": "s",
+        "command": "x",
+        "partial": False,
+        "threshold_mse": 0.155,
+        "configs": [
+            cfg(150, [0.01, 0.02, 0.03], [320, 640, 640]),
+            cfg(300, [0.01, 5e21, 0.2], [320, None, None]),
+        ],
+    }
+    (tmp_path / "le.json").write_text(json.dumps(rec))
+    a, b = papers.scoreboard(tmp_path)
+    assert (a["claim"], a["T"], a["status"]) == ("c: IRNN, T = 150", 150, "reproduced")
+    assert a["ours"] == (
+        "3 of 3 seeds beat the baseline (MSE < 0.155) within 960 sequences (median 640 sequences to beat it); "
+        "median final MSE 0.02"
+    )
+    assert (b["T"], b["status"]) == (300, "partly") and b["ours"].endswith(
+        "median final MSE 0.2; 1 of 3 ended above MSE 1 (blew up)"
+    )

@@ -366,7 +366,9 @@ def section_paths(reveal: bool, box):
         + "each cell coloured by its log10 Frobenius norm."
     )
     norms = travel_norms(*args)
-    ui.travel.animate("lstm", T, lambda f: lesson.travel_frame(norms, f))
+    ui.travel.animate(
+        "lstm", T, lambda f: lesson.travel_frame(norms, f), ui.travel.domain_of(*norms.values())
+    )
     ui.what_to_notice(lesson.notice_paths(R, T, fbias, cmp))
 
 

@@ -402,7 +402,7 @@ def travel():
     """The gradient of h_T travelling back through the unrolled network, one step per frame (issue 19 item 2):
     the norms are this run's, computed once (r); only the animation's fragment reruns (ui.travel)."""
     st.markdown("**Watch the gradient travel back.** Each frame moves it one step further from h_T.")
-    ui.travel.animate("rnn", int(r.t_end), lambda f: L.travel_frame(r, f))
+    ui.travel.animate("rnn", int(r.t_end), lambda f: L.travel_frame(r, f), ui.travel.domain_of(r.fro_log10))
 
 
 def section_spectrum():

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -22,8 +23,10 @@ from ui import charts, controls, palette
 FRAME_S = 0.4  # seconds between frames while playing
 
 
-def chart(reached: pd.DataFrame, waiting: pd.DataFrame, label: str) -> alt.LayerChart:
-    """T + 1 cells in a row (or one row per value of a 'row' column), coloured by log10 norm where reached."""
+def chart(reached: pd.DataFrame, waiting: pd.DataFrame, label: str, domain=None) -> alt.LayerChart:
+    """T + 1 cells in a row (or one row per value of a 'row' column), coloured by log10 norm where reached.
+    domain: (lo, hi) of the colour scale, the same for every frame (else each frame's own range); with rows the
+    label 'head: a · b · c' is drawn as the title head and one subtitle line per row's number."""
     rows = "row" in reached.columns or "row" in waiting.columns
     x = alt.X("k:O", title="state h_k (step k)", axis=alt.Axis(labelOverlap="greedy"))
     y = [alt.Y("row:N", title=None, sort=None, axis=alt.Axis(labelLimit=320))] if rows else []
@@ -36,7 +39,9 @@ def chart(reached: pd.DataFrame, waiting: pd.DataFrame, label: str) -> alt.Layer
             color=alt.Color(
                 "log10:Q",
                 title="log10 norm",
-                scale=alt.Scale(scheme=palette.SEQUENTIAL),
+                scale=alt.Scale(
+                    scheme=palette.SEQUENTIAL, **({} if domain is None else {"domain": list(domain)})
+                ),
                 legend=alt.Legend(orient="right", gradientLength=100),
             ),
             tooltip=[*(["row:N"] if rows else []), "k:O", alt.Tooltip("log10:Q", format=".2f")],
@@ -58,10 +63,27 @@ def chart(reached: pd.DataFrame, waiting: pd.DataFrame, label: str) -> alt.Layer
     # NB: Streamlit fits title, axis labels and legend into a chart's height: at lecture sizes 90 px left the row
     # of cells no height at all, so the height is the rows' 60 px each plus what goes around them
     around = 150 if controls.lecture_mode() else 100
-    return alt.layer(*layers).properties(height=60 * n_rows + around, title=label)
+    title = label
+    if rows and ": " in label:  # NB: one long title line was cut at 1280 px in lecture mode
+        head, tail = label.split(": ", 1)
+        title = alt.TitleParams(head, subtitle=tail.split(" · "))
+        around += 20 * len(tail.split(" · "))
+    return alt.layer(*layers).properties(height=60 * n_rows + around, title=title)
 
 
-def animate(key: str, T: int, frame: Callable[[int], tuple[pd.DataFrame, pd.DataFrame, str]]) -> None:
+def domain_of(*arrays) -> tuple[float, float] | None:
+    """(lo, hi) over the finite values of the arrays: one colour scale for every frame of an animation."""
+    vals = np.concatenate([np.asarray(a, dtype=float).ravel() for a in arrays])
+    vals = vals[np.isfinite(vals)]
+    if not vals.size:
+        return None
+    lo, hi = float(vals.min()), float(vals.max())
+    return (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)
+
+
+def animate(
+    key: str, T: int, frame: Callable[[int], tuple[pd.DataFrame, pd.DataFrame, str]], domain=None
+) -> None:
     """Play / Pause and Step buttons, and the animation's fragment. key: this animation's prefix (its session
     state and widget keys); frame(f) -> (reached, waiting, title) for f = 0..T steps travelled."""
     at, playing = f"_{key}_travel_frame", f"_{key}_travel_playing"
@@ -85,7 +107,7 @@ def animate(key: str, T: int, frame: Callable[[int], tuple[pd.DataFrame, pd.Data
         f = min(f, T)
         reached, waiting, label = frame(f)
         st.altair_chart(
-            charts.configure(chart(reached, waiting, label), controls.lecture_mode()),
+            charts.configure(chart(reached, waiting, label, domain), controls.lecture_mode()),
             width="stretch",
             height="content",
         )

@@ -236,7 +236,7 @@ def test_step_moves_the_lstm_travelling_gradient_with_every_row_at_the_front():
     def front(at):
         for c in at.get("vega_lite_chart"):
             t = json.loads(c.proto.spec).get("title", "")
-            t = t.get("text", "") if isinstance(t, dict) else t
+            t = f"{t.get('text', '')}: " + " · ".join(t.get("subtitle", [])) if isinstance(t, dict) else t
             if "cell path " in str(t) and str(t).startswith("k = "):
                 return str(t)
         raise AssertionError("no travelling-gradient frame")

@@ -211,6 +211,86 @@ def papers_errors_chart(df: pd.DataFrame, title: str):
     return alt.layer(marks, rule).properties(height=80 + 60 * df["configuration"].nunique(), title=title)
 
 
+MSE_TOP = 10.0  # an MSE median above this (a run that blew up) is drawn at the top edge, marked
+
+
+def mse_chart(rows: pd.DataFrame, title: str, height: int = 300):
+    """Median held-out MSE against training sequences, one line per model, log y from 1e-3 to MSE_TOP, with the
+    predict-the-mean baseline 1/6 as a dashed black rule; medians above MSE_TOP sit on the top edge as crosses."""
+    df = rows.copy()
+    df["above"] = df["mse"] > MSE_TOP
+    df["shown"] = df["mse"].clip(lower=1e-3, upper=MSE_TOP)
+    names = list(dict.fromkeys(df["model"]))
+    x = alt.X("sequences:Q", title="training sequences per run")
+    y = alt.Y(
+        "shown:Q",
+        title="MSE (median of seeds)",
+        scale=alt.Scale(type="log", domain=[1e-3, MSE_TOP], clamp=True),
+        axis=alt.Axis(format="~g"),
+    )
+    colour = alt.Color(
+        "model:N", scale=ui.palette.scale(names), legend=alt.Legend(orient="bottom", title=None, columns=1)
+    )
+    lines = (
+        alt.Chart(df)
+        .mark_line()
+        .encode(
+            x,
+            y,
+            colour,
+            tooltip=[
+                "model:N",
+                alt.Tooltip("sequences:Q", format=","),
+                alt.Tooltip("mse:Q", format=".4g"),
+                "seeds:Q",
+            ],
+        )
+    )
+    above = (
+        alt.Chart(df)
+        .transform_filter("datum.above")
+        .mark_point(shape="cross", size=90, filled=True)
+        .encode(x, y, colour)
+    )
+    base = pd.DataFrame({"shown": [papers.LE_BASELINE], "label": ["predict the mean: 1/6"]})
+    rule = alt.Chart(base).mark_rule(strokeDash=[6, 4], color=ui.palette.BLACK).encode(y=alt.Y("shown:Q"))
+    text = (
+        alt.Chart(base)
+        .mark_text(align="left", dx=4, dy=-6, color=ui.palette.BLACK)
+        .encode(y=alt.Y("shown:Q"), x=alt.XValue(0), text="label:N")
+    )
+    return alt.layer(lines, above, rule, text).properties(height=height, title=title)
+
+
+def success_chart(rows: pd.DataFrame, title: str, height: int = 300):
+    """Share of seeds solved against T, one line per method, y from 0 to 1 (all zeros stay readable)."""
+    names = list(dict.fromkeys(rows["method"]))
+    return (
+        alt.Chart(rows)
+        .mark_line(point=True)
+        .encode(
+            alt.X("T:Q", title="sequence length T (steps)", axis=alt.Axis(values=sorted(rows["T"].unique()))),
+            alt.Y(
+                "success:Q",
+                title=f"seeds solved (share of {int(rows['seeds'].max())})",
+                scale=alt.Scale(domain=[0, 1]),
+            ),
+            alt.Color(
+                "method:N",
+                scale=ui.palette.scale(names),
+                legend=alt.Legend(orient="bottom", title=None, columns=1),
+            ),
+            alt.StrokeDash(
+                "method:N",
+                scale=alt.Scale(domain=names, range=[[2, 3], [8, 4], [1, 0]][: len(names)]),
+                legend=None,
+            ),
+            tooltip=["method:N", "T:Q", "solved:Q", "seeds:Q"],
+        )
+        .properties(height=height, title=title)
+    )
+
+
 def paper_live_button(name: str) -> None:
     """'Rerun live at a smaller size' for a paper record, with its live area (progress bar, streaming curves)."""
     if name not in papers.LIVE:
@@ -1002,16 +1082,8 @@ else:
             for _col, (_opt, _rows) in zip(st.columns(2), _sr.groupby("optimiser", sort=False), strict=False):
                 with _col:
                     show(
-                        lambda _rows=_rows, _opt=_opt, _budget=_budget: ui.charts.line(
-                            _rows,
-                            "T",
-                            "success",
-                            "method",
-                            x_title="sequence length T (steps)",
-                            y_title=f"seeds solved (share of {int(_rows['seeds'].max())})",
-                            points=True,
-                            height=300,
-                            title=f"{_opt}: solved within {_budget:,} sequences",
+                        lambda _rows=_rows, _opt=_opt, _budget=_budget: success_chart(
+                            _rows, f"{_opt}: solved within {_budget:,} sequences"
                         ),
                         keep=(*_keep, _opt),
                         data=_rows,
@@ -1035,35 +1107,26 @@ else:
             if _mr.empty:
                 continue
             for _col, (_T, _rows) in zip(st.columns(2), _mr.groupby("T"), strict=False):
-                _base = pd.DataFrame(
-                    {
-                        "sequences": [0, int(_rows["sequences"].max())],
-                        "model": "baseline: predict the mean (1/6)",
-                        "mse": [papers.LE_BASELINE] * 2,
-                    }
-                )
-                _both = pd.concat([_rows[["sequences", "model", "mse"]], _base], ignore_index=True)
                 with _col:
                     show(
-                        lambda _both=_both, _T=_T, _prec=_prec: ui.charts.log_line(
-                            _both,
-                            "sequences",
-                            "mse",
-                            "model",
-                            x_title="training sequences per run",
-                            y_title="held-out MSE (median over seeds, log scale)",
-                            dashed=["baseline: predict the mean (1/6)"],
-                            height=300,
-                            title=f"{_prec['paper']}: adding problem, T = {_T}",
+                        lambda _rows=_rows, _T=_T, _prec=_prec: mse_chart(
+                            _rows, f"{_prec['paper']}: adding problem, T = {_T}"
                         ),
                         keep=(*_keep, int(_T)),
-                        data=_both,
+                        data=_rows,
                         filename=f"{_prec['name']}_T{_T}.csv",
+                    )
+                    _last = _rows.sort_values("sequences").groupby("model", sort=False).tail(1)
+                    st.caption(  # lines on the baseline hide each other: the numbers say where each ended
+                        "Last median MSE: "
+                        + "; ".join(f"{m.model} {m.mse:.3g}" for m in _last.itertuples())
+                        + f" (baseline {papers.LE_BASELINE:.3g})."
                     )
             st.caption(
                 f"{_prec['claim'][0].upper()}{_prec['claim'][1:]}. Source: {_prec['paper_source']}. "
                 f"MSE of each seed on {_prec['eval_size']:,} fresh sequences of its own; beating the baseline means MSE below "
-                f"{_prec['threshold_mse']:.3f}. " + _partial + _compute
+                f"{_prec['threshold_mse']:.3f}. A median above {MSE_TOP:g} (runs that blew up) is drawn as a cross on the top "
+                "edge. " + _partial + _compute
             )
             continue
         if _prec.get("kind") == "hf_race":  # Martens & Sutskever: each seed's test error, per damping and T

@@ -489,9 +489,9 @@ def record_mse_race(race: MseRace, out: Path | None = None, seeds: int | None = 
 # Martens & Sutskever 2011: Hessian-free with structural damping against Levenberg-Marquardt damping alone
 # ---------------------------------------------------------------------------------------
 MARTENS_NAME = "martens_hf_adding"
-MARTENS_LENGTHS = (30, 60)
+MARTENS_LENGTHS = (30, 60, 100)
 MARTENS_SEEDS = 3
-MARTENS_STEPS = 40  # outer HF iterations per run
+MARTENS_STEPS = 150  # outer HF iterations per run
 MARTENS_METHODS = (
     ("lm", "HF, Levenberg-Marquardt damping alone", 0.0),
     ("struct", "HF + structural damping (mu = 1)", 1.0),
@@ -503,7 +503,7 @@ MARTENS_SIMPLIFICATIONS = (
     "mini-batches, a new one for every outer step, and a smaller one for the curvature)",
     "no CG backtracking: the step is CG's last iterate (the paper keeps the best of several earlier iterates)",
     "CG warm-started from 0.95 x the previous step, at most 50 CG iterations, lambda by the "
-    "Levenberg-Marquardt rule on the reduction ratio (as the paper); 40 outer steps per run",
+    f"Levenberg-Marquardt rule on the reduction ratio (as the paper); {MARTENS_STEPS} outer steps per run",
     "tanh RNN of H = 16 on the adding problem (Hochreiter's variant), the paper's pathological problems at "
     "far longer T (up to about 200 and more) and with more units",
     "solved = fewer than 1 % of 1,000 fresh sequences off by 0.04 or more after the last outer step",

@@ -236,6 +236,9 @@ def test_travel_frame_moves_the_front_and_names_every_row():
     reached, waiting, label = L.travel_frame(n, 1)
     assert label.startswith("k = 19 (T - k = 1): cell path ") and "the rest (through h) exactly 0" in label
     assert "RNN " in label
-    assert set(reached["row"]) == {L.TRAVEL_ROWS[0], "RNN: dh_T/dh_k"}  # the rest's two zero cells are not drawn
+    assert set(reached["row"]) == {
+        L.TRAVEL_ROWS[0],
+        "RNN: dh_T/dh_k",
+    }  # the rest's two zero cells are not drawn
     assert len(waiting) == 3 * 19 and reached.loc[reached.front, "k"].unique().tolist() == [19]
     assert L.travel_frame(n, 999)[2].startswith("k = 0 (T - k = 20)")  # clamped

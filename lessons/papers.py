@@ -150,9 +150,8 @@ PAPERS = {
 # Sweeps: success against length (Pascanu et al. 2013), several methods and optimisers per length
 # ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Sweep:
-    """Success rate against sequence length: at every T, for every optimiser, one ensemble of
-    len(methods) x seeds runs (the methods differ only in per-model fields: clip threshold, Omega)."""
+class _Study:
+    """What a recorded study of a paper names: the fields its record starts with (see _header)."""
 
     name: str
     paper: str
@@ -162,15 +161,22 @@ class Sweep:
     paper_source: str
     base: train.TrainConfig
     lengths: tuple
+
+    @property
+    def command(self) -> str:
+        return f"python -m lessons.papers {self.name} --out results/papers/{self.name}.json"
+
+
+@dataclass(frozen=True)
+class Sweep(_Study):
+    """Success rate against sequence length: at every T, for every optimiser, one ensemble of
+    len(methods) x seeds runs (the methods differ only in per-model fields: clip threshold, Omega)."""
+
     optimisers: tuple  # (key, label, {TrainConfig field: value} shared by the ensemble)
     methods: tuple  # (key, label, {per-model TrainConfig field: value})
     seeds: int = 5
     simplifications: tuple = ()
     paper_value: float | None = None
-
-    @property
-    def command(self) -> str:
-        return f"python -m lessons.papers {self.name} --out results/papers/{self.name}.json"
 
 
 NO_CLIP = 1e30  # "no clipping" inside an ensemble that clips by norm: a threshold no gradient reaches
@@ -223,30 +229,40 @@ def _finite(v):
     return None if isinstance(v, float) and (not math.isfinite(v) or v >= NO_CLIP) else v
 
 
+def _header(study, kind: str, lengths, **more) -> dict:
+    """The fields every record of a Sweep or MseRace starts with (configs empty, partial until the end)."""
+    return {
+        "name": study.name,
+        "kind": kind,
+        "paper": study.paper,
+        "claim": study.claim,
+        "task": study.task,
+        "T": max(lengths),
+        "lengths": list(lengths),
+        "metric": study.metric,
+        "paper_value": study.paper_value,
+        "paper_source": study.paper_source,
+        **more,
+        "simplifications": list(study.simplifications),
+        "command": study.command,
+        "made_with": _machine(),
+        "configs": [],
+        "partial": True,
+    }
+
+
 def record_sweep(sw: Sweep, out: Path | None = None, seeds: int | None = None, lengths=None) -> dict:
     """Every (T, optimiser): one ensemble over methods x seeds, split into one configuration record per
     method (its own T, method, optimiser), rewritten to `out` after each ensemble and once a minute."""
     n_seeds = seeds or sw.seeds
     lengths = tuple(lengths or sw.lengths)
-    rec = {
-        "name": sw.name,
-        "kind": "sweep",
-        "paper": sw.paper,
-        "claim": sw.claim,
-        "task": sw.task,
-        "T": max(lengths),
-        "lengths": list(lengths),
-        "metric": sw.metric,
-        "paper_value": sw.paper_value,
-        "paper_source": sw.paper_source,
-        "simplifications": list(sw.simplifications),
-        "command": sw.command,
-        "made_with": _machine(),
-        "optimisers": [{"key": k, "label": lab} for k, lab, _ in sw.optimisers],
-        "methods": [{"key": k, "label": lab} for k, lab, _ in sw.methods],
-        "configs": [],
-        "partial": True,
-    }
+    rec = _header(
+        sw,
+        "sweep",
+        lengths,
+        optimisers=[{"key": k, "label": lab} for k, lab, _ in sw.optimisers],
+        methods=[{"key": k, "label": lab} for k, lab, _ in sw.methods],
+    )
     total = len(lengths) * len(sw.optimisers)
 
     def save(configs, partial):
@@ -308,29 +324,17 @@ def record_sweep(sw: Sweep, out: Path | None = None, seeds: int | None = None, l
 # Le, Jaitly & Hinton 2015: the IRNN on their adding problem, judged by MSE against predicting the mean
 # ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class MseRace:
+class MseRace(_Study):
     """At every T, each model's seeds as one ensemble; every eval_every updates each seed's MSE on
     eval_size fresh sequences of its own; a seed has beaten the baseline at the first evaluation below
     mse_threshold(eval_size)."""
 
-    name: str
-    paper: str
-    claim: str
-    task: str
-    metric: str
-    paper_source: str
-    base: train.TrainConfig
-    lengths: tuple
     models: tuple  # (key, label, {TrainConfig field: value})
     seeds: int = 5
     eval_every: int = 100
     eval_size: int = 2560
     simplifications: tuple = ()
     paper_value: float | None = None
-
-    @property
-    def command(self) -> str:
-        return f"python -m lessons.papers {self.name} --out results/papers/{self.name}.json"
 
 
 LE_BASELINE = 1.0 / 6.0  # MSE of predicting the mean 1 of X1 + X2, X1, X2 ~ U(0, 1): Var = 2 / 12
@@ -395,27 +399,15 @@ def record_mse_race(race: MseRace, out: Path | None = None, seeds: int | None = 
     n_seeds = seeds or race.seeds
     lengths = tuple(lengths or race.lengths)
     thr = mse_threshold(race.eval_size)
-    rec = {
-        "name": race.name,
-        "kind": "mse_race",
-        "paper": race.paper,
-        "claim": race.claim,
-        "task": race.task,
-        "T": max(lengths),
-        "lengths": list(lengths),
-        "metric": race.metric,
-        "paper_value": race.paper_value,
-        "paper_source": race.paper_source,
-        "baseline_mse": LE_BASELINE,
-        "threshold_mse": round(thr, 6),
-        "eval_size": race.eval_size,
-        "eval_every": race.eval_every,
-        "simplifications": list(race.simplifications),
-        "command": race.command,
-        "made_with": _machine(),
-        "configs": [],
-        "partial": True,
-    }
+    rec = _header(
+        race,
+        "mse_race",
+        lengths,
+        baseline_mse=LE_BASELINE,
+        threshold_mse=round(thr, 6),
+        eval_size=race.eval_size,
+        eval_every=race.eval_every,
+    )
     total = len(lengths) * len(race.models)
 
     def config_rec(cfgs, key, label, T, st, curve, below, seconds, done):

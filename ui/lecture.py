@@ -296,7 +296,7 @@ def _bar(pg, k: int | None, room: dict | None, view, notes: list[str]) -> None:
         if k is None:
             return
         s = lecture.step(k)
-        prev_c, title_c, next_c, end_c = st.columns([1.2, 6, 1.2, 0.9], vertical_alignment="center")
+        prev_c, title_c, next_c, end_c = st.columns([1.5, 6, 1.2, 0.9], vertical_alignment="center")
         if prev_c.button(
             "Previous", key="lecture_prev", icon=":material/arrow_back:", disabled=k <= 1, width="stretch"
         ):
@@ -310,20 +310,10 @@ def _bar(pg, k: int | None, room: dict | None, view, notes: list[str]) -> None:
             width="stretch",
         ):
             go(k + 1)
-        end_c.button(
-            "End",
-            key="lecture_end",
-            on_click=_end_path,
-            width="stretch",
-            disabled=room is not None,
-            help="Leave the lecture path (a room keeps its path until you end the room).",
-        )
-        with st.expander("Speaker notes", expanded=False):
-            st.markdown(s.notes)
-            if not _on_page(pg, k):
-                st.caption(
-                    f"This page is not the step's page ({lecture.step(k).page}): Next or Previous go back to the path."
-                )
+        if room is None:  # in a room the path ends with the room (sidebar)
+            end_c.button(
+                "End", key="lecture_end", on_click=_end_path, width="stretch", help="Leave the lecture path."
+            )
 
 
 def _links(code: str, token: str | None = None) -> str:
@@ -340,8 +330,12 @@ def _links(code: str, token: str | None = None) -> str:
 
 
 def _panel(where, k: int | None, room: dict | None, view, notes: list[str]) -> None:
-    """The sidebar's lecture panel: start the path or a room; the lead's links and the room's predictions."""
+    """The sidebar's lecture panel: the speaker notes; start the path or a room; the lead's links and the room's
+    predictions."""
     with where:
+        if k is not None and not (room is not None and not room.get("token")):
+            with st.expander(f"Speaker notes, step {k}", expanded=False, icon=":material/speaker_notes:"):
+                st.markdown(lecture.step(k).notes)
         if room is None:
             c1, c2 = st.columns(2)
             if k is None and c1.button(
@@ -367,10 +361,11 @@ def _panel(where, k: int | None, room: dict | None, view, notes: list[str]) -> N
         if not room.get("token"):
             return  # a student's line is in the bar
         members = view.members if view is not None else 0
-        st.markdown(f"**Room `{room['code']}`** · {members} student{'s' if members != 1 else ''}")
+        st.markdown(f"**Room `{room['code']}`**: {members} student{'s' if members != 1 else ''}")
         st.caption("Student link (share it):")
         st.code(_links(room["code"]), language=None, wrap_lines=True)
-        with st.expander("Lead link (keep it private: it moves the room)"):
+        with st.expander("Lead link (private)", icon=":material/key:"):
+            st.caption("It moves the room: keep it off the projector.")
             st.code(_links(room["code"], room["token"]), language=None, wrap_lines=True)
         st.button("End the room", key="lecture_end_room", on_click=_leave, icon=":material/close:")
         if k is not None and lecture.step(k).lesson:

@@ -12,6 +12,7 @@ tests/app/test_lecture_app.py, the way tests/app/test_app_pages.py checks the pr
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 STEP_KEY = "step"  # the URL parameter of the lecture step, 1-based
@@ -182,7 +183,7 @@ N = len(STEPS)
 
 def parse_step(raw) -> int | None:
     """The 1-based step a URL value names ("3" -> 3), or None when it names none (never raises)."""
-    if not isinstance(raw, str) or not raw.strip().isdigit() or len(raw.strip()) > 3:
+    if not isinstance(raw, str) or re.fullmatch(r"[0-9]{1,3}", raw.strip()) is None:  # NB: not isdigit: '٣'
         return None
     k = int(raw.strip())
     return k if 1 <= k <= N else None

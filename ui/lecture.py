@@ -212,9 +212,8 @@ def _start_room(notes: list[str]) -> None:
 # ----------------------------------------------------------------------------- the frame's call
 def begin(pg, sidebar=None) -> None:
     """Before pg.run(): read ?step, ?room, ?lead; follow or lead the room; draw the bar and the sidebar panel."""
-    notes: list[str] = []
-    if st.session_state.get(_NOTE):
-        notes.append(st.session_state.pop(_NOTE))
+    notes: list[str] = list(st.session_state.pop(_NOTE, None) or [])  # those of a run that switched page
+    st.session_state[_NOTE] = notes  # NB: the same list: a go() below switches page, the next run shows them
     raw_room, raw_lead, raw_step = _url(ROOM_KEY), _url(LEAD_KEY), _url(lecture.STEP_KEY)
     room = membership()
     if raw_room is not None:
@@ -268,6 +267,7 @@ def begin(pg, sidebar=None) -> None:
                 go(view.step)
             k = view.step
 
+    st.session_state.pop(_NOTE, None)
     _bar(pg, k, room, view, notes)
     _panel(sidebar if sidebar is not None else st.sidebar, k, room, view, notes)
 
@@ -382,7 +382,7 @@ def _follow() -> None:
     try:
         view = store().current(room["code"], member_id())
     except rooms.RoomError as e:
-        st.session_state[_NOTE] = str(e)
+        st.session_state[_NOTE] = [str(e)]
         st.session_state.pop(_ROOM, None)
         st.rerun()
     if view.version != room["version"]:
@@ -450,7 +450,7 @@ def _on_prediction(lesson_key: str, value) -> None:
     try:
         store().submit_prediction(room["code"], member_id(), lesson_key, v)
     except rooms.RoomError as e:
-        st.session_state[_NOTE] = str(e)
+        st.session_state[_NOTE] = [str(e)]
 
 
 if _on_prediction not in predict.LISTENERS:

@@ -23,6 +23,7 @@ pg = ui.frame.navigation()
 
 ui.controls.begin_run()
 with st.sidebar:
+    lecture_panel = st.container()  # the lecture path and the room (ui.lecture), under the menu
     ui.toggle(
         "Lecture mode",
         "lecture",
@@ -52,6 +53,8 @@ ui.apply_lecture_css()
 missing = ui.frame.unknown_page(pg)  # /nosuchpage: Streamlit runs the default page; say so, in one line
 if missing:
     st.warning(missing, icon=":material/link_off:")
+# the lecture path's bar (?step=K) and the room (?room=CODE, the lead's &lead=TOKEN): may switch page (a step)
+ui.lecture.begin(pg, sidebar=lecture_panel)
 
 # counted as a script under way (a Remedies-lab training loop gives way to it), and computed in one of
 # serve.activity.RUN_SLOTS slots: one page at a time, so thirty sessions do not share the GIL in 5 ms turns

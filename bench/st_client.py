@@ -109,6 +109,12 @@ class StSession:
         self._tabsets: dict[tuple[int, ...], dict] = {}  # container path -> {"id", "index", "labels", ...}
         self._run_widgets: dict[str, Widget] = {}
         self.closed = asyncio.Event()
+        self.auto_reruns: dict[
+            str, float
+        ] = {}  # fragment id -> interval (st.fragment(run_every=...)), as sent
+        self.url_changes: list[
+            tuple[float, str]
+        ] = []  # (perf_counter, query string) of every page_info_changed
 
     # ------------------------------------------------------------------ connection
     async def connect(self, open_timeout: float = 60) -> None:
@@ -190,6 +196,11 @@ class StSession:
                 self.page_hash = nav.page_script_hash
         elif kind == "page_info_changed":
             self.query_string = msg.page_info_changed.query_string
+            self.url_changes.append((time.perf_counter(), self.query_string))
+        elif kind == "auto_rerun":
+            self.auto_reruns[msg.auto_rerun.fragment_id] = msg.auto_rerun.interval
+        elif kind == "stop_auto_rerun":
+            self.auto_reruns.pop(msg.stop_auto_rerun.fragment_id, None)
         elif kind == "page_not_found":
             if run is not None:
                 run["errors"].append(f"page_not_found: {msg.page_not_found.page_name!r}")
@@ -339,6 +350,7 @@ class StSession:
         set_values: dict[str, object] | None = None,
         trigger: str | None = None,
         timeout: float = 300,
+        fragment_id: str = "",
     ) -> RunResult:
         """Send one rerun_script and wait for its script_finished (the time between is the result)."""
         changing_page = page_hash is not None and page_hash != self.page_hash and self.page_hash != ""
@@ -364,6 +376,9 @@ class StSession:
         cs.page_name = page_name
         cs.widget_states.widgets.extend(states)
         cs.cached_message_hashes.extend(self.cache.keys())
+        if fragment_id:  # what the frontend sends for st.fragment(run_every=...): the fragment alone reruns
+            cs.fragment_id = fragment_id
+            cs.is_auto_rerun = True
         loop = asyncio.get_running_loop()
         self._run = run = {
             "done": loop.create_future(),

@@ -75,6 +75,9 @@ Stage (ui.stage; issue 18: the chart and the controls that teach it on one scree
     more(label="More settings")       # expander for the controls a lecture rarely moves
     hero_height(), pair_height()      # px of the first chart (pass to its builder, cached_chart(grow=False))
 
+Lecture (ui.lecture; issue 19): the lecture path's bar (?step=K, lessons.lecture.STEPS) and the room
+(?room=CODE, serve.rooms), drawn by the frame before pg.run(); pages do nothing for it.
+
 Frame (ui.frame): PAGES (the menu), navigation(), inside() around pg.run() in app.py, and require(),
 the first line of every page (a page run without the frame reruns as the frame).
 
@@ -87,7 +90,16 @@ Server operations (run slots, training that gives way, memory, BLAS threads) liv
 Palette (ui.palette): Okabe-Ito; colour(name), colours(names), scale(names), QUANTITY, CYCLE.
 """
 
-from ui import charts, controls, frame, lazy, palette, stage, travel
+from ui import (  # lecture: registers a ui.predict listener
+    charts,
+    controls,
+    frame,
+    lazy,
+    lecture,
+    palette,
+    stage,
+    travel,
+)
 from ui.controls import lecture_mode, multiselect, number, radio, select, slider, toggle
 from ui.lazy import open_label, sections
 from ui.show import (
@@ -109,6 +121,7 @@ __all__ = [
     "controls",
     "frame",
     "lazy",
+    "lecture",
     "palette",
     "stage",
     "travel",

@@ -41,6 +41,7 @@ _PENDING = "_ui_url_notices"  # session_state: key -> notice shown by a run that
 _DROPPED = "_ui_url_dropped"  # session_state: key -> URL string taken out of the URL before a rerun
 _NORMALISED = "_ui_url_normalised"  # session_state: key -> URL value(s) rewritten to the canonical option
 _ALIASES = "_ui_url_aliases"  # session_state: key -> the URL key its value came from (ui.controls.alias)
+_LAST_KEYS = "_ui_last_page_keys"  # session_state: control and tab keys of the last run that completed
 
 
 def begin_run() -> None:
@@ -61,6 +62,21 @@ def end_run() -> None:
     st.session_state.pop(_DROPPED, None)
     st.session_state.pop(_PENDING, None)
     st.session_state.pop(_ALIASES, None)
+    st.session_state[_LAST_KEYS] = {
+        **st.session_state.get(_REGISTRY, {}),
+        **{key: "" for key in st.session_state.get(SECTION_KEYS, {})},
+    }
+
+
+def page_controls() -> dict:
+    """URL key -> default of the controls and tab sets (a tab set's default: "") of the last run that completed
+    and of this run so far. Every one is bound to the URL: a lecture step that opens a page sets these through
+    st.session_state (Streamlit refuses st.switch_page(query_params=...) for a bound key) and clears the rest,
+    so the step shows its settings and the defaults."""
+    out = dict(st.session_state.get(_LAST_KEYS, {}))
+    out.update(st.session_state.get(_REGISTRY, {}))
+    out.update({key: "" for key in st.session_state.get(SECTION_KEYS, {})})
+    return out
 
 
 def _register(key: str, default) -> None:

@@ -233,11 +233,16 @@ def begin(pg, sidebar=None) -> None:
         _set_url(LEAD_KEY, None)
 
     k = None
+    before = st.session_state.get(_STEP)
     if raw_step is not None:
         k = lecture.parse_step(raw_step)
         if k is None:
             notes.append(lecture.bad_step_message(raw_step))
             _set_url(lecture.STEP_KEY, None)
+        elif k != before and (room is None or room.get("token")):
+            # a link to a step this session is not on (a bookmark, a typed ?step=K, a shared link): open it with
+            # its page, tab and settings, not the bar over whatever the URL else holds (a follower follows the room)
+            go(k)
     elif st.session_state.get(_STEP):
         k = st.session_state[_STEP]
         _set_url(lecture.STEP_KEY, str(k))  # a menu link dropped it

@@ -236,3 +236,16 @@ def test_tally_counts_options_and_bins():
     logv = predict.Lesson("l", "pages/start.py", None, "?", "value", lo=1e-3, hi=10.0, log=True)
     df = bar.tally(logv, [1e-3, 0.5, 9.0], bins=4)
     assert df["students"].tolist() == [1, 0, 1, 1]
+
+
+@pytest.mark.parametrize("k", [3, 6, 10])
+def test_a_link_with_only_the_step_opens_its_page_and_settings(k):
+    """A bookmark or a typed URL holds ?step=K and nothing else: the step opens with its own page, tab and
+    settings (it was the bar over the defaults: ?step=3 showed 'Sigmoid's quarter' above a tanh run)."""
+    step = lecture.step(k)
+    at = _run(new_app("pages/start.py", {"step": str(k)}, eager=False))
+    assert_healthy(at, f"?step={k}")
+    assert f"Step {k} of {lecture.N}:" in _bar_text(at)
+    keys = at.session_state[controls._LAST_KEYS]
+    for key, raw in step.params.items():
+        assert at.session_state[key] == bar._typed(raw, keys[key]), (step.key, key)

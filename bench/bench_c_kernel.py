@@ -315,6 +315,7 @@ def main(argv=None) -> int:
             "numpy": np.__version__,
             "pinned_kernels": bool(PINNED),
             "repeats": a.repeats,
+            "load_average_1min_at_end": round(os.getloadavg()[0], 2),  # other work on the machine meanwhile
             "rows": rows,
         }
         Path(a.json).write_text(json.dumps(out, indent=1) + "\n")

@@ -80,10 +80,16 @@ the first line of every page (a page run without the frame reruns as the frame).
 
 Server operations (run slots, training that gives way, memory, BLAS threads) live in serve/, not here.
 
+Predict, then reveal (ui.predict; issue 19 item 1; the lessons in lessons/predictions.py):
+    ask(key, text, default=None, step=None) -> Asked(box, value)   # bordered question, widget, Commit /
+        # Predict again; value None until committed. Draw the reveal into box; session only, no URL.
+    mark(chart, df, x, y, label) / guess_bars(df, x, y, ...)      # the prediction on the chart
+
 Palette (ui.palette): Okabe-Ito; colour(name), colours(names), scale(names), QUANTITY, CYCLE.
 """
 
-from ui import charts, controls, frame, lazy, palette, stage
+from lessons.predictions import LESSON_DEFS
+from ui import charts, controls, frame, lazy, palette, predict, stage
 from ui.controls import lecture_mode, multiselect, number, radio, select, slider, toggle
 from ui.lazy import open_label, sections
 from ui.show import (
@@ -99,8 +105,12 @@ from ui.show import (
     what_to_notice,
 )
 
+# every predict-first lesson, registered at import: every page run imports ui (ui.predict.LESSONS)
+predict.register_defs(LESSON_DEFS)
+
 __all__ = [
     "apply_lecture_css",
+    "predict",
     "charts",
     "controls",
     "frame",

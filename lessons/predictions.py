@@ -406,10 +406,15 @@ def reveal_cliff(R: dict, lr: float, guess: float) -> Reveal:
     g = float(free.grad_norm_before[k])
     med = float(np.nanmedian(step_lengths(free)))
     e = math.log10(L) if L > 0 else -math.inf
+    wall = L > 100 * med  # one step a hundred times the typical one: the wall's gradient
+    why = (
+        f"there it met the wall: ‖g‖ = {esci(g)} and a step is lr × ‖g‖ = {lr:g} × {esci(g)}"
+        if wall
+        else f"it never met the wall: its largest gradient, ‖g‖ = {esci(g)}, moves it by lr × ‖g‖ = {lr:g} × {esci(g)}"
+    )
     sentence = (
         f"You predicted {fmt.decade(guess)}; the unclipped run's longest step, from step {k} to {k + 1}, is "
-        f"**{esci(L)}**{_gap_words(guess, e)} (its median step is {esci(med)}), because there it met the wall: "
-        f"‖g‖ = {esci(g)} and a step is lr × ‖g‖ = {lr:g} × {esci(g)}."
+        f"**{esci(L)}**{_gap_words(guess, e)} (its median step is {esci(med)}), because {why}."
     )
     return Reveal(L, _right_value(guess, e), sentence)
 

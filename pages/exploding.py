@@ -19,6 +19,7 @@ import streamlit as st
 import ui
 from gradcore import cliff, clipping, jacobians, rnn
 from lessons import exploding as lesson
+from lessons import predictions as PL
 from ui import palette
 
 ui.frame.require()  # a page run without the frame reruns as the frame (ui/frame.py)
@@ -349,6 +350,58 @@ def chart_clipping(w0, b0, lr, steps, threshold, csteps, x0, target, size=330):
     )
 
 
+def chart_step_lengths(w0, b0, lr, steps, threshold, csteps, x0, target, modes: tuple, guess: float):
+    """exp_cliff / exp_clipping: every step's length in (w, b) of the runs `modes`, the prediction as a rule."""
+    R = descents(w0, b0, lr, steps, threshold, csteps, x0, target)
+    df = PL.steps_frame(R, {m: RUNS[m] for m in modes})
+    chart = _recolour(
+        ui.charts.log_line(
+            df,
+            "step",
+            "length",
+            "run",
+            floor=1e-16,
+            x_title="descent step k",
+            y_title="||(w, b)_k - (w, b)_(k-1)|| (log scale)",
+            title="Length of each descent step",
+            height=260,
+        )
+    )
+    g = pd.DataFrame({"y": [guess], "label": [f"your prediction {PL.fmt.decade(guess)}"]})
+    rule = alt.Chart(g).mark_rule(color=palette.BLACK, strokeWidth=2, strokeDash=[2, 2]).encode(y="y:Q")
+    text = (
+        alt.Chart(g)
+        .mark_text(align="left", baseline="bottom", dx=4, dy=-3, fontWeight="bold", color=palette.BLACK)
+        .encode(x=alt.XValue(0), y="y:Q", text="label:N")
+    )
+    return alt.layer(chart, rule, text)
+
+
+def lesson_steps(key: str, question: str, modes: tuple, reveal):
+    """A predict-first box on the descent's step lengths (exp_cliff, exp_clipping); reveal(R, guess) -> Reveal."""
+    asked = ui.predict.ask(key, question, default=0.1)
+    if asked.value is None:
+        return
+    R = descents(w0, b0, lr, steps, threshold, csteps, x0, target)
+    rv = reveal(R, float(asked.value))
+    with asked.box:
+        st.markdown(rv.sentence)
+        ui.cached_chart(
+            chart_step_lengths,
+            w0,
+            b0,
+            lr,
+            steps,
+            threshold,
+            csteps,
+            x0,
+            target,
+            modes,
+            float(asked.value),
+            grow=False,
+        )
+
+
 def chart_bifurcation(wfp, csteps, x0, height=340):
     BF = bifurcation(wfp, csteps, x0)
     pts = BF["points"]
@@ -595,8 +648,6 @@ def section_descent():
     rdf = R["df"]
     text = lesson.descent_text(R, win, w0, b0, lr, threshold)
 
-    with st.expander("Predict first: what does the unclipped run do at the wall?"):
-        st.markdown(text.answer)
     zwin = tuple(round(v, 6) for v in lesson.window("start", w0, b0))
     # the paths on the window first (the stage), the close-up under it
     for i, (window, title, height) in enumerate(
@@ -630,6 +681,12 @@ def section_descent():
         )
     st.caption(
         "Click a cell of either map: the descent starts there (Start w and Start b under the controls)."
+    )
+    lesson_steps(
+        "exp_cliff",
+        PL.cliff_question(w0, b0, lr, steps),
+        ("none",),
+        lambda R, guess: PL.reveal_cliff(R, lr, guess),
     )
     _cliff_caption()
     st.header("3. Descent on the cliff, with and without clipping")
@@ -676,6 +733,12 @@ def section_clipping():
         f"{steps} steps, threshold {threshold:g}."
     )
     R = descents(w0, b0, lr, steps, threshold, csteps, x0, target)
+    lesson_steps(
+        "exp_clipping",
+        PL.clipping_question(threshold, lr),
+        ("none", "norm"),
+        lambda R, guess: PL.reveal_clipping(R, lr, threshold, guess),
+    )
     C = lesson.clipping_view(R, threshold, lr)
     if C.finite:
         st.markdown(C.where)

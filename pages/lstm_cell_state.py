@@ -20,6 +20,7 @@ import streamlit as st
 import ui
 from gradcore import attribution
 from lessons import lstm_cell_state as lesson
+from lessons import predictions as P
 
 ui.frame.require()  # a page run without the frame reruns as the frame (ui/frame.py)
 
@@ -349,14 +350,13 @@ def section_gates():
     ui.what_to_notice(lesson.notice_gates(R, T, fbias))
 
 
-def section_paths(reveal: bool, box):
-    """Section 2: the cell path against the full Jacobian (and the comparison cell); box: the predict-first
-    box (drawn on every run), where the answer goes once revealed."""
+def section_paths():
+    """Section 2: the cell path against the full Jacobian (and the comparison cell), and its two predict-first
+    lessons (lstm_forget_bias, lstm_cell_path) under the chart."""
     F = figure_data(*args)
-    if reveal:
-        end_other = cell_path_end(T, H, D, lesson.other_bias(fbias), scale, xscale, seed)
-        box.markdown(lesson.predict_answer(R, end_other, fbias))
-    render(args, F, "paths", height=ui.stage.hero_height() - 50)  # the predict-first line is above it
+    render(args, F, "paths", height=ui.stage.hero_height())
+    lesson_forget_bias()
+    lesson_cell_path()
     st.markdown(PATHS_INTRO)
     st.markdown(lesson.paths_read_off(R, T, cmp))
     st.markdown(
@@ -370,6 +370,62 @@ def section_paths(reveal: bool, box):
         "lstm", T, lambda f: lesson.travel_frame(norms, f), ui.travel.domain_of(*norms.values())
     )
     ui.what_to_notice(lesson.notice_paths(R, T, fbias, cmp))
+
+
+# ----------------------------------------------------------------------------- predict, then reveal (lessons.predictions)
+
+
+def forget_chart(end_ln: float, other_ln: float, fbias: float, guess: float) -> alt.Chart:
+    """lstm_forget_bias: the cell path's end at both biases beside the prediction (log10 bars)."""
+    return ui.predict.guess_bars(
+        P.forget_frame(end_ln, other_ln, fbias, guess),
+        "bar",
+        "log10",
+        y_title=f"‖∏ diag(f_s)‖₂ after {T} steps (log scale)",
+        title="Where the cell path ends",
+        log10=True,
+        height=150,
+    )
+
+
+def cell_path_chart(args2: tuple, guess: str) -> alt.LayerChart:
+    """lstm_cell_path: the paths chart at the asked scale, the full Jacobian's end marked with the prediction."""
+    R2 = compute(*args2)
+    chart = figure_chart(args2, "paths", None, 300)
+    end = float(R2["ln_full"][-1]) / lesson.LN10
+    row = pd.DataFrame(
+        {"distance": [float(args2[0])], "log10_norm": [end], "label": [f"full Jacobian (you: {guess})"]}
+    )
+    return ui.predict.mark(chart, row, "distance", "log10_norm") if np.isfinite(end) else chart
+
+
+def lesson_forget_bias():
+    """lstm_forget_bias: the cell path's end at the other forget bias (the rest on screen)."""
+    end_ln = R["ln_cell_spec_end"]
+    asked = ui.predict.ask("lstm_forget_bias", P.forget_question(end_ln, T, fbias), default=1e-2)
+    if asked.value is None:
+        return
+    other_ln = cell_path_end(T, H, D, P.other_bias(fbias), scale, xscale, seed)
+    rv = P.reveal_forget_bias(end_ln, other_ln, fbias, T, float(asked.value))
+    with asked.box:
+        st.markdown(rv.sentence)
+        if np.isfinite(end_ln) and np.isfinite(other_ln):
+            ui.cached_chart(
+                forget_chart, float(end_ln), float(other_ln), float(fbias), float(asked.value), grow=False
+            )
+
+
+def lesson_cell_path():
+    """lstm_cell_path: the full Jacobian against the cell path at another recurrent scale (the rest on screen)."""
+    asked = ui.predict.ask("lstm_cell_path", P.cell_path_question(scale, T))
+    if asked.value is None:
+        return
+    s2 = P.other_scale(scale)
+    args2 = (T, H, D, float(fbias), float(s2), xscale, seed, "none")
+    rv = P.reveal_cell_path(compute(*args2), s2, str(asked.value))
+    with asked.box:
+        st.markdown(rv.sentence)
+        ui.cached_chart(cell_path_chart, args2, str(asked.value), grow=False)
 
 
 def section_components():
@@ -506,15 +562,9 @@ PATHS_INTRO = (
     "where $W_h$ appears."
 )
 secs = {sec.label: sec for sec in ui.sections("lstm_view", SECTIONS, where=main)}
-with secs["Two paths"].box:  # the predict-first toggle is drawn always, so its value survives the other tabs
-    # NB: collapsed, one line above the chart (the chart is the stage); the question, the toggle, the answer
-    predict = st.expander("Predict first: what does b_f do to the cell path?")
-    with predict:
-        st.markdown(lesson.predict_question(R, T, fbias))
-        reveal = ui.toggle("Reveal the computed answer", "reveal", False)
 DRAW = {
     "Gates": section_gates,
-    "Two paths": lambda: section_paths(reveal, predict),
+    "Two paths": section_paths,
     "Components": section_components,
     "Split": section_split,
     "Equations": section_equations,

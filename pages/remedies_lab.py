@@ -31,6 +31,7 @@ import streamlit as st
 import ui
 from gradcore import train
 from lessons import papers
+from lessons import predictions as PL
 from lessons.remedies import records as rec_io
 from lessons.remedies.analysis import (
     baseline_loss,
@@ -928,6 +929,82 @@ st.markdown(
         "float32 kernels round differently from the x86-64 AVX2 ones the records were made with."
     )
 )
+
+
+def recorded_dh_chart(name: str, guess_label: str, mark_k: int | None, mark_value: float | None):
+    """A recorded card's ||dL/dh_k|| by step k (its runs), with the prediction marked at step mark_k."""
+    rec, _ = rec_io.load_shared(name)
+    chart = ui.charts.log_line(
+        dh_frame(rec),
+        "k",
+        "norm",
+        "run",
+        x_title="step k",
+        y_title="||dL/dh_k|| (batch)",
+        height=260,
+        title=f"Recorded: ||dL/dh_k|| at the last report ({rec['knobs']['task']}, T = {rec['knobs']['T']})"
+        + ("" if mark_k is not None else f"; {guess_label}"),
+        legend_title=None,
+    )
+    if mark_k is None or mark_value is None or not np.isfinite(mark_value) or mark_value <= 0:
+        return chart
+    row = pd.DataFrame({"k": [float(mark_k)], "norm": [float(mark_value)], "label": [guess_label]})
+    base = alt.Chart(row)
+    enc = {"x": alt.X("k:Q"), "y": alt.Y("norm:Q")}
+    point = base.mark_point(shape="diamond", filled=True, size=160, color=ui.palette.BLACK, opacity=1).encode(
+        **enc
+    )
+    text = base.mark_text(align="left", dx=10, dy=-10, fontWeight="bold", color=ui.palette.BLACK).encode(
+        **enc, text="label:N"
+    )
+    return alt.layer(chart, point, text)
+
+
+def lesson_remedy(where):
+    """lab_remedy: the recorded LSTM card's share of ||dL/dh_T|| that reaches step 1."""
+    rec, _ = rec_io.load_shared("card_lstm")
+    if rec is None:
+        return
+    asked = ui.predict.ask("lab_remedy", PL.remedy_question(rec), default=1e-3, where=where)
+    if asked.value is None:
+        return
+    rv = PL.reveal_remedy(rec, float(asked.value))
+    lstm_run = next((r for r in rec["runs"] if r["label"] == "LSTM"), None)
+    last = recorded_float(lstm_run["dh_norms"][-1]) if lstm_run else float("nan")
+    with asked.box:
+        st.markdown(rv.sentence)
+        show(
+            lambda: recorded_dh_chart(
+                "card_lstm",
+                f"you: {ui.predict.shown('lab_remedy', asked.value)}",
+                1,
+                float(asked.value) * last,
+            ),
+            keep=("lab_remedy", float(asked.value), rec_io.version("card_lstm")),
+        )
+
+
+def lesson_truncation(where):
+    """lab_truncation: the recorded truncation card's gradient reaching step 1 with the shortest truncation."""
+    rec, _ = rec_io.load_shared("card_tbptt")
+    if rec is None:
+        return
+    asked = ui.predict.ask("lab_truncation", PL.truncation_question(rec), where=where)
+    if asked.value is None:
+        return
+    rv = PL.reveal_truncation(rec, str(asked.value))
+    with asked.box:
+        st.markdown(rv.sentence)
+        show(
+            lambda: recorded_dh_chart("card_tbptt", f"you predicted: {asked.value}", None, None),
+            keep=("lab_truncation", str(asked.value), rec_io.version("card_tbptt")),
+        )
+
+
+_p1, _p2 = st.columns(2, gap="medium")
+lesson_remedy(_p1)
+lesson_truncation(_p2)
+
 for kind, heading in (("exploding", "For exploding gradients"), ("vanishing", "For vanishing gradients")):
     st.markdown(f"#### {heading}")
     for card in [c for c in CARDS if c.fixes_what == kind]:

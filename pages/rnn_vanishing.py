@@ -23,6 +23,8 @@ import streamlit as st
 
 import ui
 from gradcore import jacobians, spectra
+from lessons import fmt
+from lessons import predictions as P
 from lessons import rnn_vanishing as L
 from ui import palette
 
@@ -232,6 +234,112 @@ def heat_chart(args: tuple) -> alt.Chart:
     )
 
 
+# ----------------------------------------------------------------------------- predict, then reveal (lessons.predictions)
+# Each lesson asks about the settings on screen with one setting changed (said in its question); its answer is
+# run() at those settings, drawn with the learner's prediction marked only once it is committed.
+
+
+def _guess_row(x: float, log10_guess: float, label: str) -> pd.DataFrame:
+    return pd.DataFrame({"distance": [float(x)], "log10_norm": [float(log10_guess)], "label": [label]})
+
+
+def radius_chart(args2: tuple, guess: float) -> alt.LayerChart:
+    """rnn_radius: the measured norm and the bounds at the asked scale, the prediction at T - k = T."""
+    r2 = run(*args2)
+    df, _ = L.headline_frame(r2, False)
+    chart = ui.charts.log_line(
+        df,
+        "distance",
+        "log10_norm",
+        "series",
+        log10=True,
+        floor_log10=-300,
+        dashed=[BOUND, RHO, RUN_BOUND],
+        x_title="distance T - k (steps)",
+        y_title="||∂h_T/∂h_k||  (log scale)",
+        legend_title=None,
+        title=f"At scale {args2[4]:g}: ρ(W) = {r2.rho:.3f}, ||W||₂ = {r2.gamma_W:.3f}",
+        height=300,
+    )
+    return ui.predict.mark(
+        chart, _guess_row(r2.t_end, np.log10(guess), f"you: {fmt.decade(guess)}"), "distance", "log10_norm"
+    )
+
+
+def sigmoid_chart(args_sig: tuple, args_now: tuple, guess: float) -> alt.Chart:
+    """rnn_sigmoid: the prediction's bar beside the sigmoid run's measured factor per step and its bound."""
+    return ui.predict.guess_bars(
+        P.sigmoid_frame(run(*args_sig), guess, run(*args_now)),
+        "bar",
+        "factor",
+        y_title="factor per step on ||∂h_T/∂h_k||₂",
+        title="Per step, f = sigmoid: measured against γ_W γ_h = ||W||₂/4",
+        height=170,
+    )
+
+
+def nonnormal_chart(args_nn: tuple, guess: str) -> alt.LayerChart:
+    """rnn_nonnormal: the non-normal run's measured norm beside rho^(T-k); its peak marked with the prediction."""
+    r2 = run(*args_nn)
+    df, _ = L.headline_frame(r2, False)
+    ans, d, v = P.nonnormal_answer(r2)
+    chart = ui.charts.log_line(
+        df[df["series"].isin([MEASURED, RHO])],
+        "distance",
+        "log10_norm",
+        "series",
+        log10=True,
+        floor_log10=-300,
+        dashed=[RHO],
+        x_title="distance T - k (steps)",
+        y_title="||∂h_T/∂h_k||  (log scale)",
+        legend_title=None,
+        title=f"Non-normal W_hh, linear: ρ(W) = {r2.rho:.3f}, ||W||₂ = {r2.gamma_W:.2f}",
+        height=300,
+    )
+    label = f"largest: {fmt.sci(log10=v)} at T - k = {d} (you: {guess})"
+    return ui.predict.mark(chart, _guess_row(d, v, label), "distance", "log10_norm")
+
+
+def lesson_radius():
+    """rnn_radius (Decay): vanishing below radius 1, at scale 0.9 (0.8 from 0.9) with the rest on screen."""
+    s2 = P.radius_scale(scale)
+    asked = ui.predict.ask(
+        "rnn_radius", P.radius_question(s2, L.INIT_LABELS[init_kind], int(T)), default=1e-3
+    )
+    if asked.value is None:
+        return
+    args2 = (int(T), int(H), act, init_kind, float(s2), float(xscale), int(seed))
+    rv = P.reveal_radius(run(*args2), float(asked.value))
+    with asked.box:
+        st.markdown(rv.sentence)
+        ui.cached_chart(radius_chart, args2, float(asked.value), grow=False)
+
+
+def lesson_sigmoid():
+    """rnn_sigmoid (Derivative): the sigmoid's quarter, f = sigmoid with the rest on screen."""
+    asked = ui.predict.ask("rnn_sigmoid", P.sigmoid_question(r.gamma_W, int(T), act), default=0.5, step=0.01)
+    if asked.value is None:
+        return
+    args_sig = (int(T), int(H), "sigmoid", init_kind, float(scale), float(xscale), int(seed))
+    rv = P.reveal_sigmoid(run(*args_sig), float(asked.value))
+    with asked.box:
+        st.markdown(rv.sentence)
+        ui.cached_chart(sigmoid_chart, args_sig, args, float(asked.value), grow=False)
+
+
+def lesson_nonnormal():
+    """rnn_nonnormal (Spectrum): non-normal W_hh at radius 0.9, f linear, T, H, inputs and seed as on screen."""
+    asked = ui.predict.ask("rnn_nonnormal", P.nonnormal_question(int(T), int(H)))
+    if asked.value is None:
+        return
+    args_nn = (int(T), int(H), "linear", "nonnormal", 0.9, float(xscale), int(seed))
+    rv = P.reveal_nonnormal(run(*args_nn), str(asked.value))
+    with asked.box:
+        st.markdown(rv.sentence)
+        ui.cached_chart(nonnormal_chart, args_nn, str(asked.value), grow=False)
+
+
 BARS_MAX = (
     60  # up to this many steps the components are bars (like Kravets's (2023) printout), beyond it a line
 )
@@ -382,6 +490,7 @@ def section_decay():
         data=df,
         filename="rnn-vanishing-norms.csv",
     )
+    lesson_radius()
     left, right = st.columns(2, gap="large")
     with left:
         st.markdown(legend)
@@ -442,6 +551,7 @@ def section_spectrum():
         st.markdown(text)
         if caption:
             st.caption(caption)
+    lesson_nonnormal()
     ui.what_to_notice(L.notice_spectrum(r))
 
 
@@ -462,6 +572,7 @@ def section_derivative():
         ui.cached_chart(
             fprime_chart, args, data=lambda: L.fprime_frame(r), filename="rnn-vanishing-fprime.csv"
         )
+    lesson_sigmoid()
     ui.what_to_notice(L.notice_derivative(r))
 
 

@@ -87,9 +87,15 @@ Travel (ui.travel; issue 19): the gradient travelling back through the unrolled 
 
 Server operations (run slots, training that gives way, memory, BLAS threads) live in serve/, not here.
 
+Predict, then reveal (ui.predict; issue 19 item 1; the lessons in lessons/predictions.py):
+    ask(key, text, default=None, step=None) -> Asked(box, value)   # bordered question, widget, Commit /
+        # Predict again; value None until committed. Draw the reveal into box; session only, no URL.
+    mark(chart, df, x, y, label) / guess_bars(df, x, y, ...)      # the prediction on the chart
+
 Palette (ui.palette): Okabe-Ito; colour(name), colours(names), scale(names), QUANTITY, CYCLE.
 """
 
+from lessons.predictions import LESSON_DEFS
 from ui import (  # lecture: registers a ui.predict listener
     charts,
     controls,
@@ -97,6 +103,7 @@ from ui import (  # lecture: registers a ui.predict listener
     lazy,
     lecture,
     palette,
+    predict,
     stage,
     travel,
 )
@@ -115,8 +122,12 @@ from ui.show import (
     what_to_notice,
 )
 
+# every predict-first lesson, registered at import: every page run imports ui (ui.predict.LESSONS)
+predict.register_defs(LESSON_DEFS)
+
 __all__ = [
     "apply_lecture_css",
+    "predict",
     "charts",
     "controls",
     "frame",

@@ -20,10 +20,30 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
+import altair as alt
+import pandas as pd
 import streamlit as st
 
-__all__ = ["Lesson", "LESSONS", "LISTENERS", "committed", "forget", "prediction", "valid", "register"]
+from ui import palette
+
+__all__ = [
+    "Asked",
+    "Lesson",
+    "LESSONS",
+    "LISTENERS",
+    "ask",
+    "committed",
+    "forget",
+    "guess_bars",
+    "mark",
+    "prediction",
+    "register",
+    "register_defs",
+    "shown",
+    "valid",
+]
 
 _STORE = "_predict_values"  # session_state: lesson key -> committed prediction
 
@@ -103,3 +123,168 @@ def prediction(key: str):
 def forget(key: str) -> None:
     """Take this session's prediction for lesson `key` back (the learner wants to predict again)."""
     st.session_state.get(_STORE, {}).pop(key, None)
+
+
+def register_defs(defs: dict[str, dict]) -> None:
+    """Register every lesson of a {key: Lesson's other fields} table (lessons.predictions.LESSON_DEFS)."""
+    for key, fields in defs.items():
+        f = dict(fields)
+        f["options"] = tuple(f.get("options", ()))
+        register(Lesson(key=key, **f))
+
+
+# ----------------------------------------------------------------------------- the widget
+
+WIDGET = "predict_{}"  # the prediction widget's key (session only: no URL binding)
+
+
+def _decades(lesson: Lesson) -> tuple[int, int]:
+    """The integer powers of ten a log lesson's slider moves over (inside [lo, hi])."""
+    return math.ceil(math.log10(lesson.lo) - 1e-9), math.floor(math.log10(lesson.hi) + 1e-9)
+
+
+def shown(key: str, value) -> str:
+    """A prediction as the reveal writes it: '1e-3' for a log value, '0.25' for a value, the option itself."""
+    lesson = LESSONS[key]
+    if lesson.kind == "choice":
+        return str(value)
+    v = float(value)
+    if lesson.log:
+        return "1e" + str(round(math.log10(v))) if v > 0 else "0"
+    return f"{v:.2f}"
+
+
+def _widget_value(key: str):
+    """The value the learner has set in lesson `key`'s widget (a log slider holds the power of ten)."""
+    lesson = LESSONS[key]
+    raw = st.session_state.get(WIDGET.format(key))
+    if raw is None or lesson.kind == "choice":
+        return raw
+    try:
+        return 10.0 ** int(raw) if lesson.log else float(raw)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _commit(key: str) -> None:
+    """The Commit button's callback: store what the widget holds (ui.predict.committed tells the listeners)."""
+    committed(key, _widget_value(key))
+
+
+class Asked(NamedTuple):
+    """What ask() drew: its bordered box (draw the reveal into it) and the committed prediction, or None."""
+
+    box: object
+    value: object | None
+
+
+def ask(
+    key: str, text: str | None = None, *, default: float | None = None, step: float | None = None, where=None
+):
+    """The question of lesson `key` in a bordered box: the prediction widget and "Commit prediction" until the
+    learner commits, then their prediction and "Predict again" (ui.predict.forget). text: the question as worded
+    at the settings on screen (default: the lesson's question). default: a value slider's start (a log one: the
+    value, moved to its power of ten). Session only: the widget has no URL binding. Returns Asked(box, value);
+    the page draws the reveal into box when value is not None."""
+    lesson = LESSONS[key]
+    box = (where or st).container(border=True)
+    wkey = WIDGET.format(key)
+    with box:
+        st.markdown(f"**Predict, then reveal.** {text or lesson.question}")
+        value = prediction(key)
+        if value is None:
+            pick, go = st.columns([4, 1], vertical_alignment="bottom")
+            with pick:
+                if lesson.kind == "choice":
+                    st.radio("Your prediction", list(lesson.options), index=None, key=wkey, horizontal=True)
+                elif lesson.log:
+                    lo, hi = _decades(lesson)
+                    start = round(math.log10(default)) if default and default > 0 else (lo + hi) // 2
+                    st.slider(
+                        f"Your prediction of {lesson.unit} (power of ten)",
+                        lo,
+                        hi,
+                        int(min(max(start, lo), hi)),
+                        step=1,
+                        format="1e%d",
+                        key=wkey,
+                    )
+                else:
+                    start = (lesson.lo + lesson.hi) / 2 if default is None else default
+                    st.slider(
+                        f"Your prediction of {lesson.unit}",
+                        float(lesson.lo),
+                        float(lesson.hi),
+                        float(min(max(start, lesson.lo), lesson.hi)),
+                        step=float(step or (lesson.hi - lesson.lo) / 100),
+                        format="%.2f",
+                        key=wkey,
+                    )
+            with go:
+                st.button(
+                    "Commit prediction",
+                    key=f"{wkey}_commit",
+                    type="primary",
+                    on_click=_commit,
+                    args=(key,),
+                    disabled=_widget_value(key) is None,
+                )
+        else:
+            said, again = st.columns([4, 1], vertical_alignment="center")
+            said.markdown(f"Your prediction: **{shown(key, value)}**")
+            again.button("Predict again", key=f"{wkey}_again", on_click=forget, args=(key,))
+    return Asked(box, value)
+
+
+# ----------------------------------------------------------------------------- the prediction on a chart
+
+GUESS = "your prediction"
+
+
+def mark(chart, df: pd.DataFrame, x: str, y: str, label: str = "label", shape: str = "diamond"):
+    """The chart with the learner's prediction on it: a black point at (x, y) of each row of df and its label
+    beside it (appended to a layer chart's own layers, so its title and legends stay where they are)."""
+    base = alt.Chart(df)
+    enc = {"x": alt.X(f"{x}:Q"), "y": alt.Y(f"{y}:Q")}
+    point = base.mark_point(shape=shape, filled=True, size=160, color=palette.BLACK, opacity=1).encode(**enc)
+    text = base.mark_text(align="right", dx=-10, dy=-10, fontWeight="bold", color=palette.BLACK).encode(
+        **enc, text=f"{label}:N"
+    )
+    if isinstance(chart, alt.LayerChart):
+        out = chart.copy(deep=False)
+        out["layer"] = [*chart["layer"], point, text]
+        return out
+    return alt.layer(chart, point, text)
+
+
+def guess_bars(
+    df: pd.DataFrame, x: str, y: str, *, y_title: str, title: str, log10: bool = False, height: int = 220
+):
+    """Horizontal bars of y per row x, the prediction's bar (x == GUESS) black, the others grey; log10: y holds
+    log10 values (the axis is labelled 1e-k, the bars rise from a floor one decade under the smallest)."""
+    d = df.copy()
+    d["who"] = [GUESS if str(v) == GUESS else "computed" for v in d[x]]
+    enc_x = alt.X(f"{y}:Q", title=y_title)
+    if log10:
+        lo = float(math.floor(d[y].min())) - 1
+        d["base"] = lo
+        enc_x = alt.X(
+            f"{y}:Q", title=y_title, scale=alt.Scale(domain=[lo, max(float(d[y].max()), lo + 1) + 0.5])
+        )
+        enc_x = enc_x.axis(labelExpr="'1e' + datum.value")
+    bars = (
+        alt.Chart(d)
+        .mark_bar()
+        .encode(
+            enc_x,
+            **({"x2": "base:Q"} if log10 else {}),
+            y=alt.Y(f"{x}:N", title=None, sort=None, axis=alt.Axis(labelLimit=260)),
+            color=alt.Color(
+                "who:N",
+                scale=alt.Scale(domain=[GUESS, "computed"], range=[palette.BLACK, palette.GREY]),
+                legend=None,
+            ),
+            tooltip=[alt.Tooltip(f"{x}:N", title=""), alt.Tooltip(f"{y}:Q", format=".4g")],
+        )
+    )
+    return bars.properties(height=height, title=title)

@@ -144,12 +144,17 @@ def test_garbage_url():
 
 
 def test_predict_first_reveals_the_computed_answer():
-    at = _run({"fbias": "3", "T": "60", "reveal": "true"})
+    """The forget-bias question (ui.predict, session only: no ?reveal= in the URL any more): once a prediction
+    is committed the answer is the cell path's end at b_f = 0, recomputed here with lstm.forward."""
+    at = _run({"fbias": "3", "T": "60"})
+    assert "at b_f = 0 the cell path ends at" not in _text(at)
+    at.slider(key="predict_lstm_forget_bias").set_value(-4).run()
+    at.button(key="predict_lstm_forget_bias_commit").click().run()
     assert_healthy(at, "reveal")
     p = L.make_problem(60, 32, 8, 0.0, 0.9, 1.0, 0)
     _, cache = lstm.forward(p.x, np.zeros((1, 32)), **p.lstm)
     want = jacobians.lstm_product_norms(cache, spectral=False).log_spec_cell[-1]
-    assert f"At b_f = 0 the cell path ends at **{_sci(want)}**" in _text(at)
+    assert f"at b_f = 0 the cell path ends at **{_sci(want)}**" in _text(at)
 
 
 def test_lecture_mode_renders():

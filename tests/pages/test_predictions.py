@@ -109,7 +109,11 @@ def test_predict_then_reveal(key):
     assert want not in _markdown(at)
     assert not [b for b in at.button if b.key == f"predict_{key}_again"]
     heard = []
-    UP.LISTENERS.append(lambda k, v: heard.append((k, v)))
+
+    def listen(k, v):
+        heard.append((k, v))
+
+    UP.LISTENERS.append(listen)
     try:
         widget = (
             at.radio(key=f"predict_{key}") if lesson.kind == "choice" else at.slider(key=f"predict_{key}")
@@ -118,7 +122,7 @@ def test_predict_then_reveal(key):
         assert want not in _markdown(at) and heard == []  # moving the widget commits nothing
         at.button(key=f"predict_{key}_commit").click().run()
     finally:
-        UP.LISTENERS.clear()
+        UP.LISTENERS.remove(listen)  # NB: not clear(): the lecture room's own listener stays registered
     # (b) the sentence computed from the run, the prediction kept in the session, its chart drawn
     assert_healthy(at, f"{key} after")
     assert want in _markdown(at), (want, [m for m in _markdown(at) if "predicted" in m or "Right" in m])

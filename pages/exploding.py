@@ -354,27 +354,42 @@ def chart_step_lengths(w0, b0, lr, steps, threshold, csteps, x0, target, modes: 
     """exp_cliff / exp_clipping: every step's length in (w, b) of the runs `modes`, the prediction as a rule."""
     R = descents(w0, b0, lr, steps, threshold, csteps, x0, target)
     df = PL.steps_frame(R, {m: RUNS[m] for m in modes})
+    df = df.assign(log10_length=np.log10(df["length"].clip(lower=1e-300)))
+    # NB: log10 values on a linear axis (labels 1e-k), as the RNN page's curves: on a native log scale the two
+    # steps' decades (1e-10 .. 1e1) came out squeezed into a sliver in Chromium
     chart = _recolour(
         ui.charts.log_line(
-            df,
+            df[["step", "log10_length", "run"]],
             "step",
-            "length",
+            "log10_length",
             "run",
-            floor=1e-16,
+            log10=True,
+            floor_log10=-300,
             x_title="descent step k",
             y_title="||(w, b)_k - (w, b)_(k-1)|| (log scale)",
             title="Length of each descent step",
-            height=260,
+            height=300,
         )
     )
-    g = pd.DataFrame({"y": [guess], "label": [f"your prediction {PL.fmt.decade(guess)}"]})
-    rule = alt.Chart(g).mark_rule(color=palette.BLACK, strokeWidth=2, strokeDash=[2, 2]).encode(y="y:Q")
+    # NB: the rule and its label on the chart's own y field, so they share its scale
+    g = pd.DataFrame(
+        {"log10_length": [float(np.log10(guess))], "label": [f"your prediction {PL.fmt.decade(guess)}"]}
+    )
+    rule = (
+        alt.Chart(g)
+        .mark_rule(color=palette.BLACK, strokeWidth=2, strokeDash=[2, 2])
+        .encode(y="log10_length:Q")
+    )
     text = (
         alt.Chart(g)
         .mark_text(align="left", baseline="bottom", dx=4, dy=-3, fontWeight="bold", color=palette.BLACK)
-        .encode(x=alt.XValue(0), y="y:Q", text="label:N")
+        .encode(x="step:Q", y="log10_length:Q", text="label:N")
     )
-    return alt.layer(chart, rule, text)
+    if not isinstance(chart, alt.LayerChart):
+        return alt.layer(chart, rule, text)
+    out = chart.copy(deep=False)
+    out["layer"] = [*chart["layer"], rule, text]
+    return out
 
 
 def lesson_steps(key: str, question: str, modes: tuple, reveal):
@@ -398,7 +413,6 @@ def lesson_steps(key: str, question: str, modes: tuple, reveal):
             target,
             modes,
             float(asked.value),
-            grow=False,
         )
 
 

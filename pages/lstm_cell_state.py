@@ -384,14 +384,16 @@ def forget_chart(end_ln: float, other_ln: float, fbias: float, guess: float) -> 
         y_title=f"‖∏ diag(f_s)‖₂ after {T} steps (log scale)",
         title="Where the cell path ends",
         log10=True,
-        height=150,
+        height=240,
     )
 
 
 def cell_path_chart(args2: tuple, guess: str) -> alt.LayerChart:
     """lstm_cell_path: the paths chart at the asked scale, the full Jacobian's end marked with the prediction."""
     R2 = compute(*args2)
-    chart = figure_chart(args2, "paths", None, 300)
+    chart = figure_chart(args2, "paths", None, 400).properties(
+        title=f"At recurrent scale ρ = {args2[4]:g}: T = {args2[0]}, H = {args2[1]}"
+    )
     end = float(R2["ln_full"][-1]) / lesson.LN10
     row = pd.DataFrame(
         {"distance": [float(args2[0])], "log10_norm": [end], "label": [f"full Jacobian (you: {guess})"]}

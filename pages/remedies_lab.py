@@ -942,22 +942,14 @@ def recorded_dh_chart(name: str, guess_label: str, mark_k: int | None, mark_valu
         x_title="step k",
         y_title="||dL/dh_k|| (batch)",
         height=260,
-        title=f"Recorded: ||dL/dh_k|| at the last report ({rec['knobs']['task']}, T = {rec['knobs']['T']})"
+        title=f"Recorded ||dL/dh_k|| ({rec['knobs']['task']}, T = {rec['knobs']['T']})"
         + ("" if mark_k is not None else f"; {guess_label}"),
         legend_title=None,
     )
     if mark_k is None or mark_value is None or not np.isfinite(mark_value) or mark_value <= 0:
         return chart
     row = pd.DataFrame({"k": [float(mark_k)], "norm": [float(mark_value)], "label": [guess_label]})
-    base = alt.Chart(row)
-    enc = {"x": alt.X("k:Q"), "y": alt.Y("norm:Q")}
-    point = base.mark_point(shape="diamond", filled=True, size=160, color=ui.palette.BLACK, opacity=1).encode(
-        **enc
-    )
-    text = base.mark_text(align="left", dx=10, dy=-10, fontWeight="bold", color=ui.palette.BLACK).encode(
-        **enc, text="label:N"
-    )
-    return alt.layer(chart, point, text)
+    return ui.predict.mark(chart, row, "k", "norm", align="left")
 
 
 def lesson_remedy(where):

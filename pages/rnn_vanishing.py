@@ -258,8 +258,8 @@ def radius_chart(args2: tuple, guess: float) -> alt.LayerChart:
         x_title="distance T - k (steps)",
         y_title="||∂h_T/∂h_k||  (log scale)",
         legend_title=None,
-        title=f"At scale {args2[4]:g}: ρ(W) = {r2.rho:.3f}, ||W||₂ = {r2.gamma_W:.3f}",
-        height=300,
+        title=f"Scale {args2[4]:g}: ρ = {r2.rho:.3f}, ||W||₂ = {r2.gamma_W:.3f}",
+        height=420,
     )
     return ui.predict.mark(
         chart, _guess_row(r2.t_end, np.log10(guess), f"you: {fmt.decade(guess)}"), "distance", "log10_norm"
@@ -294,11 +294,12 @@ def nonnormal_chart(args_nn: tuple, guess: str) -> alt.LayerChart:
         x_title="distance T - k (steps)",
         y_title="||∂h_T/∂h_k||  (log scale)",
         legend_title=None,
-        title=f"Non-normal W_hh, linear: ρ(W) = {r2.rho:.3f}, ||W||₂ = {r2.gamma_W:.2f}",
-        height=300,
+        title=f"Non-normal, linear: ρ = {r2.rho:.3f}, ||W||₂ = {r2.gamma_W:.2f}",
+        height=400,
     )
-    label = f"largest: {fmt.sci(log10=v)} at T - k = {d} (you: {guess})"
-    return ui.predict.mark(chart, _guess_row(d, v, label), "distance", "log10_norm")
+    label = f"largest {L.sci(log10=v)}, at T - k = {d}\nyou: {guess}"
+    side = "left" if d <= r2.t_end / 2 else "right"
+    return ui.predict.mark(chart, _guess_row(d, v, label), "distance", "log10_norm", align=side)
 
 
 def lesson_radius():

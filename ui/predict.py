@@ -193,7 +193,7 @@ def ask(
         st.markdown(f"**Predict, then reveal.** {text or lesson.question}")
         value = prediction(key)
         if value is None:
-            pick, go = st.columns([4, 1], vertical_alignment="bottom")
+            pick, go = st.columns([3, 1.5], vertical_alignment="bottom")
             with pick:
                 if lesson.kind == "choice":
                     st.radio("Your prediction", list(lesson.options), index=None, key=wkey, horizontal=True)
@@ -230,7 +230,7 @@ def ask(
                     disabled=_widget_value(key) is None,
                 )
         else:
-            said, again = st.columns([4, 1], vertical_alignment="center")
+            said, again = st.columns([3, 1.5], vertical_alignment="center")
             said.markdown(f"Your prediction: **{shown(key, value)}**")
             again.button("Predict again", key=f"{wkey}_again", on_click=forget, args=(key,))
     return Asked(box, value)
@@ -241,15 +241,25 @@ def ask(
 GUESS = "your prediction"
 
 
-def mark(chart, df: pd.DataFrame, x: str, y: str, label: str = "label", shape: str = "diamond"):
+def mark(
+    chart, df: pd.DataFrame, x: str, y: str, label: str = "label", shape: str = "diamond", align="right"
+):
     """The chart with the learner's prediction on it: a black point at (x, y) of each row of df and its label
-    beside it (appended to a layer chart's own layers, so its title and legends stay where they are)."""
+    beside it, to its left (align "right") or right ("left"); lines break at "\n". x and y must be the chart's own
+    fields (so the layers share its scales). Appended to a layer chart's own layers, so its title and legends
+    stay where they are."""
     base = alt.Chart(df)
     enc = {"x": alt.X(f"{x}:Q"), "y": alt.Y(f"{y}:Q")}
     point = base.mark_point(shape=shape, filled=True, size=160, color=palette.BLACK, opacity=1).encode(**enc)
-    text = base.mark_text(align="right", dx=-10, dy=-10, fontWeight="bold", color=palette.BLACK).encode(
-        **enc, text=f"{label}:N"
-    )
+    text = base.mark_text(
+        align=align,
+        baseline="bottom",
+        dx=-10 if align == "right" else 10,
+        dy=-6,
+        lineBreak="\n",
+        fontWeight="bold",
+        color=palette.BLACK,
+    ).encode(**enc, text=f"{label}:N")
     if isinstance(chart, alt.LayerChart):
         out = chart.copy(deep=False)
         out["layer"] = [*chart["layer"], point, text]

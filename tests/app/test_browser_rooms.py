@@ -110,7 +110,15 @@ def test_a_students_prediction_reaches_the_leads_chart(server, browser, visits):
     lead = Visit(browser)
     visits.append(lead)
     code, _ = _start_room(lead, server)
-    k = next(i for i, s in enumerate(lecture.STEPS, start=1) if s.lesson)
+    from ui import predict
+
+    # the first step whose lesson is a choice (a radio to click; a value lesson is a slider)
+    k = next(
+        i
+        for i, s in enumerate(lecture.STEPS, start=1)
+        if s.lesson and s.lesson in predict.LESSONS and predict.LESSONS[s.lesson].kind == "choice"
+    )
+    key = lecture.step(k).lesson
     while int(_query(lead.page)["step"]) < k:
         lead.page.get_by_role("button", name="Next").click()
         _poll(lambda: int(_query(lead.page).get("step", 0)) >= k, page=lead.page)
@@ -123,10 +131,12 @@ def test_a_students_prediction_reaches_the_leads_chart(server, browser, visits):
         )
     student = _open_student(browser, server, code)
     visits.append(student)
-    # the lesson's widget (ui.predict.ask, another branch): choose the first option and commit
-    lesson_box = student.page.locator("[data-testid='stVerticalBlock']").filter(has_text="Predict").last
-    lesson_box.locator("[data-testid='stRadio'] label, [role='option']").first.click()
-    lesson_box.get_by_role("button").filter(has_text="ommit").first.click()
+    # the lesson's widget (ui.predict.ask): Streamlit gives a keyed element the class st-key-<key>
+    option = student.page.locator(f".st-key-predict_{key} [role='radiogroup'] label")
+    assert _poll(lambda: option.count() > 0, page=student.page)
+    option.first.click()
+    wait_idle(student.page)
+    student.page.locator(f".st-key-predict_{key}_commit button").first.click()
     assert _poll(lambda: "Predictions so far: 1" in side.inner_text(), page=lead.page), side.inner_text()
 
 

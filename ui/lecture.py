@@ -342,7 +342,8 @@ def _panel(where, k: int | None, room: dict | None, view, notes: list[str]) -> N
             with st.expander(f"Speaker notes, step {k}", expanded=False, icon=":material/speaker_notes:"):
                 st.markdown(lecture.step(k).notes)
         if room is None:
-            c1, c2 = st.columns(2)
+            # NB: one under the other: side by side in the lecture-mode sidebar they read "Lectur..." and "Start ..."
+            c1, c2 = st.container(), st.container()
             if k is None and c1.button(
                 "Lecture path",
                 key="lecture_start_path",

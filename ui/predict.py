@@ -193,7 +193,9 @@ def ask(
         st.markdown(f"**Predict, then reveal.** {text or lesson.question}")
         value = prediction(key)
         if value is None:
-            pick, go = st.columns([3, 1.5], vertical_alignment="bottom")
+            # NB: the button under the widget, not beside it: in a half-width box at 1280 px in lecture mode a
+            # column beside it cut the label to "Commit p..."
+            pick, go = st.container(), st.container()
             with pick:
                 if lesson.kind == "choice":
                     st.radio("Your prediction", list(lesson.options), index=None, key=wkey, horizontal=True)
@@ -230,7 +232,7 @@ def ask(
                     disabled=_widget_value(key) is None,
                 )
         else:
-            said, again = st.columns([3, 1.5], vertical_alignment="center")
+            said, again = st.container(), st.container()
             said.markdown(f"Your prediction: **{shown(key, value)}**")
             again.button("Predict again", key=f"{wkey}_again", on_click=forget, args=(key,))
     return Asked(box, value)
@@ -297,4 +299,6 @@ def guess_bars(
             tooltip=[alt.Tooltip(f"{x}:N", title=""), alt.Tooltip(f"{y}:Q", format=".4g")],
         )
     )
-    return bars.properties(height=height, title=title)
+    # NB: Streamlit fits title, axis and bars into the height: a three-line title at lecture sizes left the bars
+    # no room at all, so the height grows with the rows
+    return bars.properties(height=max(height, 70 * d[x].nunique() + 170), title=title)

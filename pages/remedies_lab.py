@@ -1136,7 +1136,11 @@ else:
     for _path, _prec in papers.records():
         _keep = ("papers", str(_path.name), _path.stat().st_mtime_ns)
         paper_live_button(_prec["name"])
-        _partial = "**Partial record** (still recording). " if _prec["partial"] else ""
+        _partial = (
+            "**Partial record**: what is not drawn here is not recorded yet (its command records it). "
+            if _prec["partial"]
+            else ""
+        )
         _compute = (
             f"Compute: {sum(c.get('compute', {}).get('seconds', 0.0) for c in _prec['configs']):,.0f} s on "
             f"{_prec['made_with']['machine']}. Simplifications against the paper: "
@@ -1265,7 +1269,7 @@ else:
         )
         st.caption(
             f"Paper: {_prec['paper_value']:,} sequences ({_prec['paper_source']}). "
-            + ("**Partial record** (still recording). " if _prec["partial"] else "")
+            + _partial
             + f"Compute: {sum(c['compute']['seconds'] for c in _prec['configs']):,.0f} s, "
             f"{sum(c['compute']['sequences'] for c in _prec['configs']):,} sequences on "
             f"{_prec['made_with']['machine']}. Simplifications against the paper: "

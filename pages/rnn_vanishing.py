@@ -140,11 +140,10 @@ def activation_chart(curves: pd.DataFrame, hist: pd.DataFrame, act: str, height:
 # settings seen before skips Altair's encode and schema validation (issue 4's rerun budget).
 
 
-def headline_chart(args: tuple, fro: bool, height: int = 380) -> alt.LayerChart:
-    """||dh_T/dh_k|| against T - k beside the bounds (log10 axis)."""
-    r = run(*args)
+def decay_chart(r, fro: bool, title: str, height: int) -> alt.LayerChart:
+    """||dh_T/dh_k|| of run r against T - k beside the bounds (log10 axis): the headline and the rnn_radius reveal."""
     df, _ = L.headline_frame(r, fro)
-    chart = ui.charts.log_line(
+    return ui.charts.log_line(
         df,
         "distance",
         "log10_norm",
@@ -155,9 +154,15 @@ def headline_chart(args: tuple, fro: bool, height: int = 380) -> alt.LayerChart:
         x_title="distance T - k (steps)",
         y_title="||∂h_T/∂h_k||  (log scale)",
         legend_title=None,
-        title=f"{r.act}, {args[3]} at scale {args[4]:g}, H = {r.H}",
+        title=title,
         height=height,
     )
+
+
+def headline_chart(args: tuple, fro: bool, height: int = 380) -> alt.LayerChart:
+    """||dh_T/dh_k|| against T - k beside the bounds (log10 axis)."""
+    r = run(*args)
+    chart = decay_chart(r, fro, f"{r.act}, {args[3]} at scale {args[4]:g}, H = {r.H}", height)
     return with_hover(chart, L.hover_frame(r)[["distance", "log10_norm", "label"]])  # finite numbers only
 
 
@@ -246,21 +251,7 @@ def _guess_row(x: float, log10_guess: float, label: str) -> pd.DataFrame:
 def radius_chart(args2: tuple, guess: float) -> alt.LayerChart:
     """rnn_radius: the measured norm and the bounds at the asked scale, the prediction at T - k = T."""
     r2 = run(*args2)
-    df, _ = L.headline_frame(r2, False)
-    chart = ui.charts.log_line(
-        df,
-        "distance",
-        "log10_norm",
-        "series",
-        log10=True,
-        floor_log10=-300,
-        dashed=[BOUND, RHO, RUN_BOUND],
-        x_title="distance T - k (steps)",
-        y_title="||∂h_T/∂h_k||  (log scale)",
-        legend_title=None,
-        title=f"Scale {args2[4]:g}: ρ = {r2.rho:.3f}, ||W||₂ = {r2.gamma_W:.3f}",
-        height=420,
-    )
+    chart = decay_chart(r2, False, f"Scale {args2[4]:g}: ρ = {r2.rho:.3f}, ||W||₂ = {r2.gamma_W:.3f}", 420)
     return ui.predict.mark(
         chart, _guess_row(r2.t_end, np.log10(guess), f"you: {fmt.decade(guess)}"), "distance", "log10_norm"
     )

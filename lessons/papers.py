@@ -587,7 +587,7 @@ def hf_entries(path: Path, rec: dict) -> list[dict]:
             _entry(
                 path,
                 rec,
-                f"{rec['claim']}: {c['label']}",
+                f"{rec['claim']}: {c['label']}, T = {c['T']}",
                 ours,
                 n,
                 st,

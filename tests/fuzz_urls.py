@@ -228,12 +228,17 @@ def to_url(page: str, q: dict) -> str:
     return path + "?" + urlencode(q, doseq=True)
 
 
+# widgets with no URL binding: the predict-first widgets (ui.predict.WIDGET, "predict_<lesson>") live in the
+# session only, so a URL value for their key is a made-up key, not a control's value with a notice
+SESSION_ONLY = ("predict_",)
+
+
 def controls_of(at) -> list[Control]:
     """Every keyed control in an AppTest tree (after a run)."""
     out = []
     for kind in ("slider", "number_input", "selectbox", "radio", "toggle", "multiselect"):
         for w in getattr(at, kind):
-            if not w.key:
+            if not w.key or w.key.startswith(SESSION_ONLY):
                 continue
             c = Control(w.key, kind)
             if kind in ("slider", "number_input"):

@@ -251,9 +251,23 @@ def _header(study, kind: str, lengths, **more) -> dict:
     }
 
 
-def record_sweep(sw: Sweep, out: Path | None = None, seeds: int | None = None, lengths=None) -> dict:
+def _resumed(out: Path | None, resume: bool, name: str) -> dict:
+    """key -> finished configuration of the record already at `out` (resume=True), so a stopped recording
+    goes on where it stopped instead of starting again; {} when there is nothing to resume."""
+    if not resume or out is None or not out.exists():
+        return {}
+    old = json.loads(out.read_text())
+    if old.get("name") != name:
+        raise ValueError(f"{out} holds record {old.get('name')!r}, not {name!r}: nothing to resume")
+    return {c["key"]: c for c in old["configs"] if c.get("finished", True)}
+
+
+def record_sweep(
+    sw: Sweep, out: Path | None = None, seeds: int | None = None, lengths=None, resume: bool = False
+) -> dict:
     """Every (T, optimiser): one ensemble over methods x seeds, split into one configuration record per
-    method (its own T, method, optimiser), rewritten to `out` after each ensemble and once a minute."""
+    method (its own T, method, optimiser), rewritten to `out` after each ensemble and once a minute.
+    resume=True keeps the finished configurations already at `out` and trains only the missing ones."""
     n_seeds = seeds or sw.seeds
     lengths = tuple(lengths or sw.lengths)
     rec = _header(
@@ -264,6 +278,7 @@ def record_sweep(sw: Sweep, out: Path | None = None, seeds: int | None = None, l
         methods=[{"key": k, "label": lab} for k, lab, _ in sw.methods],
     )
     total = len(lengths) * len(sw.optimisers)
+    kept = _resumed(out, resume, sw.name)
 
     def save(configs, partial):
         if out is not None:
@@ -283,6 +298,10 @@ def record_sweep(sw: Sweep, out: Path | None = None, seeds: int | None = None, l
     last = [0.0]
     for T in lengths:
         for okey, olabel, oover in sw.optimisers:
+            keys = [f"{okey}_{mkey}_T{T}" for mkey, _, _ in sw.methods]
+            if all(k in kept for k in keys):
+                rec["configs"].extend(kept[k] for k in keys)
+                continue
             cfgs = [
                 replace(sw.base, T=T, seed=s, **oover, **mover)
                 for _, _, mover in sw.methods
@@ -317,6 +336,8 @@ def record_sweep(sw: Sweep, out: Path | None = None, seeds: int | None = None, l
             rec["configs"].extend(parts)
             rec["partial"] = len(rec["configs"]) < total * len(sw.methods)
             save(rec["configs"], rec["partial"])
+    rec["partial"] = len(rec["configs"]) < total * len(sw.methods)
+    save(rec["configs"], rec["partial"])
     return rec
 
 
@@ -474,6 +495,9 @@ def record_mse_race(race: MseRace, out: Path | None = None, seeds: int | None = 
             rec["partial"] = len(rec["configs"]) < total
             if out is not None:
                 _write(out, rec)
+    rec["partial"] = len(rec["configs"]) < total
+    if out is not None:
+        _write(out, rec)
     return rec
 
 
@@ -503,10 +527,15 @@ MARTENS_SIMPLIFICATIONS = (
 
 
 def martens_record(
-    out: Path | None = None, seeds: int = MARTENS_SEEDS, lengths=MARTENS_LENGTHS, steps=MARTENS_STEPS
+    out: Path | None = None,
+    seeds: int = MARTENS_SEEDS,
+    lengths=MARTENS_LENGTHS,
+    steps=MARTENS_STEPS,
+    resume: bool = False,
 ) -> dict:
     """Every (T, damping): `seeds` HF runs (gradcore.hf) of `steps` outer iterations; each seed's test error on
-    fresh sequences, its loss on its training set and the curvature-vector products it took."""
+    fresh sequences, its loss on its training set and the curvature-vector products it took.
+    resume=True keeps the finished configurations already at `out` and runs only the missing ones."""
     from gradcore import hf
 
     rec = {
@@ -530,8 +559,12 @@ def martens_record(
         "partial": True,
     }
     total = len(lengths) * len(MARTENS_METHODS)
+    kept = _resumed(out, resume, MARTENS_NAME)
     for T in lengths:
         for key, label, mu in MARTENS_METHODS:
+            if f"{key}_T{T}" in kept:
+                rec["configs"].append(kept[f"{key}_T{T}"])
+                continue
             t0 = time.perf_counter()
             runs = []
             for seed in range(seeds):
@@ -566,6 +599,9 @@ def martens_record(
             rec["partial"] = len(rec["configs"]) < total
             if out is not None:
                 _write(out, rec)
+    rec["partial"] = len(rec["configs"]) < total
+    if out is not None:
+        _write(out, rec)
     return rec
 
 
@@ -1023,6 +1059,11 @@ def main(argv=None) -> int:
     ap.add_argument("--out", help="JSON path")
     ap.add_argument("--seeds", type=int, help="override the seeds per configuration (a quick look)")
     ap.add_argument("--lengths", help="comma-separated T of a sweep or race (a quick look), e.g. 50,100")
+    ap.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the finished configurations already in --out, run the rest",
+    )
     ap.add_argument("--list", action="store_true")
     a = ap.parse_args(argv)
     if a.list or not a.name:
@@ -1046,7 +1087,10 @@ def main(argv=None) -> int:
     lengths = tuple(int(t) for t in a.lengths.split(",")) if a.lengths else None
     if a.name == MARTENS_NAME:
         rec = martens_record(
-            Path(a.out) if a.out else None, a.seeds or MARTENS_SEEDS, lengths or MARTENS_LENGTHS
+            Path(a.out) if a.out else None,
+            a.seeds or MARTENS_SEEDS,
+            lengths or MARTENS_LENGTHS,
+            resume=a.resume,
         )
         if not a.out:
             print(json.dumps(rec, indent=1, sort_keys=True))
@@ -1063,7 +1107,7 @@ def main(argv=None) -> int:
     if a.name in SWEEPS or a.name in RACES:
         out = Path(a.out) if a.out else None
         if a.name in SWEEPS:
-            rec = record_sweep(SWEEPS[a.name], out, a.seeds, lengths)
+            rec = record_sweep(SWEEPS[a.name], out, a.seeds, lengths, resume=a.resume)
         else:
             rec = record_mse_race(RACES[a.name], out, a.seeds, lengths)
         if not a.out:

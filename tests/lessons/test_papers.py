@@ -156,6 +156,29 @@ def test_sweep_record_is_one_configuration_per_method_and_optimiser(tmp_path):
     assert len(rows) == 6 and all(r["seeds"] == 2 and r["success"] == r["solved"] / 2 for r in rows)
 
 
+def test_a_stopped_sweep_resumes_where_it_stopped(tmp_path):
+    """--resume keeps the finished configurations already in the record and trains only the missing
+    (T, optimiser) ensemble: the kept ones come back unchanged (same runs, same compute), the retrained
+    one equals a fresh recording of it (training is seeded)."""
+    sw = _tiny(papers.PASCANU, steps=4, report_every=2)
+    out = tmp_path / "sw.json"
+    full = papers.record_sweep(sw, out, seeds=1, lengths=(10,))
+    stopped = json.loads(out.read_text())
+    dropped = [c for c in stopped["configs"] if c["optimiser"] == "sgd"]
+    stopped["configs"] = [c for c in stopped["configs"] if c["optimiser"] != "sgd"]
+    stopped["configs"][0]["compute"]["seconds"] = 12345.0  # marks a kept configuration
+    stopped["partial"] = True
+    out.write_text(json.dumps(stopped))
+    rec = papers.record_sweep(sw, out, seeds=1, lengths=(10,), resume=True)
+    assert rec["partial"] is False and json.loads(out.read_text()) == rec
+    assert [c["key"] for c in rec["configs"]] == [c["key"] for c in full["configs"]]
+    assert rec["configs"][0]["compute"]["seconds"] == 12345.0
+    again = {c["key"]: c for c in rec["configs"] if c["optimiser"] == "sgd"}
+    assert [again[c["key"]]["runs"] for c in dropped] == [c["runs"] for c in dropped]
+    with pytest.raises(ValueError, match="nothing to resume"):
+        papers.martens_record(out, seeds=1, lengths=(10,), steps=1, resume=True)
+
+
 def test_sweep_entries_judge_the_longest_length():
     def cfg(T, solved, finished=True):
         return {
@@ -233,6 +256,18 @@ def test_martens_record_holds_every_seed_and_its_verdict(tmp_path):
     assert rows[0]["ours"].startswith(
         f"{int(rec['configs'][0]['runs'][0]['solved'])} of 1 seeds solved after 2 outer"
     )
+
+
+def test_a_stopped_hf_record_resumes_where_it_stopped(tmp_path):
+    out = tmp_path / "hf.json"
+    full = papers.martens_record(out, seeds=1, lengths=(10,), steps=2)
+    stopped = json.loads(out.read_text())
+    stopped["configs"] = stopped["configs"][:1]
+    stopped["configs"][0]["runs"][0]["test_error"] = 0.5  # marks the kept configuration
+    out.write_text(json.dumps(stopped))
+    rec = papers.martens_record(out, seeds=1, lengths=(10,), steps=2, resume=True)
+    assert not rec["partial"] and rec["configs"][0]["runs"][0]["test_error"] == 0.5
+    assert rec["configs"][1]["runs"] == full["configs"][1]["runs"]
 
 
 def test_mse_race_entries_name_their_length_and_runs_that_blew_up(tmp_path):

@@ -20,6 +20,7 @@ stop. Runs are bit-for-bit reproducible from their seeds.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
@@ -86,6 +87,16 @@ class TrainConfig:
     stop_when_solved: bool = True
     report_every: int = 10  # callback period (steps)
     check_every: int = 50  # at most one official evaluation per this many steps
+
+
+# "No clipping" inside an ensemble that clips by norm: threshold inf gives the scale exactly 1.0, the same
+# numbers bit for bit as clip=None, so clipped and unclipped members share one computation.
+NO_CLIP = math.inf
+
+
+def norm_clipped(c: TrainConfig) -> TrainConfig:
+    """c unchanged if it clips; else the same run as clipping by norm at NO_CLIP (it may join an ensemble)."""
+    return replace(c, clip="norm", clip_threshold=NO_CLIP) if c.clip is None else c
 
 
 # fields that may differ between the members of an ensemble (the rest fix the shape / loop)

@@ -349,9 +349,8 @@ def _clipped_note(
 
 
 class DescentText(NamedTuple):
-    """What the Descent tab says: the predict-first answer, the live list of runs, what to notice."""
+    """What the Descent tab says: the live list of runs, what to notice."""
 
-    answer: str
     live: str
     notes: list[str]
 
@@ -360,19 +359,6 @@ def descent_text(R: dict, win: tuple, w0: float, b0: float, lr: float, threshold
     """The Descent tab's sentences, written from descents()'s runs (win: the surface window drawn)."""
     runs, k_star = R["runs"], R["k_star"]
     free, fnorm, fval = runs["none"], runs["norm"], runs["value"]
-
-    _len = np.linalg.norm(np.diff(free.path, axis=0), axis=1)
-    if _len.size and np.isfinite(_len).any():
-        _k = int(np.nanargmax(_len))
-        answer = (
-            f"Computed: its longest step is step {_k} -> {_k + 1}, where ||g|| = {fmt.sci(free.grad_norm_before[_k])}: "
-            f"a step of length {_len[_k]:.3g} (lr x ||g||), from ({free.path[_k, 0]:.3f}, {free.path[_k, 1]:.3f}) to "
-            f"({free.path[_k + 1, 0]:.3g}, {free.path[_k + 1, 1]:.3g}); the loss goes from {free.loss[_k]:.2e} to "
-            f"{free.loss[_k + 1]:.2e} and ends at {free.loss[-1]:.2e}. Clipped by norm, no step is longer than "
-            f"lr x threshold = {lr * threshold:.3g}."
-        )
-    else:
-        answer = "Computed: the run stopped before taking a step (its first gradient was not finite)."
 
     step_len = np.linalg.norm(np.diff(free.path, axis=0), axis=1) if len(free.path) > 1 else np.zeros(1)
     wr, br = win[:2], win[2:]
@@ -438,7 +424,7 @@ def descent_text(R: dict, win: tuple, w0: float, b0: float, lr: float, threshold
             f"(lr x threshold = {lr * threshold:.3g}), so clipping {'changed little here' if free_jump <= 10 * lr * threshold else 'bounded the steps but did not decide the outcome'}"
             f". Try the start (4.4, -2.2) with learning rate 0.2 to see it thrown off the wall."
         )
-    return DescentText(answer, live, notes)
+    return DescentText(live, notes)
 
 
 # ----------------------------------------------------------------------------- 4. clipping, exactly

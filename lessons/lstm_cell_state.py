@@ -922,31 +922,6 @@ def gates_text(R: dict, T: int, fbias: float) -> str:
     )
 
 
-def other_bias(fbias: float) -> float:
-    """The forget bias the predict-first question asks about: 0 from a high bias, 4 from a low one."""
-    return 0.0 if fbias >= 2.0 else 4.0
-
-
-def predict_question(R: dict, T: int, fbias: float) -> str:
-    """Section 2's predict-first question, with this run's cell path end."""
-    return (
-        f"**Predict first.** The cell path ‖∏ diag(f_s)‖₂ ends at {sci(ln=R['ln_cell_spec_end'])} after {T} steps "
-        f"with b_f = {fbias:g}. If the forget bias were **{other_bias(fbias):g}** instead (same weights, same "
-        "inputs), where would it end: higher or lower, and by how many powers of ten?"
-    )
-
-
-def predict_answer(R: dict, end_other: float, fbias: float) -> str:
-    """The computed answer: the cell path's end at other_bias(fbias) (cell_path_end there) against this one."""
-    dec = (end_other - R["ln_cell_spec_end"]) / LN10
-    return (
-        f"At b_f = {other_bias(fbias):g} the cell path ends at **{sci(ln=end_other)}**, "
-        f"{abs(dec):.1f} powers of ten {'higher' if dec > 0 else 'lower'} than at b_f = {fbias:g} "
-        f"({sci(ln=R['ln_cell_spec_end'])}, spectral norm). Each forget gate multiplies the path once per "
-        "step, so a shift of the bias moves the whole line's slope."
-    )
-
-
 def paths_read_off(R: dict, T: int, cmp: str) -> str:
     """Section 2: where the three paths end after T steps, and how fast they fall."""
     rt = rates(R)

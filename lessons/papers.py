@@ -179,7 +179,6 @@ class Sweep(_Study):
     paper_value: float | None = None
 
 
-NO_CLIP = 1e30  # "no clipping" inside an ensemble that clips by norm: a threshold no gradient reaches
 PASCANU = Sweep(
     "pascanu_temporal_order",
     "Pascanu, Mikolov & Bengio 2013",
@@ -209,7 +208,7 @@ PASCANU = Sweep(
         ("sgd", "SGD 0.05 (the paper's optimiser)", {"optimiser": "sgd", "lr": 0.05}),
     ),
     (
-        ("plain", "no clipping", {"clip_threshold": NO_CLIP}),
+        ("plain", "no clipping", {"clip_threshold": train.NO_CLIP}),
         ("clip", "+ clipping (norm 1)", {"clip_threshold": 1.0}),
         ("clip_omega", "+ clipping + Omega (weight 2)", {"clip_threshold": 1.0, "omega": 2.0}),
     ),
@@ -226,7 +225,7 @@ PASCANU = Sweep(
 
 def _finite(v):
     """JSON has no infinity: the 'no clipping' threshold is written as None."""
-    return None if isinstance(v, float) and (not math.isfinite(v) or v >= NO_CLIP) else v
+    return None if isinstance(v, float) and not math.isfinite(v) else v
 
 
 def _header(study, kind: str, lengths, **more) -> dict:
@@ -284,7 +283,7 @@ def record_sweep(
         if out is not None:
             _write(out, {**rec, "configs": configs, "partial": partial})
 
-    def split(cfgs, solved, steps, finals, seconds, done, T, okey, olabel):
+    def split(cfgs, solved, steps, finals, seconds, done, T, okey, olabel, diverged=None):
         parts = []
         for i, (mkey, mlabel, _) in enumerate(sw.methods):
             sl = slice(i * n_seeds, (i + 1) * n_seeds)
@@ -292,6 +291,8 @@ def record_sweep(
             r = _config_record(c, solved[sl], steps[sl], finals[sl], seconds / len(sw.methods), done)
             r["config"] = {k: _finite(v) for k, v in r["config"].items()}
             r.update(T=T, method=mkey, optimiser=okey, ensemble_seconds=round(seconds, 1))
+            if diverged is not None:
+                r["diverged"] = [bool(d) for d in diverged[sl]]
             parts.append(r)
         return parts
 
@@ -330,9 +331,8 @@ def record_sweep(
                 T,
                 okey,
                 olabel,
+                [r.diverged for r in runs],
             )
-            for part, (i, _) in zip(parts, enumerate(sw.methods), strict=True):
-                part["diverged"] = [bool(r.diverged) for r in runs[i * n_seeds : (i + 1) * n_seeds]]
             rec["configs"].extend(parts)
             rec["partial"] = len(rec["configs"]) < total * len(sw.methods)
             save(rec["configs"], rec["partial"])
@@ -885,12 +885,7 @@ def record(name: str, out: Path | None = None, seeds: int | None = None) -> dict
 
     def save(configs, partial):
         if out is not None:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            tmp = out.with_suffix(".tmp")
-            tmp.write_text(
-                json.dumps({**rec, "configs": configs, "partial": partial}, indent=1, sort_keys=True) + "\n"
-            )
-            tmp.replace(out)  # never a half-written file
+            _write(out, {**rec, "configs": configs, "partial": partial})
 
     last = [0.0]
 

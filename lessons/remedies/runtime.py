@@ -18,9 +18,8 @@ solve steps); it is bit-for-bit the same on every run of the same code, so the r
 
 from __future__ import annotations
 
-import math
 import time
-from dataclasses import MISSING, asdict, dataclass, field, fields, replace
+from dataclasses import MISSING, asdict, dataclass, field, fields
 
 import numpy as np
 
@@ -32,15 +31,9 @@ from lessons.remedies.specs import GRADIENT_MODELS, Knobs, RunSpec, hf_config, t
 __all__ = ["Run", "Lab", "ensemble_count", "ESN_CHUNK"]
 
 
-def _for_ensemble(c: train.TrainConfig) -> train.TrainConfig:
-    # NB: "no clipping" = clipping by norm at threshold inf (scale exactly 1.0, so the same
-    # numbers bit for bit); it lets a clipped and an unclipped run share one computation.
-    return replace(c, clip="norm", clip_threshold=math.inf) if c.clip is None else c
-
-
 def _ensemble_key(c: train.TrainConfig) -> tuple:
     """Runs whose configs have the same key train together, as one Stepper."""
-    c = _for_ensemble(c)
+    c = train.norm_clipped(c)
     return tuple(getattr(c, f.name) for f in fields(train.TrainConfig) if f.name not in train.PER_MODEL)
 
 
@@ -92,7 +85,7 @@ class _GradItem:
 
     def __init__(self, runs: list[Run]):
         self.runs = runs
-        self.stepper = train.Stepper([_for_ensemble(r.config) for r in runs])
+        self.stepper = train.Stepper([train.norm_clipped(r.config) for r in runs])
         self.c0 = self.stepper.c0
         self.done = False
 

@@ -148,6 +148,24 @@ def test_reproducible_bit_for_bit():
     assert not np.array_equal(a.history["loss"], c.history["loss"])
 
 
+def test_no_clip_is_the_unclipped_run_bit_for_bit_and_joins_a_clipped_ensemble():
+    """norm_clipped(c) of an unclipped run clips by norm at inf: scale exactly 1, so it trains the same
+    numbers as clip=None, also where the gradient norm is large (lr 3 on a tanh RNN with radius 3)."""
+    cfg = train.TrainConfig(
+        cell="rnn", T=20, H=8, steps=15, seed=3, clip=None, lr=3.0, init_scale=3.0, stop_when_solved=False
+    )
+    nc = train.norm_clipped(cfg)
+    assert nc.clip == "norm" and nc.clip_threshold == train.NO_CLIP
+    assert train.norm_clipped(replace(cfg, clip="value")).clip == "value"
+    a, b = train.train(cfg), train.train(nc)
+    assert max(a.history["grad_norm"]) > 10  # far above the clipped member's threshold 1
+    for k in a.history:
+        assert np.array_equal(a.history[k], b.history[k], equal_nan=True), k
+    ens = train.train_ensemble([nc, replace(nc, clip_threshold=1.0)])
+    assert np.array_equal(ens[0].history["loss"], a.history["loss"], equal_nan=True)
+    assert not np.array_equal(ens[1].history["loss"], a.history["loss"], equal_nan=True)
+
+
 @pytest.mark.parametrize("cell", ["lstm", "leaky", "rnn", "gru"])
 def test_ensemble_equals_separate_runs(cell):
     base = train.TrainConfig(

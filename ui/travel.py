@@ -11,6 +11,7 @@ reached: DataFrame k, log10, front (bool) [, row]; waiting: k [, row] (cells not
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
 import altair as alt
@@ -18,15 +19,15 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ui import charts, controls, palette
+from ui import controls, palette, show
 
 FRAME_S = 0.4  # seconds between frames while playing
 
 
 def chart(reached: pd.DataFrame, waiting: pd.DataFrame, label: str, domain=None) -> alt.LayerChart:
     """T + 1 cells in a row (or one row per value of a 'row' column), coloured by log10 norm where reached.
-    domain: (lo, hi) of the colour scale, the same for every frame (else each frame's own range); with rows the
-    label 'head: a · b · c' is drawn as the title head and one subtitle line per row's number."""
+    domain: (lo, hi) of the colour scale, the same for every frame (else each frame's own range); the label
+    'head: a · b · c' is drawn as the title head and one subtitle line per row's number."""
     rows = "row" in reached.columns or "row" in waiting.columns
     x = alt.X("k:O", title="state h_k (step k)", axis=alt.Axis(labelOverlap="greedy"))
     y = [alt.Y("row:N", title=None, sort=None, axis=alt.Axis(labelLimit=320))] if rows else []
@@ -64,11 +65,20 @@ def chart(reached: pd.DataFrame, waiting: pd.DataFrame, label: str, domain=None)
     # of cells no height at all, so the height is the rows' 60 px each plus what goes around them
     around = 150 if controls.lecture_mode() else 100
     title = label
-    if rows and ": " in label:  # NB: one long title line was cut at 1280 px in lecture mode
+    if ": " in label:  # NB: one long title line was cut at 1280 px in lecture mode: the numbers go below it
         head, tail = label.split(": ", 1)
         title = alt.TitleParams(head, subtitle=tail.split(" · "))
         around += 20 * len(tail.split(" · "))
     return alt.layer(*layers).properties(height=60 * n_rows + around, title=title)
+
+
+def _content_key(*frames: pd.DataFrame) -> str:
+    """A hash of the frames' columns and values: equal for equal frames, whatever session made them."""
+    h = hashlib.md5()
+    for df in frames:
+        h.update(",".join(map(str, df.columns)).encode())
+        h.update(pd.util.hash_pandas_object(df, index=False).values.tobytes())
+    return h.hexdigest()
 
 
 def domain_of(*arrays) -> tuple[float, float] | None:
@@ -106,10 +116,13 @@ def animate(
             st.session_state[at] = f
         f = min(f, T)
         reached, waiting, label = frame(f)
-        st.altair_chart(
-            charts.configure(chart(reached, waiting, label, domain), controls.lecture_mode()),
-            width="stretch",
-            height="content",
+        # NB: Altair's build and to_dict of this layered chart were about 45 % of the server's time when 60
+        # students followed a lecture onto this page (py-spy, bench/load_rooms.py): every page run draws frame
+        # 0. So the spec is kept per frame content (ui.show.kept_spec), and a frame seen before only ships it.
+        key = ("travel", _content_key(reached, waiting), label, None if domain is None else tuple(domain))
+        spec = show.kept_spec(
+            key, lambda: chart(reached, waiting, label, domain), controls.lecture_mode(), False
         )
+        st.vega_lite_chart(spec=spec, width="stretch", height="content")
 
     draw()

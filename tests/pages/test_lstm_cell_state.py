@@ -241,7 +241,11 @@ def test_step_moves_the_lstm_travelling_gradient_with_every_row_at_the_front():
     def front(at):
         for c in at.get("vega_lite_chart"):
             t = json.loads(c.proto.spec).get("title", "")
-            t = f"{t.get('text', '')}: " + " · ".join(t.get("subtitle", [])) if isinstance(t, dict) else t
+            if isinstance(t, dict):  # the head (a list of lines once wrapped) over one line per row's number
+                head = t.get("text", "")
+                t = f"{' '.join(head) if isinstance(head, list) else head}: " + " · ".join(
+                    t.get("subtitle", [])
+                )
             if "cell path " in str(t) and str(t).startswith("k = "):
                 return str(t)
         raise AssertionError("no travelling-gradient frame")

@@ -381,7 +381,8 @@ def test_step_moves_the_travelling_gradient_one_state_back():
     def front(at):
         for c in at.get("vega_lite_chart"):
             t = json.loads(c.proto.spec).get("title", "")
-            t = t.get("text", "") if isinstance(t, dict) else t
+            if isinstance(t, dict):  # head over the wavefront's number: 'k = 50 (T - k = 0): ||...|| = 5.66'
+                t = ": ".join([" ".join(np.atleast_1d(t.get("text", ""))), *t.get("subtitle", [])])
             if "||dh_T/dh_k||_F = " in str(t):
                 return str(t)
         raise AssertionError("no travelling-gradient frame")

@@ -324,8 +324,32 @@ def lstm_step_calls(M, N, H, dtype=np.float32):
     return [("forward", n, f) for n, f in fwd] + [("backward", n, f) for n, f in bwd]
 
 
-def part_profile(rounds: int) -> dict:
+def ufunc_costs(rounds: int) -> dict:
+    """ns per element of the elementwise calls a step makes, on one step's gate slab (M, N, 4H) float32:
+    tanh is the call an ensemble cannot batch away (its cost is per element, like exp's: no cheaper route
+    to the gates in NumPy), multiply / add are the memory-speed reference."""
     out = {}
+    rng = np.random.default_rng(0)
+    for M, N, H in ((1, 32, 32), (8, 32, 32)):
+        g = (rng.standard_normal((M, N, 4 * H)) * 3).astype(np.float32)
+        o = np.empty_like(g)
+        fns = {
+            "tanh": lambda g=g, o=o: np.tanh(g, out=o),
+            "exp": lambda g=g, o=o: np.exp(g, out=o),
+            "multiply": lambda g=g, o=o: np.multiply(g, g, out=o),
+            "add": lambda g=g, o=o: np.add(g, g, out=o),
+        }
+        t = interleaved({k: (lambda f=f: [f() for _ in range(100)]) for k, f in fns.items()}, rounds, 3)
+        out[f"M{M}_N{N}_4H{4 * H}"] = {k: v / 100 / g.size * 1e9 for k, v in t.items()}
+        print(
+            f"    ns per element, slab {g.shape}: "
+            + ", ".join(f"{k} {v / 100 / g.size * 1e9:.2f}" for k, v in t.items())
+        )
+    return out
+
+
+def part_profile(rounds: int) -> dict:
+    out = {"ufunc_ns_per_element": ufunc_costs(rounds)}
     for M, T, N, H in ((1, 100, 32, 32), (8, 50, 32, 32), (1, 50, 32, 32), (1, 30, 16, 16), (8, 30, 16, 16)):
         calls = lstm_step_calls(M, N, H)
         per = {}

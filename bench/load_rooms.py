@@ -6,7 +6,8 @@ browser's frontend does for st.fragment(run_every=1): it reruns the follow fragm
 fragment's id, is_auto_rerun) at the interval the server sent (auto_rerun). The lead presses Next every
 --period seconds (Previous after the last step, so the walk goes on). Follow latency: from the lead's click
 being sent to the follower receiving the new step's URL (page_info_changed with step=k, sent when its page
-switches), per follower and step. Errors: exception elements, timeouts, closed connections, followers that never
+switches), per follower and step; and to the end of that follower's run of the new page (page_drawn_s: the
+page's elements have all been sent). Errors: exception elements, timeouts, closed connections, followers that never
 got a step. Server RSS sampled every 0.5 s.
 
     python bench/load_rooms.py --followers 60 --period 10 --duration 150
@@ -95,12 +96,15 @@ async def run(base: str, n: int, period: float, duration: float, result: dict) -
     await asyncio.sleep(period)  # the last step's followers
     stop.set()
     sessions = await asyncio.gather(*tasks)
-    lat, missed = [], 0
+    lat, drawn, missed = [], [], 0
     for s in sessions:
         for k, t0, _ in steps:
             got = [t for t, qs in s.url_changes if t >= t0 and _q(qs).get("step") == str(k)]
             if got:
                 lat.append(got[0] - t0)
+                done = [t for t in s.finishes if t >= got[0]]
+                if done:
+                    drawn.append(done[0] - t0)
             else:
                 missed += 1
         await s.close()
@@ -116,6 +120,12 @@ async def run(base: str, n: int, period: float, duration: float, result: dict) -
             "max": pct(lat, 1.0),
             "mean": round(statistics.fmean(lat), 3) if lat else None,
         },
+        page_drawn_s={  # to the end of the follower's run of the new step's page: what the student sees
+            "follows": len(drawn),
+            "p50": pct(drawn, 0.5),
+            "p95": pct(drawn, 0.95),
+            "max": pct(drawn, 1.0),
+        },
         lead_run_s={"p50": pct([d for *_, d in steps], 0.5), "max": pct([d for *_, d in steps], 1.0)},
         errors=errors[:50],
         error_count=len(errors),
@@ -128,10 +138,12 @@ def main(argv=None) -> int:
     ap.add_argument("--period", type=float, default=10.0, help="seconds between the lead's steps")
     ap.add_argument("--duration", type=float, default=150.0, help="seconds of stepping")
     ap.add_argument("--tag", default="")
+    ap.add_argument("--follow-s", type=float, help="the followers' poll in seconds (GRADFLOW_FOLLOW_S)")
     a = ap.parse_args(argv)
     port = free_port()
     log = ROOT / "bench" / "results" / ".load-rooms-server.log"
-    proc = start_server(port, log_path=log)
+    env = {"GRADFLOW_FOLLOW_S": str(a.follow_s)} if a.follow_s else None
+    proc = start_server(port, log_path=log, env=env)
     base = f"http://127.0.0.1:{port}"
     rss: list[float] = []
     done = threading.Event()
@@ -167,6 +179,7 @@ def main(argv=None) -> int:
         "followers": a.followers,
         "period_s": a.period,
         "duration_s": a.duration,
+        "follow_s": a.follow_s or 1.0,
         "cpus": os.cpu_count(),
         "loadavg_end": list(os.getloadavg()),
     }

@@ -115,6 +115,7 @@ class StSession:
         self.url_changes: list[
             tuple[float, str]
         ] = []  # (perf_counter, query string) of every page_info_changed
+        self.finishes: list[float] = []  # perf_counter of every script run that finished (not cut short)
 
     # ------------------------------------------------------------------ connection
     async def connect(self, open_timeout: float = 60) -> None:
@@ -211,6 +212,8 @@ class StSession:
         elif kind == "delta":
             self._delta(msg, run)
         elif kind == "script_finished":
+            if msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                self.finishes.append(time.perf_counter())
             if run is not None and msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                 # NB: FINISHED_EARLY_FOR_RERUN is a run cut short by the next one (st.rerun in the
                 # frame's first run on a fresh server, or this client's own newer request): wait on

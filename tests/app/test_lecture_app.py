@@ -249,3 +249,16 @@ def test_a_link_with_only_the_step_opens_its_page_and_settings(k):
     keys = at.session_state[controls._LAST_KEYS]
     for key, raw in step.params.items():
         assert at.session_state[key] == bar._typed(raw, keys[key]), (step.key, key)
+
+
+@pytest.mark.parametrize(
+    "raw, want", [(None, 1.0), ("0.5", 0.5), ("0.01", 0.2), ("60", 5.0), ("fast", 1.0), ("nan", 1.0)]
+)
+def test_follow_poll_from_the_environment_is_bounded(monkeypatch, raw, want):
+    """GRADFLOW_FOLLOW_S sets the students' poll (bench/load_rooms.py --follow-s compares them), kept within
+    0.2-5 s; a value that is not a number falls back to 1 s."""
+    if raw is None:
+        monkeypatch.delenv("GRADFLOW_FOLLOW_S", raising=False)
+    else:
+        monkeypatch.setenv("GRADFLOW_FOLLOW_S", raw)
+    assert bar._follow_s() == want

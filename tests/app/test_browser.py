@@ -178,3 +178,30 @@ def test_sections_open_from_the_url_and_a_click_puts_them_in_the_url(server, bro
         assert not v.foreign_requests(), v.foreign_requests()
     finally:
         v.close()
+
+
+def test_csv_download_serves_the_charts_data(server, browser):
+    """The CSV button under a chart serves the chart's data, made only when clicked (ui.show.download_csv
+    defers it): the file equals lessons.start.jacobian_norms at the URL's settings."""
+    import io
+
+    import pandas as pd
+
+    from lessons import start
+
+    v = Visit(browser)
+    try:
+        v.open(server + "/?start_T=30&start_act=tanh")
+        with v.page.expect_download(timeout=60_000) as dl:
+            v.page.get_by_role("button", name="Download the data (CSV)").first.click()
+        got = pd.read_csv(io.BytesIO(Path(dl.value.path()).read_bytes()))
+        want = start.jacobian_norms(30, "tanh", 32, 0)
+        assert dl.value.suggested_filename == "start-jacobian-norms.csv"
+        assert list(got.columns) == [str(c) for c in want.columns] and len(got) == len(want) > 0
+        for c in want.columns:
+            if pd.api.types.is_numeric_dtype(want[c]):
+                assert got[c].to_numpy() == pytest.approx(want[c].to_numpy(), rel=1e-12, nan_ok=True)
+            else:
+                assert got[c].astype(str).tolist() == want[c].astype(str).tolist()
+    finally:
+        v.close()

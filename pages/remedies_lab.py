@@ -1119,7 +1119,18 @@ st.markdown(
     "`python -m lessons.papers NAME`; every seed's own solved step. "
     + f"**Status rule.** {papers.STATUS_RULE}"
 )
-_board = papers.scoreboard()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _paper_records(stamp: tuple) -> tuple[list, list]:
+    """papers.scoreboard() and papers.records(), read once per state of the record files (stamp: their names
+    and modification times), not on every run."""
+    return papers.scoreboard(), papers.records()
+
+
+_board, _records = _paper_records(
+    tuple((q.name, q.stat().st_mtime_ns) for q in sorted(papers.OUT.glob("*.json")))
+)
 if not _board:
     st.info("No paper-scale record yet: `python -m lessons.papers --list` shows the commands.")
 else:
@@ -1133,7 +1144,7 @@ else:
             }
         ).set_index("paper: claim")
     )
-    for _path, _prec in papers.records():
+    for _path, _prec in _records:
         _keep = ("papers", str(_path.name), _path.stat().st_mtime_ns)
         paper_live_button(_prec["name"])
         _partial = (

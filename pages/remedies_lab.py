@@ -1128,6 +1128,12 @@ def _paper_records(stamp: tuple) -> tuple[list, list]:
     return papers.scoreboard(), papers.records()
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _mean_predictor(task: str, T: int) -> tuple[float, float]:
+    """papers.mean_predictor: the loss and share wrong of predicting the mean (20,000 fresh sequences)."""
+    return papers.mean_predictor(task, T)
+
+
 _board, _records = _paper_records(
     tuple((q.name, q.stat().st_mtime_ns) for q in sorted(papers.OUT.glob("*.json")))
 )
@@ -1233,7 +1239,11 @@ else:
             )
             st.caption(
                 f"{_prec['claim'][0].upper()}{_prec['claim'][1:]}. Source: {_prec['paper_source']}. "
-                "Solved: test error below 1 % (the dashed rule). " + _partial + _compute
+                "Solved: test error below 1 % (the dashed rule). "
+                + (papers.hf_memorised(_prec, _mean_predictor(_prec["task"], int(_prec["T"]))) or "")
+                + " "
+                + _partial
+                + _compute
             )
             continue
         if _prec.get("kind") == "bound":  # Jaeger: measured memory capacity against the bound MC = H

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -249,13 +250,65 @@ def test_martens_record_holds_every_seed_and_its_verdict(tmp_path):
     for c in rec["configs"]:
         (r,) = c["runs"]
         assert r["outer_steps"] == 2 and len(r["loss_curve"]) == 2 and r["solved"] == (r["test_error"] < 0.01)
-    rows = papers.hf_entries(tmp_path / "hf.json", rec)
-    assert [r["status"] for r in rows] == [
-        "partly" if c["runs"][0]["solved"] else "not reproduced" for c in rec["configs"]
-    ]
-    assert rows[0]["ours"].startswith(
-        f"{int(rec['configs'][0]['runs'][0]['solved'])} of 1 seeds solved after 2 outer"
+    (row,) = papers.hf_entries(tmp_path / "hf.json", rec)  # one comparison per T
+    lm, struct = (int(c["runs"][0]["solved"]) for c in rec["configs"])
+    assert row["T"] == 10 and (row["seeds_solved"], row["seeds_solved_lm_alone"]) == (struct, lm)
+    assert row["status"] == papers.hf_status(struct, lm, 1)
+    assert row["ours"].startswith(
+        f"after 2 outer steps: HF + structural damping (mu = 1): {struct} of 1 seeds"
     )
+
+
+@pytest.mark.parametrize(
+    "struct, lm, seeds, want",
+    [
+        (3, 0, 3, "reproduced"),
+        (2, 0, 3, "reproduced"),
+        (1, 0, 3, "partly"),  # not a majority
+        (3, 2, 3, "partly"),  # damping alone solves too
+        (1, 1, 3, "not reproduced"),
+        (0, 0, 3, "not reproduced"),
+        (0, 2, 3, "not reproduced"),
+    ],
+)
+def test_hf_comparison_rule(struct, lm, seeds, want):
+    assert papers.hf_status(struct, lm, seeds) == want
+
+
+def test_hf_half_a_comparison_gets_no_verdict():
+    run = {"solved": True, "test_error": 0.0, "cg_products": 10, "outer_steps": 2}
+    rec = {"claim": "c", "configs": [{"T": 10, "method": "struct", "label": "s", "runs": [run]}]}
+    assert (
+        papers.hf_entries(
+            Path("hf.json"),
+            {
+                **rec,
+                "paper": "p",
+                "paper_value": None,
+                "metric": "m",
+                "task": "adding",
+                "paper_source": "s",
+                "command": "x",
+            },
+        )
+        == []
+    )
+
+
+def test_mean_predictor_and_what_unsolved_seeds_did():
+    """Predicting the mean of Hochreiter's adding targets: their variance as the loss (checked against the
+    sample), and most sequences wrong by 0.04 or more; a seed with a small training loss and a test error
+    at that level is said to have fit its training set, one above the mean's loss is not."""
+    mse, wrong = papers.mean_predictor("adding", 30, n=20_000)
+    assert 0.03 < mse < 0.05 and 0.75 < wrong < 0.92
+
+    def rec(loss, err):
+        return {"configs": [{"runs": [{"solved": False, "final_loss": loss, "test_error": err}]}]}
+
+    fit = papers.hf_memorised(rec(0.002, 0.9), (mse, wrong))
+    assert "fit the one fixed set" in fit and "0.002" in fit and "90%" in fit
+    assert "fit the one fixed set" not in papers.hf_memorised(rec(0.05, 0.9), (mse, wrong))
+    assert papers.hf_memorised({"configs": [{"runs": [{"solved": True}]}]}) is None
 
 
 def test_a_stopped_hf_record_resumes_where_it_stopped(tmp_path):

@@ -50,6 +50,7 @@ STATUS_RULE = (
     "A race to solve: reproduced: at least 3 of the seeds solve within the budget and their median sequences to success is "
     "at most 3x the paper's; partly: at least one seed solves within the budget; not reproduced: no seed "
     "solved within the budget (it is 'not solved within N sequences', not a failure of the method); "
+    "a sweep over T (Pascanu et al.: the claim is about long T) is judged by the race rule at its longest T; "
     "a comparison (Martens & Sutskever: structural damping against damping alone, at one T): reproduced when "
     "structural damping solves a majority of its seeds and damping alone none, partly when structural damping "
     "solves more seeds than damping alone, not reproduced otherwise; "
@@ -1095,7 +1096,9 @@ def sweep_entries(path: Path, rec: dict) -> list[dict]:
                 + ("" if c.get("finished", True) else " so far")
                 for c in cs
             )
-            ours = f"solved within {last['budget_sequences']:,} sequences: {per_T}"
+            ours = (
+                f"solved within {last['budget_sequences']:,} sequences: {per_T} (judged at T = {last['T']})"
+            )
             rows.append(
                 {
                     **_entry(path, rec, f"{rec['claim']}: {o['label']}, {m['label']}", ours, n, st),

@@ -208,7 +208,7 @@ def test_sweep_entries_judge_the_longest_length():
     }
     (row,) = papers.sweep_entries(papers.ROOT / "x.json", rec)  # no 'plain' configuration: no entry
     assert row["T"] == 100 and row["status"] == "reproduced" and row["seeds_solved"] == 3
-    assert row["ours"] == "solved within 640 sequences: T = 50: 5 of 5; T = 100: 3 of 5"
+    assert row["ours"] == "solved within 640 sequences: T = 50: 5 of 5; T = 100: 3 of 5 (judged at T = 100)"
     rec["configs"].append(cfg(200, [10, None, None, None, None], finished=False))
     (row,) = papers.sweep_entries(papers.ROOT / "x.json", rec)
     assert row["status"] == "recording" and row["ours"].endswith("T = 200: 1 of 5 so far")

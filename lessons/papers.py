@@ -1096,9 +1096,8 @@ def sweep_entries(path: Path, rec: dict) -> list[dict]:
                 + ("" if c.get("finished", True) else " so far")
                 for c in cs
             )
-            ours = (
-                f"solved within {last['budget_sequences']:,} sequences: {per_T} (judged at T = {last['T']})"
-            )
+            judged = f" (judged at T = {last['T']})" if last.get("finished", True) else ""
+            ours = f"solved within {last['budget_sequences']:,} sequences: {per_T}{judged}"
             rows.append(
                 {
                     **_entry(path, rec, f"{rec['claim']}: {o['label']}, {m['label']}", ours, n, st),

@@ -188,12 +188,14 @@ def papers_chart(pts: pd.DataFrame, paper_value, title: str):
     return alt.layer(*layers).properties(height=80 + 60 * pts["configuration"].nunique(), title=title)
 
 
-def papers_errors_chart(df: pd.DataFrame, title: str):
-    """Each seed's test error per configuration (one mark per seed), with the 1 % success line dashed."""
+def papers_errors_chart(df: pd.DataFrame, title: str, mean_wrong: float | None = None):
+    """Each seed's test error per configuration (one mark per seed, configurations in the record's order), with
+    the 1 % success line dashed and, given mean_wrong (a share), the error of predicting the mean dotted."""
     x = alt.X(
         "test error (%):Q", title="test error (% of fresh sequences wrong)", scale=alt.Scale(domain=[0, 100])
     )
-    y = alt.Y("configuration:N", title=None, axis=alt.Axis(labelLimit=400))
+    order = list(dict.fromkeys(df["configuration"]))
+    y = alt.Y("configuration:N", title=None, sort=order, axis=alt.Axis(labelLimit=400))
     marks = (
         alt.Chart(df)
         .mark_point(size=140, strokeWidth=2, filled=True, color=ui.palette.BLUE)
@@ -209,9 +211,23 @@ def papers_errors_chart(df: pd.DataFrame, title: str):
         .mark_rule(strokeDash=[6, 4], color=ui.palette.BLACK)
         .encode(x=alt.X("test error (%):Q"))
     )
-    return alt.layer(marks, rule).properties(height=80 + 60 * df["configuration"].nunique(), title=title)
+    layers = [marks, rule]
+    if mean_wrong is not None:
+        mean = pd.DataFrame({"test error (%)": [100 * mean_wrong], "label": ["predicting the mean"]})
+        layers.append(
+            alt.Chart(mean)
+            .mark_rule(strokeDash=[2, 3], color=ui.palette.BLACK)
+            .encode(x=alt.X("test error (%):Q"))
+        )
+        layers.append(
+            alt.Chart(mean)
+            .mark_text(align="right", dx=-4, dy=-6, baseline="bottom", color=ui.palette.BLACK)
+            .encode(x=alt.X("test error (%):Q"), y=alt.value(0), text="label:N")
+        )
+    return alt.layer(*layers).properties(height=100 + 60 * df["configuration"].nunique(), title=title)
 
 
+HF_SHORT = {"lm": "LM damping alone", "struct": "structural damping"}  # the HF record's methods, on its chart
 MSE_TOP = 10.0  # an MSE median above this (a run that blew up) is drawn at the top edge, marked
 
 
@@ -289,6 +305,22 @@ def success_chart(rows: pd.DataFrame, title: str, height: int = 300):
             tooltip=["method:N", "T:Q", "solved:Q", "seeds:Q"],
         )
         .properties(height=height, title=title)
+    )
+
+
+def same_lines(rows: pd.DataFrame) -> str | None:
+    """A sentence naming the methods whose success lines coincide at every T (they hide each other), or None."""
+    series: dict[tuple, list[str]] = {}
+    for method, g in rows.groupby("method", sort=False):
+        series.setdefault(tuple(zip(g["T"], g["solved"], g["seeds"], strict=True)), []).append(str(method))
+    groups = [(k, v) for k, v in series.items() if len(v) > 1]
+    if not groups:
+        return None
+    return " ".join(
+        f"The lines of {', '.join(v[:-1])} and {v[-1]} lie on top of each other: "
+        + "; ".join(f"T = {T}: {n} of {seeds} solved" for T, n, seeds in k)
+        + "."
+        for k, v in groups
     )
 
 
@@ -1179,6 +1211,9 @@ else:
                         data=_rows,
                         filename=f"{_prec['name']}_{_opt.split()[0].lower()}.csv",
                     )
+                    _same = same_lines(_rows)
+                    if _same:
+                        st.caption(_same)
             _still = [
                 f"T = {r.T} ({r.optimiser.split()[0]}, {r.method})"
                 for r in _sr.itertuples()
@@ -1223,7 +1258,9 @@ else:
             _hf = pd.DataFrame(
                 [
                     {
-                        "configuration": f"{c['label']}, T = {c['T']}",
+                        # NB: short labels: the record's ('HF, Levenberg-Marquardt damping alone') took half the
+                        # chart's width at 1280 px in lecture mode
+                        "configuration": f"{HF_SHORT.get(c['method'], c['label'])}, T = {c['T']}",
                         "seed": r["seed"],
                         "test error (%)": 100 * r["test_error"],
                     }
@@ -1231,8 +1268,11 @@ else:
                     for r in c["runs"]
                 ]
             )
+            _mean = _mean_predictor(_prec["task"], int(_prec["T"]))
             show(
-                lambda _hf=_hf, _prec=_prec: papers_errors_chart(_hf, f"{_prec['paper']}: one mark per seed"),
+                lambda _hf=_hf, _prec=_prec, _mean=_mean: papers_errors_chart(
+                    _hf, f"{_prec['paper']}: one mark per seed", _mean[1]
+                ),
                 keep=_keep,
                 data=_hf,
                 filename=f"{_prec['name']}.csv",
@@ -1240,7 +1280,7 @@ else:
             st.caption(
                 f"{_prec['claim'][0].upper()}{_prec['claim'][1:]}. Source: {_prec['paper_source']}. "
                 "Solved: test error below 1 % (the dashed rule). "
-                + (papers.hf_memorised(_prec, _mean_predictor(_prec["task"], int(_prec["T"]))) or "")
+                + (papers.hf_memorised(_prec, _mean) or "")
                 + " "
                 + _partial
                 + _compute

@@ -387,6 +387,24 @@ def test_papers_section_shows_the_scoreboard_and_each_record():
             assert any(t.startswith(want) for t in titles), (want, titles)
     captions = " ".join(c.value for c in at.caption)
     assert "Simplifications against the paper" in captions and "Compute:" in captions
+    for _, rec in papers.records():
+        if rec.get("kind") == "sweep":  # methods whose lines coincide are named (they hide each other)
+            for o in rec["optimisers"]:
+                lines = {}
+                for m in rec["methods"]:
+                    cs = sorted(
+                        (c for c in rec["configs"] if (c["optimiser"], c["method"]) == (o["key"], m["key"])),
+                        key=lambda c: c["T"],
+                    )
+                    key = tuple(
+                        (c["T"], sum(r["solved_sequences"] is not None for r in c["runs"])) for c in cs
+                    )
+                    lines.setdefault(key, []).append(m["label"])
+                for same in (v for v in lines.values() if len(v) > 1):
+                    assert f"The lines of {', '.join(same[:-1])} and {same[-1]} lie on top" in captions
+        if rec.get("kind") == "hf_race" and any(not r["solved"] for c in rec["configs"] for r in c["runs"]):
+            mse, wrong = papers.mean_predictor(rec["task"], rec["T"])
+            assert papers.hf_memorised(rec, (mse, wrong)) in captions
 
 
 @pytest.mark.parametrize("name", sorted(__import__("lessons.papers", fromlist=["LIVE"]).LIVE))

@@ -367,7 +367,7 @@ def section_paths():
     )
     norms = travel_norms(*args)
     ui.travel.animate(
-        "lstm", T, lambda f: lesson.travel_frame(norms, f), ui.travel.domain_of(*norms.values())
+        "lstm", T, lambda f: lesson.travel_frame(norms, f), ui.travel.domain_of(*norms.values()), ident=args
     )
     ui.what_to_notice(lesson.notice_paths(R, T, fbias, cmp))
 

@@ -40,6 +40,13 @@ def run(T: int, H: int, act: str, init_kind: str, scale: float, xscale: float, s
         return L.compute(T, H, act, init_kind, scale, xscale, seed)
 
 
+@st.cache_data(max_entries=24, show_spinner=False)
+def headline(args: tuple, fro: bool) -> tuple[pd.DataFrame, list[str]]:
+    """L.headline_frame of run(*args): the decay chart's data (its CSV) and where the bounds are cut. NB: kept:
+    its pandas concat and dropna were about a tenth of this page's warm run (py-spy)."""
+    return L.headline_frame(run(*args), fro)
+
+
 @st.cache_data(max_entries=48, show_spinner=False)
 def loss_view(
     T: int, H: int, act: str, init_kind: str, scale: float, xscale: float, seed: int, t: int
@@ -471,7 +478,7 @@ with controls:
 
 def section_decay():
     """Section 1: log ||dh_T/dh_k|| against T - k beside the bounds (the headline, first on the stage)."""
-    df, cut = L.headline_frame(r, bool(fro))
+    df, cut = headline(args, bool(fro))
     legend, read = L.decay_text(r)
     ui.cached_chart(
         headline_chart,
@@ -503,7 +510,9 @@ def travel():
     """The gradient of h_T travelling back through the unrolled network, one step per frame (issue 19 item 2):
     the norms are this run's, computed once (r); only the animation's fragment reruns (ui.travel)."""
     st.markdown("**Watch the gradient travel back.** Each frame moves it one step further from h_T.")
-    ui.travel.animate("rnn", int(r.t_end), lambda f: L.travel_frame(r, f), ui.travel.domain_of(r.fro_log10))
+    ui.travel.animate(
+        "rnn", int(r.t_end), lambda f: L.travel_frame(r, f), ui.travel.domain_of(r.fro_log10), ident=args
+    )
 
 
 def section_spectrum():

@@ -12,7 +12,7 @@ reached: DataFrame k, log10, front (bool) [, row]; waiting: k [, row] (cells not
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 import altair as alt
 import numpy as np
@@ -92,10 +92,16 @@ def domain_of(*arrays) -> tuple[float, float] | None:
 
 
 def animate(
-    key: str, T: int, frame: Callable[[int], tuple[pd.DataFrame, pd.DataFrame, str]], domain=None
+    key: str,
+    T: int,
+    frame: Callable[[int], tuple[pd.DataFrame, pd.DataFrame, str]],
+    domain=None,
+    ident: Hashable | None = None,
 ) -> None:
     """Play / Pause and Step buttons, and the animation's fragment. key: this animation's prefix (its session
-    state and widget keys); frame(f) -> (reached, waiting, title) for f = 0..T steps travelled."""
+    state and widget keys); frame(f) -> (reached, waiting, title) for f = 0..T steps travelled. ident: a
+    hashable naming everything frame() and domain depend on (the page's settings): a frame's spec is then kept
+    under (key, ident, f) and frame(f) runs only when it is not; None: kept under the frame's content."""
     at, playing = f"_{key}_travel_frame", f"_{key}_travel_playing"
     c1, c2, _ = st.columns([1, 1, 4])
 
@@ -115,14 +121,27 @@ def animate(
             f = (f + 1) % (T + 1)  # loops: at the end it starts again from the last state
             st.session_state[at] = f
         f = min(f, T)
-        reached, waiting, label = frame(f)
         # NB: Altair's build and to_dict of this layered chart were about 45 % of the server's time when 60
         # students followed a lecture onto this page (py-spy, bench/load_rooms.py): every page run draws frame
-        # 0. So the spec is kept per frame content (ui.show.kept_spec), and a frame seen before only ships it.
-        key = ("travel", _content_key(reached, waiting), label, None if domain is None else tuple(domain))
-        spec = show.kept_spec(
-            key, lambda: chart(reached, waiting, label, domain), controls.lecture_mode(), False
-        )
+        # 0. So the spec is kept (ui.show.kept_spec), and a frame seen before only ships it.
+        if ident is not None:
+            spec = show.kept_spec(
+                ("travel", key, ident, f),
+                lambda: chart(*frame(f), domain),
+                controls.lecture_mode(),
+                False,
+            )
+        else:
+            reached, waiting, label = frame(f)
+            content = (
+                "travel",
+                _content_key(reached, waiting),
+                label,
+                None if domain is None else tuple(domain),
+            )
+            spec = show.kept_spec(
+                content, lambda: chart(reached, waiting, label, domain), controls.lecture_mode(), False
+            )
         st.vega_lite_chart(spec=spec, width="stretch", height="content")
 
     draw()

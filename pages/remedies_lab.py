@@ -1184,159 +1184,174 @@ else:
     )
     for _path, _prec in _records:
         _keep = ("papers", str(_path.name), _path.stat().st_mtime_ns)
-        paper_live_button(_prec["name"])
-        _partial = (
-            "**Partial record**: what is not drawn here is not recorded yet (its command records it). "
-            if _prec["partial"]
-            else ""
+        _origin = f"paper_{_prec['name']}"
+        # NB: one expander per record, drawn only when open (or while its live rerun trains): the six records'
+        # charts and tables were rebuilt on every run of the page, the Remedies lab's largest part (py-spy)
+        _box = st.expander(
+            f"**{_prec['paper']}**: {_prec['claim']}", key=f"open_{_origin}", bind="query-params"
         )
-        _compute = (
-            f"Compute: {sum(c.get('compute', {}).get('seconds', 0.0) for c in _prec['configs']):,.0f} s on "
-            f"{_prec['made_with']['machine']}. Simplifications against the paper: "
-            + "; ".join(_prec["simplifications"])
-            + "."
-        )
-        if _prec.get("kind") == "sweep":  # Pascanu et al.: share of seeds solved against T, per optimiser
-            _sr = pd.DataFrame(papers.success_rows(_prec))
-            if _sr.empty:
-                continue
-            _budget = int(_sr["budget_sequences"].max())
-            for _col, (_opt, _rows) in zip(st.columns(2), _sr.groupby("optimiser", sort=False), strict=False):
-                with _col:
-                    show(
-                        lambda _rows=_rows, _opt=_opt, _budget=_budget: success_chart(
-                            _rows, f"{_opt}: solved within {_budget:,} sequences"
-                        ),
-                        keep=(*_keep, _opt),
-                        data=_rows,
-                        filename=f"{_prec['name']}_{_opt.split()[0].lower()}.csv",
-                    )
-                    _same = same_lines(_rows)
-                    if _same:
-                        st.caption(_same)
-            _still = [
-                f"T = {r.T} ({r.optimiser.split()[0]}, {r.method})"
-                for r in _sr.itertuples()
-                if not r.finished
-            ]
-            st.caption(
-                f"{_prec['paper']}: {_prec['claim']}. Source: {_prec['paper_source']}. "
-                + _partial
-                + (f"Still training: {', '.join(_still)}. " if _still else "")
-                + f"A seed that did not solve ran out of its budget ({_budget:,} sequences): not solved within "
-                "it, which is not a failure of the method. " + _compute
-            )
+        if not (_box.open or (bool(state) and state["origin"] == _origin) or ui.lazy.eager()):
             continue
-        if _prec.get("kind") == "mse_race":  # Le et al.: held-out MSE against the predict-the-mean baseline
-            _mr = pd.DataFrame(papers.mse_rows(_prec))
-            if _mr.empty:
-                continue
-            for _col, (_T, _rows) in zip(st.columns(2), _mr.groupby("T"), strict=False):
-                with _col:
-                    show(
-                        lambda _rows=_rows, _T=_T, _prec=_prec: mse_chart(
-                            _rows, f"{_prec['paper']}: adding problem, T = {_T}"
-                        ),
-                        keep=(*_keep, int(_T)),
-                        data=_rows,
-                        filename=f"{_prec['name']}_T{_T}.csv",
-                    )
-                    _last = _rows.sort_values("sequences").groupby("model", sort=False).tail(1)
-                    st.caption(  # lines on the baseline hide each other: the numbers say where each ended
-                        "Last median MSE: "
-                        + "; ".join(f"{m.model} {m.mse:.3g}" for m in _last.itertuples())
-                        + f" (baseline {papers.LE_BASELINE:.3g})."
-                    )
-            st.caption(
-                f"{_prec['claim'][0].upper()}{_prec['claim'][1:]}. Source: {_prec['paper_source']}. "
-                f"MSE of each seed on {_prec['eval_size']:,} fresh sequences of its own; beating the baseline means MSE below "
-                f"{_prec['threshold_mse']:.3f}. A median above {MSE_TOP:g} (runs that blew up) is drawn as a cross on the top "
-                "edge. " + _partial + _compute
+        with _box:
+            paper_live_button(_prec["name"])
+            _partial = (
+                "**Partial record**: what is not drawn here is not recorded yet (its command records it). "
+                if _prec["partial"]
+                else ""
             )
-            continue
-        if _prec.get("kind") == "hf_race":  # Martens & Sutskever: each seed's test error, per damping and T
-            _hf = pd.DataFrame(
-                [
-                    {
-                        # NB: short labels: the record's ('HF, Levenberg-Marquardt damping alone') took half the
-                        # chart's width at 1280 px in lecture mode
-                        "configuration": f"{HF_SHORT.get(c['method'], c['label'])}, T = {c['T']}",
-                        "seed": r["seed"],
-                        "test error (%)": 100 * r["test_error"],
-                    }
-                    for c in _prec["configs"]
-                    for r in c["runs"]
+            _compute = (
+                f"Compute: {sum(c.get('compute', {}).get('seconds', 0.0) for c in _prec['configs']):,.0f} s on "
+                f"{_prec['made_with']['machine']}. Simplifications against the paper: "
+                + "; ".join(_prec["simplifications"])
+                + "."
+            )
+            if _prec.get("kind") == "sweep":  # Pascanu et al.: share of seeds solved against T, per optimiser
+                _sr = pd.DataFrame(papers.success_rows(_prec))
+                if _sr.empty:
+                    continue
+                _budget = int(_sr["budget_sequences"].max())
+                for _col, (_opt, _rows) in zip(
+                    st.columns(2), _sr.groupby("optimiser", sort=False), strict=False
+                ):
+                    with _col:
+                        show(
+                            lambda _rows=_rows, _opt=_opt, _budget=_budget: success_chart(
+                                _rows, f"{_opt}: solved within {_budget:,} sequences"
+                            ),
+                            keep=(*_keep, _opt),
+                            data=_rows,
+                            filename=f"{_prec['name']}_{_opt.split()[0].lower()}.csv",
+                        )
+                        _same = same_lines(_rows)
+                        if _same:
+                            st.caption(_same)
+                _still = [
+                    f"T = {r.T} ({r.optimiser.split()[0]}, {r.method})"
+                    for r in _sr.itertuples()
+                    if not r.finished
                 ]
-            )
-            _mean = _mean_predictor(_prec["task"], int(_prec["T"]))
+                st.caption(
+                    f"{_prec['paper']}: {_prec['claim']}. Source: {_prec['paper_source']}. "
+                    + _partial
+                    + (f"Still training: {', '.join(_still)}. " if _still else "")
+                    + f"A seed that did not solve ran out of its budget ({_budget:,} sequences): not solved within "
+                    "it, which is not a failure of the method. " + _compute
+                )
+                continue
+            if (
+                _prec.get("kind") == "mse_race"
+            ):  # Le et al.: held-out MSE against the predict-the-mean baseline
+                _mr = pd.DataFrame(papers.mse_rows(_prec))
+                if _mr.empty:
+                    continue
+                for _col, (_T, _rows) in zip(st.columns(2), _mr.groupby("T"), strict=False):
+                    with _col:
+                        show(
+                            lambda _rows=_rows, _T=_T, _prec=_prec: mse_chart(
+                                _rows, f"{_prec['paper']}: adding problem, T = {_T}"
+                            ),
+                            keep=(*_keep, int(_T)),
+                            data=_rows,
+                            filename=f"{_prec['name']}_T{_T}.csv",
+                        )
+                        _last = _rows.sort_values("sequences").groupby("model", sort=False).tail(1)
+                        st.caption(  # lines on the baseline hide each other: the numbers say where each ended
+                            "Last median MSE: "
+                            + "; ".join(f"{m.model} {m.mse:.3g}" for m in _last.itertuples())
+                            + f" (baseline {papers.LE_BASELINE:.3g})."
+                        )
+                st.caption(
+                    f"{_prec['claim'][0].upper()}{_prec['claim'][1:]}. Source: {_prec['paper_source']}. "
+                    f"MSE of each seed on {_prec['eval_size']:,} fresh sequences of its own; beating the baseline means MSE below "
+                    f"{_prec['threshold_mse']:.3f}. A median above {MSE_TOP:g} (runs that blew up) is drawn as a cross on the top "
+                    "edge. " + _partial + _compute
+                )
+                continue
+            if (
+                _prec.get("kind") == "hf_race"
+            ):  # Martens & Sutskever: each seed's test error, per damping and T
+                _hf = pd.DataFrame(
+                    [
+                        {
+                            # NB: short labels: the record's ('HF, Levenberg-Marquardt damping alone') took half the
+                            # chart's width at 1280 px in lecture mode
+                            "configuration": f"{HF_SHORT.get(c['method'], c['label'])}, T = {c['T']}",
+                            "seed": r["seed"],
+                            "test error (%)": 100 * r["test_error"],
+                        }
+                        for c in _prec["configs"]
+                        for r in c["runs"]
+                    ]
+                )
+                _mean = _mean_predictor(_prec["task"], int(_prec["T"]))
+                show(
+                    lambda _hf=_hf, _prec=_prec, _mean=_mean: papers_errors_chart(
+                        _hf, f"{_prec['paper']}: one mark per seed", _mean[1]
+                    ),
+                    keep=_keep,
+                    data=_hf,
+                    filename=f"{_prec['name']}.csv",
+                )
+                st.caption(
+                    f"{_prec['claim'][0].upper()}{_prec['claim'][1:]}. Source: {_prec['paper_source']}. "
+                    "Solved: test error below 1 % (the dashed rule). "
+                    + (papers.hf_memorised(_prec, _mean) or "")
+                    + " "
+                    + _partial
+                    + _compute
+                )
+                continue
+            if _prec.get("kind") == "bound":  # Jaeger: measured memory capacity against the bound MC = H
+                _mc = pd.DataFrame(
+                    [
+                        {"H": c["H"], "series": "measured (best radius)", "MC": c["best_mc"]}
+                        for c in _prec["configs"]
+                    ]
+                    + [{"H": c["H"], "series": "bound", "MC": c["H"]} for c in _prec["configs"]]
+                )
+                show(
+                    lambda _mc=_mc, _prec=_prec: ui.charts.line(
+                        _mc,
+                        "H",
+                        "MC",
+                        "series",
+                        x_title="reservoir size H (units)",
+                        y_title="memory capacity MC (steps)",
+                        dashed=["bound"],  # MC = H, black and dashed as every bound
+                        points=True,
+                        height=300,
+                        title=f"{_prec['paper']}: {_prec['claim']}",
+                    ),
+                    keep=("papers", str(_path.name), _path.stat().st_mtime_ns),
+                    data=_mc,
+                    filename=f"{_prec['name']}.csv",
+                )
+                st.caption(
+                    f"Source: {_prec['paper_source']}. Radii tried: {', '.join(map(str, _prec['configs'][0]['radii']))}. "
+                    f"Compute: {_prec['compute']['seconds']:.1f} s on {_prec['made_with']['machine']}. "
+                    "Simplifications: " + "; ".join(_prec["simplifications"]) + "."
+                )
+                continue
+            _pts = pd.DataFrame(papers.solve_points(_prec))
             show(
-                lambda _hf=_hf, _prec=_prec, _mean=_mean: papers_errors_chart(
-                    _hf, f"{_prec['paper']}: one mark per seed", _mean[1]
-                ),
-                keep=_keep,
-                data=_hf,
-                filename=f"{_prec['name']}.csv",
-            )
-            st.caption(
-                f"{_prec['claim'][0].upper()}{_prec['claim'][1:]}. Source: {_prec['paper_source']}. "
-                "Solved: test error below 1 % (the dashed rule). "
-                + (papers.hf_memorised(_prec, _mean) or "")
-                + " "
-                + _partial
-                + _compute
-            )
-            continue
-        if _prec.get("kind") == "bound":  # Jaeger: measured memory capacity against the bound MC = H
-            _mc = pd.DataFrame(
-                [
-                    {"H": c["H"], "series": "measured (best radius)", "MC": c["best_mc"]}
-                    for c in _prec["configs"]
-                ]
-                + [{"H": c["H"], "series": "bound", "MC": c["H"]} for c in _prec["configs"]]
-            )
-            show(
-                lambda _mc=_mc, _prec=_prec: ui.charts.line(
-                    _mc,
-                    "H",
-                    "MC",
-                    "series",
-                    x_title="reservoir size H (units)",
-                    y_title="memory capacity MC (steps)",
-                    dashed=["bound"],  # MC = H, black and dashed as every bound
-                    points=True,
-                    height=300,
-                    title=f"{_prec['paper']}: {_prec['claim']}",
+                lambda _pts=_pts, _prec=_prec: papers_chart(
+                    _pts,
+                    _prec["paper_value"],
+                    f"{_prec['paper']}: {_prec['task']} at T = {_prec['T']}, one mark per seed",
                 ),
                 keep=("papers", str(_path.name), _path.stat().st_mtime_ns),
-                data=_mc,
+                data=_pts,
                 filename=f"{_prec['name']}.csv",
             )
             st.caption(
-                f"Source: {_prec['paper_source']}. Radii tried: {', '.join(map(str, _prec['configs'][0]['radii']))}. "
-                f"Compute: {_prec['compute']['seconds']:.1f} s on {_prec['made_with']['machine']}. "
-                "Simplifications: " + "; ".join(_prec["simplifications"]) + "."
+                f"Paper: {_prec['paper_value']:,} sequences ({_prec['paper_source']}). "
+                + _partial
+                + f"Compute: {sum(c['compute']['seconds'] for c in _prec['configs']):,.0f} s, "
+                f"{sum(c['compute']['sequences'] for c in _prec['configs']):,} sequences on "
+                f"{_prec['made_with']['machine']}. Simplifications against the paper: "
+                + "; ".join(_prec["simplifications"])
+                + "."
             )
-            continue
-        _pts = pd.DataFrame(papers.solve_points(_prec))
-        show(
-            lambda _pts=_pts, _prec=_prec: papers_chart(
-                _pts,
-                _prec["paper_value"],
-                f"{_prec['paper']}: {_prec['task']} at T = {_prec['T']}, one mark per seed",
-            ),
-            keep=("papers", str(_path.name), _path.stat().st_mtime_ns),
-            data=_pts,
-            filename=f"{_prec['name']}.csv",
-        )
-        st.caption(
-            f"Paper: {_prec['paper_value']:,} sequences ({_prec['paper_source']}). "
-            + _partial
-            + f"Compute: {sum(c['compute']['seconds'] for c in _prec['configs']):,.0f} s, "
-            f"{sum(c['compute']['sequences'] for c in _prec['configs']):,} sequences on "
-            f"{_prec['made_with']['machine']}. Simplifications against the paper: "
-            + "; ".join(_prec["simplifications"])
-            + "."
-        )
 
 _cards = {c.key: rec_io.load_shared(f"card_{c.key}")[0] for c in CARDS}
 _live = state["lab"].record() if state is not None and state["status"] != "running" else None

@@ -353,7 +353,8 @@ def test_esn_and_hf_runs_finish_in_small_units():
 
 def test_papers_section_shows_the_scoreboard_and_each_record():
     """Section 4: the scoreboard computed from results/papers (one row per configuration, with its status), one
-    chart per record (a mark per seed, the paper's figure as a rule) and the compute each record took."""
+    expander per record, closed at rest (it draws nothing then); opened from the URL, its chart (a mark per seed,
+    the paper's figure as a rule) and the compute the record took."""
     from lessons import papers
 
     board = papers.scoreboard()
@@ -365,6 +366,14 @@ def test_papers_section_shows_the_scoreboard_and_each_record():
     table = at.table[0].value
     assert list(table["status"]) == [e["status"] for e in board]
     assert list(table["ours"]) == [e["ours"] for e in board]
+    labels = [e.label for e in at.expander]
+    for _, rec in papers.records():
+        assert f"**{rec['paper']}**: {rec['claim']}" in labels
+    rest = [str(json.loads(c.proto.spec).get("title", "")) for c in at.get("vega_lite_chart")]
+    assert not any("one mark per seed" in t or "solved within" in t for t in rest), rest
+    at = new_app(PAGE, {f"open_paper_{rec['name']}": "true" for _, rec in papers.records()}, eager=False)
+    at.run()
+    assert_healthy(at, "every record open")
     titles = [
         str(json.loads(c.proto.spec).get("usermeta", {}).get("title", "")) for c in at.get("vega_lite_chart")
     ]
@@ -432,7 +441,7 @@ def test_paper_live_rerun_is_the_records_recipe_smaller(name):
 
 
 def test_paper_live_rerun_from_the_page_trains_with_its_progress_bar():
-    at = new_app(PAGE, eager=False)
+    at = new_app(PAGE, {"open_paper_le_irnn_adding": "true"}, eager=False)  # its record's expander, open
     at.run()
     at.session_state["_remedies_max_slices"] = 2
     at.button(key="run_paper_le_irnn_adding").click()

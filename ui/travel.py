@@ -4,14 +4,13 @@ A row of cells h_0..h_T (several rows: one per path or cell), coloured by log10 
 gradient of the last state has reached; one step further back per frame. The norms are computed once by the
 page (cached); only an st.fragment reruns, every FRAME_S seconds while playing, and it only reads them.
 
-    ui.travel.animate("rnn", T, lambda f: lesson.travel_frame(r, f))   # -> (reached, waiting, title)
+    ui.travel.animate("rnn", T, lambda f: lesson.travel_frame(r, f), ident=args)  # frame -> (reached, waiting, title)
 
 reached: DataFrame k, log10, front (bool) [, row]; waiting: k [, row] (cells not reached yet).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Hashable
 
 import altair as alt
@@ -72,15 +71,6 @@ def chart(reached: pd.DataFrame, waiting: pd.DataFrame, label: str, domain=None)
     return alt.layer(*layers).properties(height=60 * n_rows + around, title=title)
 
 
-def _content_key(*frames: pd.DataFrame) -> str:
-    """A hash of the frames' columns and values: equal for equal frames, whatever session made them."""
-    h = hashlib.md5()
-    for df in frames:
-        h.update(",".join(map(str, df.columns)).encode())
-        h.update(pd.util.hash_pandas_object(df, index=False).values.tobytes())
-    return h.hexdigest()
-
-
 def domain_of(*arrays) -> tuple[float, float] | None:
     """(lo, hi) over the finite values of the arrays: one colour scale for every frame of an animation."""
     vals = np.concatenate([np.asarray(a, dtype=float).ravel() for a in arrays])
@@ -96,12 +86,13 @@ def animate(
     T: int,
     frame: Callable[[int], tuple[pd.DataFrame, pd.DataFrame, str]],
     domain=None,
-    ident: Hashable | None = None,
+    *,
+    ident: Hashable,
 ) -> None:
     """Play / Pause and Step buttons, and the animation's fragment. key: this animation's prefix (its session
     state and widget keys); frame(f) -> (reached, waiting, title) for f = 0..T steps travelled. ident: a
-    hashable naming everything frame() and domain depend on (the page's settings): a frame's spec is then kept
-    under (key, ident, f) and frame(f) runs only when it is not; None: kept under the frame's content."""
+    hashable naming everything frame() and domain depend on (the page's settings): a frame's spec is kept
+    under (key, ident, f), and frame(f) runs only when it is not."""
     at, playing = f"_{key}_travel_frame", f"_{key}_travel_playing"
     c1, c2, _ = st.columns([1, 1, 4])
 
@@ -124,24 +115,9 @@ def animate(
         # NB: Altair's build and to_dict of this layered chart were about 45 % of the server's time when 60
         # students followed a lecture onto this page (py-spy, bench/load_rooms.py): every page run draws frame
         # 0. So the spec is kept (ui.show.kept_spec), and a frame seen before only ships it.
-        if ident is not None:
-            spec = show.kept_spec(
-                ("travel", key, ident, f),
-                lambda: chart(*frame(f), domain),
-                controls.lecture_mode(),
-                False,
-            )
-        else:
-            reached, waiting, label = frame(f)
-            content = (
-                "travel",
-                _content_key(reached, waiting),
-                label,
-                None if domain is None else tuple(domain),
-            )
-            spec = show.kept_spec(
-                content, lambda: chart(reached, waiting, label, domain), controls.lecture_mode(), False
-            )
+        spec = show.kept_spec(
+            ("travel", key, ident, f), lambda: chart(*frame(f), domain), controls.lecture_mode(), False
+        )
         st.vega_lite_chart(spec=spec, width="stretch", height="content")
 
     draw()

@@ -663,17 +663,17 @@ def hf_entries(path: Path, rec: dict) -> list[dict]:
 
 
 def mean_predictor(task: str, T: int, n: int = 20_000, seed: int = 0) -> tuple[float, float]:
-    """(MSE, share wrong) of the constant prediction of the targets' mean on n fresh sequences of the task:
-    the level a run that learnt nothing about the inputs reaches (train.value_and_grad's loss is this MSE)."""
+    """(MSE, share wrong) of predicting the targets' mean, the level a run that learnt nothing about the inputs
+    reaches (train.value_and_grad's loss is this MSE): the MSE exact (lessons.remedies.analysis.baseline_loss),
+    the share wrong on n fresh sequences of the task."""
     from gradcore.tasks import make_task
+    from lessons.remedies.analysis import baseline_loss
 
     tk = make_task(task, T)
     b = tk.sample(np.random.default_rng(seed), n)
-    mask = np.asarray(b.loss_mask, dtype=bool)
     y = np.asarray(b.y, dtype=np.float64)
-    mu = y[mask].mean(axis=0)
-    out = np.broadcast_to(mu, y.shape).copy()
-    return float(np.mean(np.sum((y - mu) ** 2, axis=-1)[mask])), tk.error_rate(out, b)
+    mu = y[np.asarray(b.loss_mask, dtype=bool)].mean(axis=0)
+    return baseline_loss(task, T)[0], tk.error_rate(np.broadcast_to(mu, y.shape).copy(), b)
 
 
 def hf_memorised(rec: dict, baseline: tuple[float, float] | None = None) -> str | None:

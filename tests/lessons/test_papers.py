@@ -301,6 +301,11 @@ def test_mean_predictor_and_what_unsolved_seeds_did():
     at that level is said to have fit its training set, one above the mean's loss is not."""
     mse, wrong = papers.mean_predictor("adding", 30, n=20_000)
     assert 0.03 < mse < 0.05 and 0.75 < wrong < 0.92
+    from gradcore.tasks import make_task
+
+    b = make_task("adding", 30).sample(np.random.default_rng(1), 50_000)
+    y = b.y[b.loss_mask]
+    assert np.mean((y - y.mean()) ** 2) == pytest.approx(mse, rel=0.03)  # the exact MSE against a sample
 
     def rec(loss, err):
         return {"configs": [{"runs": [{"solved": False, "final_loss": loss, "test_error": err}]}]}

@@ -694,8 +694,8 @@ def hf_memorised(rec: dict, baseline: tuple[float, float] | None = None) -> str 
     text += f"; predicting the mean gives a loss of {mse:.2g} and {wrong:.0%} wrong."
     if max(loss) < mse and min(err) >= wrong:
         text += (
-            " So they fit the one fixed set of 500 sequences they trained on (a simplification of ours, listed "
-            "above) and did no better than the mean on fresh ones."
+            " So they fit the one fixed set of 500 sequences they trained on (one of our simplifications, listed "
+            "with the compute) and did no better than the mean on fresh ones."
         )
     return text
 

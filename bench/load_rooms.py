@@ -31,7 +31,15 @@ from urllib.parse import parse_qs
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
-from helpers import free_port, start_server, stop_server, tree_hwm_mb, tree_rss_mb, wait_healthy  # noqa: E402
+from helpers import (  # noqa: E402
+    free_port,
+    start_server,
+    stop_server,
+    tree_cpu_s,
+    tree_hwm_mb,
+    tree_rss_mb,
+    wait_healthy,
+)
 from st_client import StSession  # noqa: E402
 
 
@@ -97,14 +105,19 @@ async def run(base: str, n: int, period: float, duration: float, result: dict) -
     stop.set()
     sessions = await asyncio.gather(*tasks)
     lat, drawn, missed = [], [], 0
+    per_step: dict[int, list[float]] = {}  # step index in the walk -> page drawn times
+    first_visit = {}  # step k -> index of its first visit (the engine computes cold then)
+    for i, (k, _, _) in enumerate(steps):
+        first_visit.setdefault(k, i)
     for s in sessions:
-        for k, t0, _ in steps:
+        for i, (k, t0, _) in enumerate(steps):
             got = [t for t, qs in s.url_changes if t >= t0 and _q(qs).get("step") == str(k)]
             if got:
                 lat.append(got[0] - t0)
                 done = [t for t in s.finishes if t >= got[0]]
                 if done:
                     drawn.append(done[0] - t0)
+                    per_step.setdefault(i, []).append(done[0] - t0)
             else:
                 missed += 1
         await s.close()
@@ -125,6 +138,22 @@ async def run(base: str, n: int, period: float, duration: float, result: dict) -
             "p50": pct(drawn, 0.5),
             "p95": pct(drawn, 0.95),
             "max": pct(drawn, 1.0),
+        },
+        # per step of the walk: a step's first visit computes the engine cold (the lead's run, then every
+        # follower's from the cache); a revisit is warm throughout (a rehearsed lecture, a server that served it)
+        page_drawn_by_step=[
+            {
+                "step": k,
+                "visit": "first" if first_visit[k] == i else "again",
+                "lead_run_s": round(d, 3),
+                "p50": pct(per_step.get(i, []), 0.5),
+                "p95": pct(per_step.get(i, []), 0.95),
+            }
+            for i, (k, _, d) in enumerate(steps)
+        ],
+        page_drawn_again_s={
+            "p50": pct([x for i, v in per_step.items() if first_visit[steps[i][0]] != i for x in v], 0.5),
+            "p95": pct([x for i, v in per_step.items() if first_visit[steps[i][0]] != i for x in v], 0.95),
         },
         lead_run_s={"p50": pct([d for *_, d in steps], 0.5), "max": pct([d for *_, d in steps], 1.0)},
         errors=errors[:50],
@@ -159,9 +188,14 @@ def main(argv=None) -> int:
         rest = tree_rss_mb(proc.pid)
         th = threading.Thread(target=sample, daemon=True)
         th.start()
-        t0 = time.perf_counter()
+        t0, cpu0, mine0 = time.perf_counter(), tree_cpu_s(proc.pid), time.process_time()
         asyncio.run(run(base, a.followers, a.period, a.duration, result))
         result["wall_s"] = round(time.perf_counter() - t0, 1)
+        # where the two cores went: the server (one process, one GIL) and this client (the students' side)
+        result["cpu_s"] = {
+            "server": round(tree_cpu_s(proc.pid) - cpu0, 1),
+            "client": round(time.process_time() - mine0, 1),
+        }
         done.set()
         th.join()
         result["server_rss_mb"] = {

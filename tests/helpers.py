@@ -176,6 +176,18 @@ def tree_rss_mb(pid: int) -> float:
     return sum(_status_kb(p, "VmRSS") for p in process_tree(pid)) / 1024
 
 
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) the process and its children have used so far."""
+    total = 0
+    for p in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def tree_hwm_mb(pid: int) -> float:
     """Peak resident memory (VmHWM, kernel-tracked high-water mark) summed over the tree, in MB."""
     return sum(_status_kb(p, "VmHWM") for p in process_tree(pid)) / 1024

@@ -67,7 +67,10 @@ def article_code(seed: int) -> dict:
     return lesson.article_code(seed)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+# NB: st.cache_resource for the two figure sets: shared and never changed (render reads them; the charts' specs
+# are kept by ui.cached_chart). st.cache_data unpickled a copy of every gate heatmap and T x T table on every page
+# run, the largest part of a lecture follower's run of this page (py-spy, bench/load_rooms.py).
+@st.cache_resource(max_entries=32, show_spinner=False)
 def figure_data(
     T: int, H: int, D: int, fbias: float, scale: float, xscale: float, seed: int, cmp: str
 ) -> dict:
@@ -75,7 +78,7 @@ def figure_data(
     return lesson.figure_data(compute(T, H, D, fbias, scale, xscale, seed, cmp), T, H, fbias, cmp)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner=False)
 def loss_figure_data(
     T: int, H: int, D: int, fbias: float, scale: float, xscale: float, seed: int, cmp: str, t: int
 ) -> dict:

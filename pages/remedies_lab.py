@@ -1153,11 +1153,25 @@ st.markdown(
 )
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _paper_records(stamp: tuple) -> tuple[list, list]:
-    """papers.scoreboard() and papers.records(), read once per state of the record files (stamp: their names
-    and modification times), not on every run."""
-    return papers.scoreboard(), papers.records()
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _paper_records(stamp: tuple) -> tuple[pd.DataFrame | None, list]:
+    """The scoreboard's table (papers.scoreboard(); None when nothing is recorded) and papers.records(), read
+    once per state of the record files (stamp: their names and modification times), not on every run.
+    NB: st.cache_resource, shared and never changed: st.cache_data unpickled a copy on every page run (with the
+    table's DataFrame built each time, a tenth of a lecture follower's run of this page, py-spy)."""
+    board = papers.scoreboard()
+    table = (
+        pd.DataFrame(
+            {
+                "paper: claim": [f"{e['paper']}: {e['claim']}" for e in board],
+                "ours": [e["ours"] for e in board],
+                "status": [e["status"] for e in board],
+            }
+        ).set_index("paper: claim")
+        if board
+        else None
+    )
+    return table, papers.records()
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -1166,22 +1180,14 @@ def _mean_predictor(task: str, T: int) -> tuple[float, float]:
     return papers.mean_predictor(task, T)
 
 
-_board, _records = _paper_records(
+_table, _records = _paper_records(
     tuple((q.name, q.stat().st_mtime_ns) for q in sorted(papers.OUT.glob("*.json")))
 )
-if not _board:
+if _table is None:
     st.info("No paper-scale record yet: `python -m lessons.papers --list` shows the commands.")
 else:
     # NB: st.table wraps long cells (a dataframe cut the 'ours' and 'status' columns off at 1280 px)
-    st.table(
-        pd.DataFrame(
-            {
-                "paper: claim": [f"{e['paper']}: {e['claim']}" for e in _board],
-                "ours": [e["ours"] for e in _board],
-                "status": [e["status"] for e in _board],
-            }
-        ).set_index("paper: claim")
-    )
+    st.table(_table)
     for _path, _prec in _records:
         _keep = ("papers", str(_path.name), _path.stat().st_mtime_ns)
         _origin = f"paper_{_prec['name']}"

@@ -40,10 +40,11 @@ def run(T: int, H: int, act: str, init_kind: str, scale: float, xscale: float, s
         return L.compute(T, H, act, init_kind, scale, xscale, seed)
 
 
-@st.cache_data(max_entries=24, show_spinner=False)
+@st.cache_resource(max_entries=24, show_spinner=False)
 def headline(args: tuple, fro: bool) -> tuple[pd.DataFrame, list[str]]:
     """L.headline_frame of run(*args): the decay chart's data (its CSV) and where the bounds are cut. NB: kept:
-    its pandas concat and dropna were about a tenth of this page's warm run (py-spy)."""
+    its pandas concat and dropna were about a tenth of this page's warm run (py-spy); st.cache_resource, shared
+    and only read (the CSV button, the caption), so a page run does not unpickle a copy."""
     return L.headline_frame(run(*args), fro)
 
 

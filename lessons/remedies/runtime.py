@@ -18,6 +18,7 @@ solve steps); it is bit-for-bit the same on every run of the same code, so the r
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import MISSING, asdict, dataclass, field, fields
 
@@ -77,6 +78,12 @@ def _new_run(spec: RunSpec, kn: Knobs) -> Run:
 
 def ensemble_count(specs: list[RunSpec], kn: Knobs) -> int:
     """How many batched computations (one Stepper each) the gradient-trained runs of specs make."""
+    return _ensemble_count(tuple(specs), kn)
+
+
+@functools.lru_cache(maxsize=64)
+def _ensemble_count(specs: tuple[RunSpec, ...], kn: Knobs) -> int:
+    # NB: kept per comparison (specs and knobs are frozen): the lab's caption asks on every page run
     return len({_ensemble_key(r.config) for r in (_new_run(s, kn) for s in specs) if r.kind == "grad"})
 
 

@@ -3,6 +3,7 @@ one RunSpec per run, and the engine configs they turn into (or why the engine ca
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -193,8 +194,11 @@ def hf_config(spec: RunSpec, kn: Knobs) -> hf.HFConfig:
     return replace(c, **dict(spec.overrides))
 
 
+@functools.lru_cache(maxsize=256)
 def _check_task(task: str, T: int) -> None:
-    """Raise the task's own ValueError if it cannot make sequences of length T (it checks when sampling)."""
+    """Raise the task's own ValueError if it cannot make sequences of length T (it checks when sampling).
+    NB: kept per (task, T) (a raise is not kept): the Remedies lab asks it for every run of its comparison on
+    every page run, and a sample of the adding task was a few per cent of a lecture follower's page run."""
     make_task(task, T).sample(np.random.default_rng(0), 1)
 
 

@@ -68,8 +68,19 @@ def _grid_chart(df: pd.DataFrame, value: str, title: str, legend: str, win: tupl
     """Heatmap over (w, b) on quantitative axes (so descent paths can be drawn on it); pick=True: a click on a
     cell selects its (w, b) (the parameter PICK), which _start_from_click makes the descent's start."""
     wr, br = win[:2], win[2:]
+    # NB: only the cell centres and the value travel in the spec (the cell edges are a calculate transform):
+    # Streamlit converts a spec's data to Arrow and hashes the message on every page run, and the grid's eight
+    # columns (100 x 100 cells) were 40 % of a lecture follower's run of this page (py-spy, bench/load_rooms.py)
+    # the half widths are the lesson's own (lessons.exploding.surface: cells overlap by 10 % a side)
+    hw, hb = float(df["w_hi"].iloc[0] - df["w"].iloc[0]), float(df["b_hi"].iloc[0] - df["b"].iloc[0])
     chart = (
-        alt.Chart(df)
+        alt.Chart(df[["w", "b", value]])
+        .transform_calculate(
+            w_lo=f"datum.w - {hw!r}",
+            w_hi=f"datum.w + {hw!r}",
+            b_lo=f"datum.b - {hb!r}",
+            b_hi=f"datum.b + {hb!r}",
+        )
         .mark_rect()
         .encode(
             x=alt.X("w_lo:Q", title="recurrent weight w", scale=alt.Scale(domain=list(wr), nice=False)),
